@@ -1,0 +1,236 @@
+"""Built-in agents: ``oracle`` (privileged plan replay), ``heuristic`` (public-information baseline),
+``guess`` (answers without exploring) and ``noop`` (does nothing)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Generator
+
+from firstday.agents.base import AgentContext, register_agent
+from firstday.env.episode import Briefing, Observation
+from firstday.suites.generate import MEETING_JOIN_WINDOW, oracle_priority_key
+from firstday.tasks.family import BaselineView, get_family
+from firstday.tasks.model import TaskInstance
+from firstday.seeding import make_rng
+from firstday.timefmt import fmt
+from firstday.world.assets import PublicTask
+from firstday.world.company import Company
+from firstday.world.records import Notification
+from firstday.world.tools import ToolCall, ToolResult
+
+_PATH = re.compile(r"/(?:shared|workspace)/[\w./-]*\w")
+
+
+class NoopAgent:
+    name = "noop"
+
+    async def reset(self, briefing: Briefing) -> None:
+        return None
+
+    async def act(self, observation: Observation) -> list[ToolCall]:
+        return []
+
+
+class OracleAgent:
+    """Replays each task's solution through the public tools, one call per turn.
+
+    Policy: attend required meetings as they start; otherwise work on the arrived task with the
+    highest priority (urgent first, then earliest deadline), one step at a time.
+    """
+
+    name = "oracle"
+
+    def __init__(self, ctx: AgentContext) -> None:
+        self.day = ctx.day
+        self.tasks = {t.task_id: t for t in ctx.day.tasks}
+        self.pos = dict.fromkeys(self.tasks, 0)
+        self.arrived: list[str] = []
+        self.awaiting: set[str] = set()
+        meetings = [*ctx.day.meetings, *(m for t in ctx.day.tasks for m in t.meetings)]
+        self.meetings = sorted(((m.start, m.end, m.meeting_id) for m in meetings if m.trainee_required))
+
+    async def reset(self, briefing: Briefing) -> None:
+        return None
+
+    def _note(self, notes: list[Notification]) -> None:
+        for n in notes:
+            if n.kind in ("task", "interruption") and n.task_id and n.task_id not in self.arrived:
+                self.arrived.append(n.task_id)
+            if n.kind == "message" and n.sender and n.task_id is None:
+                self.awaiting.discard(n.sender)
+
+    async def act(self, observation: Observation) -> list[ToolCall]:
+        self._note(observation.notifications)
+        now = observation.time
+        self.meetings = [m for m in self.meetings if m[1] > now]
+        if self.meetings and self.meetings[0][0] - now <= MEETING_JOIN_WINDOW:
+            _, _, mid = self.meetings.pop(0)
+            return [ToolCall(name="attend_meeting", arguments={"meeting_id": mid})]
+        while True:
+            ready = [self.tasks[t] for t in self.arrived if self.pos[t] < len(self.tasks[t].solution)]
+            if not ready:
+                break
+            task = min(ready, key=lambda t: oracle_priority_key(t.priority, t.deadline))
+            call = task.solution[self.pos[task.task_id]]
+            self.pos[task.task_id] += 1
+            args = call.arguments if isinstance(call.arguments, dict) else {}
+            if call.name == "wait" and args.get("for_message_from") and args["for_message_from"] not in self.awaiting:
+                continue  # the reply is already here
+            if call.name == "send_message":
+                to = args.get("to")
+                self.awaiting.update([to] if isinstance(to, str) else list(to or []))
+            return [call.model_copy(update={"id": f"o{task.task_id}-{self.pos[task.task_id]}"})]
+        upcoming = [t.arrival for t in self.day.tasks if t.task_id not in self.arrived]
+        if self.meetings:
+            upcoming.append(self.meetings[0][0] - MEETING_JOIN_WINDOW)
+        upcoming = [u for u in upcoming if u > now]
+        if not upcoming:
+            return [ToolCall(name="end_day", arguments={})]
+        return [ToolCall(name="wait", arguments={"until": fmt(min(upcoming))})]
+
+
+class _TaskWorker:
+    """Shared by the heuristic and guessing agents: per-task generators of tool calls."""
+
+    name = "base"
+
+    def __init__(self, ctx: AgentContext, explore: bool) -> None:
+        self.explore = explore
+        self.company: Company = ctx.scenario.company
+        self.seed = ctx.seed
+        self.queue: list[PublicTask] = []
+        self.workers: dict[str, Generator[ToolCall, ToolResult | None, None]] = {}
+        self.waiting_on_gen = False
+        self.stash: ToolResult | None = None
+        self.current: str | None = None
+        self.replies: dict[str, list[str]] = {}
+        self.meetings: list[tuple[str, int]] = []
+
+    async def reset(self, briefing: Briefing) -> None:
+        return None
+
+    def _note(self, notes: list[Notification]) -> None:
+        for n in notes:
+            if n.kind in ("task", "interruption") and n.task is not None:
+                self.queue.append(n.task)
+            elif n.kind == "message" and n.sender and n.task_id is None:
+                self.replies.setdefault(n.sender, []).append(n.text)
+            elif n.kind == "meeting":
+                m2 = re.search(r"\((\w+)\) in room", n.text)
+                if m2:
+                    self.meetings.append((m2.group(1), n.time))
+
+    def _work(self, task: PublicTask) -> Generator[ToolCall, ToolResult | None, None]:
+        objective = task.objective
+        view = BaselineView(task_id=task.task_id, objective=objective, requester=task.requester,
+                            company=self.company, rng=make_rng(self.seed, task.task_id, "baseline"))
+        if self.explore:
+            listing = yield ToolCall(name="list_files", arguments={"path": "/"})
+            paths = set(_PATH.findall(objective))
+            words = {w for w in re.findall(r"[a-z]{4,}", objective.lower())}
+            for p in (listing.content.splitlines() if listing and listing.ok else []):
+                name = p.rsplit("/", 1)[-1].lower()
+                if any(k in name for k in ("manual", "handbook", "policy", "guide", "rules")) and \
+                        any(w in p.lower() for w in words):
+                    paths.add(p)
+            for p in sorted(paths):
+                res = yield ToolCall(name="read_file", arguments={"path": p})
+                if res is not None and res.ok:
+                    view.texts[p] = res.content
+            # ask the people and department heads the objective names (one hop, no referrals followed)
+            people = [e.handle for e in self.company.employees
+                      if e.handle in objective or e.name in objective]
+            for d in self.company.departments:
+                if re.search(rf"\b{re.escape(d.name)}\b", objective) and d.head not in people:
+                    people.append(d.head)
+            asked = []
+            for h in people[:4]:
+                res = yield ToolCall(name="send_message", arguments={"to": h, "text": objective})
+                if res is not None and res.ok:
+                    asked.append(h)
+            for h in asked:
+                yield ToolCall(name="wait", arguments={"for_message_from": h})
+            for h in asked:
+                text = "\n".join(self.replies.get(h, []))
+                view.texts[h] = text
+                for p in sorted(set(_PATH.findall(text)) - set(view.texts)):
+                    res = yield ToolCall(name="read_file", arguments={"path": p})
+                    if res is not None and res.ok:
+                        view.texts[p] = res.content
+        fam = get_family(task.category)
+        for call in fam.baseline(view):
+            yield call
+
+    async def act(self, observation: Observation) -> list[ToolCall]:
+        self._note(observation.notifications)
+        last = observation.results[-1] if observation.results else None
+        result = last if self.waiting_on_gen else None
+        self.waiting_on_gen = False
+        if self.meetings:
+            mid, _ = self.meetings.pop(0)
+            if self.current is not None and result is not None:
+                self.stash = result  # hand it to the task's generator after the meeting
+            return [ToolCall(name="attend_meeting", arguments={"meeting_id": mid})]
+        if result is None and self.stash is not None:
+            result, self.stash = self.stash, None
+        while True:
+            if self.current is None:
+                if not self.queue:
+                    return []
+                rank = {"urgent": 0, "normal": 1, "low": 2}
+                self.queue.sort(key=lambda q: (rank.get(q.priority, 1), q.deadline))
+                task = self.queue.pop(0)
+                self.current = task.task_id
+                self.workers[task.task_id] = self._work(task)
+                result = None
+            gen = self.workers[self.current]
+            try:
+                call = gen.send(result) if result is not None else next(gen)
+            except StopIteration:
+                self.current = None
+                result = None
+                continue
+            self.waiting_on_gen = True
+            return [call]
+
+
+class HeuristicAgent(_TaskWorker):
+    """Reads manuals the objective points at, asks the colleagues it names, submits its best effort."""
+
+    name = "heuristic"
+
+    def __init__(self, ctx: AgentContext) -> None:
+        super().__init__(ctx, explore=True)
+
+
+class GuessAgent(_TaskWorker):
+    """Answers every task at once from the objective alone: the unsupported-answer rate must catch it."""
+
+    name = "guess"
+
+    def __init__(self, ctx: AgentContext) -> None:
+        super().__init__(ctx, explore=False)
+
+
+@register_agent("oracle", "replays each task's oracle plan through the public tools (upper bound)")
+def _oracle(ctx: AgentContext) -> OracleAgent:
+    return OracleAgent(ctx)
+
+
+@register_agent("heuristic", "non-privileged baseline: reads manuals, asks named colleagues, best effort")
+def _heuristic(ctx: AgentContext) -> HeuristicAgent:
+    return HeuristicAgent(ctx)
+
+
+@register_agent("guess", "answers immediately without exploring (a hallucination probe)")
+def _guess(ctx: AgentContext) -> GuessAgent:
+    return GuessAgent(ctx)
+
+
+@register_agent("noop", "does nothing all day (lower bound)")
+def _noop(ctx: AgentContext) -> NoopAgent:
+    return NoopAgent()
+
+
+def privileged_instances(ctx: AgentContext) -> list[TaskInstance]:
+    return list(ctx.day.tasks)

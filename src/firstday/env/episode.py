@@ -1,0 +1,160 @@
+"""One episode: an agent living through one day of one scenario.
+
+``DayEnv`` binds a day's world, tasks and tools. Each turn the agent receives an observation (the
+clock, every notification that has come due, and the results of its previous calls) and returns tool
+calls; every call's result is returned. The hidden side of the tasks stays here, out of the tools' reach.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from firstday.scoring.cards import DayScore
+from firstday.scoring.score import score_day
+from firstday.suites.spec import Day, Scenario
+from firstday.timefmt import fmt
+from firstday.world.records import Notification
+from firstday.world.tools import Toolbox, ToolCall, ToolResult, ToolSpec
+from firstday.world.world import DayContent, World
+
+INSTRUCTIONS = """You are {name}, a new trainee in {dept} at {company}. Your mentor is {mentor}.
+Today runs from {start} to {end} (virtual time; every action takes minutes). Tasks arrive during the day
+with a priority and a deadline; only work delivered before a deadline counts. The information you need is
+spread across colleagues, files, calendars and pages: find it and check it rather than guess. Colleagues
+answer messages after a delay; use wait to let time pass. Finish each task with submit."""
+
+
+class EnvConfig(BaseModel):
+    text_only: bool = Field(default=False, description="replace images with their text alternative")
+    costs: dict[str, int] = Field(default_factory=dict, description="override tool costs in minutes")
+    max_turns: int = Field(default=1000, ge=1, description="turns before the episode is truncated")
+    max_calls_per_turn: int = Field(default=64, ge=1)
+    run_timeout_s: float = Field(default=10.0, gt=0, description="wall-clock limit of one run_python call")
+
+
+class Briefing(BaseModel):
+    scenario_id: str
+    day_index: int
+    trainee: str
+    trainee_name: str
+    department: str
+    mentor: str
+    company: str
+    day_start: str
+    day_end: str
+    instructions: str
+    tools: list[ToolSpec]
+
+
+class Observation(BaseModel):
+    time: int
+    clock: str
+    notifications: list[Notification] = Field(default_factory=list)
+    results: list[ToolResult] = Field(default_factory=list)
+    done: bool = False
+    truncated: bool = False
+
+
+class TraceEvent(BaseModel):
+    t: int
+    type: Literal["briefing", "observation", "tool_call", "tool_result", "idle", "agent_error", "end", "score"]
+    data: dict[str, Any]
+
+
+def day_content(scenario: Scenario, day: Day) -> DayContent:
+    return DayContent(
+        company=scenario.company,
+        tasks=[t.public() for t in day.tasks],
+        files=[f for t in day.tasks for f in t.files],
+        facts=[f for t in day.tasks for f in t.facts],
+        meetings=[*day.meetings, *(m for t in day.tasks for m in t.meetings)],
+        pages=[p for t in day.tasks for p in t.pages],
+        follow_ups=list(day.follow_ups),
+        day_start=day.day_start, day_end=day.day_end,
+    )
+
+
+class DayEnv:
+    def __init__(self, scenario: Scenario, day: Day, config: EnvConfig | None = None) -> None:
+        self.scenario, self.day = scenario, day
+        self.config = config or EnvConfig()
+        self.world = World(day_content(scenario, day), text_only=self.config.text_only)
+        self.tools = Toolbox(self.world, self.config.costs, run_timeout_s=self.config.run_timeout_s)
+        self.trace: list[TraceEvent] = []
+        self.turns = 0
+        self.truncated = False
+
+    @property
+    def done(self) -> bool:
+        return self.world.ended or self.truncated
+
+    def briefing(self) -> Briefing:
+        c = self.scenario.company
+        mentor = c.employee(c.mentor)
+        text = INSTRUCTIONS.format(name=c.trainee.name, dept=c.trainee.department, company=c.name,
+                                   mentor=f"{mentor.name} ({mentor.handle})", start=fmt(self.day.day_start),
+                                   end=fmt(self.day.day_end))
+        return Briefing(
+            scenario_id=self.scenario.scenario_id, day_index=self.day.day_index, trainee=c.trainee.handle,
+            trainee_name=c.trainee.name, department=c.trainee.department, mentor=c.mentor, company=c.name,
+            day_start=fmt(self.day.day_start), day_end=fmt(self.day.day_end), instructions=text,
+            tools=self.tools.specs,
+        )
+
+    def _log(self, type_: str, data: dict[str, Any]) -> None:
+        self.trace.append(TraceEvent(t=self.world.now, type=type_, data=data))  # type: ignore[arg-type]
+
+    def _observe(self, results: list[ToolResult]) -> Observation:
+        notes, _ = self.world.take_observation()
+        obs = Observation(time=self.world.now, clock=fmt(self.world.now), notifications=notes, results=results,
+                          done=self.done, truncated=self.truncated)
+        self._log("observation", {"notifications": [n.model_dump() for n in notes]})
+        return obs
+
+    def reset(self) -> Observation:
+        self._log("briefing", {"scenario_id": self.scenario.scenario_id, "day_index": self.day.day_index,
+                               "trainee": self.scenario.company.trainee.handle})
+        return self._observe([])
+
+    def step(self, calls: list[ToolCall]) -> Observation:
+        if self.done:
+            return Observation(time=self.world.now, clock=fmt(self.world.now), done=True, truncated=self.truncated)
+        self.turns += 1
+        results: list[ToolResult] = []
+        if not calls:
+            # an agent with nothing to do idles until the next event
+            self._log("idle", {})
+            nxt = self.world.events.next_time()
+            self.world.advance_to(min(max(nxt if nxt is not None else self.world.day_end, self.world.now),
+                                      self.world.day_end))
+        for call in calls[: self.config.max_calls_per_turn]:
+            self._log("tool_call", {"id": call.id, "name": call.name, "arguments": call.arguments})
+            res = self.tools.execute(call)
+            results.append(res)
+            self._log("tool_result", {"id": res.call_id, "name": res.name, "ok": res.ok, "content": res.content,
+                                      "images": [i.path for i in res.images], "started": res.started,
+                                      "ended": res.ended})
+            if self.world.ended:
+                break
+        for call in calls[len(results):]:
+            why = "the day ended before this call" if self.world.ended else (
+                f"more than {self.config.max_calls_per_turn} calls in one turn")
+            res = ToolResult(call_id=call.id, name=call.name, ok=False, content=f"error: not executed: {why}",
+                             started=self.world.now, ended=self.world.now)
+            results.append(res)
+            self._log("tool_result", {"id": res.call_id, "name": res.name, "ok": False, "content": res.content,
+                                      "images": [], "started": res.started, "ended": res.ended})
+        if self.turns >= self.config.max_turns and not self.world.ended:
+            self.truncated = True
+        return self._observe(results)
+
+    def record_agent_error(self, message: str) -> None:
+        self._log("agent_error", {"message": message})
+
+    def score(self) -> DayScore:
+        self.world.record.end_time = self.world.now
+        card = score_day(self.scenario.scenario_id, self.day, self.world.record)
+        self._log("end", {"turns": self.turns, "truncated": self.truncated})
+        return card

@@ -1,0 +1,56 @@
+"""The agent protocol and the loop that runs one agent through one episode."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel
+
+from firstday.env.episode import Briefing, DayEnv, Observation, TraceEvent
+from firstday.scoring.cards import DayScore
+from firstday.world.tools import ToolCall
+
+
+@runtime_checkable
+class Agent(Protocol):
+    """What an agent implements. Notifications and tool results come in; tool calls go out.
+
+    ``act`` returning an empty list means "nothing to do now": the environment lets time pass until
+    the next event. Raising an exception ends the episode as an *error* (not a zero score).
+    """
+
+    name: str
+
+    async def reset(self, briefing: Briefing) -> None: ...
+
+    async def act(self, observation: Observation) -> list[ToolCall]: ...
+
+
+class EpisodeResult(BaseModel):
+    scenario_id: str
+    day_index: int
+    agent: str
+    status: Literal["ok", "error"]
+    error: str | None = None
+    turns: int
+    score: DayScore
+    trace: list[TraceEvent]
+
+
+async def run_episode(env: DayEnv, agent: Agent) -> EpisodeResult:
+    status: Literal["ok", "error"] = "ok"
+    error = None
+    try:
+        await agent.reset(env.briefing())
+        obs = env.reset()
+        while not obs.done:
+            calls = await agent.act(obs)
+            obs = env.step(list(calls))
+        await agent.act(obs)  # let the agent see the final observation (end of day)
+    except Exception as exc:
+        status, error = "error", f"{type(exc).__name__}: {exc}"
+        env.record_agent_error(error + "\n" + traceback.format_exc(limit=5))
+    card = env.score()
+    return EpisodeResult(scenario_id=env.scenario.scenario_id, day_index=env.day.day_index, agent=agent.name,
+                         status=status, error=error, turns=env.turns, score=card, trace=env.trace)

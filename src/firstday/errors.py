@@ -1,0 +1,28 @@
+"""Error types. Every error a user can cause says what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class FirstdayError(Exception):
+    """Base class for errors raised by firstday."""
+
+
+class ConfigError(FirstdayError):
+    """A spec, preset, option or file given by the user is invalid."""
+
+
+class UnknownNameError(ConfigError):
+    """A name (family, preset, agent, tool) is not registered."""
+
+    def __init__(self, kind: str, name: str, known: list[str]) -> None:
+        self.kind, self.name, self.known = kind, name, known
+        hint = ", ".join(sorted(known)) if known else "none registered"
+        super().__init__(f"unknown {kind} {name!r}; known {kind}s: {hint}")
+
+
+class ToolError(FirstdayError):
+    """A tool call was refused. The message is shown to the agent."""
+
+
+class GenerationError(FirstdayError):
+    """A family produced an invalid task instance (a bug in the family, not user input)."""

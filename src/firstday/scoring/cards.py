@@ -1,0 +1,69 @@
+"""Score cards: what scoring writes for each task and day (saved with every run)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class CheckpointResult(BaseModel):
+    cp_id: str
+    description: str
+    weight: float
+    passed: bool = Field(description="passed on time (by the deadline)")
+    passed_late: bool = Field(default=False, description="would pass counting work after the deadline")
+    answer_bearing: bool
+    attempted_at: int | None = None
+    unsupported: bool = Field(default=False, description="attempted while a clue it depends on was unseen")
+    feedback: str
+    error: str | None = None
+
+
+class TaskScore(BaseModel):
+    task_id: str
+    family: str
+    variant: str
+    difficulty: str
+    meta_task: str
+    priority: str
+    arrival: int
+    deadline: int
+    score: float | None = Field(description="checkpoint score: passed weight / total weight (None on error)")
+    success: bool | None
+    submitted_at: int | None = Field(description="first submission time")
+    on_time: bool = Field(description="a submission exists by the deadline")
+    latency: int | None = Field(description="minutes from arrival to first submission")
+    clues_required: int
+    clues_observed: int
+    checkpoints: list[CheckpointResult]
+    error: str | None = None
+
+
+class DayMetrics(BaseModel):
+    """Per-day figures. Rates are None when their denominator is zero."""
+
+    tasks: int
+    scored_tasks: int
+    score: float | None = Field(description="mean checkpoint score over scored tasks")
+    success_rate: float | None
+    priority_weighted_score: float | None = Field(description="score weighted by priority (low 1, normal 2, urgent 4)")
+    on_time_rate: float | None = Field(description="priority-weighted share of tasks submitted by their deadline")
+    urgent_latency: float | None = Field(description="mean minutes from an urgent task's arrival to its first submission")
+    meetings_required: int
+    meetings_missed: int
+    meetings_late: int
+    work_left: int = Field(description="tasks that had arrived but were never submitted when the day ended")
+    clue_discovery: float | None = Field(description="clues observed / clues required, over arrived tasks")
+    unsupported_rate: float | None = Field(
+        description="share of attempted answer-bearing checkpoints attempted before all their clues were seen"
+    )
+    questions_per_clue: float | None = Field(description="messages sent per colleague-held clue observed")
+    messages_sent: int
+    tool_calls: int
+    errors: int = Field(description="tasks whose scoring failed (infrastructure errors, not zeros)")
+
+
+class DayScore(BaseModel):
+    scenario_id: str
+    day_index: int
+    tasks: list[TaskScore]
+    metrics: DayMetrics

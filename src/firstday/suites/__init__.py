@@ -1,0 +1,10 @@
+"""Suites: specs and presets, generation of days and scenarios, and the on-disk suite format."""
+
+from firstday.suites.generate import generate_day, generate_scenario, generate_suite, scenario_hash
+from firstday.suites.spec import PRESETS, Day, Scenario, SuiteManifest, SuiteSpec, preset
+from firstday.suites.store import Suite, load_suite, load_spec_file, save_suite
+
+__all__ = [
+    "PRESETS", "Day", "Scenario", "Suite", "SuiteManifest", "SuiteSpec", "generate_day", "generate_scenario",
+    "generate_suite", "load_spec_file", "load_suite", "preset", "save_suite", "scenario_hash",
+]

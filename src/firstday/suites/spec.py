@@ -1,0 +1,85 @@
+"""Suite specs, presets, and the saved forms of days, scenarios and suites."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from firstday.errors import UnknownNameError
+from firstday.tasks.model import TaskInstance
+from firstday.world.assets import FollowUp, MeetingAsset
+from firstday.world.company import Company
+
+
+class SuiteSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "custom"
+    seed: int = 0
+    scenarios: int = Field(default=2, ge=1, le=10_000)
+    days: int = Field(default=1, ge=1, le=30)
+    tasks_per_day: tuple[int, int] = (2, 3)
+    families: list[str] | None = Field(default=None, description="family names; None = every registered family")
+    difficulty: dict[Literal["easy", "medium", "hard"], float] = Field(
+        default_factory=lambda: {"easy": 0.4, "medium": 0.4, "hard": 0.2}
+    )
+    interruption: bool = Field(default=True, description="an urgent task arrives mid-day")
+    meetings: bool = Field(default=True, description="a team meeting the trainee must attend")
+    follow_ups: bool = Field(default=True, description="requesters chase unsubmitted tasks")
+    mode: Literal["stationary", "mutable"] = "stationary"
+    company_size: tuple[int, int] = (18, 60)
+
+    @model_validator(mode="after")
+    def _check(self) -> SuiteSpec:
+        lo, hi = self.tasks_per_day
+        if not 1 <= lo <= hi <= 12:
+            raise ValueError("tasks_per_day must be (min, max) with 1 <= min <= max <= 12")
+        if not self.difficulty or any(w < 0 for w in self.difficulty.values()) or sum(self.difficulty.values()) <= 0:
+            raise ValueError("difficulty weights must be non-negative and not all zero")
+        a, b = self.company_size
+        if not 10 <= a <= b <= 300:
+            raise ValueError("company_size must be (min, max) with 10 <= min <= max <= 300")
+        return self
+
+
+PRESETS: dict[str, SuiteSpec] = {
+    "smoke": SuiteSpec(name="smoke", scenarios=2, tasks_per_day=(2, 3)),
+    "standard": SuiteSpec(name="standard", scenarios=50, tasks_per_day=(2, 6)),
+    "hard": SuiteSpec(name="hard", scenarios=20, tasks_per_day=(4, 6),
+                      difficulty={"easy": 0.0, "medium": 0.3, "hard": 0.7}),
+    "continual": SuiteSpec(name="continual", scenarios=30, days=3, tasks_per_day=(3, 4)),
+}
+
+
+def preset(name: str, seed: int = 0) -> SuiteSpec:
+    if name not in PRESETS:
+        raise UnknownNameError("preset", name, list(PRESETS))
+    return PRESETS[name].model_copy(update={"seed": seed})
+
+
+class Day(BaseModel):
+    day_index: int
+    day_start: int = 540
+    day_end: int = 1080
+    tasks: list[TaskInstance]
+    meetings: list[MeetingAsset] = Field(default_factory=list, description="background meetings")
+    follow_ups: list[FollowUp] = Field(default_factory=list)
+
+
+class Scenario(BaseModel):
+    scenario_id: str
+    seed: int
+    company: Company
+    days: list[Day]
+
+
+class SuiteManifest(BaseModel):
+    format: Literal["firstday.suite/1"] = "firstday.suite/1"
+    spec: SuiteSpec
+    content_hash: str
+    scenario_hashes: dict[str, str]
+    n_scenarios: int
+    n_days: int
+    n_tasks: int
+    firstday_version: str

@@ -1,0 +1,242 @@
+"""Declarative checkpoint checks, evaluated over a day's record as of a given time.
+
+A check is data (saved with the suite, hidden from agents) and a pure function of the record. Each
+check kind says what it looked at and when the agent produced it (``attempted_at``), which is what the
+unsupported-answer metric needs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from firstday.world.records import DayRecord, Meeting
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    passed: bool
+    detail: str
+    attempted_at: int | None = None
+
+
+def norm_text(x: Any) -> str:
+    return " ".join(str(x).strip().lower().split())
+
+
+def _dig(answer: Any, field: str) -> tuple[bool, Any]:
+    cur = answer
+    for part in [p for p in field.split(".") if p]:
+        if isinstance(cur, Mapping):
+            match = next((k for k in cur if norm_text(k) == norm_text(part)), None)
+            if match is None:
+                return False, None
+            cur = cur[match]
+        else:
+            return False, None
+    return True, cur
+
+
+def _as_number(x: Any) -> float | None:
+    if isinstance(x, bool):
+        return None
+    if isinstance(x, int | float):
+        return float(x) if math.isfinite(x) else None
+    if isinstance(x, str):
+        try:
+            return float(x.replace(",", "").replace("$", "").replace("%", "").strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _as_set(x: Any) -> set[str] | None:
+    if isinstance(x, str):
+        return {norm_text(p) for p in x.split(",") if p.strip()}
+    if isinstance(x, list | tuple):
+        return {norm_text(p) for p in x}
+    return None
+
+
+def compare(value: Any, expected: Any, how: str, tolerance: float) -> tuple[bool, str]:
+    """Compare a submitted value with the expected one. Details never reveal the expected value."""
+    if how == "set_equals":
+        got, exp = _as_set(value), _as_set(expected)
+        if got is None or exp is None:
+            return False, "expected a list"
+        if got == exp:
+            return True, "correct set"
+        return False, f"the set is wrong: {len(exp - got)} missing, {len(got - exp)} unexpected"
+    if how == "number_close":
+        got_n, exp_n = _as_number(value), _as_number(expected)
+        if got_n is None or exp_n is None:
+            return False, "expected a number"
+        ok = abs(got_n - exp_n) <= tolerance * max(1.0, abs(exp_n))
+        return ok, "value within tolerance" if ok else "the value is off"
+    if how == "equals":
+        ok = norm_text(value) == norm_text(expected)
+        return ok, "correct" if ok else "the value is wrong"
+    if how == "contains":
+        ok = norm_text(expected) in norm_text(value)
+        return ok, "contains the expected value" if ok else "the expected value is missing"
+    raise ValueError(f"unknown comparison {how!r}")
+
+
+class SubmissionCheck(BaseModel):
+    """A field of the task's last on-time submission compared with a hidden answer."""
+
+    kind: Literal["submission"] = "submission"
+    field: str = Field(description="dot path into the submitted answer; '' for the whole answer")
+    expected: str = Field(description="key into the task's hidden answers")
+    compare: Literal["equals", "set_equals", "number_close", "contains"] = "equals"
+    tolerance: float = 0.0
+
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
+        sub = record.last_submission(task_id, at)
+        if sub is None:
+            return CheckOutcome(False, "nothing was submitted for this task")
+        found, value = _dig(sub.answer, self.field)
+        if not found:
+            return CheckOutcome(False, f"the submission has no field '{self.field}'", sub.time)
+        ok, detail = compare(value, answers[self.expected], self.compare, self.tolerance)
+        return CheckOutcome(ok, f"'{self.field or 'answer'}': {detail}", sub.time)
+
+
+class SubmittedCheck(BaseModel):
+    """The task was submitted at all (not answer-bearing)."""
+
+    kind: Literal["submitted"] = "submitted"
+
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
+        sub = record.last_submission(task_id, at)
+        return CheckOutcome(sub is not None, "submitted" if sub else "nothing was submitted",
+                            sub.time if sub else None)
+
+
+def _norm_lines(text: str) -> list[str]:
+    return [ln.rstrip() for ln in text.strip().splitlines()]
+
+
+class FileCheck(BaseModel):
+    """The content of a drive file as of the deadline."""
+
+    kind: Literal["file"] = "file"
+    path: str
+    expected: str = Field(description="key into answers: full text ('equals') or list of strings")
+    compare: Literal["equals", "contains_all", "excludes_all"] = "equals"
+
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
+        version = record.file_at(self.path, at)
+        edits = [v.time for v in record.files.get(self.path, ()) if v.author != "initial" and v.time <= at]
+        attempted = edits[-1] if edits else None
+        if version is None:
+            return CheckOutcome(False, f"{self.path} does not exist", attempted)
+        exp = answers[self.expected]
+        if self.compare == "equals":
+            got, want = _norm_lines(version.content), _norm_lines(str(exp))
+            if got == want:
+                return CheckOutcome(True, f"{self.path} is correct", attempted)
+            wrong = sum(1 for a, b in zip(got, want, strict=False) if a != b) + abs(len(got) - len(want))
+            return CheckOutcome(False, f"{self.path} differs from what was needed on {wrong} line(s)", attempted)
+        items = [str(x) for x in exp]
+        if self.compare == "contains_all":
+            missing = [x for x in items if x not in version.content]
+            return CheckOutcome(not missing, f"{self.path}: {len(missing)} required item(s) missing", attempted)
+        present = [x for x in items if x in version.content]
+        return CheckOutcome(not present, f"{self.path}: {len(present)} item(s) that should be gone remain", attempted)
+
+
+def _submitted_meeting(record: DayRecord, task_id: str, field: str, at: int) -> tuple[Meeting | None, str, int | None]:
+    sub = record.last_submission(task_id, at)
+    if sub is None:
+        return None, "nothing was submitted for this task", None
+    found, value = _dig(sub.answer, field)
+    if not found:
+        return None, f"the submission has no field '{field}'", sub.time
+    m = record.meetings.get(str(value).strip())
+    if m is None or not m.booked_by_trainee:
+        return None, "the submitted meeting id is not one of your bookings", sub.time
+    if m.created_at > at or (m.cancelled_at is not None and m.cancelled_at <= at):
+        return None, "the submitted meeting was not booked (or was cancelled) by the deadline", sub.time
+    return m, "", m.created_at
+
+
+class MeetingCheck(BaseModel):
+    """A property of the meeting whose id the task's submission names."""
+
+    kind: Literal["meeting"] = "meeting"
+    field: str = "meeting_id"
+    aspect: Literal["exists", "start", "attendees_include", "attendees_exclude", "attendees_equal", "duration"]
+    expected: str | None = Field(default=None, description="key into answers (not needed for 'exists')")
+
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
+        m, why, attempted = _submitted_meeting(record, task_id, self.field, at)
+        if m is None:
+            return CheckOutcome(False, why, attempted)
+        if self.aspect == "exists":
+            return CheckOutcome(True, "the meeting is booked", attempted)
+        exp = answers[self.expected or ""]
+        if self.aspect == "start":
+            ok = m.start == int(exp)
+            return CheckOutcome(ok, "the start time is right" if ok else "the meeting starts at the wrong time", attempted)
+        if self.aspect == "duration":
+            ok = m.end - m.start == int(exp)
+            return CheckOutcome(ok, "the length is right" if ok else "the meeting has the wrong length", attempted)
+        got, want = set(m.attendees), set(exp)
+        if self.aspect == "attendees_include":
+            missing = want - got
+            return CheckOutcome(not missing, f"{len(missing)} required attendee(s) not invited", attempted)
+        if self.aspect == "attendees_exclude":
+            bad = want & got
+            return CheckOutcome(not bad, f"{len(bad)} invitee(s) who cannot attend were invited", attempted)
+        ok = got == want
+        return CheckOutcome(ok, "the invitees are right" if ok else
+                            f"invitees wrong: {len(want - got)} missing, {len(got - want)} unexpected", attempted)
+
+
+class AttendedCheck(BaseModel):
+    """The trainee joined a meeting no later than ``max_late`` minutes after it started."""
+
+    kind: Literal["attended"] = "attended"
+    meeting_id: str | None = None
+    field: str | None = Field(default=None, description="or: the submitted field naming the meeting")
+    max_late: int = 5
+
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
+        mid = self.meeting_id
+        if mid is None:
+            m, why, _ = _submitted_meeting(record, task_id, self.field or "meeting_id", 10**6)
+            if m is None:
+                return CheckOutcome(False, why)
+            mid = m.meeting_id
+        meeting = record.meetings.get(mid)
+        joins = [a.joined_at for a in record.attendance if a.meeting_id == mid]
+        if meeting is None or not joins:
+            return CheckOutcome(False, "the meeting was not attended")
+        ok = min(joins) <= meeting.start + self.max_late
+        return CheckOutcome(ok, "attended on time" if ok else "joined the meeting late", min(joins))
+
+
+class MessageCheck(BaseModel):
+    """The trainee sent a colleague a message containing a hidden value (e.g. an approval code)."""
+
+    kind: Literal["message"] = "message"
+    to: str
+    expected: str
+
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
+        want = norm_text(answers[self.expected])
+        hits = [m.time for m in record.messages if self.to in m.to and want in norm_text(m.text) and m.time <= at]
+        if hits:
+            return CheckOutcome(True, "the right message was sent", hits[0])
+        return CheckOutcome(False, f"no message with the needed information reached {self.to}")
+
+
+Check = Annotated[
+    SubmissionCheck | SubmittedCheck | FileCheck | MeetingCheck | AttendedCheck | MessageCheck,
+    Field(discriminator="kind"),
+]

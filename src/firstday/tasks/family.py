@@ -1,0 +1,147 @@
+"""The family protocol, the generation context, and the registry of families.
+
+A *family* (e.g. transaction review) has *variants*; each (family, variant, difficulty) is one
+meta-task. Third-party families register through the ``firstday.families`` entry point group.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Protocol, runtime_checkable
+
+from firstday.errors import UnknownNameError
+from firstday.tasks.model import Difficulty, TaskInstance
+from firstday.world.assets import MeetingAsset, Priority
+from firstday.world.company import Company, Employee
+from firstday.world.tools import DEFAULT_COSTS, ToolCall
+
+
+@dataclass
+class GenContext:
+    """What a family may use to generate one instance. All randomness must come from ``rng``."""
+
+    rng: random.Random
+    company: Company
+    task_id: str
+    variant: str
+    difficulty: Difficulty
+    arrival: int
+    priority: Priority
+    requester: str
+    day_start: int = 540
+    day_end: int = 1080
+    meetings: list[MeetingAsset] = field(default_factory=list)  # meetings already placed today
+    used_paths: set[str] = field(default_factory=set)
+
+    def path(self, folder: str, stem: str, ext: str) -> str:
+        """A drive path unique within the day (task id appended only on collision)."""
+        p = f"{folder}/{stem}.{ext}"
+        if p in self.used_paths:
+            p = f"{folder}/{stem}-{self.task_id}.{ext}"
+        self.used_paths.add(p)
+        return p
+
+    def pick_employees(self, n: int, *, exclude: set[str] | None = None, department: str | None = None) -> list[Employee]:
+        pool = [e for e in self.company.employees if e.handle not in (exclude or set())
+                and (department is None or e.department == department)]
+        return self.rng.sample(pool, min(n, len(pool)))
+
+
+def estimate_minutes(solution: list[ToolCall], company: Company, costs: dict[str, int] | None = None) -> int:
+    """Upper estimate of the virtual time a plan takes, counting reply delays of awaited messages."""
+    table = {**DEFAULT_COSTS, **(costs or {})}
+    total = 0
+    last_to: dict[str, int] = {}
+    for call in solution:
+        args = call.arguments if isinstance(call.arguments, dict) else {}
+        if call.name == "send_message":
+            to = args.get("to")
+            n = 1 if isinstance(to, str) else len(to or [])
+            total += table["send_message"] if n == 1 else 10
+            for h in [to] if isinstance(to, str) else (to or []):
+                last_to[h] = company.employee(h).reply_delay
+        elif call.name == "wait":
+            h = args.get("for_message_from")
+            total += last_to.get(h, 0) if h else int(args.get("minutes") or 0)
+        elif call.name == "attend_meeting":
+            total += 60
+        else:
+            total += table.get(call.name, 1)
+    return total
+
+
+@runtime_checkable
+class Family(Protocol):
+    """What a task family implements. See docs/families.md for a worked example."""
+
+    name: str
+    title: str
+    description: str
+    domains: tuple[str, ...]
+    modalities: tuple[str, ...]
+    variants: tuple[str, ...]
+    knobs: dict[str, str]
+
+    def generate(self, ctx: GenContext) -> TaskInstance:
+        """Build one instance from ``ctx`` (deterministic given ``ctx.rng``)."""
+        ...
+
+    def baseline(self, view: BaselineView) -> list[ToolCall]:
+        """The heuristic baseline's deliverable calls, from public information only."""
+        ...
+
+
+@dataclass
+class BaselineView:
+    """What the heuristic agent has gathered for one task (public information only)."""
+
+    task_id: str
+    objective: str
+    requester: str
+    company: Company
+    texts: dict[str, str] = field(default_factory=dict)  # source (path / colleague handle) -> text seen
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
+
+
+_REGISTRY: dict[str, Family] = {}
+_ENTRY_POINTS_LOADED = False
+
+
+def register(family: Family | type[Any]) -> Any:
+    """Register a family (instance or class). Usable as a class decorator."""
+    inst: Family = family() if isinstance(family, type) else family
+    _REGISTRY[inst.name] = inst
+    return family
+
+
+def _load_entry_points() -> None:
+    global _ENTRY_POINTS_LOADED
+    if _ENTRY_POINTS_LOADED:
+        return
+    _ENTRY_POINTS_LOADED = True
+    import firstday.tasks.families  # noqa: F401  (built-ins register on import)
+
+    for ep in entry_points(group="firstday.families"):
+        obj: Callable[[], Family] | Family = ep.load()
+        register(obj)  # type: ignore[arg-type]
+
+
+def families() -> dict[str, Family]:
+    _load_entry_points()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get_family(name: str) -> Family:
+    fams = families()
+    if name not in fams:
+        raise UnknownNameError("family", name, list(fams))
+    return fams[name]
+
+
+def meta_tasks(fam: Family) -> list[tuple[str, Difficulty]]:
+    from firstday.tasks.model import DIFFICULTIES
+
+    return [(v, d) for v in fam.variants for d in DIFFICULTIES]

@@ -1,0 +1,95 @@
+"""What a task places into the world: files, colleagues' facts, meetings, internal web pages.
+
+These are public-side data. The hidden side of a task (answers, checkpoints, oracle plan) lives in
+``firstday.tasks`` and never enters a world service.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Area = Literal["shared", "workspace"]
+
+
+class FileAsset(BaseModel):
+    path: str = Field(description="absolute drive path under /shared or /workspace")
+    content: str = Field(description="text content; for images, base64 of the encoded image")
+    media_type: str = "text/plain"
+    text_alternative: str | None = Field(
+        default=None, description="for images: the textual content used in text-alternative mode"
+    )
+    hidden: bool = Field(default=False, description="invisible until a colleague shares it")
+    clue_ids: list[str] = Field(default_factory=list, description="clues observed by reading this file")
+
+    @property
+    def is_image(self) -> bool:
+        return self.media_type.startswith("image/")
+
+
+class Fact(BaseModel):
+    """One entry of a colleague's knowledge card."""
+
+    fact_id: str
+    holder: str = Field(description="handle of the colleague who knows this")
+    topic: str = Field(description="short label, used in logs and for the LLM responder")
+    keywords: list[str] = Field(description="words or phrases a question must mention to match")
+    require_any: list[str] = Field(
+        default_factory=list,
+        description="if non-empty, at least one of these must appear too (e.g. the person asked about)",
+    )
+    reply: str = Field(description="what the colleague says when this fact matches")
+    clue_ids: list[str] = Field(default_factory=list)
+    shares_files: list[str] = Field(default_factory=list, description="hidden files made visible by this reply")
+    gate_tokens: list[str] = Field(
+        default_factory=list, description="all must appear in the message, else gate_reply is given instead"
+    )
+    gate_reply: str = ""
+
+
+class MeetingAsset(BaseModel):
+    meeting_id: str
+    title: str
+    start: int
+    end: int
+    room: str
+    organizer: str
+    attendees: list[str]
+    trainee_required: bool = Field(default=False, description="on the trainee's calendar; attendance scored")
+    notes: str = Field(default="", description="what the trainee learns by attending")
+    clue_ids: list[str] = Field(default_factory=list)
+
+
+class PageAsset(BaseModel):
+    """An internal web page or dashboard, reached with the ``open_page`` tool."""
+
+    url: str
+    title: str
+    content: str
+    clue_ids: list[str] = Field(default_factory=list)
+
+
+Priority = Literal["low", "normal", "urgent"]
+PRIORITY_WEIGHT: dict[str, int] = {"low": 1, "normal": 2, "urgent": 4}
+
+
+class PublicTask(BaseModel):
+    """What the trainee is told about a task when it arrives (and nothing else)."""
+
+    task_id: str
+    category: str = Field(description="the kind of task (its family), e.g. 'transaction_review'")
+    objective: str
+    arrival: int
+    priority: Priority
+    deadline: int
+    requester: str = Field(description="handle of the colleague who assigned it")
+
+
+class FollowUp(BaseModel):
+    """A colleague's follow-up message, sent only if the task is still unsubmitted at ``time``."""
+
+    task_id: str
+    time: int
+    sender: str
+    text: str

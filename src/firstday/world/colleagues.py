@@ -1,0 +1,123 @@
+"""The deterministic, grounded colleague responder (DESIGN.md §4).
+
+A colleague answers from its knowledge card only: the trainee's message is matched lexically against
+each fact's keywords, the best match is revealed (or its gate reply, if a condition such as an approval
+code is not met), and otherwise the colleague says it does not know. It never invents a fact, and the
+same message always gets the same reply.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from firstday.world.assets import Fact
+from firstday.world.company import Employee
+
+_WORD = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
+
+
+def _stem(word: str) -> str:
+    # light, deterministic stemming so "suppliers"/"supplier" and "booking"/"book" meet
+    for suffix in ("ing", "es", "s", "ed"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def tokenize(text: str) -> set[str]:
+    """Lower-cased word stems; handles like ``dana.kim`` are kept whole and also split."""
+    out: set[str] = set()
+    for tok in _WORD.findall(text.lower()):
+        out.add(_stem(tok))
+        if any(c in tok for c in "._-"):
+            out.update(_stem(p) for p in re.split(r"[._-]", tok) if p)
+    return out
+
+
+def phrase_tokens(phrase: str) -> frozenset[str]:
+    return frozenset(tokenize(phrase))
+
+
+@dataclass(frozen=True)
+class Reply:
+    sender: str
+    text: str
+    fact_id: str | None = None
+    clue_ids: tuple[str, ...] = ()
+    shares_files: tuple[str, ...] = ()
+
+
+@dataclass
+class _CompiledFact:
+    fact: Fact
+    keywords: list[frozenset[str]]
+    require_any: list[frozenset[str]]
+    gate: list[frozenset[str]]
+
+
+@dataclass
+class KnowledgeCard:
+    holder: Employee
+    facts: list[_CompiledFact] = field(default_factory=list)
+
+
+def _compile(fact: Fact) -> _CompiledFact:
+    return _CompiledFact(
+        fact=fact,
+        keywords=[phrase_tokens(k) for k in fact.keywords if phrase_tokens(k)],
+        require_any=[phrase_tokens(k) for k in fact.require_any if phrase_tokens(k)],
+        gate=[phrase_tokens(k) for k in fact.gate_tokens if phrase_tokens(k)],
+    )
+
+
+def _score(cf: _CompiledFact, words: set[str]) -> int:
+    if cf.require_any and not any(p <= words for p in cf.require_any):
+        return 0
+    return sum(len(p) for p in cf.keywords if p <= words)
+
+
+class Responder:
+    """Holds every colleague's card. Cards are private: no tool returns them."""
+
+    def __init__(self, employees: list[Employee], facts: list[Fact]) -> None:
+        self._cards = {e.handle: KnowledgeCard(holder=e) for e in employees}
+        for fact in facts:
+            if fact.holder not in self._cards:
+                raise ValueError(f"fact {fact.fact_id!r} is held by unknown colleague {fact.holder!r}")
+            self._cards[fact.holder].facts.append(_compile(fact))
+
+    def respond(self, handle: str, message: str, *, group: bool = False) -> Reply | None:
+        """The reply of ``handle`` to ``message``; ``None`` if a group member stays silent."""
+        card = self._cards[handle]
+        words = tokenize(message)
+        scored = [(_score(cf, words), cf) for cf in card.facts]
+        top = max((s for s, _ in scored), default=0)
+        first = card.holder.first_name
+        if top == 0:
+            if group:
+                return None
+            return Reply(handle, f"Hi, {first} here. Sorry, I don't know anything about that.")
+        # every fact with the best score is answered (in card order): two tasks of the same kind on one day
+        # must not hide each other's facts
+        texts: list[str] = []
+        fact_ids: list[str] = []
+        clues: list[str] = []
+        shares: list[str] = []
+        for s, cf in scored:
+            if s != top:
+                continue
+            fact = cf.fact
+            if cf.gate and not all(g <= words for g in cf.gate):
+                texts.append(fact.gate_reply or "I can't help with that yet.")
+                continue
+            texts.append(fact.reply)
+            fact_ids.append(fact.fact_id)
+            clues.extend(fact.clue_ids)
+            shares.extend(fact.shares_files)
+        return Reply(handle, " ".join(dict.fromkeys(texts)), fact_id=",".join(fact_ids) or None,
+                     clue_ids=tuple(clues), shares_files=tuple(shares))
+
+    def facts_of(self, handle: str) -> list[Fact]:
+        """For the scorer and the LLM responder only (never exposed through a tool)."""
+        return [cf.fact for cf in self._cards[handle].facts]

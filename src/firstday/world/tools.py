@@ -1,0 +1,601 @@
+"""The trainee's tools: typed functions whose JSON schemas come from their signatures and docstrings.
+
+Every call goes through :meth:`Toolbox.execute`, which never raises: unknown tools, malformed JSON,
+wrong types, oversized arguments and refused actions all come back as an error result that says what
+was wrong, and cost a minute of virtual time like any other action.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from firstday.errors import ToolError
+from firstday.timefmt import fmt, parse
+from firstday.world.calculator import CalcError, evaluate
+from firstday.world.records import Attendance, Meeting
+from firstday.world.runner import run_code
+from firstday.world.world import World, normalize_path
+
+MAX_ARGUMENT_CHARS = 200_000
+MAX_RESULT_CHARS = 20_000
+ERROR_COST = 1
+
+DEFAULT_COSTS: dict[str, int] = {
+    "list_tasks": 1, "list_colleagues": 1, "lookup_colleague": 1, "send_message": 5, "read_inbox": 1,
+    "list_files": 1, "read_file": 2, "write_file": 3, "edit_file": 3, "open_page": 2, "list_rooms": 1,
+    "room_schedule": 1, "book_meeting": 5, "cancel_meeting": 2, "list_meetings": 1, "attend_meeting": 0,
+    "calculator": 1, "run_python": 5, "submit": 2, "wait": 0, "end_day": 0,
+}
+GROUP_MESSAGE_COST = 10
+
+
+class ImagePart(BaseModel):
+    media_type: str
+    data_b64: str
+    path: str
+
+
+class ToolCall(BaseModel):
+    """A call from the agent: ``arguments`` may be a dict or a raw JSON string (as LLMs send them)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    arguments: dict[str, Any] | str = Field(default_factory=dict)
+    id: str = ""
+
+
+class ToolResult(BaseModel):
+    call_id: str = ""
+    name: str
+    ok: bool
+    content: str
+    images: list[ImagePart] = Field(default_factory=list)
+    started: int
+    ended: int
+
+
+class ToolSpec(BaseModel):
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    cost_minutes: int
+
+    def openai_schema(self) -> dict[str, Any]:
+        return {"type": "function",
+                "function": {"name": self.name, "description": self.description, "parameters": self.parameters}}
+
+
+@dataclass
+class _Tool:
+    name: str
+    fn: Callable[..., Any]
+    model: type[BaseModel]
+    spec: ToolSpec
+
+
+@dataclass
+class Outcome:
+    """What a tool method returns: text, optional images, and an optional extra time cost."""
+
+    text: str
+    images: list[ImagePart] = field(default_factory=list)
+    cost: int | None = None
+
+
+def _parse_doc(doc: str) -> tuple[str, dict[str, str]]:
+    """Split a Google-style docstring into (summary, {arg: description})."""
+    doc = inspect.cleandoc(doc or "")
+    summary, _, rest = doc.partition("\nArgs:\n")
+    args: dict[str, str] = {}
+    current = None
+    for line in rest.splitlines():
+        m = re.match(r"^\s{0,4}(\w+):\s*(.*)$", line)
+        if m:
+            current = m.group(1)
+            args[current] = m.group(2).strip()
+        elif current and line.strip():
+            args[current] += " " + line.strip()
+    return " ".join(summary.split()), args
+
+
+def tool(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn.__firstday_tool__ = True  # type: ignore[attr-defined]
+    return fn
+
+
+def _build(name: str, fn: Callable[..., Any], cost: int) -> _Tool:
+    summary, arg_docs = _parse_doc(fn.__doc__ or "")
+    hints = get_type_hints(fn)
+    fields: dict[str, Any] = {}
+    for pname, param in inspect.signature(fn).parameters.items():
+        if pname == "self":
+            continue
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[pname] = (hints[pname], Field(default, description=arg_docs.get(pname, "")))
+    model = create_model(  # type: ignore[call-overload]
+        f"{name}_args", __config__=ConfigDict(extra="forbid"), **fields
+    )
+    schema = model.model_json_schema()
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+    schema.setdefault("properties", {})
+    spec = ToolSpec(name=name, description=summary, parameters=schema, cost_minutes=cost)
+    return _Tool(name=name, fn=fn, model=model, spec=spec)
+
+
+def _fmt_validation(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"]) or "arguments"
+        if err["type"] == "missing":
+            parts.append(f"missing required argument '{loc}'")
+        elif err["type"] == "extra_forbidden":
+            parts.append(f"unknown argument '{loc}'")
+        else:
+            parts.append(f"argument '{loc}': {err['msg']}")
+    return "; ".join(parts)
+
+
+class Toolbox:
+    """The public tools bound to one day's :class:`World`."""
+
+    def __init__(self, world: World, costs: dict[str, int] | None = None, *, run_timeout_s: float = 10.0) -> None:
+        self.world = world
+        self.costs = {**DEFAULT_COSTS, **(costs or {})}
+        self.run_timeout_s = run_timeout_s
+        self._tools: dict[str, _Tool] = {}
+        for name, member in inspect.getmembers(type(self), predicate=inspect.isfunction):
+            if getattr(member, "__firstday_tool__", False):
+                self._tools[name] = _build(name, getattr(self, name), self.costs.get(name, 1))
+
+    @property
+    def specs(self) -> list[ToolSpec]:
+        return [t.spec for t in self._tools.values()]
+
+    # --- dispatch -------------------------------------------------------------------------------
+    def execute(self, call: ToolCall) -> ToolResult:
+        w = self.world
+        started = w.now
+        try:
+            if w.ended:
+                raise ToolError("the working day is over; no more actions are possible")
+            t = self._tools.get(call.name)
+            if t is None:
+                raise ToolError(f"unknown tool {call.name!r}; available tools: {', '.join(sorted(self._tools))}")
+            args = call.arguments
+            if isinstance(args, str):
+                if len(args) > MAX_ARGUMENT_CHARS:
+                    raise ToolError(f"arguments too large ({len(args)} characters; {MAX_ARGUMENT_CHARS} at most)")
+                try:
+                    args = json.loads(args) if args.strip() else {}
+                except json.JSONDecodeError as exc:
+                    raise ToolError(f"arguments are not valid JSON ({exc.msg} at position {exc.pos})") from None
+            elif len(json.dumps(args, default=str)) > MAX_ARGUMENT_CHARS:
+                raise ToolError(f"arguments too large ({MAX_ARGUMENT_CHARS} characters at most)")
+            if not isinstance(args, dict):
+                raise ToolError("arguments must be a JSON object mapping argument names to values")
+            try:
+                parsed = t.model.model_validate(args)
+            except ValidationError as exc:
+                raise ToolError(f"invalid arguments for {call.name}: {_fmt_validation(exc)}") from None
+            out: Outcome = t.fn(**{k: getattr(parsed, k) for k in type(parsed).model_fields})
+            cost = t.spec.cost_minutes if out.cost is None else out.cost
+            if cost:
+                w.advance(cost)
+            self.world.record.tool_calls += 1
+            text = out.text
+            if len(text) > MAX_RESULT_CHARS:
+                text = text[:MAX_RESULT_CHARS] + f"\n[truncated: result longer than {MAX_RESULT_CHARS} characters]"
+            return ToolResult(call_id=call.id, name=call.name, ok=True, content=text, images=out.images,
+                              started=started, ended=w.now)
+        except ToolError as exc:
+            msg = f"error: {exc}"
+        except Exception as exc:  # a bug in a tool must not end the episode
+            msg = f"error: internal error in tool {call.name!r} ({type(exc).__name__}: {exc}); the call had no effect"
+        self.world.record.tool_calls += 1
+        if not w.ended:
+            w.advance(ERROR_COST)
+        return ToolResult(call_id=call.id, name=call.name, ok=False, content=msg, started=started, ended=w.now)
+
+    # --- helpers --------------------------------------------------------------------------------
+    def _colleague(self, handle: str) -> str:
+        h = handle.strip().lstrip("@").lower()
+        try:
+            self.world.company.employee(h)
+        except KeyError:
+            if h == self.world.company.trainee.handle:
+                raise ToolError("that is you; messages go to colleagues") from None
+            raise ToolError(f"no colleague with handle {handle!r}; use list_colleagues to find handles") from None
+        return h
+
+    def _task(self, task_id: str) -> str:
+        if task_id not in self.world.arrived:
+            known = ", ".join(self.world.arrived) or "none yet"
+            raise ToolError(f"no task {task_id!r} has been assigned to you; your tasks: {known}")
+        return task_id
+
+    # --- tasks ----------------------------------------------------------------------------------
+    @tool
+    def list_tasks(self) -> Outcome:
+        """List the tasks assigned to you so far, with priority, deadline and whether you submitted them."""
+        w = self.world
+        lines = []
+        for tid in w.arrived:
+            t = w.tasks[tid]
+            done = any(s.task_id == tid for s in w.record.submissions)
+            lines.append(f"{tid} [{t.priority}] due {fmt(t.deadline)} ({'submitted' if done else 'open'}) "
+                         f"from {t.requester}: {t.objective}")
+        return Outcome("\n".join(lines) or "No tasks yet.")
+
+    @tool
+    def submit(self, task_id: str, answer: Any) -> Outcome:
+        """Submit the deliverable for a task. You may resubmit; the last submission before the deadline counts.
+
+        Args:
+            task_id: the task's id, e.g. 't2'
+            answer: the answer in the format the task asks for (usually a JSON object)
+        """
+        tid = self._task(task_id)
+        sub = self.world.submit(tid, answer)
+        late = sub.time > self.world.tasks[tid].deadline
+        return Outcome(f"Submitted {tid} at {fmt(sub.time)}" + (" (after the deadline)." if late else "."))
+
+    @tool
+    def end_day(self) -> Outcome:
+        """Declare your working day finished. No further actions are possible afterwards."""
+        self.world.ended = True
+        return Outcome("You have ended your working day.")
+
+    @tool
+    def wait(self, minutes: int | None = None, until: str | None = None, for_message_from: str | None = None) -> Outcome:
+        """Idle until something happens. Without arguments, wait until the next event (a message, task or meeting).
+
+        Args:
+            minutes: wait this many minutes (1 to 540)
+            until: wait until this time today, 'HH:MM'
+            for_message_from: wait until the pending reply from this colleague (handle) arrives
+        """
+        w = self.world
+        given = [x is not None for x in (minutes, until, for_message_from)]
+        if sum(given) > 1:
+            raise ToolError("give at most one of minutes, until, for_message_from")
+        if minutes is not None:
+            if minutes <= 0 or minutes > 540:
+                raise ToolError("minutes must be between 1 and 540")
+            target = w.now + minutes
+        elif until is not None:
+            try:
+                target = parse(until)
+            except ValueError as exc:
+                raise ToolError(str(exc)) from None
+            if target <= w.now:
+                raise ToolError(f"{until} is not in the future (it is {fmt(w.now)}); the clock cannot go back")
+        elif for_message_from is not None:
+            handle = self._colleague(for_message_from)
+            pending = [e.time for e in w.events.pending("reply") if e.payload["reply"].sender == handle]
+            if not pending:
+                raise ToolError(f"no reply from {handle} is pending (they may have nothing to say)")
+            target = pending[0]
+        else:
+            nxt = w.events.next_time()
+            target = nxt if nxt is not None else w.day_end
+        target = min(max(target, w.now), w.day_end)
+        w.advance_to(target)
+        return Outcome(f"Waited until {fmt(w.now)}.", cost=0)
+
+    # --- colleagues -----------------------------------------------------------------------------
+    @tool
+    def list_colleagues(self, department: str | None = None) -> Outcome:
+        """List colleagues (handle, name, department, role, manager), optionally for one department.
+
+        Args:
+            department: department name, e.g. 'Finance'; omit for everyone
+        """
+        c = self.world.company
+        people = c.employees
+        if department is not None:
+            names = [d.name for d in c.departments]
+            match = [n for n in names if n.lower() == department.strip().lower()]
+            if not match:
+                raise ToolError(f"no department {department!r}; departments: {', '.join(names)}")
+            people = [e for e in people if e.department == match[0]]
+        rows = [" | ".join(e.directory_entry().values()) for e in people]
+        header = "handle | name | department | role | manager"
+        depts = "; ".join(f"{d.name} (head: {d.head})" for d in c.departments)
+        return Outcome(f"Departments: {depts}\n{header}\n" + "\n".join(rows))
+
+    @tool
+    def lookup_colleague(self, handle: str) -> Outcome:
+        """Show one colleague's profile: role, team, manager, persona and working hours.
+
+        Args:
+            handle: the colleague's handle, e.g. 'dana.kim'
+        """
+        e = self.world.company.employee(self._colleague(handle))
+        return Outcome(json.dumps(e.profile(), indent=1))
+
+    @tool
+    def send_message(self, to: str | list[str], text: str) -> Outcome:
+        """Send a message to one colleague (direct) or several (group). Replies arrive later in your inbox.
+
+        Args:
+            to: a colleague's handle, or a list of handles for a group message
+            text: the message
+        """
+        handles = [to] if isinstance(to, str) else list(to)
+        if not handles:
+            raise ToolError("'to' needs at least one handle")
+        if len(handles) > 50:
+            raise ToolError("a group message can have at most 50 recipients")
+        if not text.strip():
+            raise ToolError("the message is empty")
+        if len(text) > 4000:
+            raise ToolError("the message is too long (4000 characters at most)")
+        resolved = list(dict.fromkeys(self._colleague(h) for h in handles))
+        self.world.send(resolved, text)
+        cost = self.costs["send_message"] if len(resolved) == 1 else GROUP_MESSAGE_COST
+        return Outcome(f"Message sent to {', '.join(resolved)}.", cost=cost)
+
+    @tool
+    def read_inbox(self, last: int = 20) -> Outcome:
+        """Re-read your most recent notifications and messages.
+
+        Args:
+            last: how many of the latest entries to show (1 to 200)
+        """
+        if not 1 <= last <= 200:
+            raise ToolError("last must be between 1 and 200")
+        notes = self.world.inbox[-last:]
+        return Outcome("\n".join(f"[{fmt(n.time)}] {n.text}" for n in notes) or "Your inbox is empty.")
+
+    # --- drive ----------------------------------------------------------------------------------
+    @tool
+    def list_files(self, path: str = "/") -> Outcome:
+        """List the files you can see under a folder of the drive (/shared is read-only, /workspace is yours).
+
+        Args:
+            path: folder to list, e.g. '/shared' or '/workspace/kb'
+        """
+        root = normalize_path(path)
+        prefix = "/" if root == "/" else root + "/"
+        found = [p for p in self.world.listing() if p.startswith(prefix) or p == root]
+        if not found:
+            return Outcome(f"No files under {root}.")
+        return Outcome("\n".join(found))
+
+    @tool
+    def read_file(self, path: str, offset: int = 0) -> Outcome:
+        """Open a file from the drive. Text is returned (from a character offset); images are shown to you.
+
+        Args:
+            path: absolute path, e.g. '/shared/finance/manual.md'
+            offset: character offset to start reading text from
+        """
+        w = self.world
+        p = normalize_path(path)
+        content, asset = w.read(p)
+        if asset is not None:
+            w.pending_clues.update(asset.clue_ids)
+        if asset is not None and asset.is_image:
+            if w.text_only:
+                return Outcome(f"[image {p}, text alternative]\n{asset.text_alternative or ''}")
+            return Outcome(f"[image {p}]", images=[ImagePart(media_type=asset.media_type, data_b64=content, path=p)])
+        if offset < 0:
+            raise ToolError("offset must be 0 or more")
+        chunk = content[offset: offset + MAX_RESULT_CHARS - 200]
+        rest = len(content) - offset - len(chunk)
+        return Outcome(chunk + (f"\n[{rest} more characters; read again with offset={offset + len(chunk)}]" if rest > 0 else ""))
+
+    @tool
+    def write_file(self, path: str, content: str) -> Outcome:
+        """Create or overwrite a text file in your workspace.
+
+        Args:
+            path: path under /workspace
+            content: the full new text of the file
+        """
+        p = normalize_path(path)
+        self.world.write(p, content)
+        return Outcome(f"Wrote {len(content)} characters to {p}.")
+
+    @tool
+    def edit_file(self, path: str, old: str, new: str) -> Outcome:
+        """Replace one exact occurrence of a piece of text in a workspace file.
+
+        Args:
+            path: path under /workspace
+            old: the exact text to replace (must occur exactly once)
+            new: the replacement text
+        """
+        p = normalize_path(path)
+        if not p.startswith("/workspace/"):
+            raise ToolError(f"{p} is read-only; only files under /workspace can be edited")
+        content, _ = self.world.read(p)
+        n = content.count(old) if old else 0
+        if n != 1:
+            raise ToolError(f"the text to replace occurs {n} times in {p}; it must occur exactly once")
+        self.world.write(p, content.replace(old, new, 1))
+        return Outcome(f"Edited {p}.")
+
+    @tool
+    def open_page(self, url: str) -> Outcome:
+        """Open an internal web page or dashboard by its URL.
+
+        Args:
+            url: e.g. 'http://intranet/status'
+        """
+        page = self.world.pages.get(url.strip())
+        if page is None:
+            raise ToolError(f"page {url!r} not found on the intranet")
+        self.world.pending_clues.update(page.clue_ids)
+        return Outcome(f"# {page.title}\n{page.content}")
+
+    # --- calendar -------------------------------------------------------------------------------
+    @tool
+    def list_rooms(self) -> Outcome:
+        """List the meeting rooms with their capacity and floor."""
+        return Outcome("\n".join(f"{r.name}: capacity {r.capacity}, floor {r.floor}" for r in self.world.company.rooms))
+
+    @tool
+    def room_schedule(self, room: str | None = None) -> Outcome:
+        """Show today's bookings of one room, or of every room.
+
+        Args:
+            room: room name; omit for all rooms
+        """
+        rooms = [r.name for r in self.world.company.rooms]
+        if room is not None and room not in rooms:
+            raise ToolError(f"no room {room!r}; rooms: {', '.join(rooms)}")
+        lines = []
+        for name in [room] if room else rooms:
+            busy = sorted((m.start, m.end) for m in self.world.live_meetings() if m.room == name)
+            slots = ", ".join(f"{fmt(s)}-{fmt(e)}" for s, e in busy) or "free all day"
+            lines.append(f"{name}: booked {slots}")
+        return Outcome("\n".join(lines))
+
+    @tool
+    def book_meeting(self, title: str, start: str, duration_minutes: int, room: str, attendees: list[str]) -> Outcome:
+        """Book a room for a meeting today and invite colleagues (you attend as organizer).
+
+        Args:
+            title: meeting title
+            start: start time today, 'HH:MM'
+            duration_minutes: length in minutes (5 to 480)
+            room: a room name from list_rooms
+            attendees: handles of the colleagues to invite
+        """
+        w = self.world
+        try:
+            s = parse(start)
+        except ValueError as exc:
+            raise ToolError(str(exc)) from None
+        if not 5 <= duration_minutes <= 480:
+            raise ToolError("duration_minutes must be between 5 and 480")
+        if s < w.now:
+            raise ToolError(f"{start} is in the past (it is {fmt(w.now)})")
+        e = s + duration_minutes
+        if e > 22 * 60:
+            raise ToolError("meetings must end by 22:00")
+        r = next((x for x in w.company.rooms if x.name == room), None)
+        if r is None:
+            raise ToolError(f"no room {room!r}; rooms: {', '.join(x.name for x in w.company.rooms)}")
+        people = list(dict.fromkeys(self._colleague(a) for a in attendees))
+        if len(people) + 1 > r.capacity:
+            raise ToolError(f"room {room} holds {r.capacity} people; you invited {len(people)} plus yourself")
+        clash = w.room_busy(room, s, e)
+        if clash is not None:
+            raise ToolError(f"room {room} is booked {fmt(clash.start)}-{fmt(clash.end)}; choose another room or time")
+        mid = w.new_meeting_id()
+        w.record.meetings[mid] = Meeting(
+            meeting_id=mid, title=title, start=s, end=e, room=room, organizer=w.company.trainee.handle,
+            attendees=people, created_at=w.now, booked_by_trainee=True,
+        )
+        return Outcome(f"Booked {mid}: '{title}' in {room} {fmt(s)}-{fmt(e)} with {', '.join(people) or 'nobody'}.")
+
+    @tool
+    def cancel_meeting(self, meeting_id: str) -> Outcome:
+        """Cancel a meeting that you booked.
+
+        Args:
+            meeting_id: the id returned by book_meeting
+        """
+        m = self.world.record.meetings.get(meeting_id)
+        if m is None or not m.booked_by_trainee or m.cancelled_at is not None:
+            raise ToolError(f"you have no active booking {meeting_id!r}")
+        m.cancelled_at = self.world.now
+        return Outcome(f"Cancelled {meeting_id}.")
+
+    @tool
+    def list_meetings(self) -> Outcome:
+        """List the meetings on your calendar today (those you booked or were invited to)."""
+        me = self.world.company.trainee.handle
+        rows = [
+            f"{m.meeting_id}: '{m.title}' {fmt(m.start)}-{fmt(m.end)} in {m.room}, organizer {m.organizer}, "
+            f"attendees {', '.join(m.attendees)}"
+            for m in sorted(self.world.live_meetings(), key=lambda m: m.start)
+            if m.booked_by_trainee or m.trainee_required or me in m.attendees
+        ]
+        return Outcome("\n".join(rows) or "No meetings on your calendar.")
+
+    @tool
+    def attend_meeting(self, meeting_id: str) -> Outcome:
+        """Join a meeting on your calendar. If it has not started yet you wait for it; you stay until it ends.
+
+        Args:
+            meeting_id: the meeting's id
+        """
+        w = self.world
+        me = w.company.trainee.handle
+        m = w.record.meetings.get(meeting_id)
+        if m is None or m.cancelled_at is not None or not (m.booked_by_trainee or m.trainee_required or me in m.attendees):
+            raise ToolError(f"no meeting {meeting_id!r} on your calendar")
+        if w.now >= m.end:
+            raise ToolError(f"meeting {meeting_id} ended at {fmt(m.end)}")
+        if m.start - w.now > 30:
+            raise ToolError(f"meeting {meeting_id} starts at {fmt(m.start)}; you can join at most 30 minutes early")
+        w.advance_to(max(w.now, m.start))
+        joined = w.now
+        w.record.attendance.append(Attendance(meeting_id=meeting_id, joined_at=joined))
+        asset = w.meeting_assets.get(meeting_id)
+        notes = asset.notes if asset is not None else ""
+        if asset is not None:
+            w.pending_clues.update(asset.clue_ids)
+        w.advance_to(min(m.end, w.day_end))
+        late = " (late)" if joined > m.start else ""
+        return Outcome(f"You attended '{m.title}' from {fmt(joined)}{late} to {fmt(w.now)}."
+                       + (f"\nMeeting notes: {notes}" if notes else ""), cost=0)
+
+    # --- computation ----------------------------------------------------------------------------
+    @tool
+    def calculator(self, expression: str) -> Outcome:
+        """Evaluate an arithmetic expression, e.g. '(1200 + 350) * 0.2' or 'max(3, 7) / 2'.
+
+        Args:
+            expression: the expression
+        """
+        try:
+            return Outcome(repr(evaluate(expression)))
+        except (CalcError, OverflowError) as exc:
+            raise ToolError(str(exc)) from None
+
+    @tool
+    def run_python(self, code: str) -> Outcome:
+        """Run Python (numpy and pandas available) on a copy of your workspace; prints are returned.
+
+        The code's working directory holds your workspace files; visible shared files are under ../shared.
+        Regular files it writes in the working directory are saved back to /workspace.
+
+        Args:
+            code: the Python source to run
+        """
+        w = self.world
+        ws = {p[len("/workspace/"):]: v.content for p in w.listing() if p.startswith("/workspace/")
+              and (v := w.record.file_at(p, w.now)) is not None}
+        shared: dict[str, tuple[str, bool]] = {}
+        for p in w.listing():
+            if p.startswith("/shared/"):
+                asset = w.file_assets.get(p)
+                is_img = asset is not None and asset.is_image
+                content, _ = w.read(p)
+                if is_img and w.text_only:
+                    continue
+                shared[p[len("/shared/"):]] = (content, is_img)
+        res = run_code(code, ws, shared, timeout_s=self.run_timeout_s)
+        for rel, text in res.written.items():
+            w.write(f"/workspace/{rel}", text, author="runner")
+        parts = [res.output or "(no output)"]
+        if res.exit_code not in (0, None):
+            parts.append(f"[exit code {res.exit_code}]")
+        if res.written:
+            parts.append("[saved to /workspace: " + ", ".join(sorted(res.written)) + "]")
+        if res.refused:
+            parts.append("[not saved: " + ", ".join(res.refused) + "]")
+        return Outcome("\n".join(parts))

@@ -1,0 +1,236 @@
+"""The state of one working day: clock, events, drive, colleagues, calendar, web, tasks.
+
+Only public data enters here. Tools (``firstday.world.tools``) read and change this state; the hidden
+side of each task never does.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+
+from firstday.errors import ToolError
+from firstday.timefmt import fmt
+from firstday.world.assets import FileAsset, Fact, FollowUp, MeetingAsset, PageAsset, PublicTask
+from firstday.world.clock import Clock, EventQueue
+from firstday.world.colleagues import Reply, Responder
+from firstday.world.company import Company
+from firstday.world.records import (
+    DayRecord,
+    FileVersion,
+    Meeting,
+    Notification,
+    SentMessage,
+    Submission,
+)
+
+ROOTS = ("/shared", "/workspace")
+MAX_FILE_CHARS = 1_000_000
+
+
+@dataclass
+class DayContent:
+    """Everything public that a day places into the world."""
+
+    company: Company
+    tasks: list[PublicTask]
+    files: list[FileAsset] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    meetings: list[MeetingAsset] = field(default_factory=list)
+    pages: list[PageAsset] = field(default_factory=list)
+    follow_ups: list[FollowUp] = field(default_factory=list)
+    day_start: int = 540
+    day_end: int = 1080
+
+
+def normalize_path(path: object, *, default_root: str = "/workspace") -> str:
+    """Confine a user-supplied path to the drive; refuse traversal with a clear error."""
+    if not isinstance(path, str) or not path.strip():
+        raise ToolError("path must be a non-empty string such as '/shared/readme.md'")
+    if "\x00" in path or "\\" in path:
+        raise ToolError("path contains an invalid character (NUL or backslash)")
+    if len(path) > 512:
+        raise ToolError("path is too long (512 characters at most)")
+    raw = path.strip()
+    if ".." in raw.split("/"):
+        raise ToolError("path traversal ('..') is not allowed; use absolute paths under /shared or /workspace")
+    if not raw.startswith("/"):
+        raw = f"{default_root}/{raw}"
+    norm = posixpath.normpath(raw)
+    if norm == "/":
+        return norm
+    if not any(norm == r or norm.startswith(r + "/") for r in ROOTS):
+        raise ToolError(f"path {norm!r} is outside the drive; only /shared and /workspace exist")
+    return norm
+
+
+class World:
+    def __init__(self, content: DayContent, *, text_only: bool = False) -> None:
+        self.company = content.company
+        self.day_start, self.day_end = content.day_start, content.day_end
+        self.text_only = text_only
+        self.clock = Clock(content.day_start)
+        self.events = EventQueue()
+        self.record = DayRecord()
+        self.responder = Responder(
+            [*content.company.employees], content.facts
+        )
+        self.tasks: dict[str, PublicTask] = {t.task_id: t for t in content.tasks}
+        self.arrived: list[str] = []
+        self.file_assets: dict[str, FileAsset] = {}
+        self.visible: set[str] = set()
+        for f in content.files:
+            if f.path in self.file_assets:
+                raise ValueError(f"two assets share the path {f.path!r}")
+            self.file_assets[f.path] = f
+            self.record.files[f.path] = [FileVersion(time=content.day_start, content=f.content, author="initial")]
+            if not f.hidden:
+                self.visible.add(f.path)
+        self.pages = {p.url: p for p in content.pages}
+        self.meeting_assets = {m.meeting_id: m for m in content.meetings}
+        for m in content.meetings:
+            self.record.meetings[m.meeting_id] = Meeting(
+                meeting_id=m.meeting_id, title=m.title, start=m.start, end=m.end, room=m.room,
+                organizer=m.organizer, attendees=list(m.attendees), created_at=content.day_start,
+                trainee_required=m.trainee_required,
+            )
+        self.inbox: list[Notification] = []
+        self.pending_notes: list[Notification] = []
+        self.pending_clues: set[str] = set()
+        self.ended = False
+        self._meeting_seq = 0
+        for t in content.tasks:
+            self.events.push(t.arrival, "task_arrival", task_id=t.task_id)
+            self.events.push(t.deadline, "deadline", task_id=t.task_id)
+        for m in content.meetings:
+            if m.trainee_required:
+                self.events.push(max(content.day_start, m.start - 10), "meeting_reminder", meeting_id=m.meeting_id)
+        for fu in content.follow_ups:
+            self.events.push(fu.time, "follow_up", task_id=fu.task_id, sender=fu.sender, text=fu.text)
+        self.events.push(content.day_end, "end_of_day")
+        self.process_due()
+
+    # --- time -----------------------------------------------------------------------------------
+    @property
+    def now(self) -> int:
+        return self.clock.now
+
+    def advance(self, minutes: int) -> None:
+        self.clock.advance(minutes)
+        self.process_due()
+
+    def advance_to(self, minute: int) -> None:
+        self.clock.advance_to(minute)
+        self.process_due()
+
+    def notify(self, kind: str, text: str, **extra: object) -> None:
+        note = Notification(time=self.now, kind=kind, text=text, **extra)  # type: ignore[arg-type]
+        self.pending_notes.append(note)
+        self.inbox.append(note)
+
+    def process_due(self) -> None:
+        for ev in self.events.pop_due(self.now):
+            p = ev.payload
+            if ev.kind == "task_arrival":
+                t = self.tasks[p["task_id"]]
+                self.arrived.append(t.task_id)
+                who = self.company.employee(t.requester).name
+                urgent = "URGENT " if t.priority == "urgent" else ""
+                self.notify(
+                    "interruption" if t.priority == "urgent" and t.arrival > self.day_start else "task",
+                    f"{urgent}New task {t.task_id} ({t.category}) from {who} ({t.requester}), "
+                    f"priority {t.priority}, due {fmt(t.deadline)}: {t.objective}",
+                    task_id=t.task_id, sender=t.requester, task=t,
+                )
+            elif ev.kind == "reply":
+                reply: Reply = p["reply"]
+                for path in reply.shares_files:
+                    self.visible.add(path)
+                self.pending_clues.update(reply.clue_ids)
+                name = self.company.employee(reply.sender).name
+                self.notify("message", f"Message from {name} ({reply.sender}): {reply.text}", sender=reply.sender)
+            elif ev.kind == "deadline":
+                tid = p["task_id"]
+                if tid in self.arrived:
+                    self.notify("deadline", f"Deadline {fmt(ev.time)} reached for task {tid}.", task_id=tid)
+            elif ev.kind == "meeting_reminder":
+                m = self.record.meetings[p["meeting_id"]]
+                if m.cancelled_at is None:
+                    self.notify("meeting", f"Reminder: meeting '{m.title}' ({m.meeting_id}) in room {m.room} "
+                                f"from {fmt(m.start)} to {fmt(m.end)}. Use attend_meeting to join.")
+            elif ev.kind == "follow_up":
+                tid = p["task_id"]
+                if tid in self.arrived and not any(s.task_id == tid for s in self.record.submissions):
+                    name = self.company.employee(p["sender"]).name
+                    self.notify("message", f"Message from {name} ({p['sender']}): {p['text']}",
+                                sender=p["sender"], task_id=tid)
+            elif ev.kind == "end_of_day":
+                self.notify("end_of_day", f"It is {fmt(ev.time)}: the working day is over.")
+                self.ended = True
+
+    def take_observation(self) -> tuple[list[Notification], set[str]]:
+        """Hand pending notifications to the agent; clues in them count as observed from now."""
+        notes, self.pending_notes = self.pending_notes, []
+        clues, self.pending_clues = self.pending_clues, set()
+        for c in clues:
+            self.record.observed.setdefault(c, self.now)
+        return notes, clues
+
+    # --- drive ----------------------------------------------------------------------------------
+    def file_visible(self, path: str) -> bool:
+        if path in self.visible:
+            return True
+        return path.startswith("/workspace/") and self.record.file_at(path, self.now) is not None
+
+    def read(self, path: str) -> tuple[str, FileAsset | None]:
+        if not self.file_visible(path):
+            raise ToolError(f"no such file: {path}")
+        version = self.record.file_at(path, self.now)
+        if version is None:
+            raise ToolError(f"no such file: {path}")
+        return version.content, self.file_assets.get(path)
+
+    def listing(self) -> list[str]:
+        paths = set(self.visible)
+        for path, versions in self.record.files.items():
+            if path.startswith("/workspace/") and versions and not versions[-1].deleted:
+                paths.add(path)
+        return sorted(p for p in paths if self.record.file_at(p, self.now) is not None)
+
+    def write(self, path: str, content: str, author: str = "trainee") -> None:
+        if not path.startswith("/workspace/"):
+            raise ToolError(f"{path} is read-only; write under /workspace")
+        if len(content) > MAX_FILE_CHARS:
+            raise ToolError(f"file too large ({len(content)} characters; {MAX_FILE_CHARS} at most)")
+        self.record.files.setdefault(path, []).append(
+            FileVersion(time=self.now, content=content, author=author)  # type: ignore[arg-type]
+        )
+
+    # --- messages -------------------------------------------------------------------------------
+    def send(self, to: list[str], text: str) -> None:
+        self.record.messages.append(SentMessage(time=self.now, to=list(to), text=text))
+        group = len(to) > 1
+        for handle in to:
+            reply = self.responder.respond(handle, text, group=group)
+            if reply is not None:
+                delay = self.company.employee(handle).reply_delay
+                self.events.push(self.now + delay, "reply", reply=reply)
+
+    # --- calendar -------------------------------------------------------------------------------
+    def live_meetings(self) -> list[Meeting]:
+        return [m for m in self.record.meetings.values() if m.cancelled_at is None]
+
+    def room_busy(self, room: str, start: int, end: int) -> Meeting | None:
+        for m in self.live_meetings():
+            if m.room == room and m.start < end and start < m.end:
+                return m
+        return None
+
+    def new_meeting_id(self) -> str:
+        self._meeting_seq += 1
+        return f"b{self._meeting_seq}"
+
+    def submit(self, task_id: str, answer: object) -> Submission:
+        sub = Submission(task_id=task_id, time=self.now, answer=answer)
+        self.record.submissions.append(sub)
+        return sub
