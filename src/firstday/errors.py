@@ -17,7 +17,8 @@ class UnknownNameError(ConfigError):
     def __init__(self, kind: str, name: str, known: list[str]) -> None:
         self.kind, self.name, self.known = kind, name, known
         hint = ", ".join(sorted(known)) if known else "none registered"
-        super().__init__(f"unknown {kind} {name!r}; known {kind}s: {hint}")
+        kinds = kind[:-1] + "ies" if kind.endswith("y") else kind + "s"  # "family" -> "families"
+        super().__init__(f"unknown {kind} {name!r}; known {kinds}: {hint}")
 
 
 class ToolError(FirstdayError):

@@ -8,10 +8,10 @@ from collections.abc import Generator
 
 from firstday.agents.base import AgentContext, register_agent
 from firstday.env.episode import Briefing, Observation
+from firstday.seeding import make_rng
 from firstday.suites.generate import MEETING_JOIN_WINDOW, oracle_priority_key
 from firstday.tasks.family import BaselineView, get_family
 from firstday.tasks.model import TaskInstance
-from firstday.seeding import make_rng
 from firstday.timefmt import fmt
 from firstday.world.assets import PublicTask
 from firstday.world.company import Company
@@ -45,9 +45,9 @@ class OracleAgent:
         self.tasks = {t.task_id: t for t in ctx.day.tasks}
         self.pos = dict.fromkeys(self.tasks, 0)
         self.arrived: list[str] = []
-        self.awaiting: set[str] = set()
+        self.awaiting: dict[str, int] = {}  # colleague -> direct replies still to come
         meetings = [*ctx.day.meetings, *(m for t in ctx.day.tasks for m in t.meetings)]
-        self.meetings = sorted(((m.start, m.end, m.meeting_id) for m in meetings if m.trainee_required))
+        self.meetings = sorted((m.start, m.end, m.meeting_id) for m in meetings if m.trainee_required)
 
     async def reset(self, briefing: Briefing) -> None:
         return None
@@ -56,8 +56,8 @@ class OracleAgent:
         for n in notes:
             if n.kind in ("task", "interruption") and n.task_id and n.task_id not in self.arrived:
                 self.arrived.append(n.task_id)
-            if n.kind == "message" and n.sender and n.task_id is None:
-                self.awaiting.discard(n.sender)
+            if n.kind == "message" and n.sender and n.task_id is None and self.awaiting.get(n.sender):
+                self.awaiting[n.sender] -= 1
 
     async def act(self, observation: Observation) -> list[ToolCall]:
         self._note(observation.notifications)
@@ -74,11 +74,12 @@ class OracleAgent:
             call = task.solution[self.pos[task.task_id]]
             self.pos[task.task_id] += 1
             args = call.arguments if isinstance(call.arguments, dict) else {}
-            if call.name == "wait" and args.get("for_message_from") and args["for_message_from"] not in self.awaiting:
+            if call.name == "wait" and args.get("for_message_from") and not self.awaiting.get(args["for_message_from"]):
                 continue  # the reply is already here
             if call.name == "send_message":
                 to = args.get("to")
-                self.awaiting.update([to] if isinstance(to, str) else list(to or []))
+                for h in [to] if isinstance(to, str) else list(to or []):
+                    self.awaiting[h] = self.awaiting.get(h, 0) + 1
             return [call.model_copy(update={"id": f"o{task.task_id}-{self.pos[task.task_id]}"})]
         upcoming = [t.arrival for t in self.day.tasks if t.task_id not in self.arrived]
         if self.meetings:
@@ -158,7 +159,8 @@ class _TaskWorker:
                     if res is not None and res.ok:
                         view.texts[p] = res.content
         fam = get_family(task.category)
-        for call in fam.baseline(view):
+        # not `yield from`: act() sends tool results into this generator, and a list iterator has no send()
+        for call in fam.baseline(view):  # noqa: UP028
             yield call
 
     async def act(self, observation: Observation) -> list[ToolCall]:

@@ -104,7 +104,7 @@ class DayEnv:
         )
 
     def _log(self, type_: str, data: dict[str, Any]) -> None:
-        self.trace.append(TraceEvent(t=self.world.now, type=type_, data=data))  # type: ignore[arg-type]
+        self.trace.append(TraceEvent(t=self.world.now, type=type_, data=data))
 
     def _observe(self, results: list[ToolResult]) -> Observation:
         notes, _ = self.world.take_observation()
@@ -120,7 +120,11 @@ class DayEnv:
 
     def step(self, calls: list[ToolCall]) -> Observation:
         if self.done:
-            return Observation(time=self.world.now, clock=fmt(self.world.now), done=True, truncated=self.truncated)
+            # every call is answered, even after the end (never silently dropped)
+            now = self.world.now
+            late = [ToolResult(call_id=c.id, name=c.name, ok=False, started=now, ended=now,
+                               content="error: not executed: the episode is over") for c in calls]
+            return Observation(time=now, clock=fmt(now), results=late, done=True, truncated=self.truncated)
         self.turns += 1
         results: list[ToolResult] = []
         if not calls:

@@ -47,7 +47,9 @@ class DayMetrics(BaseModel):
     success_rate: float | None
     priority_weighted_score: float | None = Field(description="score weighted by priority (low 1, normal 2, urgent 4)")
     on_time_rate: float | None = Field(description="priority-weighted share of tasks submitted by their deadline")
-    urgent_latency: float | None = Field(description="mean minutes from an urgent task's arrival to its first submission")
+    urgent_latency: float | None = Field(
+        description="mean minutes from an urgent task's arrival to its first submission"
+    )
     meetings_required: int
     meetings_missed: int
     meetings_late: int

@@ -63,7 +63,10 @@ def score_task(task: TaskInstance, record: DayRecord, end: int) -> TaskScore:
 
 def score_day(scenario_id: str, day: Day, record: DayRecord) -> DayScore:
     end = record.end_time
-    arrived = [t for t in day.tasks if t.arrival <= end]
+    # the working day lasts until day_end even if the agent stopped early (end_day, truncation): tasks and
+    # meetings it would have met still count, so quitting early cannot hide work from the score
+    horizon = max(end, day.day_end)
+    arrived = [t for t in day.tasks if t.arrival <= horizon]
     scores = [score_task(t, record, end) for t in arrived]
     ok = [s for s in scores if s.error is None]
     w = {s.task_id: PRIORITY_WEIGHT[s.priority] for s in scores}
@@ -71,7 +74,7 @@ def score_day(scenario_id: str, day: Day, record: DayRecord) -> DayScore:
     urgent = [float(s.latency) for s in scores if s.priority == "urgent" and s.latency is not None]
     required = [m for t in day.tasks for m in t.meetings if m.trainee_required] + [
         m for m in day.meetings if m.trainee_required]
-    required = [m for m in required if m.start < end]
+    required = [m for m in required if m.start < horizon]
     missed = late = 0
     for m in required:
         joins = [a.joined_at for a in record.attendance if a.meeting_id == m.meeting_id]

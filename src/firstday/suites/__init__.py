@@ -2,7 +2,7 @@
 
 from firstday.suites.generate import generate_day, generate_scenario, generate_suite, scenario_hash
 from firstday.suites.spec import PRESETS, Day, Scenario, SuiteManifest, SuiteSpec, preset
-from firstday.suites.store import Suite, load_suite, load_spec_file, save_suite
+from firstday.suites.store import Suite, load_spec_file, load_suite, save_suite
 
 __all__ = [
     "PRESETS", "Day", "Scenario", "Suite", "SuiteManifest", "SuiteSpec", "generate_day", "generate_scenario",

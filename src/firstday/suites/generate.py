@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from firstday.errors import GenerationError
 from firstday.seeding import derive_seed, make_rng
 from firstday.suites.spec import Day, Scenario, SuiteSpec
-from firstday.tasks.family import Family, GenContext, estimate_minutes, get_family
+from firstday.tasks.family import Family, GenContext, get_family, step_minutes
 from firstday.tasks.model import DIFFICULTIES, Difficulty, TaskInstance
 from firstday.timefmt import fmt
 from firstday.world.assets import FollowUp, MeetingAsset, Priority
@@ -36,8 +36,7 @@ def _round5(x: int) -> int:
 
 
 def _step_minutes(task: TaskInstance, company: Company) -> list[int]:
-    return [max(1, estimate_minutes(task.solution[: i + 1], company) - estimate_minutes(task.solution[:i], company))
-            for i in range(len(task.solution))]
+    return [max(1, m) for m in step_minutes(task.solution, company)]
 
 
 def simulate_oracle(tasks: Sequence[TaskInstance], meetings: Sequence[MeetingAsset], company: Company,
@@ -50,7 +49,7 @@ def simulate_oracle(tasks: Sequence[TaskInstance], meetings: Sequence[MeetingAss
     now = day_start
     for _ in range(100_000):
         if pending_meetings and pending_meetings[0][0] - now <= MEETING_JOIN_WINDOW:
-            start, end = pending_meetings.pop(0)
+            _start, end = pending_meetings.pop(0)
             now = max(now, end) if now < end else now
             continue
         ready = [t for t in tasks if t.arrival <= now and t.task_id not in finish]
@@ -108,7 +107,7 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
         ))
 
     # arrivals and priorities
-    arrivals = [day_start] + sorted(_round5(rng.randint(day_start + 5, 870)) for _ in range(n - 1))
+    arrivals = [day_start, *sorted(_round5(rng.randint(day_start + 5, 870)) for _ in range(n - 1))]
     priorities: list[Priority] = [rng.choices(("low", "normal", "urgent"), (0.3, 0.55, 0.15))[0] for _ in range(n)]
     if spec.interruption and n >= 2:
         k = rng.randrange(1, n)

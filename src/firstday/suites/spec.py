@@ -22,7 +22,7 @@ class SuiteSpec(BaseModel):
     tasks_per_day: tuple[int, int] = (2, 3)
     families: list[str] | None = Field(default=None, description="family names; None = every registered family")
     difficulty: dict[Literal["easy", "medium", "hard"], float] = Field(
-        default_factory=lambda: {"easy": 0.4, "medium": 0.4, "hard": 0.2}
+        default_factory=lambda: {"easy": 0.4, "medium": 0.4, "hard": 0.2}  # type: ignore[arg-type]
     )
     interruption: bool = Field(default=True, description="an urgent task arrives mid-day")
     meetings: bool = Field(default=True, description="a team meeting the trainee must attend")

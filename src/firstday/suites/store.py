@@ -41,20 +41,25 @@ def suite_hash(spec: SuiteSpec, scenario_hashes: dict[str, str]) -> str:
     return h.hexdigest()
 
 
-def save_suite(spec: SuiteSpec, scenarios: list[Scenario], out: Path) -> SuiteManifest:
+def save_suite(spec: SuiteSpec, scenarios: list[Scenario], out: Path, *, overwrite: bool = False) -> SuiteManifest:
     out = Path(out)
-    if (out / MANIFEST).exists() or (out.exists() and any(out.iterdir())):
-        if not (out / MANIFEST).exists():
-            raise ConfigError(f"{out} exists and is not an empty folder or a suite; choose another --out")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} is a file, not a folder; choose another --out")
+    if out.exists() and any(out.iterdir()) and not (overwrite and (out / MANIFEST).exists()):
+        raise ConfigError(f"{out} already exists and is not empty; choose another --out (or remove it)")
     hashes: dict[str, str] = {}
     for scn in scenarios:
         text = scn.model_dump_json()
         hashes[scn.scenario_id] = hashlib.sha256(text.encode()).hexdigest()
         atomic_write(out / "scenarios" / f"{scn.scenario_id}.json", text)
     manifest = SuiteManifest(
-        spec=spec, content_hash=suite_hash(spec, hashes), scenario_hashes=hashes, n_scenarios=len(scenarios),
+        spec=spec,
+        content_hash=suite_hash(spec, hashes),
+        scenario_hashes=hashes,
+        n_scenarios=len(scenarios),
         n_days=sum(len(s.days) for s in scenarios),
-        n_tasks=sum(len(d.tasks) for s in scenarios for d in s.days), firstday_version=__version__,
+        n_tasks=sum(len(d.tasks) for s in scenarios for d in s.days),
+        firstday_version=__version__,
     )
     atomic_write(out / MANIFEST, manifest.model_dump_json(indent=1))
     return manifest
@@ -76,10 +81,13 @@ class Suite:
         try:
             text = file.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise ConfigError(f"suite {self.path} is missing {file.name}; regenerate it with 'firstday generate'") from None
+            raise ConfigError(
+                f"suite {self.path} is missing {file.name}; regenerate it with 'firstday generate'"
+            ) from None
         if hashlib.sha256(text.encode()).hexdigest() != self.manifest.scenario_hashes[scenario_id]:
-            raise ConfigError(f"{file} does not match the suite's content hash (modified or corrupted); "
-                              "regenerate the suite")
+            raise ConfigError(
+                f"{file} does not match the suite's content hash (modified or corrupted); regenerate the suite"
+            )
         scn = Scenario.model_validate_json(text)
         assert scenario_hash(scn) == self.manifest.scenario_hashes[scenario_id]
         return scn
@@ -91,8 +99,9 @@ class Suite:
 def load_suite(path: Path | str) -> Suite:
     path = Path(path)
     if not path.exists():
-        raise ConfigError(f"suite folder {path} does not exist; create one with "
-                          f"'firstday generate --preset smoke --out {path}'")
+        raise ConfigError(
+            f"suite folder {path} does not exist; create one with 'firstday generate --preset smoke --out {path}'"
+        )
     mf = path / MANIFEST
     if not mf.is_file():
         raise ConfigError(f"{path} is not a suite (no {MANIFEST}); create one with 'firstday generate'")

@@ -145,7 +145,9 @@ class FileCheck(BaseModel):
         items = [str(x) for x in exp]
         if self.compare == "contains_all":
             missing = [x for x in items if x not in version.content]
-            return CheckOutcome(not missing, f"{self.path}: {len(missing)} required item(s) missing", attempted)
+            # the agent attempted these items only if it wrote them: leaving an item alone is no claim
+            return CheckOutcome(not missing, f"{self.path}: {len(missing)} required item(s) missing",
+                                attempted if not missing else None)
         present = [x for x in items if x in version.content]
         return CheckOutcome(not present, f"{self.path}: {len(present)} item(s) that should be gone remain", attempted)
 
@@ -157,8 +159,16 @@ def _submitted_meeting(record: DayRecord, task_id: str, field: str, at: int) -> 
     found, value = _dig(sub.answer, field)
     if not found:
         return None, f"the submission has no field '{field}'", sub.time
-    m = record.meetings.get(str(value).strip())
+    key = str(value).strip()
+    m = record.meetings.get(key)
     if m is None or not m.booked_by_trainee:
+        # the field may also hold the booking's exact title: ids are assigned by the world in booking order, so
+        # a plan written at generation time (the oracle's) can only name its booking by the (unique) title.
+        # With several bookings of that title, the latest one live at `at` counts.
+        titled = [x for x in record.meetings.values() if x.booked_by_trainee and norm_text(x.title) == norm_text(key)]
+        live = [x for x in titled if x.created_at <= at and (x.cancelled_at is None or x.cancelled_at > at)]
+        m = live[-1] if live else titled[-1] if titled else None
+    if m is None:
         return None, "the submitted meeting id is not one of your bookings", sub.time
     if m.created_at > at or (m.cancelled_at is not None and m.cancelled_at <= at):
         return None, "the submitted meeting was not booked (or was cancelled) by the deadline", sub.time
@@ -166,7 +176,7 @@ def _submitted_meeting(record: DayRecord, task_id: str, field: str, at: int) -> 
 
 
 class MeetingCheck(BaseModel):
-    """A property of the meeting whose id the task's submission names."""
+    """A property of the meeting whose id (or exact title) the task's submission names."""
 
     kind: Literal["meeting"] = "meeting"
     field: str = "meeting_id"
@@ -182,7 +192,8 @@ class MeetingCheck(BaseModel):
         exp = answers[self.expected or ""]
         if self.aspect == "start":
             ok = m.start == int(exp)
-            return CheckOutcome(ok, "the start time is right" if ok else "the meeting starts at the wrong time", attempted)
+            detail = "the start time is right" if ok else "the meeting starts at the wrong time"
+            return CheckOutcome(ok, detail, attempted)
         if self.aspect == "duration":
             ok = m.end - m.start == int(exp)
             return CheckOutcome(ok, "the length is right" if ok else "the meeting has the wrong length", attempted)

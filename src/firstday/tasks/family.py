@@ -7,6 +7,7 @@ meta-task. Third-party families register through the ``firstday.families`` entry
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -16,7 +17,7 @@ from firstday.errors import UnknownNameError
 from firstday.tasks.model import Difficulty, TaskInstance
 from firstday.world.assets import MeetingAsset, Priority
 from firstday.world.company import Company, Employee
-from firstday.world.tools import DEFAULT_COSTS, ToolCall
+from firstday.world.tools import DEFAULT_COSTS, GROUP_MESSAGE_COST, ToolCall
 
 
 @dataclass
@@ -44,33 +45,43 @@ class GenContext:
         self.used_paths.add(p)
         return p
 
-    def pick_employees(self, n: int, *, exclude: set[str] | None = None, department: str | None = None) -> list[Employee]:
-        pool = [e for e in self.company.employees if e.handle not in (exclude or set())
-                and (department is None or e.department == department)]
+    def pick_employees(
+        self, n: int, *, exclude: set[str] | None = None, department: str | None = None
+    ) -> list[Employee]:
+        pool = [
+            e
+            for e in self.company.employees
+            if e.handle not in (exclude or set()) and (department is None or e.department == department)
+        ]
         return self.rng.sample(pool, min(n, len(pool)))
 
 
-def estimate_minutes(solution: list[ToolCall], company: Company, costs: dict[str, int] | None = None) -> int:
-    """Upper estimate of the virtual time a plan takes, counting reply delays of awaited messages."""
+def step_minutes(solution: list[ToolCall], company: Company, costs: dict[str, int] | None = None) -> list[int]:
+    """Upper estimate of each plan step's virtual time, counting reply delays of awaited messages."""
     table = {**DEFAULT_COSTS, **(costs or {})}
-    total = 0
+    out: list[int] = []
     last_to: dict[str, int] = {}
     for call in solution:
         args = call.arguments if isinstance(call.arguments, dict) else {}
         if call.name == "send_message":
             to = args.get("to")
-            n = 1 if isinstance(to, str) else len(to or [])
-            total += table["send_message"] if n == 1 else 10
-            for h in [to] if isinstance(to, str) else (to or []):
+            recipients = [to] if isinstance(to, str) else list(to or [])
+            out.append(table["send_message"] if len(recipients) == 1 else GROUP_MESSAGE_COST)
+            for h in recipients:
                 last_to[h] = company.employee(h).reply_delay
         elif call.name == "wait":
             h = args.get("for_message_from")
-            total += last_to.get(h, 0) if h else int(args.get("minutes") or 0)
+            out.append(last_to.get(h, 0) if h else int(args.get("minutes") or 0))
         elif call.name == "attend_meeting":
-            total += 60
+            out.append(60)
         else:
-            total += table.get(call.name, 1)
-    return total
+            out.append(table.get(call.name, 1))
+    return out
+
+
+def estimate_minutes(solution: list[ToolCall], company: Company, costs: dict[str, int] | None = None) -> int:
+    """Upper estimate of the virtual time a plan takes (the sum of :func:`step_minutes`)."""
+    return sum(step_minutes(solution, company, costs))
 
 
 @runtime_checkable
@@ -123,6 +134,10 @@ def _load_entry_points() -> None:
         return
     _ENTRY_POINTS_LOADED = True
     import firstday.tasks.families  # noqa: F401  (built-ins register on import)
+
+    # importing the subpackage rebinds the public name ``firstday.tasks.families`` to the subpackage;
+    # give it back to the function, or ``from firstday.tasks import families`` breaks after first use
+    sys.modules["firstday.tasks"].__dict__["families"] = families
 
     for ep in entry_points(group="firstday.families"):
         obj: Callable[[], Family] | Family = ep.load()

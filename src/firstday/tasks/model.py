@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from firstday.tasks.checks import Check
-from firstday.world.assets import FileAsset, Fact, MeetingAsset, PageAsset, Priority, PublicTask
+from firstday.world.assets import Fact, FileAsset, MeetingAsset, PageAsset, Priority, PublicTask
 from firstday.world.tools import ToolCall
 
 Difficulty = Literal["easy", "medium", "hard"]

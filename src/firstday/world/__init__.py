@@ -1,9 +1,9 @@
 """The simulated workplace: company, clock and events, in-memory services and the trainee's tools."""
 
-from firstday.world.assets import FileAsset, Fact, FollowUp, MeetingAsset, PageAsset, Priority, PublicTask
+from firstday.world.assets import Fact, FileAsset, FollowUp, MeetingAsset, PageAsset, Priority, PublicTask
 from firstday.world.company import Company, Employee, generate_company
 from firstday.world.records import DayRecord, Notification
-from firstday.world.tools import ToolCall, Toolbox, ToolResult, ToolSpec
+from firstday.world.tools import Toolbox, ToolCall, ToolResult, ToolSpec
 from firstday.world.world import DayContent, World
 
 __all__ = [

@@ -14,7 +14,7 @@ _BIN: dict[type, Callable[[Any, Any], Any]] = {
 }
 _UN: dict[type, Callable[[Any], Any]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 _FUNCS: dict[str, Callable[..., Any]] = {
-    "abs": abs, "round": round, "min": min, "max": max, "sqrt": math.sqrt, "log": math.log,
+    "abs": abs, "round": lambda *a: _round(*a), "min": min, "max": max, "sqrt": math.sqrt, "log": math.log,
     "exp": math.exp, "floor": math.floor, "ceil": math.ceil, "sum": lambda *a: sum(a),
     "mean": lambda *a: sum(a) / len(a),
 }
@@ -24,14 +24,33 @@ class CalcError(ValueError):
     pass
 
 
+MAX_RESULT_DIGITS = 1000
+
+
+def _round(*args: Any) -> Any:
+    # round(10**100, -10**7) would compute 10**(10**7): refuse absurd precisions instead of hanging
+    if not 1 <= len(args) <= 2:
+        raise CalcError("takes a number and optionally the number of digits")
+    if len(args) == 2 and abs(args[1]) > 100:
+        raise CalcError("the number of digits must be between -100 and 100")
+    return round(*args)
+
+
 def evaluate(expression: str) -> float | int:
     if len(expression) > 2000:
         raise CalcError("expression too long (2000 characters at most)")
     try:
         tree = ast.parse(expression, mode="eval")
+        value = _eval(tree.body)
     except SyntaxError as exc:
         raise CalcError(f"cannot parse expression: {exc.msg}") from None
-    return _eval(tree.body)
+    except (RecursionError, MemoryError):
+        raise CalcError("the expression is nested too deeply") from None
+    if not isinstance(value, int | float):
+        raise CalcError("the expression did not produce a number")
+    if isinstance(value, int) and value.bit_length() > MAX_RESULT_DIGITS * 3.33:
+        raise CalcError(f"the result is too large (more than {MAX_RESULT_DIGITS} digits)")
+    return value
 
 
 def _eval(node: ast.AST) -> Any:

@@ -8,6 +8,7 @@ same message always gets the same reply.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -15,11 +16,15 @@ from firstday.world.assets import Fact
 from firstday.world.company import Employee
 
 _WORD = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
+_SEPARATOR = re.compile(r"[._-]")
+_SUFFIXES = ("ing", "es", "s", "ed")
 
 
+@functools.lru_cache(maxsize=8192)
 def _stem(word: str) -> str:
     # light, deterministic stemming so "suppliers"/"supplier" and "booking"/"book" meet
-    for suffix in ("ing", "es", "s", "ed"):
+    # (cached: a pure function of the word, and every message to a colleague is tokenized)
+    for suffix in _SUFFIXES:
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
             return word[: -len(suffix)]
     return word
@@ -30,13 +35,19 @@ def tokenize(text: str) -> set[str]:
     out: set[str] = set()
     for tok in _WORD.findall(text.lower()):
         out.add(_stem(tok))
-        if any(c in tok for c in "._-"):
-            out.update(_stem(p) for p in re.split(r"[._-]", tok) if p)
+        if not tok.isalnum():  # tokens are [a-z0-9._-]: not alphanumeric means it holds a separator
+            out.update(_stem(p) for p in _SEPARATOR.split(tok) if p)
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def phrase_tokens(phrase: str) -> frozenset[str]:
+    # cached: a pure function, and cards reuse a small vocabulary of phrases day after day
     return frozenset(tokenize(phrase))
+
+
+def _phrases(texts: list[str]) -> list[frozenset[str]]:
+    return [p for p in map(phrase_tokens, texts) if p]
 
 
 @dataclass(frozen=True)
@@ -65,9 +76,9 @@ class KnowledgeCard:
 def _compile(fact: Fact) -> _CompiledFact:
     return _CompiledFact(
         fact=fact,
-        keywords=[phrase_tokens(k) for k in fact.keywords if phrase_tokens(k)],
-        require_any=[phrase_tokens(k) for k in fact.require_any if phrase_tokens(k)],
-        gate=[phrase_tokens(k) for k in fact.gate_tokens if phrase_tokens(k)],
+        keywords=_phrases(fact.keywords),
+        require_any=_phrases(fact.require_any),
+        gate=_phrases(fact.gate_tokens),
     )
 
 
@@ -91,22 +102,25 @@ class Responder:
         """The reply of ``handle`` to ``message``; ``None`` if a group member stays silent."""
         card = self._cards[handle]
         words = tokenize(message)
-        scored = [(_score(cf, words), cf) for cf in card.facts]
-        top = max((s for s, _ in scored), default=0)
-        first = card.holder.first_name
+        # every fact with the best score is answered (in card order): two tasks of the same kind on one day
+        # must not hide each other's facts
+        top = 0
+        best: list[_CompiledFact] = []
+        for cf in card.facts:
+            s = _score(cf, words)
+            if s > top:
+                top, best = s, [cf]
+            elif s == top and s:
+                best.append(cf)
         if top == 0:
             if group:
                 return None
-            return Reply(handle, f"Hi, {first} here. Sorry, I don't know anything about that.")
-        # every fact with the best score is answered (in card order): two tasks of the same kind on one day
-        # must not hide each other's facts
+            return Reply(handle, f"Hi, {card.holder.first_name} here. Sorry, I don't know anything about that.")
         texts: list[str] = []
         fact_ids: list[str] = []
         clues: list[str] = []
         shares: list[str] = []
-        for s, cf in scored:
-            if s != top:
-                continue
+        for cf in best:
             fact = cf.fact
             if cf.gate and not all(g <= words for g in cf.gate):
                 texts.append(fact.gate_reply or "I can't help with that yet.")

@@ -51,20 +51,71 @@ DEPARTMENT_ROLES: dict[str, tuple[str, ...]] = {
 CORE_DEPARTMENTS = ("Engineering", "Finance", "HR")
 
 TRAITS = (
-    "precise", "friendly", "busy", "laconic", "chatty", "methodical", "helpful", "direct", "cautious",
-    "pragmatic", "formal", "relaxed", "detail-oriented", "curious", "patient", "quick",
+    "precise",
+    "friendly",
+    "busy",
+    "laconic",
+    "chatty",
+    "methodical",
+    "helpful",
+    "direct",
+    "cautious",
+    "pragmatic",
+    "formal",
+    "relaxed",
+    "detail-oriented",
+    "curious",
+    "patient",
+    "quick",
 )
 INTERESTS = (
-    "cycling", "chess", "baking", "jazz", "hiking", "board games", "photography", "gardening",
-    "running", "sci-fi novels", "football", "podcasts", "pottery", "climbing", "film", "travel",
+    "cycling",
+    "chess",
+    "baking",
+    "jazz",
+    "hiking",
+    "board games",
+    "photography",
+    "gardening",
+    "running",
+    "sci-fi novels",
+    "football",
+    "podcasts",
+    "pottery",
+    "climbing",
+    "film",
+    "travel",
 )
 COMPANY_PREFIX = (
-    "Northwind", "Bluepeak", "Helix", "Quarry", "Lumen", "Orchard", "Atlas", "Cobalt", "Juniper",
-    "Meridian", "Harbor", "Vantage", "Solstice", "Keystone", "Tidewater", "Pinecrest",
+    "Northwind",
+    "Bluepeak",
+    "Helix",
+    "Quarry",
+    "Lumen",
+    "Orchard",
+    "Atlas",
+    "Cobalt",
+    "Juniper",
+    "Meridian",
+    "Harbor",
+    "Vantage",
+    "Solstice",
+    "Keystone",
+    "Tidewater",
+    "Pinecrest",
 )
 COMPANY_SUFFIX = ("Labs", "Logistics", "Systems", "Retail", "Analytics", "Foods", "Energy", "Health")
 ROOM_NAMES = (
-    "Aurora", "Basalt", "Cedar", "Delta", "Ember", "Fjord", "Granite", "Harbor", "Iris", "Juniper",
+    "Aurora",
+    "Basalt",
+    "Cedar",
+    "Delta",
+    "Ember",
+    "Fjord",
+    "Granite",
+    "Harbor",
+    "Iris",
+    "Juniper",
 )
 
 
@@ -177,14 +228,21 @@ def generate_company(rng: random.Random, min_size: int = 18, max_size: int = 60)
 
     def persona(dept: str) -> str:
         a, b = rng.sample(TRAITS, 2)
-        return f"{a.capitalize()} and {b}; has been in {dept} for {rng.randint(1, 14)} years; enjoys {rng.choice(INTERESTS)}."
+        years = rng.randint(1, 14)
+        return f"{a.capitalize()} and {b}; has been in {dept} for {years} years; enjoys {rng.choice(INTERESTS)}."
 
     ceo_name, ceo_handle = new_person()
     ws, we = hours()
     employees = [
         Employee(
-            handle=ceo_handle, name=ceo_name, department="Executive", role="Chief Executive Officer",
-            manager=None, persona=persona("the executive team"), work_start=ws, work_end=we,
+            handle=ceo_handle,
+            name=ceo_name,
+            department="Executive",
+            role="Chief Executive Officer",
+            manager=None,
+            persona=persona("the executive team"),
+            work_start=ws,
+            work_end=we,
             reply_delay=rng.randint(10, 25),
         )
     ]
@@ -193,19 +251,36 @@ def generate_company(rng: random.Random, min_size: int = 18, max_size: int = 60)
         head_name, head_handle = new_person()
         ws, we = hours()
         head_title = f"Head of {dept}" if rng.random() < 0.5 else f"{dept} Manager"
-        employees.append(Employee(
-            handle=head_handle, name=head_name, department=dept, role=head_title, manager=ceo_handle,
-            persona=persona(dept), work_start=ws, work_end=we, reply_delay=rng.randint(4, 15),
-        ))
+        employees.append(
+            Employee(
+                handle=head_handle,
+                name=head_name,
+                department=dept,
+                role=head_title,
+                manager=ceo_handle,
+                persona=persona(dept),
+                work_start=ws,
+                work_end=we,
+                reply_delay=rng.randint(4, 15),
+            )
+        )
         members = [head_handle]
         for _ in range(size - 1):
             name, handle = new_person()
             ws, we = hours()
-            employees.append(Employee(
-                handle=handle, name=name, department=dept, role=rng.choice(DEPARTMENT_ROLES[dept]),
-                manager=head_handle, persona=persona(dept), work_start=ws, work_end=we,
-                reply_delay=rng.randint(2, 12),
-            ))
+            employees.append(
+                Employee(
+                    handle=handle,
+                    name=name,
+                    department=dept,
+                    role=rng.choice(DEPARTMENT_ROLES[dept]),
+                    manager=head_handle,
+                    persona=persona(dept),
+                    work_start=ws,
+                    work_end=we,
+                    reply_delay=rng.randint(2, 12),
+                )
+            )
             members.append(handle)
         departments.append(Department(name=dept, head=head_handle, members=members))
     departments.insert(0, Department(name="Executive", head=ceo_handle, members=[ceo_handle]))
@@ -214,8 +289,15 @@ def generate_company(rng: random.Random, min_size: int = 18, max_size: int = 60)
     mentor = next(d.head for d in departments if d.name == trainee_dept)
     t_name, t_handle = new_person()
     trainee = Employee(
-        handle=t_handle, name=t_name, department=trainee_dept, role="Trainee", manager=mentor,
-        persona="New trainee, first week.", work_start=540, work_end=1080, reply_delay=0,
+        handle=t_handle,
+        name=t_name,
+        department=trainee_dept,
+        role="Trainee",
+        manager=mentor,
+        persona="New trainee, first week.",
+        work_start=540,
+        work_end=1080,
+        reply_delay=0,
     )
     rooms_n = rng.randint(4, 8)
     room_names = rng.sample(ROOM_NAMES, rooms_n)
@@ -223,5 +305,4 @@ def generate_company(rng: random.Random, min_size: int = 18, max_size: int = 60)
     capacities[-1] = max(capacities[-1], 20)  # one room always fits a large meeting
     rooms = [Room(name=n, capacity=c, floor=rng.randint(1, 5)) for n, c in zip(room_names, capacities, strict=True)]
     name = f"{rng.choice(COMPANY_PREFIX)} {rng.choice(COMPANY_SUFFIX)}"
-    return Company(name=name, departments=departments, employees=employees, rooms=rooms, trainee=trainee,
-                   mentor=mentor)
+    return Company(name=name, departments=departments, employees=employees, rooms=rooms, trainee=trainee, mentor=mentor)

@@ -70,6 +70,10 @@ def _hook(event, args):
             if isinstance(a, (str, bytes)) and not _inside(a, (_root,)) and not (
                     event in ("os.listdir", "os.scandir") and _inside(a, _read_ok)):
                 raise PermissionError(f"firstday code runner: {event} on {a!r} is outside the sandbox")
+try:
+    import ctypes  # numpy imports ctypes, whose import dlopens libpython: load it before dlopen is refused
+except ImportError:
+    pass
 sys.addaudithook(_hook)
 del resource
 _src = sys.stdin.read()

@@ -7,6 +7,7 @@ was wrong, and cost a minute of virtual time like any other action.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import re
@@ -24,6 +25,7 @@ from firstday.world.runner import run_code
 from firstday.world.world import World, normalize_path
 
 MAX_ARGUMENT_CHARS = 200_000
+MAX_ARGUMENT_DEPTH = 32
 MAX_RESULT_CHARS = 20_000
 ERROR_COST = 1
 
@@ -78,6 +80,7 @@ class _Tool:
     fn: Callable[..., Any]
     model: type[BaseModel]
     spec: ToolSpec
+    fields: tuple[str, ...] = ()  # argument names, in order (read per call: cheaper than model_fields)
 
 
 @dataclass
@@ -110,7 +113,10 @@ def tool(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+@functools.lru_cache(maxsize=512)
 def _build(name: str, fn: Callable[..., Any], cost: int) -> _Tool:
+    """Argument model and spec of the (unbound) tool method ``fn``; cached because building pydantic
+    models costs ~2 ms per tool, which would otherwise dominate the start of every day."""
     summary, arg_docs = _parse_doc(fn.__doc__ or "")
     hints = get_type_hints(fn)
     fields: dict[str, Any] = {}
@@ -119,7 +125,7 @@ def _build(name: str, fn: Callable[..., Any], cost: int) -> _Tool:
             continue
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[pname] = (hints[pname], Field(default, description=arg_docs.get(pname, "")))
-    model = create_model(  # type: ignore[call-overload]
+    model = create_model(
         f"{name}_args", __config__=ConfigDict(extra="forbid"), **fields
     )
     schema = model.model_json_schema()
@@ -128,7 +134,61 @@ def _build(name: str, fn: Callable[..., Any], cost: int) -> _Tool:
         prop.pop("title", None)
     schema.setdefault("properties", {})
     spec = ToolSpec(name=name, description=summary, parameters=schema, cost_minutes=cost)
-    return _Tool(name=name, fn=fn, model=model, spec=spec)
+    return _Tool(name=name, fn=fn, model=model, spec=spec, fields=tuple(model.model_fields))
+
+
+def _json_fits(value: Any, limit: int) -> bool:
+    """Whether ``len(json.dumps(value, default=str)) <= limit``.
+
+    Serialising every call's arguments only to measure them costs more than most tools, so a cheap
+    upper bound of the serialised length is tried first; the exact measure is used only when the bound
+    is inconclusive (large or unusual arguments), so the limit behaves exactly as the exact measure.
+    """
+    bound, stack = 0, [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)  # exact types only: subclasses take the exact path below
+        if t is str:
+            bound += 12 * len(v) + 2  # worst case: every character escaped as a surrogate pair
+        elif t is dict:
+            bound += 2
+            for k, x in v.items():
+                if type(k) is not str:
+                    bound = limit + 1
+                    break
+                bound += 12 * len(k) + 6  # quoted key, ': ' and ', '
+                stack.append(x)
+        elif t is list or t is tuple:
+            bound += 2 + 2 * len(v)
+            stack.extend(v)
+        elif v is None or t is bool or t is float:
+            bound += 24  # longest float repr, e.g. '-1.2345678901234567e-308'
+        elif t is int and -(10**15) < v < 10**15:
+            bound += 16
+        else:
+            bound = limit + 1  # anything else (huge ints, other objects): measure exactly
+        if bound > limit or len(stack) > 10_000:
+            return len(json.dumps(value, default=str)) <= limit
+    return True
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether lists and dicts in ``value`` nest more than ``limit`` levels (iterative: never recurses)."""
+    # level by level: no per-item tuples, since this runs on every call's arguments
+    level, depth = [value], 0
+    while level:
+        children: list[Any] = []
+        for v in level:
+            if isinstance(v, dict):
+                children.extend(v.values())
+            elif isinstance(v, list | tuple):
+                children.extend(v)
+            else:
+                continue
+            if depth >= limit:
+                return True
+        level, depth = children, depth + 1
+    return False
 
 
 def _fmt_validation(exc: ValidationError) -> str:
@@ -154,10 +214,14 @@ class Toolbox:
         self._tools: dict[str, _Tool] = {}
         for name, member in inspect.getmembers(type(self), predicate=inspect.isfunction):
             if getattr(member, "__firstday_tool__", False):
-                self._tools[name] = _build(name, getattr(self, name), self.costs.get(name, 1))
+                built = _build(name, member, self.costs.get(name, 1))
+                self._tools[name] = _Tool(
+                    name=name, fn=getattr(self, name), model=built.model, spec=built.spec, fields=built.fields
+                )
 
     @property
     def specs(self) -> list[ToolSpec]:
+        # shared by every toolbox with the same costs (built once): treat as read-only
         return [t.spec for t in self._tools.values()]
 
     # --- dispatch -------------------------------------------------------------------------------
@@ -178,7 +242,12 @@ class Toolbox:
                     args = json.loads(args) if args.strip() else {}
                 except json.JSONDecodeError as exc:
                     raise ToolError(f"arguments are not valid JSON ({exc.msg} at position {exc.pos})") from None
-            elif len(json.dumps(args, default=str)) > MAX_ARGUMENT_CHARS:
+                except RecursionError:
+                    raise ToolError(f"arguments are nested too deeply ({MAX_ARGUMENT_DEPTH} levels at most)") from None
+            if _nested_deeper_than(args, MAX_ARGUMENT_DEPTH):
+                # deeper values could not be saved with the trace (JSON encoders recurse)
+                raise ToolError(f"arguments are nested too deeply ({MAX_ARGUMENT_DEPTH} levels at most)")
+            if not isinstance(call.arguments, str) and not _json_fits(args, MAX_ARGUMENT_CHARS):
                 raise ToolError(f"arguments too large ({MAX_ARGUMENT_CHARS} characters at most)")
             if not isinstance(args, dict):
                 raise ToolError("arguments must be a JSON object mapping argument names to values")
@@ -186,7 +255,7 @@ class Toolbox:
                 parsed = t.model.model_validate(args)
             except ValidationError as exc:
                 raise ToolError(f"invalid arguments for {call.name}: {_fmt_validation(exc)}") from None
-            out: Outcome = t.fn(**{k: getattr(parsed, k) for k in type(parsed).model_fields})
+            out: Outcome = t.fn(**{k: getattr(parsed, k) for k in t.fields})
             cost = t.spec.cost_minutes if out.cost is None else out.cost
             if cost:
                 w.advance(cost)
@@ -209,7 +278,7 @@ class Toolbox:
     def _colleague(self, handle: str) -> str:
         h = handle.strip().lstrip("@").lower()
         try:
-            self.world.company.employee(h)
+            self.world.employee(h)
         except KeyError:
             if h == self.world.company.trainee.handle:
                 raise ToolError("that is you; messages go to colleagues") from None
@@ -255,7 +324,9 @@ class Toolbox:
         return Outcome("You have ended your working day.")
 
     @tool
-    def wait(self, minutes: int | None = None, until: str | None = None, for_message_from: str | None = None) -> Outcome:
+    def wait(
+        self, minutes: int | None = None, until: str | None = None, for_message_from: str | None = None
+    ) -> Outcome:
         """Idle until something happens. Without arguments, wait until the next event (a message, task or meeting).
 
         Args:
@@ -392,7 +463,8 @@ class Toolbox:
             raise ToolError("offset must be 0 or more")
         chunk = content[offset: offset + MAX_RESULT_CHARS - 200]
         rest = len(content) - offset - len(chunk)
-        return Outcome(chunk + (f"\n[{rest} more characters; read again with offset={offset + len(chunk)}]" if rest > 0 else ""))
+        more = f"\n[{rest} more characters; read again with offset={offset + len(chunk)}]" if rest > 0 else ""
+        return Outcome(chunk + more)
 
     @tool
     def write_file(self, path: str, content: str) -> Outcome:
@@ -535,7 +607,8 @@ class Toolbox:
         w = self.world
         me = w.company.trainee.handle
         m = w.record.meetings.get(meeting_id)
-        if m is None or m.cancelled_at is not None or not (m.booked_by_trainee or m.trainee_required or me in m.attendees):
+        mine = m is not None and (m.booked_by_trainee or m.trainee_required or me in m.attendees)
+        if m is None or m.cancelled_at is not None or not mine:
             raise ToolError(f"no meeting {meeting_id!r} on your calendar")
         if w.now >= m.end:
             raise ToolError(f"meeting {meeting_id} ended at {fmt(m.end)}")

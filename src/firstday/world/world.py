@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 from firstday.errors import ToolError
 from firstday.timefmt import fmt
-from firstday.world.assets import FileAsset, Fact, FollowUp, MeetingAsset, PageAsset, PublicTask
+from firstday.world.assets import Fact, FileAsset, FollowUp, MeetingAsset, PageAsset, PublicTask
 from firstday.world.clock import Clock, EventQueue
 from firstday.world.colleagues import Reply, Responder
-from firstday.world.company import Company
+from firstday.world.company import Company, Employee
 from firstday.world.records import (
     DayRecord,
     FileVersion,
@@ -72,6 +72,11 @@ class World:
         self.clock = Clock(content.day_start)
         self.events = EventQueue()
         self.record = DayRecord()
+        # handle -> colleague, for the lookups done on every message and notification (the company's own
+        # lookup scans its list)
+        self.colleagues: dict[str, Employee] = {}
+        for e in content.company.employees:
+            self.colleagues.setdefault(e.handle, e)
         self.responder = Responder(
             [*content.company.employees], content.facts
         )
@@ -110,6 +115,10 @@ class World:
         self.events.push(content.day_end, "end_of_day")
         self.process_due()
 
+    def employee(self, handle: str) -> Employee:
+        """The colleague with this handle (``KeyError`` if none), as ``Company.employee`` but indexed."""
+        return self.colleagues[handle]
+
     # --- time -----------------------------------------------------------------------------------
     @property
     def now(self) -> int:
@@ -124,7 +133,7 @@ class World:
         self.process_due()
 
     def notify(self, kind: str, text: str, **extra: object) -> None:
-        note = Notification(time=self.now, kind=kind, text=text, **extra)  # type: ignore[arg-type]
+        note = Notification(time=self.now, kind=kind, text=text, **extra)
         self.pending_notes.append(note)
         self.inbox.append(note)
 
@@ -134,7 +143,7 @@ class World:
             if ev.kind == "task_arrival":
                 t = self.tasks[p["task_id"]]
                 self.arrived.append(t.task_id)
-                who = self.company.employee(t.requester).name
+                who = self.employee(t.requester).name
                 urgent = "URGENT " if t.priority == "urgent" else ""
                 self.notify(
                     "interruption" if t.priority == "urgent" and t.arrival > self.day_start else "task",
@@ -147,7 +156,7 @@ class World:
                 for path in reply.shares_files:
                     self.visible.add(path)
                 self.pending_clues.update(reply.clue_ids)
-                name = self.company.employee(reply.sender).name
+                name = self.employee(reply.sender).name
                 self.notify("message", f"Message from {name} ({reply.sender}): {reply.text}", sender=reply.sender)
             elif ev.kind == "deadline":
                 tid = p["task_id"]
@@ -161,7 +170,7 @@ class World:
             elif ev.kind == "follow_up":
                 tid = p["task_id"]
                 if tid in self.arrived and not any(s.task_id == tid for s in self.record.submissions):
-                    name = self.company.employee(p["sender"]).name
+                    name = self.employee(p["sender"]).name
                     self.notify("message", f"Message from {name} ({p['sender']}): {p['text']}",
                                 sender=p["sender"], task_id=tid)
             elif ev.kind == "end_of_day":
@@ -195,7 +204,8 @@ class World:
         for path, versions in self.record.files.items():
             if path.startswith("/workspace/") and versions and not versions[-1].deleted:
                 paths.add(path)
-        return sorted(p for p in paths if self.record.file_at(p, self.now) is not None)
+        now, record = self.now, self.record  # read once: this runs on every list_files and run_python
+        return sorted(p for p in paths if record.file_at(p, now) is not None)
 
     def write(self, path: str, content: str, author: str = "trainee") -> None:
         if not path.startswith("/workspace/"):
@@ -203,7 +213,7 @@ class World:
         if len(content) > MAX_FILE_CHARS:
             raise ToolError(f"file too large ({len(content)} characters; {MAX_FILE_CHARS} at most)")
         self.record.files.setdefault(path, []).append(
-            FileVersion(time=self.now, content=content, author=author)  # type: ignore[arg-type]
+            FileVersion(time=self.now, content=content, author=author)
         )
 
     # --- messages -------------------------------------------------------------------------------
@@ -213,7 +223,7 @@ class World:
         for handle in to:
             reply = self.responder.respond(handle, text, group=group)
             if reply is not None:
-                delay = self.company.employee(handle).reply_delay
+                delay = self.employee(handle).reply_delay
                 self.events.push(self.now + delay, "reply", reply=reply)
 
     # --- calendar -------------------------------------------------------------------------------

@@ -1,3 +1,7 @@
 """Built-in task families. Importing this package registers them."""
 
-from firstday.tasks.families import transaction_review  # noqa: F401
+from firstday.tasks.families import (
+    kb_link_fix,  # noqa: F401
+    meeting_booking,  # noqa: F401
+    transaction_review,  # noqa: F401
+)

@@ -12,18 +12,60 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from firstday.tasks.checks import SubmissionCheck
 from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
-from firstday.world.assets import FileAsset, Fact
+from firstday.world.assets import Fact, FileAsset
 from firstday.world.tools import ToolCall
 
-SUPPLIER_A = ("Apex", "Birch", "Crown", "Delta", "Ember", "Falcon", "Granite", "Harbor", "Iron", "Jade", "Kestrel",
-              "Lumen", "Maple", "Nimbus", "Orion", "Pioneer", "Quartz", "Redwood", "Summit", "Titan", "Vertex",
-              "Willow", "Zenith", "Cobalt", "Atlas", "Beacon")
-SUPPLIER_B = ("Metals", "Logistics", "Foods", "Paper", "Cleaning", "Print", "Software", "Electric", "Freight",
-              "Textiles", "Packaging", "Catering", "Security", "Office Supply", "Tools", "Chemicals")
+SUPPLIER_A = (
+    "Apex",
+    "Birch",
+    "Crown",
+    "Delta",
+    "Ember",
+    "Falcon",
+    "Granite",
+    "Harbor",
+    "Iron",
+    "Jade",
+    "Kestrel",
+    "Lumen",
+    "Maple",
+    "Nimbus",
+    "Orion",
+    "Pioneer",
+    "Quartz",
+    "Redwood",
+    "Summit",
+    "Titan",
+    "Vertex",
+    "Willow",
+    "Zenith",
+    "Cobalt",
+    "Atlas",
+    "Beacon",
+)
+SUPPLIER_B = (
+    "Metals",
+    "Logistics",
+    "Foods",
+    "Paper",
+    "Cleaning",
+    "Print",
+    "Software",
+    "Electric",
+    "Freight",
+    "Textiles",
+    "Packaging",
+    "Catering",
+    "Security",
+    "Office Supply",
+    "Tools",
+    "Chemicals",
+)
 SUPPLIER_C = ("Ltd", "Inc", "GmbH", "Co", "LLC", "Group", "SA", "BV")
 
 
@@ -55,30 +97,54 @@ def _rules(threshold: int, split_n: int, round_n: int) -> dict[str, Rule]:
 
     return {
         "split_invoices": Rule(
-            "split_invoices", "Split invoices",
+            "split_invoices",
+            "Split invoices",
             f"{split_n} or more transactions from one supplier on the same date, each below the approval "
-            f"threshold of {threshold}, that together exceed it.", split),
+            f"threshold of {threshold}, that together exceed it.",
+            split,
+        ),
         "round_amounts": Rule(
-            "round_amounts", "Round amounts",
+            "round_amounts",
+            "Round amounts",
             f"{round_n} or more transactions from one supplier whose amounts are exact multiples of 1000.",
-            lambda ts: sum(1 for t in ts if t.amount % 1000 == 0) >= round_n),
+            lambda ts: sum(1 for t in ts if t.amount % 1000 == 0) >= round_n,
+        ),
         "weekend_postings": Rule(
-            "weekend_postings", "Weekend postings", "Any transaction dated on a Saturday or a Sunday.",
-            lambda ts: any(t.date.weekday() >= 5 for t in ts)),
+            "weekend_postings",
+            "Weekend postings",
+            "Any transaction dated on a Saturday or a Sunday.",
+            lambda ts: any(t.date.weekday() >= 5 for t in ts),
+        ),
         "duplicate_invoices": Rule(
-            "duplicate_invoices", "Duplicate invoices", "The same invoice number appears on two or more transactions.",
-            lambda ts: any(c > 1 for c in Counter(t.invoice for t in ts).values())),
+            "duplicate_invoices",
+            "Duplicate invoices",
+            "The same invoice number appears on two or more transactions.",
+            lambda ts: any(c > 1 for c in Counter(t.invoice for t in ts).values()),
+        ),
         "self_approval": Rule(
-            "self_approval", "Self-approval", "A transaction approved by the same person who requested it.",
-            lambda ts: any(t.requested_by == t.approved_by for t in ts)),
+            "self_approval",
+            "Self-approval",
+            "A transaction approved by the same person who requested it.",
+            lambda ts: any(t.requested_by == t.approved_by for t in ts),
+        ),
     }
 
 
 VARIANTS = ("split_invoices", "round_amounts", "weekend_postings", "duplicate_invoices", "self_approval")
 
 
-def _inject(rule: str, rng: random.Random, txns: list[Txn], supplier: str, people: list[str], weekdays: list[dt.date],
-            weekends: list[dt.date], threshold: int, split_n: int, round_n: int) -> list[Txn]:
+def _inject(
+    rule: str,
+    rng: random.Random,
+    txns: list[Txn],
+    supplier: str,
+    people: list[str],
+    weekdays: list[dt.date],
+    weekends: list[dt.date],
+    threshold: int,
+    split_n: int,
+    round_n: int,
+) -> list[Txn]:
     def inv() -> str:
         return f"INV-{rng.randint(100000, 999999)}"
 
@@ -91,27 +157,57 @@ def _inject(rule: str, rng: random.Random, txns: list[Txn], supplier: str, peopl
         part = threshold / split_n
         return [Txn(d, supplier, inv(), amount(part * 1.02, threshold * 0.97), a, b) for _ in range(split_n)]
     if rule == "round_amounts":
-        return [Txn(rng.choice(weekdays), supplier, inv(), float(rng.randint(1, 9) * 1000), a, b) for _ in range(round_n)]
+        return [
+            Txn(rng.choice(weekdays), supplier, inv(), float(rng.randint(1, 9) * 1000), a, b) for _ in range(round_n)
+        ]
     if rule == "weekend_postings":
         return [Txn(rng.choice(weekends), supplier, inv(), amount(200, 4000), a, b)]
     if rule == "duplicate_invoices":
         i = inv()
-        return [Txn(rng.choice(weekdays), supplier, i, amount(200, 4000), a, b),
-                Txn(rng.choice(weekdays), supplier, i, amount(200, 4000), a, b)]
+        return [
+            Txn(rng.choice(weekdays), supplier, i, amount(200, 4000), a, b),
+            Txn(rng.choice(weekdays), supplier, i, amount(200, 4000), a, b),
+        ]
     return [Txn(rng.choice(weekdays), supplier, inv(), amount(200, 4000), a, a)]
 
 
-def _near_miss(rule: str, rng: random.Random, supplier: str, people: list[str], weekdays: list[dt.date],
-               threshold: int, split_n: int, round_n: int) -> list[Txn]:
+def _near_miss(
+    rule: str,
+    rng: random.Random,
+    supplier: str,
+    people: list[str],
+    weekdays: list[dt.date],
+    threshold: int,
+    split_n: int,
+    round_n: int,
+) -> list[Txn]:
     """Transactions that look suspicious but do not break ``rule``."""
     a, b = rng.sample(people, 2)
     if rule == "split_invoices":
         d = rng.choice(weekdays)
-        return [Txn(d, supplier, f"INV-{rng.randint(100000, 999999)}", round(rng.uniform(300, threshold / split_n * 0.9), 2), a, b)
-                for _ in range(split_n - 1)]
+        return [
+            Txn(
+                d,
+                supplier,
+                f"INV-{rng.randint(100000, 999999)}",
+                round(rng.uniform(300, threshold / split_n * 0.9), 2),
+                a,
+                b,
+            )
+            for _ in range(split_n - 1)
+        ]
     if rule == "round_amounts":
-        return [Txn(rng.choice(weekdays), supplier, f"INV-{rng.randint(100000, 999999)}",
-                    float(rng.randint(1, 9) * 100 + 50), a, b) for _ in range(round_n)]
+        return [
+            Txn(
+                rng.choice(weekdays),
+                supplier,
+                f"INV-{rng.randint(100000, 999999)}",
+                float(rng.randint(1, 9) * 100 + 50),
+                a,
+                b,
+            )
+            for _ in range(round_n)
+        ]
     return []
 
 
@@ -119,16 +215,18 @@ def _near_miss(rule: str, rng: random.Random, supplier: str, people: list[str], 
 class TransactionReview:
     name = "transaction_review"
     title = "Transaction review"
-    description = ("Flag suppliers whose transactions break the rules of the finance transaction review manual, "
-                   "which only Finance can share.")
+    description = (
+        "Flag suppliers whose transactions break the rules of the finance transaction review manual, "
+        "which only Finance can share."
+    )
     domains = ("information",)
     modalities = ("table", "dialogue")
     variants = VARIANTS
-    knobs = {
+    knobs: ClassVar[dict[str, str]] = {
         "rules": "rules in today's manual: easy 1, medium 2, hard 3 (the variant's rule is always one)",
         "suppliers": "suppliers in the table: easy 8, medium 14, hard 22",
         "hops": "who holds the manual: easy named in the objective; medium the Finance head; hard the Finance "
-                "head refers you to the colleague who maintains it (two hops)",
+        "head refers you to the colleague who maintains it (two hops)",
         "distractors": "medium and hard add near misses of the active rules and patterns of rules not in the manual",
     }
 
@@ -138,7 +236,7 @@ class TransactionReview:
         threshold = rng.choice((2000, 5000, 10000))
         split_n, round_n = rng.choice((3, 4)), rng.choice((2, 3))
         rules = _rules(threshold, split_n, round_n)
-        active = [ctx.variant] + rng.sample([r for r in VARIANTS if r != ctx.variant], level)
+        active = [ctx.variant, *rng.sample([r for r in VARIANTS if r != ctx.variant], level)]
         inactive = [r for r in VARIANTS if r not in active]
         n_sup = (8, 14, 22)[level]
         names: list[str] = []
@@ -182,17 +280,25 @@ class TransactionReview:
             by_sup[t.supplier].append(t)
         # the ground truth is computed from the table with the manual's own rules
         ids = [f"R{i}" for i in range(1, len(active) + 1)]
-        truth = {rid: sorted(s for s, ts in by_sup.items() if rules[r].test(ts)) for rid, r in zip(ids, active, strict=True)}
+        truth = {
+            rid: sorted(s for s, ts in by_sup.items() if rules[r].test(ts)) for rid, r in zip(ids, active, strict=True)
+        }
         assert all(truth.values()), "every active rule has at least one violator by construction"
 
         csv_path = ctx.path("/shared/finance", f"transactions_{year}_q{quarter}", "csv")
         manual_path = ctx.path("/shared/finance", "transaction_review_manual", "md")
         rows = ["date,supplier,invoice,amount,requested_by,approved_by"]
-        rows += [f"{t.date.isoformat()},{t.supplier},{t.invoice},{t.amount:.2f},{t.requested_by},{t.approved_by}"
-                 for t in txns]
-        manual = [f"# Transaction review manual ({year} Q{quarter})", "",
-                  "A supplier must be flagged under a rule if any of its transactions in the period match the rule.",
-                  "Report suppliers under the rule id. The rules in force this quarter are:", ""]
+        rows += [
+            f"{t.date.isoformat()},{t.supplier},{t.invoice},{t.amount:.2f},{t.requested_by},{t.approved_by}"
+            for t in txns
+        ]
+        manual = [
+            f"# Transaction review manual ({year} Q{quarter})",
+            "",
+            "A supplier must be flagged under a rule if any of its transactions in the period match the rule.",
+            "Report suppliers under the rule id. The rules in force this quarter are:",
+            "",
+        ]
         manual += [f"- {rid} ({rules[r].title}): {rules[r].text}" for rid, r in zip(ids, active, strict=True)]
         manual += ["", "Patterns not listed above are not violations this quarter."]
 
@@ -200,55 +306,121 @@ class TransactionReview:
         holder = ctx.company.employee(rng.choice(finance.members[1:]) if level != 1 else finance.head)
         head = ctx.company.employee(finance.head)
         tid = ctx.task_id
-        facts = [Fact(
-            fact_id=f"{tid}-manual", holder=holder.handle, topic="transaction review manual",
-            keywords=["transaction review manual", "review manual", "manual", "transaction rules"],
-            reply=f"Sure, I've shared the transaction review manual with you: {manual_path}",
-            clue_ids=[f"{tid}-holder"], shares_files=[manual_path],
-        )]
-        clues = [Clue(clue_id=f"{tid}-manual", description="the rules in force and their ids", location="file",
-                      where=f"{manual_path}, shared by {holder.handle} (Finance)", hops=2 if level == 2 else 1),
-                 Clue(clue_id=f"{tid}-holder", description="the manual is shared on request", location="colleague",
-                      where=f"ask {holder.handle}")]
+        facts = [
+            Fact(
+                fact_id=f"{tid}-manual",
+                holder=holder.handle,
+                topic="transaction review manual",
+                keywords=["transaction review manual", "review manual", "manual", "transaction rules"],
+                reply=f"Sure, I've shared the transaction review manual with you: {manual_path}",
+                clue_ids=[f"{tid}-holder"],
+                shares_files=[manual_path],
+            )
+        ]
+        clues = [
+            Clue(
+                clue_id=f"{tid}-manual",
+                description="the rules in force and their ids",
+                location="file",
+                where=f"{manual_path}, shared by {holder.handle} (Finance)",
+                hops=2 if level == 2 else 1,
+            ),
+            Clue(
+                clue_id=f"{tid}-holder",
+                description="the manual is shared on request",
+                location="colleague",
+                where=f"ask {holder.handle}",
+            ),
+        ]
         plan: list[ToolCall] = []
         if level == 2:
-            facts.append(Fact(
-                fact_id=f"{tid}-referral", holder=head.handle, topic="who keeps the manual",
-                keywords=["transaction review manual", "review manual", "manual"],
-                reply=f"I don't keep it myself: {holder.name} ({holder.handle}) maintains the transaction review manual.",
-                clue_ids=[f"{tid}-referral"],
-            ))
-            clues.append(Clue(clue_id=f"{tid}-referral", description="who maintains the manual", location="colleague",
-                              where=f"ask {head.handle} (head of Finance)"))
-            plan += [ToolCall(name="send_message", arguments={"to": head.handle, "text": "Hi! Who keeps the transaction review manual?"}),
-                     ToolCall(name="wait", arguments={"for_message_from": head.handle})]
-        plan += [ToolCall(name="send_message", arguments={"to": holder.handle, "text": "Hello, could you share the transaction review manual with me?"}),
-                 ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
-                 ToolCall(name="read_file", arguments={"path": manual_path}),
-                 ToolCall(name="read_file", arguments={"path": csv_path}),
-                 ToolCall(name="submit", arguments={"task_id": tid, "answer": {"violations": truth}})]
-        where = {0: f"{holder.name} ({holder.handle}) in Finance has the transaction review manual.",
-                 1: "The Finance team can give you the transaction review manual.",
-                 2: "Finance owns the transaction review manual."}[level]
-        objective = (f"Review the supplier transactions in {csv_path} and flag every supplier that breaks a rule "
-                     f"of the transaction review manual. {where} Submit "
-                     '{"violations": {"<rule id>": ["<supplier name>", ...]}} with one entry for every rule in the manual.')
-        checkpoints = [Checkpoint(
-            cp_id=f"rule-{rid}", description=f"suppliers breaking {rid} ({rules[r].title})",
-            clue_ids=[f"{tid}-manual"],
-            check=SubmissionCheck(field=f"violations.{rid}", expected=f"violations.{rid}", compare="set_equals"),
-            feedback="The rules and their ids are in the transaction review manual; Finance can share it.",
-        ) for rid, r in zip(ids, active, strict=True)]
+            facts.append(
+                Fact(
+                    fact_id=f"{tid}-referral",
+                    holder=head.handle,
+                    topic="who keeps the manual",
+                    keywords=["transaction review manual", "review manual", "manual"],
+                    reply=f"I don't keep it myself: {holder.name} ({holder.handle}) maintains the "
+                    "transaction review manual.",
+                    clue_ids=[f"{tid}-referral"],
+                )
+            )
+            clues.append(
+                Clue(
+                    clue_id=f"{tid}-referral",
+                    description="who maintains the manual",
+                    location="colleague",
+                    where=f"ask {head.handle} (head of Finance)",
+                )
+            )
+            plan += [
+                ToolCall(
+                    name="send_message",
+                    arguments={"to": head.handle, "text": "Hi! Who keeps the transaction review manual?"},
+                ),
+                ToolCall(name="wait", arguments={"for_message_from": head.handle}),
+            ]
+        plan += [
+            ToolCall(
+                name="send_message",
+                arguments={
+                    "to": holder.handle,
+                    "text": "Hello, could you share the transaction review manual with me?",
+                },
+            ),
+            ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
+            ToolCall(name="read_file", arguments={"path": manual_path}),
+            ToolCall(name="read_file", arguments={"path": csv_path}),
+            ToolCall(name="submit", arguments={"task_id": tid, "answer": {"violations": truth}}),
+        ]
+        where = {
+            0: f"{holder.name} ({holder.handle}) in Finance has the transaction review manual.",
+            1: "The Finance team can give you the transaction review manual.",
+            2: "Finance owns the transaction review manual.",
+        }[level]
+        objective = (
+            f"Review the supplier transactions in {csv_path} and flag every supplier that breaks a rule "
+            f"of the transaction review manual. {where} Submit "
+            '{"violations": {"<rule id>": ["<supplier name>", ...]}} with one entry for every rule in the manual.'
+        )
+        checkpoints = [
+            Checkpoint(
+                cp_id=f"rule-{rid}",
+                description=f"suppliers breaking {rid} ({rules[r].title})",
+                clue_ids=[f"{tid}-manual"],
+                check=SubmissionCheck(field=f"violations.{rid}", expected=f"violations.{rid}", compare="set_equals"),
+                feedback="The rules and their ids are in the transaction review manual; Finance can share it.",
+            )
+            for rid, r in zip(ids, active, strict=True)
+        ]
         return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
+            task_id=tid,
+            family=self.name,
+            variant=ctx.variant,
+            difficulty=ctx.difficulty,
+            objective=objective,
+            requester=ctx.requester,
+            arrival=ctx.arrival,
+            priority=ctx.priority,
+            deadline=ctx.day_end,
             effort_minutes=estimate_minutes(plan, ctx.company),
-            files=[FileAsset(path=csv_path, content="\n".join(rows) + "\n", media_type="text/csv"),
-                   FileAsset(path=manual_path, content="\n".join(manual) + "\n", media_type="text/markdown",
-                             hidden=True, clue_ids=[f"{tid}-manual"])],
-            facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            files=[
+                FileAsset(path=csv_path, content="\n".join(rows) + "\n", media_type="text/csv"),
+                FileAsset(
+                    path=manual_path,
+                    content="\n".join(manual) + "\n",
+                    media_type="text/markdown",
+                    hidden=True,
+                    clue_ids=[f"{tid}-manual"],
+                ),
+            ],
+            facts=facts,
+            clues=clues,
+            checkpoints=checkpoints,
+            solution=plan,
             answers={f"violations.{rid}": v for rid, v in truth.items()},
-            domains=list(self.domains), modalities=list(self.modalities),
+            domains=list(self.domains),
+            modalities=list(self.modalities),
         )
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
@@ -267,8 +439,11 @@ class TransactionReview:
                 if len(r) < 6:
                     continue
                 d, sup, inv, amt = dt.date.fromisoformat(r[0]), r[1], r[2], float(r[3])
-                if "weekend" in low and d.weekday() >= 5 or "self-approval" in low and r[4] == r[5] \
-                        or "round" in low and amt % 1000 == 0:
+                if (
+                    ("weekend" in low and d.weekday() >= 5)
+                    or ("self-approval" in low and r[4] == r[5])
+                    or ("round" in low and amt % 1000 == 0)
+                ):
                     hits.add(sup)
                 if "duplicate" in low and sum(1 for x in rows if x[2] == inv) > 1:
                     hits.add(sup)

@@ -1,0 +1,168 @@
+"""Environment overhead per in-memory tool call (``Toolbox.execute``), against a bare Python call.
+
+    python benchmarks/bench_tool_overhead.py            # 20,000 calls per tool
+    python benchmarks/bench_tool_overhead.py --quick    # 300 calls per tool (a check that it runs)
+    python benchmarks/bench_tool_overhead.py --profile  # also print cProfile hotspots per tool
+
+Each call is timed alone with ``time.perf_counter_ns``; the baseline is a call of a one-line Python
+function timed the same way in the same process, so both include the timer's own cost. Calls advance
+the virtual clock like any other action; when the day ends a fresh day is built (outside the timing).
+Pending notifications are handed over after every call (outside the timing), as the episode loop does.
+Target: median at most 50 µs per call for the cheap tools below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import pstats
+import time
+from collections.abc import Callable
+from typing import Any
+
+from _common import machine, median, percentile, table
+from firstday.env import DayEnv
+from firstday.suites import Day, Scenario, generate_scenario, preset
+from firstday.world.tools import ToolCall
+
+TARGET_US = 50.0
+
+
+def _bare(call: ToolCall) -> ToolCall:
+    return call
+
+
+def _pick_day(scenario: Scenario) -> Day:
+    return max(scenario.days, key=lambda d: len(d.tasks))
+
+
+def cheap_calls(scenario: Scenario, day: Day) -> list[tuple[str, dict[str, Any]]]:
+    """The measured calls: cheap tools with arguments that succeed on this day."""
+    env = DayEnv(scenario, day)
+    visible = env.world.listing()
+    colleague = next(e.handle for e in scenario.company.employees if e.department == "Finance")
+    return [
+        ("list_tasks", {}),
+        ("read_file", {"path": visible[0]}),
+        ("calculator", {"expression": "(1200 + 350) * 0.2"}),
+        ("send_message", {"to": colleague, "text": "Hello, could you share the transaction review manual?"}),
+        ("list_files", {"path": "/shared"}),
+        ("wait", {"minutes": 1}),
+    ]
+
+
+def time_calls(scenario: Scenario, day: Day, name: str, arguments: dict[str, Any], n: int) -> tuple[list[int], int]:
+    """Per-call nanoseconds of ``n`` successful calls, and how many fresh days were needed."""
+    samples: list[int] = []
+    days = 0
+    env: DayEnv | None = None
+    clock = time.perf_counter_ns
+    while len(samples) < n:
+        if env is None or env.world.ended:
+            env = DayEnv(scenario, day)
+            env.reset()
+            days += 1
+        execute = env.tools.execute
+        call = ToolCall(name=name, arguments=arguments)
+        t0 = clock()
+        res = execute(call)
+        t1 = clock()
+        if not res.ok:
+            if env.world.ended:
+                continue  # the call that hit the end of the day: not a representative sample
+            raise RuntimeError(f"{name} failed in the benchmark: {res.content}")
+        samples.append(t1 - t0)
+        env.world.take_observation()
+    return samples, days
+
+
+def time_baseline(n: int) -> list[int]:
+    samples: list[int] = []
+    clock = time.perf_counter_ns
+    fn: Callable[[ToolCall], ToolCall] = _bare
+    call = ToolCall(name="noop", arguments={})
+    for _ in range(n):
+        t0 = clock()
+        fn(call)
+        t1 = clock()
+        samples.append(t1 - t0)
+    return samples
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--calls", type=int, default=None, help="calls per tool (default 20000; 300 with --quick)")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds the calls are split into")
+    ap.add_argument("--quick", action="store_true", help="tiny run")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--profile", action="store_true", help="print cProfile hotspots of each tool's calls")
+    args = ap.parse_args(argv)
+    n = args.calls or (300 if args.quick else 20_000)
+    rounds = max(1, min(args.rounds, n))
+    per_round = max(1, n // rounds)
+
+    scenario = generate_scenario(preset("standard", seed=args.seed), 0)
+    day = _pick_day(scenario)
+    calls = cheap_calls(scenario, day)
+    for name, arguments in calls:  # warm-up
+        time_calls(scenario, day, name, arguments, min(n, 200))
+
+    # the calls are split into rounds that interleave the tools, so a burst of load from elsewhere on
+    # the machine spreads over every tool instead of landing on one
+    base: list[int] = []
+    samples: dict[str, list[int]] = {name: [] for name, _ in calls}
+    days_built = 0
+    for _ in range(rounds):
+        gc.collect()
+        base += time_baseline(per_round)
+        for name, arguments in calls:
+            gc.collect()
+            got, days = time_calls(scenario, day, name, arguments, per_round)
+            samples[name] += got
+            days_built += days
+
+    base_med = median(base)
+    rows: list[list[object]] = [["bare Python call (baseline)", base_med / 1000, percentile(base, 0.9) / 1000, 1.0, ""]]
+    worst = 0.0
+    for name, arguments in calls:
+        med = median(samples[name])
+        worst = max(worst, med / 1000)
+        label = (
+            name
+            + ("(minutes=1)" if name == "wait" else "")
+            + (f" ({arguments['path']})" if name == "read_file" else "")
+        )
+        verdict = "ok" if med / 1000 <= TARGET_US else "above target"
+        rows.append([label, med / 1000, percentile(samples[name], 0.9) / 1000, med / base_med, verdict])
+
+    print(
+        f"firstday tool-call overhead: {per_round * rounds:,} calls per tool in {rounds} interleaved round(s); "
+        f"scenario {scenario.scenario_id} (standard preset, seed {args.seed}), "
+        f"{len(scenario.company.employees)} colleagues, {len(day.tasks)} tasks; "
+        f"{days_built} fresh days built outside the timing"
+    )
+    print(machine())
+    print()
+    print(table(["call", "median µs", "p90 µs", "x baseline", f"≤ {TARGET_US:.0f} µs"], rows))
+    print(
+        f"\ntarget: median <= {TARGET_US:.0f} µs for every tool: {'met' if worst <= TARGET_US else 'MISSED'} "
+        f"(slowest median {worst:.1f} µs)"
+    )
+
+    if args.profile:
+        for name, arguments in calls:
+            prof = cProfile.Profile()
+            prof.enable()
+            time_calls(scenario, day, name, arguments, min(n, 5000))
+            prof.disable()
+            buf = io.StringIO()
+            pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(12)
+            print(f"\n--- hotspots: {name} ---")
+            print(buf.getvalue())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,5 @@
+"""``python -m firstday``: the command line."""
+
+from firstday.cli import main
+
+main()

@@ -1,0 +1,322 @@
+"""The ``firstday`` command line.
+
+Every mistake a user can make (unknown name, bad spec, missing folder, clashing output folder) ends
+in a one-line ``error: ...`` on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar, cast
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from firstday._version import __version__
+from firstday.errors import ConfigError, FirstdayError
+
+USER_ERROR = 2
+INTERRUPTED = 130
+DEMO_AGENTS = ("oracle", "heuristic", "guess", "noop")
+
+app = typer.Typer(
+    name="firstday", no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False,
+    help="Evaluate LLM agents like a new trainee on their first days at work: streaming tasks with "
+         "priorities and deadlines, clues hidden with colleagues and in documents, a virtual clock.",
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _stdout() -> Console:
+    # not a terminal (pipe, file, test runner): use a fixed width wide enough for the tables
+    return Console(width=None if sys.stdout.isatty() else 120, highlight=False)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str, code: int = USER_ERROR) -> NoReturn:
+    _stderr().print(f"[bold red]error:[/bold red] {escape(message)}")
+    raise typer.Exit(code)
+
+
+def _user_errors(fn: F) -> F:
+    """Turn firstday's user-facing errors (and unusable paths) into a one-line message and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except FirstdayError as exc:
+            _fail(str(exc))
+        except OSError as exc:  # e.g. --out is a file, or a folder we may not write to
+            where = f": {exc.filename}" if exc.filename else ""
+            _fail(f"{exc.strerror or exc}{where}; check the paths you gave")
+
+    return cast(F, wrapper)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"firstday {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Evaluate LLM agents like a new trainee on their first days at work."""
+
+
+# ---- demo ---------------------------------------------------------------------------------------------
+
+@app.command()
+@_user_errors
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the suite, runs and report.")] = Path(
+        "firstday-demo"),
+    seed: Annotated[int, typer.Option(help="Seed of the generated suite.")] = 0,
+) -> None:
+    """Offline tour: generate the smoke suite, run the built-in agents, print the leaderboard, write HTML."""
+    from firstday.agents import agent_names
+    from firstday.report import build_report, render_report, write_html
+    from firstday.run import run_suite
+    from firstday.suites import generate_suite, load_suite, preset, save_suite, scenario_hash
+    from firstday.suites.store import MANIFEST, suite_hash
+
+    console = _stdout()
+    started = time.perf_counter()
+    suite_dir = out / "suite"
+    spec = preset("smoke", seed)
+    scenarios = generate_suite(spec)
+    content_hash = suite_hash(spec, {s.scenario_id: scenario_hash(s) for s in scenarios})
+    if (suite_dir / MANIFEST).exists():
+        existing = load_suite(suite_dir).manifest.content_hash
+        if existing != content_hash:
+            raise ConfigError(f"{suite_dir} holds a different suite (hash {existing[:12]}, this demo makes "
+                              f"{content_hash[:12]}); use another --out, or delete {out}")
+        console.print(f"suite: reusing {escape(str(suite_dir))} (hash {content_hash[:12]})")
+    else:
+        manifest = save_suite(spec, scenarios, suite_dir)
+        console.print(f"suite: generated 'smoke' (seed {seed}) into {escape(str(suite_dir))}: "
+                      f"{manifest.n_scenarios} scenarios, {manifest.n_tasks} tasks, hash {content_hash[:12]}")
+    descriptions = agent_names()
+    run_dirs = []
+    for agent in DEMO_AGENTS:
+        t0 = time.perf_counter()
+        summary = run_suite(suite_dir, agent, out / "runs" / agent)
+        run_dirs.append(summary.out_dir)
+        if summary.ran:
+            done = f"{summary.ran} episode(s) in {time.perf_counter() - t0:.2f} s" + (
+                f" ({summary.skipped} already done)" if summary.skipped else "")
+        else:
+            done = f"all {summary.skipped} episodes already done"
+        console.print(f"run:   {agent:<10} {done}")
+    report = build_report(run_dirs, sort=False)
+    console.print()
+    render_report(report, console)
+    console.print()
+    console.print("Agents:")
+    for agent in DEMO_AGENTS:
+        console.print(f"  {agent:<10} {escape(descriptions.get(agent, ''))}")
+    html = write_html(report, out / "report.html", title=f"firstday demo (smoke suite, seed {seed})")
+    console.print()
+    console.print(f"[bold]Done in {time.perf_counter() - started:.1f} s.[/bold] Files:")
+    console.print(f"  suite        {escape(str(suite_dir))}")
+    console.print(f"  runs         {escape(str(out / 'runs'))}/<agent>  (episodes/*.json score cards, "
+                  "traces/*.jsonl step by step)")
+    console.print(f"  HTML report  {escape(str(html))}")
+    console.print("Next: [bold]firstday families[/bold] to see the task library, "
+                  f"[bold]firstday report {escape(str(out / 'runs'))}/*[/bold] to compare runs.")
+
+
+# ---- families / agents ---------------------------------------------------------------------------------
+
+@app.command("families")
+@_user_errors
+def families_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """The meta-task library: each family with its variants, difficulty knobs, domains and modalities."""
+    from firstday.tasks.family import families, meta_tasks
+
+    fams = families()
+    rows: list[dict[str, Any]] = [{
+        "name": f.name, "title": f.title, "description": f.description, "variants": list(f.variants),
+        "knobs": dict(f.knobs), "domains": list(f.domains), "modalities": list(f.modalities),
+        "n_meta_tasks": len(meta_tasks(f)),
+        "meta_tasks": [f"{f.name}/{v}/{d}" for v, d in meta_tasks(f)],
+    } for f in fams.values()]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"{len(rows)} task families, {sum(r['n_meta_tasks'] for r in rows)} meta-tasks "
+                        "(variant x difficulty)", title_justify="left", box=box.SIMPLE_HEAD)
+    for col in ("family", "title", "variants", "difficulty knobs", "domains", "modalities", "meta-tasks"):
+        # one variant / knob per line: names are never broken mid-word
+        table.add_column(col, justify="right" if col == "meta-tasks" else "left", overflow="fold",
+                         no_wrap=col in ("family", "variants", "difficulty knobs"))
+    for f in fams.values():
+        table.add_row(f.name, f.title, "\n".join(f.variants), "\n".join(f.knobs), ", ".join(f.domains),
+                      ", ".join(f.modalities), str(len(meta_tasks(f))), end_section=True)
+    _stdout().print(table)
+
+
+@app.command("agents")
+@_user_errors
+def agents_cmd() -> None:
+    """The registered agents."""
+    from firstday.agents import agent_names
+
+    table = Table(title="agents", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("name")
+    table.add_column("description")
+    for name, description in agent_names().items():
+        table.add_row(name, description)
+    _stdout().print(table)
+
+
+# ---- generate ------------------------------------------------------------------------------------------
+
+@app.command()
+@_user_errors
+def generate(
+    out: Annotated[Path, typer.Option("--out", "-o", help="New (or empty) folder to save the suite in.")],
+    preset_name: Annotated[str | None, typer.Option("--preset", help="smoke, standard, hard or continual.")] = None,
+    spec_file: Annotated[Path | None, typer.Option("--spec", help="A suite spec as JSON or TOML.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default 0 for a preset, the spec's own seed)")] = None,
+) -> None:
+    """Generate a suite from a preset or a spec file and save it (prints its content hash)."""
+    from firstday.suites import generate_suite, load_spec_file, preset, save_suite
+
+    if (preset_name is None) == (spec_file is None):
+        raise ConfigError("give exactly one of --preset NAME or --spec FILE")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(f"--out {out} already exists and is not empty; choose a new folder or delete it")
+    if preset_name is not None:
+        spec = preset(preset_name, seed or 0)
+    else:
+        spec = load_spec_file(cast(Path, spec_file))
+        if seed is not None:
+            spec = spec.model_copy(update={"seed": seed})
+    t0 = time.perf_counter()
+    scenarios = generate_suite(spec)
+    gen_s = time.perf_counter() - t0
+    manifest = save_suite(spec, scenarios, out)
+    by_family = Counter(t.family for s in scenarios for d in s.days for t in d.tasks)
+    console = _stdout()
+    console.print(f"suite {spec.name!r} (seed {spec.seed}): {manifest.n_scenarios} scenarios, "
+                  f"{manifest.n_days} days, {manifest.n_tasks} tasks; generated in {gen_s:.2f} s")
+    console.print("tasks per family: " + ", ".join(f"{k} {v}" for k, v in sorted(by_family.items())))
+    console.print(f"content hash: {manifest.content_hash}")
+    console.print(f"saved to {escape(str(out))}; next: firstday run {escape(str(out))} --agent heuristic "
+                  f"--out runs/heuristic")
+
+
+# ---- run -----------------------------------------------------------------------------------------------
+
+def _parse_options(pairs: list[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--option expects KEY=VALUE, got {pair!r}")
+        try:
+            options[key.strip()] = json.loads(raw)
+        except ValueError:
+            options[key.strip()] = raw  # a bare string
+    return options
+
+
+@app.command()
+@_user_errors
+def run(
+    suite: Annotated[Path, typer.Argument(help="A suite folder written by 'firstday generate'.")],
+    agent: Annotated[str, typer.Option("--agent", "-a", help="Agent name (see 'firstday agents').")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder; rerun the same command to resume.")],
+    text_only: Annotated[bool, typer.Option("--text-only", help="Replace images by their text.")] = False,
+    option: Annotated[list[str] | None, typer.Option(
+        "--option", "-O", help="Agent option KEY=VALUE (VALUE read as JSON if it parses). Repeatable.")] = None,
+    seed: Annotated[int, typer.Option(help="Run seed for agents that use randomness.")] = 0,
+    retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Rerun saved error episodes.")] = False,
+) -> None:
+    """Run an agent over every day of every scenario of a suite; results are saved as each episode ends."""
+    from firstday.env import EnvConfig
+    from firstday.report import build_report, render_report
+    from firstday.run import RunProgress, run_suite
+
+    console = _stdout()
+    options = _parse_options(option or [])
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=_stderr(), transient=True, disable=not sys.stderr.isatty())
+    task_id = bar.add_task(f"{agent} on {suite}", total=None)
+
+    def on_progress(p: RunProgress) -> None:
+        bar.update(task_id, total=p.total, completed=p.done)
+        if p.last is not None and p.last.status == "error":
+            bar.console.print(f"[yellow]error episode[/yellow] {p.last.key}: {escape(p.last.error or '')}")
+
+    try:
+        with bar:
+            summary = run_suite(suite, agent, out, env_config=EnvConfig(text_only=text_only),
+                                agent_options=options, seed=seed, retry_errors=retry_errors, progress=on_progress)
+    except KeyboardInterrupt:
+        _fail(f"interrupted; finished episodes are saved in {out}; run the same command again to resume",
+              INTERRUPTED)
+    console.print(f"{summary.ran} episode(s) run, {summary.skipped} already done, {summary.errors} error(s), "
+                  f"{summary.wall_seconds:.1f} s; results in {escape(str(summary.out_dir))}")
+    render_report(build_report([summary.out_dir]), console)
+    if summary.errors:
+        console.print("error episodes are kept out of the scores; fix the cause and rerun with --retry-errors")
+
+
+# ---- report --------------------------------------------------------------------------------------------
+
+@app.command()
+@_user_errors
+def report(
+    runs: Annotated[list[Path], typer.Argument(help="Run folders written by 'firstday run'.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (docs/report-schema.json).")]
+    = False,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report.")] = None,
+    no_sort: Annotated[bool, typer.Option("--no-sort", help="Keep the given order instead of best first.")]
+    = False,
+) -> None:
+    """Leaderboard over run folders: success, checkpoint score, scheduling, exploration, per family."""
+    from firstday.report import build_report, render_report, write_html
+
+    rep = build_report(runs, sort=not no_sort)
+    if as_json:
+        typer.echo(rep.model_dump_json(indent=2))
+    else:
+        render_report(rep, _stdout())
+    if html is not None:
+        written = write_html(rep, html)
+        (_stderr() if as_json else _stdout()).print(f"HTML report written to {escape(str(written))}")
+
+
+def main() -> None:
+    """Entry point of the ``firstday`` script."""
+    try:
+        app()
+    except FirstdayError as exc:  # safety net: commands already turn these into exit code 2
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(USER_ERROR)
+
+
+if __name__ == "__main__":
+    main()

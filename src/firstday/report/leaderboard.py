@@ -1,0 +1,259 @@
+"""The leaderboard: run folders aggregated into one comparable row each, plus a per-family breakdown.
+
+Averaging rules (also in each field's description, which is the ``--json`` schema):
+
+* task-level figures are micro-averaged over tasks (every task counts once, whatever its day):
+  score, success, priority-weighted score, on-time rate, urgent latency, clue discovery, and the
+  unsupported-answer rate (over attempted answer-bearing checkpoints);
+* day-level figures are averaged over days: meetings missed and late, work left, questions per clue;
+* error episodes and tasks whose scoring failed are left out of every average and counted apart;
+  they are never zeros.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, Field
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from firstday._version import __version__
+from firstday.errors import ConfigError
+from firstday.run.results import EpisodeSummary, RunFolder, RunManifest
+from firstday.scoring.cards import TaskScore
+from firstday.world.assets import PRIORITY_WEIGHT
+
+REPORT_FORMAT: Final = "firstday.report/1"
+
+
+class FamilyRow(BaseModel):
+    family: str
+    tasks: int = Field(description="scored tasks of this family")
+    score: float | None = Field(description="mean checkpoint score over the family's scored tasks")
+    success_rate: float | None = Field(description="share of the family's scored tasks with every checkpoint passed")
+
+
+class RunRow(BaseModel):
+    run: str = Field(description="the run folder")
+    label: str = Field(description="short name shown in tables (the folder name, or its path if ambiguous)")
+    agent: str
+    agent_options: dict[str, Any]
+    text_only: bool = Field(description="images were replaced by their text alternative")
+    suite_name: str
+    suite_hash: str
+    episodes_expected: int = Field(description="episodes in the suite")
+    episodes: int = Field(description="finished episodes on disk (ok + error)")
+    error_episodes: int = Field(description="episodes that failed (agent exception, loading error); not averaged")
+    tasks: int = Field(description="scored tasks in ok episodes")
+    task_errors: int = Field(description="tasks in ok episodes whose scoring failed; not averaged")
+    success_rate: float | None = Field(description="share of scored tasks with every checkpoint passed on time "
+                                                   "(micro-average over tasks)")
+    score: float | None = Field(description="mean checkpoint score: passed weight / total weight, on time only "
+                                            "(micro-average over tasks)")
+    priority_weighted_score: float | None = Field(
+        description="checkpoint score weighted by priority (low 1, normal 2, urgent 4), over tasks")
+    on_time_rate: float | None = Field(
+        description="priority-weighted share of tasks with a submission by their deadline, over tasks")
+    urgent_latency: float | None = Field(
+        description="mean minutes from an urgent task's arrival to its first submission, over submitted urgent tasks")
+    meetings_missed: float | None = Field(description="required meetings missed, mean per day")
+    meetings_late: float | None = Field(description="required meetings joined late, mean per day")
+    work_left: float | None = Field(description="arrived tasks never submitted by the end of the day, mean per day")
+    clue_discovery: float | None = Field(description="clues observed / clues required, summed over tasks")
+    unsupported_rate: float | None = Field(
+        description="share of attempted answer-bearing checkpoints attempted before all their clues were seen "
+                    "(guesses or hallucinations), over checkpoints")
+    questions_per_clue: float | None = Field(
+        description="messages sent per colleague-held clue found, mean over days where defined")
+    families: list[FamilyRow] = Field(description="per-family score and success")
+
+
+class Report(BaseModel):
+    """``firstday report --json``: one row per run folder."""
+
+    format: Literal["firstday.report/1"] = REPORT_FORMAT
+    firstday_version: str
+    runs: list[RunRow]
+    families: list[str] = Field(description="every family seen in any run, sorted")
+    warnings: list[str] = Field(default_factory=list, description="why numbers may not be comparable or complete")
+
+
+def report_schema_json() -> str:
+    """The text of ``docs/report-schema.json``."""
+    return json.dumps(Report.model_json_schema(mode="serialization"), indent=2, sort_keys=True) + "\n"
+
+
+def _mean(xs: Sequence[float]) -> float | None:
+    return sum(xs) / len(xs) if xs else None
+
+
+def _weighted(pairs: Sequence[tuple[float, float]]) -> float | None:
+    total = sum(w for w, _ in pairs)
+    return sum(w * x for w, x in pairs) / total if total else None
+
+
+def _family_rows(tasks: list[TaskScore]) -> list[FamilyRow]:
+    by_family: dict[str, list[TaskScore]] = defaultdict(list)
+    for t in tasks:
+        by_family[t.family].append(t)
+    return [FamilyRow(family=f, tasks=len(ts), score=_mean([t.score or 0.0 for t in ts]),
+                      success_rate=_mean([1.0 if t.success else 0.0 for t in ts]))
+            for f, ts in sorted(by_family.items())]
+
+
+def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[EpisodeSummary]) -> RunRow:
+    ok = [e for e in episodes if e.status == "ok" and e.metrics is not None]
+    all_tasks = [t for e in ok for t in e.tasks]
+    tasks = [t for t in all_tasks if t.error is None and t.score is not None]
+    days = [e.metrics for e in ok if e.metrics is not None]
+    weight = {t.task_id: float(PRIORITY_WEIGHT.get(t.priority, 2)) for t in tasks}
+    urgent = [float(t.latency) for t in tasks if t.priority == "urgent" and t.latency is not None]
+    required = sum(t.clues_required for t in tasks)
+    attempted = [c for t in tasks for c in t.checkpoints if c.answer_bearing and c.attempted_at is not None]
+    return RunRow(
+        run=run, label=label, agent=manifest.agent, agent_options=manifest.agent_options,
+        text_only=manifest.env_config.text_only, suite_name=manifest.suite_name, suite_hash=manifest.suite_hash,
+        episodes_expected=manifest.n_episodes, episodes=len(episodes),
+        error_episodes=sum(1 for e in episodes if e.status == "error"),
+        tasks=len(tasks), task_errors=len(all_tasks) - len(tasks),
+        success_rate=_mean([1.0 if t.success else 0.0 for t in tasks]),
+        score=_mean([t.score or 0.0 for t in tasks]),
+        priority_weighted_score=_weighted([(weight[t.task_id], t.score or 0.0) for t in tasks]),
+        on_time_rate=_weighted([(weight[t.task_id], 1.0 if t.on_time else 0.0) for t in tasks]),
+        urgent_latency=_mean(urgent),
+        meetings_missed=_mean([float(d.meetings_missed) for d in days]),
+        meetings_late=_mean([float(d.meetings_late) for d in days]),
+        work_left=_mean([float(d.work_left) for d in days]),
+        clue_discovery=sum(t.clues_observed for t in tasks) / required if required else None,
+        unsupported_rate=_mean([1.0 if c.unsupported else 0.0 for c in attempted]),
+        questions_per_clue=_mean([d.questions_per_clue for d in days if d.questions_per_clue is not None]),
+        families=_family_rows(tasks),
+    )
+
+
+def _labels(paths: list[Path]) -> list[str]:
+    names = [p.resolve().name or str(p) for p in paths]
+    return [n if names.count(n) == 1 else str(p) for n, p in zip(names, paths, strict=True)]
+
+
+def build_report(run_dirs: Sequence[Path | str], *, sort: bool = True) -> Report:
+    """Load run folders and aggregate them. Raises ``ConfigError`` for a folder that is not a run."""
+    if not run_dirs:
+        raise ConfigError("no run folders given; pass folders written by 'firstday run'")
+    paths = [Path(p) for p in run_dirs]
+    rows = []
+    for path, label in zip(paths, _labels(paths), strict=True):
+        folder = RunFolder(path)
+        rows.append(aggregate_run(str(path), label, folder.read_manifest(), folder.read_episodes()))
+    if sort:  # best first; runs with nothing scored go last
+        rows.sort(key=lambda r: (r.score is None, -(r.score or 0.0), -(r.success_rate or 0.0), r.label))
+    warnings = []
+    if len({r.suite_hash for r in rows}) > 1:
+        warnings.append("the runs were made on different suites: their numbers are not directly comparable")
+    for r in rows:
+        if r.episodes < r.episodes_expected:
+            warnings.append(f"{r.label}: incomplete, {r.episodes} of {r.episodes_expected} episodes "
+                            "(rerun the same 'firstday run' command to finish it)")
+        if r.error_episodes or r.task_errors:
+            warnings.append(f"{r.label}: {r.error_episodes} error episode(s) and {r.task_errors} unscored task(s) "
+                            "are left out of the averages")
+    return Report(firstday_version=__version__, runs=rows,
+                  families=sorted({f.family for r in rows for f in r.families}), warnings=warnings)
+
+
+# ---- presentation (shared by the terminal and HTML renderers) -------------------------------------------
+
+def pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f}%"
+
+
+def num(x: float | None, digits: int = 2) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def minutes(x: float | None) -> str:
+    return "—" if x is None else f"{x:.0f} min"
+
+
+def episodes_cell(r: RunRow) -> str:
+    text = f"{r.episodes}/{r.episodes_expected}"
+    return text + (f" ({r.error_episodes} err)" if r.error_episodes else "")
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    cell: Callable[[RunRow], str]
+    field: str | None = None  # the RunRow field it shows (its description is the column's definition)
+    numeric: bool = True
+
+
+OUTCOME_COLUMNS = [
+    Column("run", lambda r: r.label, "label", numeric=False),
+    Column("agent", lambda r: r.agent + (" (text)" if r.text_only else ""), "agent", numeric=False),
+    Column("episodes", episodes_cell, "episodes"),
+    Column("tasks", lambda r: str(r.tasks) + (f" ({r.task_errors} err)" if r.task_errors else ""), "tasks"),
+    Column("success", lambda r: pct(r.success_rate), "success_rate"),
+    Column("score", lambda r: pct(r.score), "score"),
+    Column("prio score", lambda r: pct(r.priority_weighted_score), "priority_weighted_score"),
+]
+BEHAVIOUR_COLUMNS = [
+    Column("run", lambda r: r.label, "label", numeric=False),
+    Column("on time", lambda r: pct(r.on_time_rate), "on_time_rate"),
+    Column("urgent", lambda r: minutes(r.urgent_latency), "urgent_latency"),
+    Column("missed", lambda r: num(r.meetings_missed), "meetings_missed"),
+    Column("late", lambda r: num(r.meetings_late), "meetings_late"),
+    Column("left", lambda r: num(r.work_left), "work_left"),
+    Column("clues", lambda r: pct(r.clue_discovery), "clue_discovery"),
+    Column("unsupp.", lambda r: pct(r.unsupported_rate), "unsupported_rate"),
+    Column("q/clue", lambda r: num(r.questions_per_clue, 1), "questions_per_clue"),
+]
+BEHAVIOUR_CAPTION = ("on time: priority-weighted share submitted by the deadline · urgent: minutes to first "
+                     "submission of urgent tasks · missed/late: meetings per day · left: tasks never submitted "
+                     "per day · clues: clue discovery · unsupp.: answers given before their clues were seen · "
+                     "q/clue: messages per colleague clue found")
+
+
+def family_cell(r: RunRow, family: str) -> str:
+    row = next((f for f in r.families if f.family == family), None)
+    return "—" if row is None else f"{pct(row.score)} / {pct(row.success_rate)} ({row.tasks})"
+
+
+def _table(title: str, columns: list[Column], rows: list[RunRow], caption: str | None = None) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, caption=caption,
+                  caption_justify="left", caption_style="dim")
+    for col in columns:
+        # numbers never wrap (a wrapped "100.0%" is misread); names fold if the terminal is narrow
+        table.add_column(col.header, justify="right" if col.numeric else "left", no_wrap=col.numeric,
+                         overflow="fold")
+    for r in rows:
+        table.add_row(*(col.cell(r) for col in columns))
+    return table
+
+
+def render_report(report: Report, console: Console, *, families: bool = True) -> None:
+    """Print the leaderboard tables to a rich console."""
+    if not report.runs:
+        console.print("no runs")
+        return
+    console.print(_table("Leaderboard", OUTCOME_COLUMNS, report.runs))
+    console.print(_table("Scheduling and exploration", BEHAVIOUR_COLUMNS, report.runs, BEHAVIOUR_CAPTION))
+    console.print()
+    if families and report.families:
+        table = Table(title="Per family: score / success (tasks)", title_justify="left", title_style="bold",
+                      box=box.SIMPLE_HEAD)
+        table.add_column("family", overflow="fold")
+        for r in report.runs:
+            table.add_column(r.label, justify="right", no_wrap=True)
+        for fam in report.families:
+            table.add_row(fam, *(family_cell(r, fam) for r in report.runs))
+        console.print(table)
+    for w in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)

@@ -1,0 +1,82 @@
+"""The benchmark scripts run (tiny mode, no timing assertions) and docs/tools.md matches the tool specs."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "benchmarks"
+
+
+def _run(script: str, *args: str) -> str:
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, f"{script} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "expected"),
+    [
+        ("bench_generate.py", ("--quick",), ["generate in memory (s)", "save to disk (s)", "files written"]),
+        (
+            "bench_tool_overhead.py",
+            ("--quick", "--calls", "50"),
+            ["bare Python call (baseline)", "list_tasks", "send_message", "wait"],
+        ),
+        ("bench_oracle.py", ("--quick", "--agents", "oracle,noop"), ["oracle", "noop", "episodes/s"]),
+    ],
+)
+def test_benchmark_runs(script: str, args: tuple[str, ...], expected: list[str]) -> None:
+    out = _run(script, *args)
+    for text in expected:
+        assert text in out, f"{script}: {text!r} missing from the output:\n{out}"
+
+
+def test_benchmarks_cover_every_script() -> None:
+    scripts = sorted(p.name for p in BENCHMARKS.glob("bench_*.py"))
+    assert scripts == ["bench_generate.py", "bench_oracle.py", "bench_tool_overhead.py"], (
+        "a new benchmark script needs a smoke test here"
+    )
+
+
+def _load_script(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tools_doc_is_up_to_date() -> None:
+    gen = _load_script(ROOT / "scripts" / "gen_tool_docs.py")
+    current = (ROOT / "docs" / "tools.md").read_text(encoding="utf-8")
+    assert current == gen.render(), "docs/tools.md is out of date: run `python scripts/gen_tool_docs.py`"
+
+
+def test_world_doc_cost_table_matches_default_costs() -> None:
+    from firstday.world.tools import DEFAULT_COSTS
+
+    text = (ROOT / "docs" / "world.md").read_text(encoding="utf-8")
+    section = text.split("### Tool costs", 1)[1].split("\n## ", 1)[0]
+    documented: dict[str, int] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        for name, cost in zip(cells[0::2], cells[1::2], strict=False):
+            if name.startswith("`") and cost.isdigit():
+                documented[name.strip("`")] = int(cost)
+    assert documented == DEFAULT_COSTS, "docs/world.md's tool cost table differs from DEFAULT_COSTS"

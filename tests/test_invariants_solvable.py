@@ -1,0 +1,110 @@
+"""Invariant 1 — Solvable (DESIGN.md §6): for every generated instance, the oracle agent, using only the
+public tools, reaches full score before the deadline.
+
+One test per (family, variant, difficulty) with the seeds looped inside (xdist spreads the meta-tasks
+over the workers), plus mixed days from the presets. Beyond "score 1.0" the oracle must also be *clean*:
+no refused tool call (its plan is well-formed), no missed or late meeting, no unsupported answer (every
+clue a checkpoint depends on is observable on the oracle's path — otherwise the hallucination metric
+would punish honest agents), and no task dropped by the day generator as infeasible.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import (
+    SINGLE_TASK_SPEC,
+    all_meta_tasks,
+    describe_episode,
+    meta_id,
+    preset_days,
+    run_agent,
+    single_task_day,
+    tool_errors,
+)
+from firstday.suites import Day, Scenario, generate_day, preset
+
+N_SEEDS = 200
+MAX_REPORTED = 3
+
+
+def oracle_problem(scenario: Scenario, day: Day) -> str | None:
+    """Run the oracle on a day; ``None`` if it is perfect, else a readable report."""
+    result = run_agent("oracle", scenario, day)
+    m = result.score.metrics
+    problems = []
+    if result.status != "ok":
+        problems.append(f"episode status {result.status}: {result.error}")
+    if m.tasks != len(day.tasks) or m.errors:
+        problems.append(f"{m.tasks} of {len(day.tasks)} tasks scored, {m.errors} scoring errors")
+    for ts in result.score.tasks:
+        if ts.score != 1.0 or not ts.success or not ts.on_time:
+            problems.append(f"task {ts.task_id} ({ts.meta_task}) score {ts.score}")
+    if m.meetings_missed or m.meetings_late:
+        problems.append(f"meetings missed {m.meetings_missed}, late {m.meetings_late}")
+    if m.unsupported_rate:
+        unsupported = [f"{ts.task_id}/{c.cp_id}" for ts in result.score.tasks for c in ts.checkpoints if c.unsupported]
+        problems.append(f"unsupported answers: {unsupported} (a checkpoint's clue is not on the oracle's path)")
+    if m.clue_discovery not in (None, 1.0):
+        problems.append(f"clue discovery {m.clue_discovery}")
+    if tool_errors(result):
+        problems.append("the oracle's plan has refused calls")
+    if not problems:
+        return None
+    return "; ".join(problems) + "\n" + describe_episode(result, day)
+
+
+@pytest.mark.parametrize("meta", all_meta_tasks(), ids=meta_id)
+def test_oracle_solves_every_meta_task(meta: tuple[str, str, str]) -> None:
+    failures: list[str] = []
+    for seed in range(N_SEEDS):
+        scenario, day = single_task_day(meta, seed)
+        if len(day.tasks) != 1:
+            failures.append(f"seed {seed}: the day generator dropped the task (deadline infeasible)")
+        else:
+            problem = oracle_problem(scenario, day)
+            if problem:
+                failures.append(f"seed {seed}: {problem}")
+        if len(failures) >= MAX_REPORTED:
+            break
+    if failures:
+        pytest.fail(f"oracle not perfect on {meta_id(meta)}:\n" + "\n".join(failures), pytrace=False)
+
+
+# (preset, seeds): smoke over many seeds; full-size standard, hard and continual suites
+MIXED = [("smoke", range(0, 40)), ("standard", range(0, 2)), ("hard", range(0, 1)), ("continual", range(0, 1))]
+# the day generator drops a task it cannot schedule on time (by design); that must stay rare
+MAX_DROPPED_SHARE = 0.05
+
+
+@pytest.mark.parametrize(("name", "seeds"), MIXED, ids=[f"{n}-{s.start}-{s.stop}" for n, s in MIXED])
+def test_oracle_solves_mixed_preset_days(name: str, seeds: range) -> None:
+    failures: list[str] = []
+    drawn_total, dropped = 0, []
+    for seed in seeds:
+        spec = preset(name, seed=seed)
+        for scenario, day in preset_days(name, seed):
+            if day.day_index == 0:
+                # regenerate day 0 to learn how many tasks were drawn before infeasible ones were dropped
+                _, drawn = generate_day(scenario.company, spec, scenario.seed, 0)
+                drawn_total += len(drawn)
+                if len(drawn) != len(day.tasks):
+                    dropped.append(f"seed {seed} {scenario.scenario_id}: {len(drawn) - len(day.tasks)} of {drawn}")
+                assert day.tasks, f"seed {seed} {scenario.scenario_id}: every task of the day was dropped"
+            problem = oracle_problem(scenario, day)
+            if problem:
+                failures.append(f"seed {seed}: {problem}")
+            if len(failures) >= MAX_REPORTED:
+                break
+    if failures:
+        pytest.fail(f"oracle not perfect on preset {name}:\n" + "\n".join(failures), pytrace=False)
+    assert len(dropped) <= MAX_DROPPED_SHARE * drawn_total, (
+        f"{len(dropped)} of {drawn_total} drawn tasks were dropped as infeasible:\n" + "\n".join(dropped))
+
+
+def test_single_task_days_have_the_usual_background() -> None:
+    """The single-task days used above are real days: a team meeting to attend and one task."""
+    meta = all_meta_tasks()[0]
+    _, day = single_task_day(meta, 0)
+    assert SINGLE_TASK_SPEC.meetings and [m.meeting_id for m in day.meetings] == ["m1"]
+    assert [t.meta_task for t in day.tasks] == [meta_id(meta)]
