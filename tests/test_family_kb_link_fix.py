@@ -22,7 +22,7 @@ from firstday.env import DayEnv, EpisodeResult, run_episode
 from firstday.seeding import derive_seed, make_rng
 from firstday.suites import Day, Scenario, SuiteSpec, generate_day, generate_scenario
 from firstday.tasks import get_family
-from firstday.tasks.families.kb_link_fix import LINK_RE
+from firstday.tasks.library.kb_link_fix import LINK_RE
 from firstday.tasks.model import Difficulty, TaskInstance
 from firstday.world.colleagues import Responder
 from firstday.world.company import Company, generate_company

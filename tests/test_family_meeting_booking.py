@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import os
 import subprocess
 import sys
@@ -23,9 +24,6 @@ from firstday.world import Company, generate_company
 from firstday.world.records import DayRecord, Meeting, Submission
 
 FAMILY = "meeting_booking"
-# not imported from the family's module at collection time: importing the subpackage
-# ``firstday.tasks.families`` rebinds the name ``firstday.tasks.families`` (a function) for modules
-# collected later
 VARIANTS = ("department", "managers", "find_slot")
 DIFFICULTIES = ("easy", "medium", "hard")
 ORACLE_SEEDS = 200
@@ -138,8 +136,6 @@ def test_days_are_identical_in_another_process_with_another_hash_seed() -> None:
                              check=True)
         digests.add(out.stdout.strip())
     local = _mixed_days(["meeting_booking"], (3, 5), 6, "det-proc")
-    import hashlib
-
     digests.add(hashlib.sha256("".join(d.model_dump_json() for _, d, _ in local).encode()).hexdigest())
     assert len(digests) == 1
 
@@ -161,6 +157,12 @@ def test_booking_tasks_on_one_day_keep_apart() -> None:
     for _, day, _ in days:
         topics = [t.solution[-2].arguments["title"] for t in day.tasks]  # type: ignore[index]
         assert len(set(topics)) == len(topics)
+        # nobody is expected at two of the day's meetings at once
+        for i, a in enumerate(day.tasks):
+            for b in day.tasks[i + 1:]:
+                a0, b0 = int(a.answers["start"]), int(b.answers["start"])
+                if a0 < b0 + int(b.answers["duration"]) and b0 < a0 + int(a.answers["duration"]):
+                    assert not set(a.answers["invited"]) & set(b.answers["invited"])
     for day, result in _run_many("oracle", [(s, d) for s, d, _ in days]):
         assert all(t.score == 1.0 and t.success for t in result.score.tasks), describe_episode(result, day)
         assert result.score.metrics.unsupported_rate == 0.0, describe_episode(result, day)
@@ -192,7 +194,7 @@ def test_instances_are_well_formed(variant: str) -> None:
 
 
 def test_earliest_slot() -> None:
-    from firstday.tasks.families.meeting_booking import earliest_slot
+    from firstday.tasks.library.meeting_booking import earliest_slot
 
     assert earliest_slot([], 600, 720, 30) == 600
     assert earliest_slot([(600, 615)], 600, 720, 30) == 615

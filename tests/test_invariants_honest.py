@@ -150,7 +150,8 @@ def test_a_crashing_check_is_an_error_excluded_from_the_means() -> None:
     scenario, day = next((s, d) for s, d in sample() if len(d.tasks) >= 2)
     victim = day.tasks[0]
     broken = Checkpoint.model_construct(cp_id="broken", description="crashes", weight=1.0, clue_ids=[],
-                                        answer_bearing=True, check=_BrokenCheck(), feedback="")
+                                        answer_bearing=True, check=_BrokenCheck(),  # type: ignore[arg-type]
+                                        feedback="")
     sabotaged = day.model_copy(update={"tasks": [
         victim.model_copy(update={"checkpoints": [*victim.checkpoints, broken]}), *day.tasks[1:]]})
     result = run_agent("oracle", scenario, sabotaged)

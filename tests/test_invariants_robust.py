@@ -240,8 +240,9 @@ def test_non_object_arguments_are_refused(arguments: Any) -> None:
 def test_tools_without_required_arguments_accept_empty_arguments() -> None:
     no_args = [s.name for s in fresh_env().tools.specs if not s.parameters.get("required")]
     assert {"list_tasks", "list_rooms", "list_meetings", "end_day", "wait"} <= set(no_args)
+    empty: list[dict[str, Any] | str] = [{}, "", "{}", "  ", " {} "]
     for name in no_args:
-        for arguments in ({}, "", "{}", "  ", " {} "):
+        for arguments in empty:
             env = fresh_env()
             res = env.tools.execute(ToolCall(name=name, arguments=arguments))
             assert res.ok, f"{name}({arguments!r}): {res.content}"

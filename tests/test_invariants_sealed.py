@@ -95,8 +95,9 @@ def secrets_of_day(day: Day, public: str, *, triggered: set[str], shared: set[st
             if f.fact_id not in triggered:
                 add(f.reply, f"{t.task_id} untriggered fact {f.fact_id} of {f.holder}")
         for file in t.files:
-            if file.hidden and file.path not in shared and not file.media_type.startswith("image/"):
-                add(file.content, f"{t.task_id} hidden file {file.path}")
+            if file.hidden and file.path not in shared:
+                text = (file.text_alternative or "") if file.media_type.startswith("image/") else file.content
+                add(text, f"{t.task_id} hidden file {file.path}")
     # strings that became public through what the agent asked for are not secrets any more
     return {s: w for s, w in out.items() if not any(s in r for r in revealed)}
 

@@ -9,7 +9,7 @@ from collections.abc import Generator
 from firstday.agents.base import AgentContext, register_agent
 from firstday.env.episode import Briefing, Observation
 from firstday.seeding import make_rng
-from firstday.suites.generate import MEETING_JOIN_WINDOW, oracle_priority_key
+from firstday.suites.generate import MEETING_JOIN_WINDOW, attend_target, oracle_priority_key
 from firstday.tasks.family import BaselineView, get_family
 from firstday.tasks.model import TaskInstance
 from firstday.timefmt import fmt
@@ -48,6 +48,8 @@ class OracleAgent:
         self.awaiting: dict[str, int] = {}  # colleague -> direct replies still to come
         meetings = [*ctx.day.meetings, *(m for t in ctx.day.tasks for m in t.meetings)]
         self.meetings = sorted((m.start, m.end, m.meeting_id) for m in meetings if m.trainee_required)
+        self.required = {m[2] for m in self.meetings}
+        self.attended: set[str] = set()
 
     async def reset(self, briefing: Briefing) -> None:
         return None
@@ -59,20 +61,29 @@ class OracleAgent:
             if n.kind == "message" and n.sender and n.task_id is None and self.awaiting.get(n.sender):
                 self.awaiting[n.sender] -= 1
 
+    def _blocked(self, task_id: str) -> bool:
+        """A task whose next step attends a required meeting waits until the meeting policy has attended it."""
+        mid = attend_target(self.tasks[task_id].solution[self.pos[task_id]])
+        return mid is not None and mid in self.required and mid not in self.attended
+
     async def act(self, observation: Observation) -> list[ToolCall]:
         self._note(observation.notifications)
         now = observation.time
         self.meetings = [m for m in self.meetings if m[1] > now]
         if self.meetings and self.meetings[0][0] - now <= MEETING_JOIN_WINDOW:
             _, _, mid = self.meetings.pop(0)
+            self.attended.add(mid)
             return [ToolCall(name="attend_meeting", arguments={"meeting_id": mid})]
         while True:
-            ready = [self.tasks[t] for t in self.arrived if self.pos[t] < len(self.tasks[t].solution)]
+            ready = [self.tasks[t] for t in self.arrived if self.pos[t] < len(self.tasks[t].solution)
+                     and not self._blocked(t)]
             if not ready:
                 break
             task = min(ready, key=lambda t: oracle_priority_key(t.priority, t.deadline))
             call = task.solution[self.pos[task.task_id]]
             self.pos[task.task_id] += 1
+            if attend_target(call) in self.required:
+                continue  # attended by the meeting policy above
             args = call.arguments if isinstance(call.arguments, dict) else {}
             if call.name == "wait" and args.get("for_message_from") and not self.awaiting.get(args["for_message_from"]):
                 continue  # the reply is already here

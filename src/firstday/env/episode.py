@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from firstday.scoring.cards import DayScore
 from firstday.scoring.score import score_day
 from firstday.suites.spec import Day, Scenario
+from firstday.tasks.family import families
 from firstday.timefmt import fmt
 from firstday.world.records import Notification
 from firstday.world.tools import Toolbox, ToolCall, ToolResult, ToolSpec
@@ -80,6 +81,7 @@ class DayEnv:
     def __init__(self, scenario: Scenario, day: Day, config: EnvConfig | None = None) -> None:
         self.scenario, self.day = scenario, day
         self.config = config or EnvConfig()
+        families()  # families register their image renderers on import
         self.world = World(day_content(scenario, day), text_only=self.config.text_only)
         self.tools = Toolbox(self.world, self.config.costs, run_timeout_s=self.config.run_timeout_s)
         self.trace: list[TraceEvent] = []

@@ -20,6 +20,7 @@ from firstday.tasks.model import DIFFICULTIES, Difficulty, TaskInstance
 from firstday.timefmt import fmt
 from firstday.world.assets import FollowUp, MeetingAsset, Priority
 from firstday.world.company import Company, generate_company
+from firstday.world.tools import ToolCall
 
 SLACK: dict[str, int] = {"urgent": 30, "normal": 90, "low": 150}
 MEETING_JOIN_WINDOW = 6  # the oracle leaves its task work this many minutes before a required meeting
@@ -29,6 +30,14 @@ MetaTask = tuple[str, str, Difficulty]
 def oracle_priority_key(priority: str, deadline: int) -> tuple[int, int]:
     """The oracle's ordering: urgent work first, then earliest deadline (shared with the simulator)."""
     return (0 if priority == "urgent" else 1, deadline)
+
+
+def attend_target(call: ToolCall) -> str | None:
+    """The meeting id if ``call`` attends a meeting (the oracle attends required meetings by policy)."""
+    if call.name != "attend_meeting" or not isinstance(call.arguments, dict):
+        return None
+    mid = call.arguments.get("meeting_id")
+    return mid if isinstance(mid, str) else None
 
 
 def _round5(x: int) -> int:
@@ -43,27 +52,37 @@ def simulate_oracle(tasks: Sequence[TaskInstance], meetings: Sequence[MeetingAss
                     day_start: int) -> dict[str, int]:
     """Finish time of each task when worked step by step with the oracle's policy."""
     steps = {t.task_id: _step_minutes(t, company) for t in tasks}
+    plans = {t.task_id: t.solution for t in tasks}
     pos = dict.fromkeys(steps, 0)
     finish: dict[str, int] = {}
-    pending_meetings = sorted((m.start, m.end) for m in meetings if m.trainee_required)
+    pending_meetings = sorted((m.start, m.end, m.meeting_id) for m in meetings if m.trainee_required)
+    attended: set[str] = set()
     now = day_start
+
+    def blocked(task_id: str) -> bool:
+        mid = attend_target(plans[task_id][pos[task_id]])
+        return mid is not None and mid not in attended
+
     for _ in range(100_000):
         if pending_meetings and pending_meetings[0][0] - now <= MEETING_JOIN_WINDOW:
-            _start, end = pending_meetings.pop(0)
-            now = max(now, end) if now < end else now
+            _start, end, mid = pending_meetings.pop(0)
+            now = max(now, end)
+            attended.add(mid)
             continue
-        ready = [t for t in tasks if t.arrival <= now and t.task_id not in finish]
+        ready = [t for t in tasks if t.arrival <= now and t.task_id not in finish and not blocked(t.task_id)]
         if not ready:
-            future = [t.arrival for t in tasks if t.task_id not in finish]
-            if not future:
-                return finish
-            nxt = min(future)
+            future = [t.arrival for t in tasks if t.task_id not in finish and t.arrival > now]
             if pending_meetings:
-                nxt = min(nxt, pending_meetings[0][0] - MEETING_JOIN_WINDOW)
-            now = max(now + 1, nxt)
+                future.append(pending_meetings[0][0] - MEETING_JOIN_WINDOW)
+            if not future:
+                if len(finish) < len(tasks):
+                    raise GenerationError("a task waits for a meeting that never takes place")
+                return finish
+            now = max(now + 1, min(future))
             continue
         t = min(ready, key=lambda x: oracle_priority_key(x.priority, x.deadline))
-        now += steps[t.task_id][pos[t.task_id]]
+        # a step that attends a required meeting was done by the meeting policy: it costs nothing more
+        now += 0 if attend_target(plans[t.task_id][pos[t.task_id]]) else steps[t.task_id][pos[t.task_id]]
         pos[t.task_id] += 1
         if pos[t.task_id] >= len(steps[t.task_id]):
             finish[t.task_id] = now

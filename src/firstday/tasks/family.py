@@ -7,7 +7,6 @@ meta-task. Third-party families register through the ``firstday.families`` entry
 from __future__ import annotations
 
 import random
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -133,11 +132,7 @@ def _load_entry_points() -> None:
     if _ENTRY_POINTS_LOADED:
         return
     _ENTRY_POINTS_LOADED = True
-    import firstday.tasks.families  # noqa: F401  (built-ins register on import)
-
-    # importing the subpackage rebinds the public name ``firstday.tasks.families`` to the subpackage;
-    # give it back to the function, or ``from firstday.tasks import families`` breaks after first use
-    sys.modules["firstday.tasks"].__dict__["families"] = families
+    import firstday.tasks.library  # noqa: F401  (built-ins register on import)
 
     for ep in entry_points(group="firstday.families"):
         obj: Callable[[], Family] | Family = ep.load()

@@ -10,13 +10,16 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from firstday.world.images import ImageSpec
+
 Area = Literal["shared", "workspace"]
 
 
 class FileAsset(BaseModel):
     path: str = Field(description="absolute drive path under /shared or /workspace")
-    content: str = Field(description="text content; for images, base64 of the encoded image")
+    content: str = Field(default="", description="text content (for images: base64, or empty with `render`)")
     media_type: str = "text/plain"
+    render: ImageSpec | None = Field(default=None, description="for images: drawn lazily from this spec")
     text_alternative: str | None = Field(
         default=None, description="for images: the textual content used in text-alternative mode"
     )

@@ -15,6 +15,7 @@ from firstday.world.assets import Fact, FileAsset, FollowUp, MeetingAsset, PageA
 from firstday.world.clock import Clock, EventQueue
 from firstday.world.colleagues import Reply, Responder
 from firstday.world.company import Company, Employee
+from firstday.world.images import render_b64
 from firstday.world.records import (
     DayRecord,
     FileVersion,
@@ -103,6 +104,7 @@ class World:
         self.pending_notes: list[Notification] = []
         self.pending_clues: set[str] = set()
         self.ended = False
+        self._event_time: int | None = None
         self._meeting_seq = 0
         for t in content.tasks:
             self.events.push(t.arrival, "task_arrival", task_id=t.task_id)
@@ -132,13 +134,16 @@ class World:
         self.clock.advance_to(minute)
         self.process_due()
 
-    def notify(self, kind: str, text: str, **extra: object) -> None:
-        note = Notification(time=self.now, kind=kind, text=text, **extra)
+    def notify(self, kind: str, text: str, *, at: int | None = None, **extra: object) -> None:
+        """Queue a notification; ``at`` is when its event happened (default: now)."""
+        when = at if at is not None else self._event_time if self._event_time is not None else self.now
+        note = Notification(time=when, kind=kind, text=text, **extra)
         self.pending_notes.append(note)
         self.inbox.append(note)
 
     def process_due(self) -> None:
         for ev in self.events.pop_due(self.now):
+            self._event_time = ev.time
             p = ev.payload
             if ev.kind == "task_arrival":
                 t = self.tasks[p["task_id"]]
@@ -176,6 +181,7 @@ class World:
             elif ev.kind == "end_of_day":
                 self.notify("end_of_day", f"It is {fmt(ev.time)}: the working day is over.")
                 self.ended = True
+        self._event_time = None
 
     def take_observation(self) -> tuple[list[Notification], set[str]]:
         """Hand pending notifications to the agent; clues in them count as observed from now."""
@@ -197,7 +203,10 @@ class World:
         version = self.record.file_at(path, self.now)
         if version is None:
             raise ToolError(f"no such file: {path}")
-        return version.content, self.file_assets.get(path)
+        asset = self.file_assets.get(path)
+        if asset is not None and asset.render is not None and version.author == "initial":
+            return render_b64(asset.render), asset
+        return version.content, asset
 
     def listing(self) -> list[str]:
         paths = set(self.visible)

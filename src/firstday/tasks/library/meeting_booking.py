@@ -8,8 +8,10 @@ other people's meetings at the chosen time, so the trainee must find a free room
 Fixed against the reference: at least one invitee is always unavailable (inviting everyone fails) and the
 earliest common slot is never the start of the window (guessing it fails); the meeting is always later
 than the work the task needs; the time, the rooms and the people are checked against the day's other
-meetings so every instance is solvable; and two booking tasks on one day never share a topic or a time,
-so a colleague's reply always answers the question that was asked.
+meetings so every instance is solvable; two booking tasks on one day never share a topic, and keep their
+meetings apart in time (only a day too full for that lets them overlap, in different rooms), so a
+colleague's reply always answers the question that was asked; and what people say about their time
+agrees across the day's tasks (the day-wide ``used_paths`` set carries what earlier tasks fixed).
 
 Submitting the booking: the trainee is told to submit the id ``book_meeting`` returns. Ids are assigned
 by the world in booking order ("b1", "b2", ...), so a plan written at generation time cannot know it;
@@ -61,10 +63,10 @@ BLOCKER_TITLES = (
     "Training session", "Strategy offsite prep", "Candidate debrief", "Project check-in", "Board prep",
 )
 REASONS = (
-    "I'm at a customer site all afternoon", "I have a doctor's appointment then", "I'm running interviews then",
+    "I'm at a customer site then", "I have a doctor's appointment then", "I'm running interviews then",
     "I'm on a training course", "I'm presenting at another meeting then", "I'm covering the support rota",
     "I'm travelling to the other office", "I'm in a workshop that runs over that time",
-    "I'm off for the rest of the day", "I have an audit session then",
+    "I'm leaving early today", "I have an audit session then",
 )
 MANAGER_REASONS = (
     "I need {first} on the supplier escalation then", "{first} is covering the on-call rota",
