@@ -5,9 +5,11 @@
 
 The suite is generated once, outside the timing. Each timed episode includes building the day
 (``DayEnv``), the agent, every turn, scoring and the trace, exactly as ``run_episode`` does them.
-The figures are episodes per second, turns (agent steps) per second and tool calls per second; the
-number of ``run_python`` calls is shown because each starts a Python subprocess (tens of milliseconds)
-and dominates the time of agents that use it. The mean score is a sanity check (oracle 1.0, noop 0.0).
+The figures are episodes, turns (agent steps) and tool calls per second of wall-clock time; the CPU
+time of this process per episode, which is less sensitive to other load on the machine (it excludes
+``run_python`` subprocesses); and the number of ``run_python`` calls, because each starts a Python
+subprocess (tens of milliseconds) and dominates the time of agents that use it. The mean score is a
+sanity check (oracle 1.0, noop 0.0).
 """
 
 from __future__ import annotations
@@ -65,11 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[list[object]] = []
     for agent in agents:
         seconds: list[float] = []
+        cpu: list[float] = []  # CPU seconds of this process (run_python subprocesses not included)
         results: list[EpisodeResult] = []
         for _ in range(repeats):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             results = asyncio.run(run_all(suite, agent))
             seconds.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
         s = median(seconds)
         turns = sum(r.turns for r in results)
         calls = sum(r.score.metrics.tool_calls for r in results)
@@ -84,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                 turns / s,
                 calls / s,
                 1000 * s / len(results),
+                1000 * median(cpu) / len(results),
                 turns / len(results),
                 runs,
                 sum(scores) / len(scores) if scores else float("nan"),
@@ -105,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                 "turns/s",
                 "tool calls/s",
                 "ms/episode",
+                "CPU ms/episode",
                 "turns/episode",
                 "run_python",
                 "mean score",

@@ -41,16 +41,29 @@ def _pick_day(scenario: Scenario) -> Day:
 def cheap_calls(scenario: Scenario, day: Day) -> list[tuple[str, dict[str, Any]]]:
     """The measured calls: cheap tools with arguments that succeed on this day."""
     env = DayEnv(scenario, day)
-    visible = env.world.listing()
+    assets = env.world.file_assets
+    text_file = next(p for p in env.world.listing() if p in assets and not assets[p].is_image)
     colleague = next(e.handle for e in scenario.company.employees if e.department == "Finance")
     return [
         ("list_tasks", {}),
-        ("read_file", {"path": visible[0]}),
+        ("read_file", {"path": text_file}),
         ("calculator", {"expression": "(1200 + 350) * 0.2"}),
         ("send_message", {"to": colleague, "text": "Hello, could you share the transaction review manual?"}),
         ("list_files", {"path": "/shared"}),
         ("wait", {"minutes": 1}),
     ]
+
+
+def _content(scenario: Scenario, day: Day, path: str) -> str:
+    return DayEnv(scenario, day).world.read(path)[0]
+
+
+def image_call(scenario: Scenario, day: Day) -> tuple[str, dict[str, Any]] | None:
+    """Opening an image, if the day has a visible one: shown for comparison, not a cheap call."""
+    env = DayEnv(scenario, day)
+    assets = env.world.file_assets
+    path = next((p for p in env.world.listing() if p in assets and assets[p].is_image), None)
+    return None if path is None else ("read_file", {"path": path})
 
 
 def time_calls(scenario: Scenario, day: Day, name: str, arguments: dict[str, Any], n: int) -> tuple[list[int], int]:
@@ -106,36 +119,42 @@ def main(argv: list[str] | None = None) -> int:
     scenario = generate_scenario(preset("standard", seed=args.seed), 0)
     day = _pick_day(scenario)
     calls = cheap_calls(scenario, day)
-    for name, arguments in calls:  # warm-up
+    image = image_call(scenario, day)
+    extra = [image] if image is not None else []
+    measured = calls + extra
+    for name, arguments in measured:  # warm-up
         time_calls(scenario, day, name, arguments, min(n, 200))
 
     # the calls are split into rounds that interleave the tools, so a burst of load from elsewhere on
     # the machine spreads over every tool instead of landing on one
     base: list[int] = []
-    samples: dict[str, list[int]] = {name: [] for name, _ in calls}
+    samples: list[list[int]] = [[] for _ in measured]
     days_built = 0
     for _ in range(rounds):
         gc.collect()
         base += time_baseline(per_round)
-        for name, arguments in calls:
+        for i, (name, arguments) in enumerate(measured):
             gc.collect()
             got, days = time_calls(scenario, day, name, arguments, per_round)
-            samples[name] += got
+            samples[i] += got
             days_built += days
 
     base_med = median(base)
     rows: list[list[object]] = [["bare Python call (baseline)", base_med / 1000, percentile(base, 0.9) / 1000, 1.0, ""]]
     worst = 0.0
-    for name, arguments in calls:
-        med = median(samples[name])
-        worst = max(worst, med / 1000)
-        label = (
-            name
-            + ("(minutes=1)" if name == "wait" else "")
-            + (f" ({arguments['path']})" if name == "read_file" else "")
-        )
-        verdict = "ok" if med / 1000 <= TARGET_US else "above target"
-        rows.append([label, med / 1000, percentile(samples[name], 0.9) / 1000, med / base_med, verdict])
+    for i, (name, arguments) in enumerate(measured):
+        med = median(samples[i])
+        label = name + ("(minutes=1)" if name == "wait" else "")
+        if name == "read_file":
+            label += (
+                f" ({arguments['path'].rsplit('.', 1)[-1]}, {len(_content(scenario, day, arguments['path'])):,} chars)"
+            )
+        if i < len(calls):
+            worst = max(worst, med / 1000)
+            verdict = "ok" if med / 1000 <= TARGET_US else "above target"
+        else:
+            verdict = "(not a cheap call)"
+        rows.append([label, med / 1000, percentile(samples[i], 0.9) / 1000, med / base_med, verdict])
 
     print(
         f"firstday tool-call overhead: {per_round * rounds:,} calls per tool in {rounds} interleaved round(s); "
@@ -147,12 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(["call", "median µs", "p90 µs", "x baseline", f"≤ {TARGET_US:.0f} µs"], rows))
     print(
-        f"\ntarget: median <= {TARGET_US:.0f} µs for every tool: {'met' if worst <= TARGET_US else 'MISSED'} "
+        f"\ntarget: median <= {TARGET_US:.0f} µs for every cheap call: {'met' if worst <= TARGET_US else 'MISSED'} "
         f"(slowest median {worst:.1f} µs)"
     )
 
     if args.profile:
-        for name, arguments in calls:
+        for name, arguments in measured:
             prof = cProfile.Profile()
             prof.enable()
             time_calls(scenario, day, name, arguments, min(n, 5000))

@@ -164,3 +164,26 @@ def test_a_crashing_check_is_an_error_excluded_from_the_means() -> None:
     assert m.errors == 1 and m.scored_tasks == m.tasks - 1
     assert m.score == 1.0 and m.success_rate == 1.0, "the erroring task must be excluded, not counted as zero"
     result.score.model_dump_json()
+
+
+# --- ending the day early cannot hide work --------------------------------------------------------------
+class QuitterAgent:
+    """Ends the working day at once: tasks that had not arrived yet must still count, as not done."""
+
+    name = "quitter"
+
+    async def reset(self, briefing: Briefing) -> None:
+        return None
+
+    async def act(self, observation: Observation) -> list[ToolCall]:
+        return [ToolCall(name="end_day")]
+
+
+def test_ending_the_day_early_scores_every_task_of_the_day() -> None:
+    scenario, day = next((s, d) for s, d in sample() if len(d.tasks) >= 2)
+    result = run_agent(QuitterAgent(), scenario, day)
+    m = result.score.metrics
+    assert result.status == "ok"
+    assert m.tasks == len(day.tasks) and m.work_left == len(day.tasks)
+    assert m.score == 0.0 and m.success_rate == 0.0
+    assert m.meetings_missed == m.meetings_required >= 1

@@ -253,26 +253,48 @@ def run(
         "--option", "-O", help="Agent option KEY=VALUE (VALUE read as JSON if it parses). Repeatable.")] = None,
     seed: Annotated[int, typer.Option(help="Run seed for agents that use randomness.")] = 0,
     retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Rerun saved error episodes.")] = False,
+    model: Annotated[str | None, typer.Option(
+        "--model", "-m", help="Model of an LLM agent (llm, react): openai/<model>, litellm/<model> or hf/<path>.")]
+    = None,
+    base_url: Annotated[str | None, typer.Option(
+        "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default $OPENAI_BASE_URL).")]
+    = None,
+    colleague_model: Annotated[str | None, typer.Option(
+        "--colleague-model", help="LLM colleagues: model that rephrases colleagues' replies in persona.")] = None,
+    colleague_base_url: Annotated[str | None, typer.Option(
+        "--colleague-base-url", help="Endpoint of the colleague model (default: as --base-url).")] = None,
+    prices: Annotated[Path | None, typer.Option(
+        "--prices", help="JSON price table: model -> input_per_mtok, output_per_mtok (USD).")] = None,
 ) -> None:
     """Run an agent over every day of every scenario of a suite; results are saved as each episode ends."""
     from firstday.env import EnvConfig
+    from firstday.models import LEDGER
     from firstday.report import build_report, render_report
     from firstday.run import RunProgress, run_suite
 
     console = _stdout()
     options = _parse_options(option or [])
+    model_opts = {k: v for k, v in (("model", model), ("base_url", base_url),
+                                    ("prices", str(prices) if prices else None)) if v is not None}
+    options.update(model_opts)
+    colleague_options: dict[str, Any] = {}
+    if colleague_model:
+        colleague_options = {k: v for k, v in (("base_url", colleague_base_url or base_url),
+                                               ("prices", model_opts.get("prices"))) if v is not None}
+    env_config = EnvConfig(text_only=text_only, colleague_model=colleague_model, colleague_options=colleague_options)
+    LEDGER.reset()
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    console=_stderr(), transient=True, disable=not sys.stderr.isatty())
     task_id = bar.add_task(f"{agent} on {suite}", total=None)
 
     def on_progress(p: RunProgress) -> None:
-        bar.update(task_id, total=p.total, completed=p.done)
+        bar.update(task_id, total=p.total, completed=p.done, description=f"{agent} on {suite}{_cost_note(LEDGER)}")
         if p.last is not None and p.last.status == "error":
             bar.console.print(f"[yellow]error episode[/yellow] {p.last.key}: {escape(p.last.error or '')}")
 
     try:
         with bar:
-            summary = run_suite(suite, agent, out, env_config=EnvConfig(text_only=text_only),
+            summary = run_suite(suite, agent, out, env_config=env_config,
                                 agent_options=options, seed=seed, retry_errors=retry_errors, progress=on_progress)
     except KeyboardInterrupt:
         _fail(f"interrupted; finished episodes are saved in {out}; run the same command again to resume",
@@ -280,8 +302,32 @@ def run(
     console.print(f"{summary.ran} episode(s) run, {summary.skipped} already done, {summary.errors} error(s), "
                   f"{summary.wall_seconds:.1f} s; results in {escape(str(summary.out_dir))}")
     render_report(build_report([summary.out_dir]), console)
+    _print_usage(LEDGER, console)
     if summary.errors:
         console.print("error episodes are kept out of the scores; fix the cause and rerun with --retry-errors")
+
+
+def _cost_note(ledger: Any) -> str:
+    usage = ledger.snapshot()
+    if not usage:
+        return ""
+    calls = sum(u.calls for u in usage.values())
+    return f" · {calls} model calls, ${ledger.cost_usd:.4f}"
+
+
+def _print_usage(ledger: Any, console: Console) -> None:
+    """Model usage and cost per role (agent, colleague, judge) of this command's episodes."""
+    usage = ledger.snapshot()
+    if not usage:
+        return
+    table = Table(title="model usage", title_justify="left", box=box.SIMPLE_HEAD)
+    for col in ("role", "calls", "cached", "retries", "failed", "prompt tokens", "completion tokens", "cost (USD)"):
+        table.add_column(col, justify="left" if col == "role" else "right")
+    for role, u in usage.items():
+        cost = f"{u.cost_usd:.4f}" + (" (unpriced: " + ", ".join(u.unpriced_models) + ")" if u.unpriced_models else "")
+        table.add_row(role, str(u.calls), str(u.cached_calls), str(u.retries), str(u.failures),
+                      f"{u.prompt_tokens:,}", f"{u.completion_tokens:,}", cost)
+    console.print(table)
 
 
 # ---- report --------------------------------------------------------------------------------------------

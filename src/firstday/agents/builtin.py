@@ -11,7 +11,6 @@ from firstday.env.episode import Briefing, Observation
 from firstday.seeding import make_rng
 from firstday.suites.generate import MEETING_JOIN_WINDOW, attend_target, oracle_priority_key
 from firstday.tasks.family import BaselineView, get_family
-from firstday.tasks.model import TaskInstance
 from firstday.timefmt import fmt
 from firstday.world.assets import PublicTask
 from firstday.world.company import Company
@@ -128,7 +127,7 @@ class _TaskWorker:
             elif n.kind == "message" and n.sender and n.task_id is None:
                 self.replies.setdefault(n.sender, []).append(n.text)
             elif n.kind == "meeting":
-                m2 = re.search(r"\((\w+)\) in room", n.text)
+                m2 = re.search(r"\(([\w.-]+)\) in room", n.text)
                 if m2:
                     self.meetings.append((m2.group(1), n.time))
 
@@ -245,5 +244,6 @@ def _noop(ctx: AgentContext) -> NoopAgent:
     return NoopAgent()
 
 
-def privileged_instances(ctx: AgentContext) -> list[TaskInstance]:
-    return list(ctx.day.tasks)
+# the model-backed agents register themselves on import (their SDKs are imported only when used)
+from firstday.agents import llm as _llm_agents  # noqa: E402, F401
+from firstday.agents import react as _react_agents  # noqa: E402, F401

@@ -7,7 +7,7 @@ calls; every call's result is returned. The hidden side of the tasks stays here,
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -19,6 +19,9 @@ from firstday.timefmt import fmt
 from firstday.world.records import Notification
 from firstday.world.tools import Toolbox, ToolCall, ToolResult, ToolSpec
 from firstday.world.world import DayContent, World
+
+if TYPE_CHECKING:
+    from firstday.world.llm_colleague import LLMColleagues
 
 INSTRUCTIONS = """You are {name}, a new trainee in {dept} at {company}. Your mentor is {mentor}.
 Today runs from {start} to {end} (virtual time; every action takes minutes). Tasks arrive during the day
@@ -33,6 +36,10 @@ class EnvConfig(BaseModel):
     max_turns: int = Field(default=1000, ge=1, description="turns before the episode is truncated")
     max_calls_per_turn: int = Field(default=64, ge=1)
     run_timeout_s: float = Field(default=10.0, gt=0, description="wall-clock limit of one run_python call")
+    colleague_model: str | None = Field(
+        default=None, description="LLM colleagues: a model name such as openai/gpt-4o-mini (None: deterministic)")
+    colleague_options: dict[str, Any] = Field(
+        default_factory=dict, description="LLM colleagues' model settings (base_url, temperature, timeout_s, ...)")
 
 
 class Briefing(BaseModel):
@@ -87,6 +94,12 @@ class DayEnv:
         self.trace: list[TraceEvent] = []
         self.turns = 0
         self.truncated = False
+        self.llm_colleagues: LLMColleagues | None = None
+        if self.config.colleague_model:
+            from firstday.world.llm_colleague import colleagues_from_config
+
+            self.llm_colleagues = colleagues_from_config(self.world, self.config.colleague_model,
+                                                         self.config.colleague_options, seed=scenario.seed)
 
     @property
     def done(self) -> bool:
@@ -155,6 +168,21 @@ class DayEnv:
         if self.turns >= self.config.max_turns and not self.world.ended:
             self.truncated = True
         return self._observe(results)
+
+    async def settle(self, obs: Observation) -> Observation:
+        """Finish the world's asynchronous work before the agent sees ``obs``: with LLM colleagues, their
+        replies in it are rephrased (awaited here, so the event loop is never blocked)."""
+        if self.llm_colleagues is not None and obs.notifications:
+            entries = await self.llm_colleagues.rewrite(obs.notifications)
+            event = next((e for e in reversed(self.trace) if e.type == "observation"), None)
+            if entries and event is not None:
+                event.data["notifications"] = [n.model_dump() for n in obs.notifications]
+                event.data["colleague_replies"] = entries
+        return obs
+
+    async def aclose(self) -> None:
+        if self.llm_colleagues is not None:
+            await self.llm_colleagues.aclose()
 
     def record_agent_error(self, message: str) -> None:
         self._log("agent_error", {"message": message})

@@ -18,6 +18,8 @@ class Agent(Protocol):
 
     ``act`` returning an empty list means "nothing to do now": the environment lets time pass until
     the next event. Raising an exception ends the episode as an *error* (not a zero score).
+    An agent may also define ``trace_info() -> dict`` (e.g. its model and system prompt): it is
+    recorded under ``"agent"`` in the trace's briefing event, and again (usage) in its end event.
     """
 
     name: str
@@ -38,19 +40,32 @@ class EpisodeResult(BaseModel):
     trace: list[TraceEvent]
 
 
+def record_agent_info(env: DayEnv, agent: Agent, index: int) -> None:
+    """Put ``agent.trace_info()`` (if the agent has it) into the trace event at ``index`` (0: briefing, -1: end)."""
+    info = getattr(agent, "trace_info", None)
+    if callable(info) and env.trace:
+        try:
+            env.trace[index].data["agent"] = info()
+        except Exception as exc:  # describing the agent must never cost the episode
+            env.trace[index].data["agent"] = {"error": f"{type(exc).__name__}: {exc}"}
+
+
 async def run_episode(env: DayEnv, agent: Agent) -> EpisodeResult:
     status: Literal["ok", "error"] = "ok"
     error = None
     try:
         await agent.reset(env.briefing())
         obs = env.reset()
+        record_agent_info(env, agent, 0)
         while not obs.done:
-            calls = await agent.act(obs)
+            calls = await agent.act(await env.settle(obs))
             obs = env.step(list(calls))
-        await agent.act(obs)  # let the agent see the final observation (end of day)
+        await agent.act(await env.settle(obs))  # let the agent see the final observation (end of day)
     except Exception as exc:
         status, error = "error", f"{type(exc).__name__}: {exc}"
         env.record_agent_error(error + "\n" + traceback.format_exc(limit=5))
+    await env.aclose()
     card = env.score()
+    record_agent_info(env, agent, -1)
     return EpisodeResult(scenario_id=env.scenario.scenario_id, day_index=env.day.day_index, agent=agent.name,
                          status=status, error=error, turns=env.turns, score=card, trace=env.trace)

@@ -3,16 +3,28 @@
 A run folder holds::
 
     run.json                          RunManifest: what was run, on which suite, with which settings
+    results.sqlite                    the index of finished episodes (SQLite, WAL mode), one row per episode
     episodes/<scenario>-d<k>.json     EpisodeSummary: the day's score card, status, error and turns
     traces/<scenario>-d<k>.jsonl      one TraceEvent per line
 
-Every file is written atomically the moment its episode ends. The episode file is written *after*
-its trace, so its presence means "this episode is finished" and resuming can skip it.
+Repeated trials add ``-t<n>`` to the key of trial ``n >= 1`` (trial 0 keeps the plain key, so a
+one-trial run can later be extended with more trials in the same folder).
+
+Crash safety: when an episode ends, its trace and its episode file are written atomically (temporary
+file + rename), then its row is committed to the index. An episode is *finished* only when its row is
+in the index **and** its episode file exists, so a process killed at any instant (``kill -9``) leaves
+either a finished episode or none: rerunning the same command redoes exactly the missing ones, and
+the index's primary key makes a duplicate impossible.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -26,8 +38,54 @@ from firstday.suites.store import atomic_write
 RUN_FORMAT: Final = "firstday.run/1"
 EPISODE_FORMAT: Final = "firstday.episode/1"
 RUN_MANIFEST = "run.json"
+RESULTS_DB = "results.sqlite"
 EPISODES_DIR = "episodes"
 TRACES_DIR = "traces"
+
+
+class RunLimits(BaseModel):
+    """Timeouts of a run. Operational settings: they may change between a run and its resumption.
+
+    (The per-tool-call limit of ``run_python`` is ``EnvConfig.run_timeout_s``: it is part of the
+    environment, since a different limit can change what an agent achieves.)
+    """
+
+    act_timeout_s: float | None = Field(
+        default=600.0, gt=0, description="limit of one agent step (one model call); None: no limit")
+    episode_timeout_s: float | None = Field(
+        default=7200.0, gt=0, description="limit of one whole episode (wall clock); None: no limit")
+    tool_grace_s: float = Field(
+        default=30.0, gt=0, description="beyond the run_python limit, how long a tool step may take before "
+                                        "the episode is abandoned as hung")
+
+
+class AgentUsage(BaseModel):
+    """Tokens and cost an agent reports through its optional ``usage()`` method (see docs/running.md)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    requests: int = 0
+
+    @classmethod
+    def of(cls, agent: object) -> AgentUsage | None:
+        """The usage of ``agent`` if it has a ``usage()`` method returning a mapping or an object with
+        (some of) these fields; None if it has none or it fails (usage is never worth an error episode)."""
+        fn = getattr(agent, "usage", None)
+        if not callable(fn):
+            return None
+        try:
+            raw = fn()
+            data = dict(raw) if isinstance(raw, Mapping) else {k: getattr(raw, k) for k in cls.model_fields
+                                                                 if hasattr(raw, k)}
+            return cls.model_validate(data)
+        except Exception:
+            return None
+
+    def __add__(self, other: AgentUsage) -> AgentUsage:
+        return AgentUsage(input_tokens=self.input_tokens + other.input_tokens,
+                          output_tokens=self.output_tokens + other.output_tokens,
+                          cost_usd=self.cost_usd + other.cost_usd, requests=self.requests + other.requests)
 
 
 class RunManifest(BaseModel):
@@ -41,7 +99,9 @@ class RunManifest(BaseModel):
     suite_path: str = Field(description="where the suite was when the run started (informational)")
     suite_name: str
     suite_hash: str = Field(description="content hash of the suite; a resumed run must match it")
-    n_episodes: int = Field(description="episodes in the suite (scenarios x days)")
+    n_episodes: int = Field(description="episodes expected: scenarios x days x trials")
+    trials: int = Field(default=1, ge=1, description="runs of each (scenario, day); may grow when resumed")
+    limits: RunLimits = Field(default_factory=RunLimits, description="timeouts (informational)")
     firstday_version: str
     created_at: str = Field(description="UTC time the run was started (run metadata, not generated data)")
 
@@ -53,15 +113,18 @@ class RunManifest(BaseModel):
 
 
 class EpisodeSummary(BaseModel):
-    """``episodes/<scenario>-d<k>.json``: one finished episode.
+    """``episodes/<key>.json``: one finished episode.
 
     ``status == "error"`` means the episode failed for a reason that is not the agent's skill (the
-    agent raised, or loading the day failed); such episodes are counted, never averaged as zeros.
+    agent raised, a timeout, or loading the day failed); such episodes are counted, never averaged as
+    zeros.
     """
 
     format: Literal["firstday.episode/1"] = EPISODE_FORMAT
     scenario_id: str
     day_index: int
+    trial: int = Field(default=0, ge=0, description="which repetition of this (scenario, day)")
+    seed: int | None = Field(default=None, description="the seed the agent was given (AgentContext.seed)")
     agent: str
     status: Literal["ok", "error"]
     error: str | None = None
@@ -69,29 +132,56 @@ class EpisodeSummary(BaseModel):
     truncated: bool = Field(default=False, description="the episode hit max_turns before the day ended")
     metrics: DayMetrics | None = Field(default=None, description="None when the episode never ran")
     tasks: list[TaskScore] = Field(default_factory=list)
+    usage: AgentUsage | None = Field(default=None, description="tokens and cost, if the agent reports them")
 
     @property
     def key(self) -> str:
-        return episode_key(self.scenario_id, self.day_index)
+        return episode_key(self.scenario_id, self.day_index, self.trial)
 
 
-def episode_key(scenario_id: str, day_index: int) -> str:
-    return f"{scenario_id}-d{day_index}"
+def episode_key(scenario_id: str, day_index: int, trial: int = 0) -> str:
+    return f"{scenario_id}-d{day_index}" + (f"-t{trial}" if trial else "")
 
 
 def _episode_path(run_dir: Path, key: str) -> Path:
     return run_dir / EPISODES_DIR / f"{key}.json"
 
 
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS episodes (
+    key TEXT PRIMARY KEY,
+    scenario_id TEXT NOT NULL,
+    day_index INTEGER NOT NULL,
+    trial INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    turns INTEGER NOT NULL,
+    wall_seconds REAL,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    finished_at TEXT NOT NULL,
+    summary TEXT NOT NULL
+)
+"""
+
+
 @dataclass
 class RunFolder:
-    """Reading and writing one run folder."""
+    """Reading and writing one run folder. Writing is safe from any one thread at a time."""
 
     path: Path
+    _db: sqlite3.Connection | None = field(default=None, init=False, repr=False, compare=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
 
     @property
     def manifest_path(self) -> Path:
         return self.path / RUN_MANIFEST
+
+    @property
+    def db_path(self) -> Path:
+        return self.path / RESULTS_DB
 
     def exists(self) -> bool:
         return self.manifest_path.is_file()
@@ -110,8 +200,77 @@ class RunFolder:
     def write_manifest(self, manifest: RunManifest) -> None:
         atomic_write(self.manifest_path, manifest.model_dump_json(indent=1) + "\n")
 
+    # ---- the SQLite index ----------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.mkdir(parents=True, exist_ok=True)
+            fresh = not self.db_path.exists()
+            # one connection shared by the threads that write results (serialised by self._lock)
+            db = sqlite3.connect(self.db_path, timeout=30.0, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a commit survives the process being killed (not a power cut), without an fsync
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(_SCHEMA)
+            self._db = db
+            if fresh:
+                self._adopt_episode_files()
+        return self._db
+
+    def _adopt_episode_files(self) -> None:
+        """A folder written before the index existed: its episode files become index rows."""
+        folder = self.path / EPISODES_DIR
+        for file in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                summary = EpisodeSummary.model_validate_json(file.read_text(encoding="utf-8"))
+            except (OSError, ValidationError):
+                continue  # unreadable: not finished; it will be rerun
+            self._index(summary, file.read_text(encoding="utf-8"), None)
+
+    def _index(self, summary: EpisodeSummary, text: str, wall_seconds: float | None) -> None:
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        with self._lock:
+            self._conn().execute(
+                "INSERT INTO episodes (key, scenario_id, day_index, trial, status, error, turns, wall_seconds, "
+                "finished_at, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+                "status=excluded.status, error=excluded.error, turns=excluded.turns, "
+                "wall_seconds=excluded.wall_seconds, finished_at=excluded.finished_at, summary=excluded.summary, "
+                "attempts=episodes.attempts + 1",
+                (summary.key, summary.scenario_id, summary.day_index, summary.trial, summary.status, summary.error,
+                 summary.turns, wall_seconds, now, text))
+
+    def index_rows(self) -> list[dict[str, Any]]:
+        """Every row of the index (without the summary text), sorted by key."""
+        if not self.db_path.exists():
+            return []
+        with self._lock:
+            cur = self._conn().execute(
+                "SELECT key, scenario_id, day_index, trial, status, error, turns, wall_seconds, attempts, "
+                "finished_at FROM episodes ORDER BY key")
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    # ---- episodes ------------------------------------------------------------------------------------
+
+    def finished(self) -> dict[str, str]:
+        """key -> status of every finished episode (in the index and with its episode file)."""
+        if not self.exists() and not self.db_path.exists():
+            return {}
+        with self._lock:
+            rows = self._conn().execute("SELECT key, status FROM episodes").fetchall()
+        return {k: s for k, s in rows if _episode_path(self.path, k).is_file()}
+
     def has_episode(self, key: str) -> bool:
-        return _episode_path(self.path, key).is_file()
+        if not _episode_path(self.path, key).is_file() or not (self.exists() or self.db_path.exists()):
+            return False
+        with self._lock:
+            return self._conn().execute("SELECT 1 FROM episodes WHERE key = ?", (key,)).fetchone() is not None
 
     def read_episode(self, key: str) -> EpisodeSummary:
         file = _episode_path(self.path, key)
@@ -122,17 +281,37 @@ class RunFolder:
                               "delete it and rerun 'firstday run' to redo that episode") from None
 
     def episode_keys(self) -> list[str]:
-        folder = self.path / EPISODES_DIR
-        return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+        return sorted(self.finished())
 
     def read_episodes(self) -> list[EpisodeSummary]:
-        return [self.read_episode(k) for k in self.episode_keys()]
+        """Every finished episode, sorted by key (read from the index: one query, no file per episode)."""
+        keys = set(self.finished())
+        if not keys:
+            return []
+        with self._lock:
+            rows = self._conn().execute("SELECT key, summary FROM episodes ORDER BY key").fetchall()
+        out = []
+        for key, text in rows:
+            if key in keys:
+                try:
+                    out.append(EpisodeSummary.model_validate_json(text))
+                except ValidationError:
+                    out.append(self.read_episode(key))  # the file is the reference copy
+        return out
 
-    def write_episode(self, summary: EpisodeSummary, trace: list[TraceEvent]) -> None:
-        # trace first: the episode file is the "finished" marker that resuming relies on
-        lines = "".join(ev.model_dump_json() + "\n" for ev in trace)
-        atomic_write(self.path / TRACES_DIR / f"{summary.key}.jsonl", lines)
-        atomic_write(_episode_path(self.path, summary.key), summary.model_dump_json(indent=1) + "\n")
+    def write_episode(self, summary: EpisodeSummary, trace: Iterable[TraceEvent] | str,
+                      wall_seconds: float | None = None) -> None:
+        """Save one finished episode: trace, then episode file, then the committed index row.
+
+        ``trace`` is the events or their JSON-lines text (already serialised, e.g. by a Ray worker).
+        """
+        lines = trace if isinstance(trace, str) else "".join(ev.model_dump_json() + "\n" for ev in trace)
+        text = summary.model_dump_json(indent=1) + "\n"
+        with self._lock:
+            self._conn()  # open (and adopt older files) before this episode's file exists
+        atomic_write(self.trace_path(summary.key), lines)
+        atomic_write(_episode_path(self.path, summary.key), text)
+        self._index(summary, text, wall_seconds)
 
     def trace_path(self, key: str) -> Path:
         return self.path / TRACES_DIR / f"{key}.jsonl"
@@ -140,3 +319,16 @@ class RunFolder:
     def read_trace(self, key: str) -> list[TraceEvent]:
         text = self.trace_path(key).read_text(encoding="utf-8")
         return [TraceEvent.model_validate_json(line) for line in text.splitlines() if line.strip()]
+
+
+def summary_line(summary: EpisodeSummary, wall_seconds: float | None = None) -> str:
+    """One JSON line describing a finished episode (``firstday run --jsonl``)."""
+    m = summary.metrics
+    data: dict[str, Any] = {
+        "key": summary.key, "scenario_id": summary.scenario_id, "day_index": summary.day_index,
+        "trial": summary.trial, "seed": summary.seed, "status": summary.status, "error": summary.error,
+        "turns": summary.turns, "score": m.score if m else None, "success_rate": m.success_rate if m else None,
+        "tasks": len(summary.tasks), "wall_seconds": None if wall_seconds is None else round(wall_seconds, 3),
+        "usage": summary.usage.model_dump() if summary.usage else None,
+    }
+    return json.dumps(data, separators=(",", ":"))

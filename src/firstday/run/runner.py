@@ -1,27 +1,33 @@
-"""The runner: every (scenario, day) of a suite through one agent, saved as it goes, resumable.
+"""The runner: every (scenario, day, trial) of a suite through one agent, saved as it goes, resumable.
 
 The run is split into *jobs* (one episode each, plain picklable data) and an *executor* that turns
-jobs into outcomes. The loop that writes results and reports progress does not care how the
-executor schedules its jobs, so a concurrent or distributed executor can replace the sequential
-:class:`LocalExecutor` without touching the rest.
+jobs into outcomes and hands each to the runner as soon as it is ready. The runner writes it (trace,
+episode file, committed SQLite row: see :mod:`firstday.run.results`) and reports progress; it does
+not care how the executor schedules its jobs:
+
+* :class:`LocalExecutor` keeps ``concurrency`` episodes in flight in this process (asyncio);
+* :class:`firstday.run.ray_executor.RayExecutor` runs each episode as a Ray task on a cluster.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from firstday._version import __version__
 from firstday.agents import AgentContext, agent_names, make_agent
-from firstday.env import DayEnv, EnvConfig, TraceEvent, run_episode
+from firstday.env import DayEnv, EnvConfig, TraceEvent
 from firstday.errors import ConfigError, UnknownNameError
-from firstday.run.results import EpisodeSummary, RunFolder, RunManifest, episode_key
+from firstday.run import simulated as _simulated  # noqa: F401  (registers the simulated-model agent)
+from firstday.run.episode import ScenarioCache, guarded_episode
+from firstday.run.results import AgentUsage, EpisodeSummary, RunFolder, RunLimits, RunManifest, episode_key
 from firstday.seeding import derive_seed
 from firstday.suites.spec import Scenario
 from firstday.suites.store import Suite, load_suite
@@ -38,79 +44,141 @@ class EpisodeJob:
     agent_options: dict[str, Any]
     env_config: EnvConfig
     seed: int
+    trial: int = 0
+    limits: RunLimits = field(default_factory=RunLimits)
 
     @property
     def key(self) -> str:
-        return episode_key(self.scenario_id, self.day_index)
+        return episode_key(self.scenario_id, self.day_index, self.trial)
 
 
 @dataclass
 class EpisodeOutcome:
     summary: EpisodeSummary
-    trace: list[TraceEvent]
+    trace: list[TraceEvent] | str  # events, or their JSON-lines text (from a remote worker)
+    wall_seconds: float = 0.0
 
 
-ScenarioLoader = Callable[[str], Scenario]
+def error_outcome(job: EpisodeJob, error: str, wall_seconds: float = 0.0) -> EpisodeOutcome:
+    return EpisodeOutcome(EpisodeSummary(scenario_id=job.scenario_id, day_index=job.day_index, trial=job.trial,
+                                         seed=job.seed, agent=job.agent, status="error", error=error), [],
+                          wall_seconds)
 
 
-def _error_outcome(job: EpisodeJob, error: str) -> EpisodeOutcome:
-    return EpisodeOutcome(EpisodeSummary(scenario_id=job.scenario_id, day_index=job.day_index, agent=job.agent,
-                                         status="error", error=error), [])
+ScenarioLoader = Callable[[str], Scenario | Awaitable[Scenario]]
 
 
-async def run_job(job: EpisodeJob, load_scenario: ScenarioLoader) -> EpisodeOutcome:
+async def run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCache,
+                  tool_slots: asyncio.Semaphore | None = None) -> EpisodeOutcome:
     """Run one episode. Never raises an ``Exception``: any failure becomes an error episode."""
+    started = time.perf_counter()
+    cache = load_scenario if isinstance(load_scenario, ScenarioCache) else None
     try:
-        scenario = load_scenario(job.scenario_id)
+        if cache is not None:
+            scenario = await cache.acquire(job.scenario_id)
+        else:
+            loaded = load_scenario(job.scenario_id)  # type: ignore[operator]
+            scenario = await loaded if isinstance(loaded, Awaitable) else loaded
+    except Exception as exc:
+        if cache is not None:
+            cache.release(job.scenario_id)
+        return error_outcome(job, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
+    try:
         day = next((d for d in scenario.days if d.day_index == job.day_index), None)
         if day is None:
-            return _error_outcome(job, f"scenario {job.scenario_id} has no day {job.day_index}")
-        ctx = AgentContext(scenario=scenario, day=day, options=dict(job.agent_options), seed=job.seed)
-        agent = make_agent(job.agent, ctx)
-        result = await run_episode(DayEnv(scenario, day, job.env_config), agent)
-    except Exception as exc:  # loading or building the agent failed: record it and carry on
-        return _error_outcome(job, f"{type(exc).__name__}: {exc}")
+            return error_outcome(job, f"scenario {job.scenario_id} has no day {job.day_index}")
+        try:
+            ctx = AgentContext(scenario=scenario, day=day, options=dict(job.agent_options), seed=job.seed)
+            agent = make_agent(job.agent, ctx)
+            env = DayEnv(scenario, day, job.env_config)
+        except Exception as exc:  # building the agent or the day failed: record it and carry on
+            return error_outcome(job, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
+        result = await guarded_episode(env, agent, job.limits, tool_slots)
+    finally:
+        if cache is not None:
+            cache.release(job.scenario_id)
     truncated = any(ev.type == "end" and ev.data.get("truncated") for ev in result.trace)
     summary = EpisodeSummary(
-        scenario_id=result.scenario_id, day_index=result.day_index, agent=result.agent, status=result.status,
-        error=result.error, turns=result.turns, truncated=truncated, metrics=result.score.metrics,
-        tasks=result.score.tasks,
+        scenario_id=job.scenario_id, day_index=job.day_index, trial=job.trial, seed=job.seed, agent=agent.name,
+        status=result.status, error=result.error, turns=result.turns, truncated=truncated,
+        metrics=result.score.metrics if result.score else None, tasks=result.score.tasks if result.score else [],
+        usage=AgentUsage.of(agent),
     )
-    return EpisodeOutcome(summary, result.trace)
+    return EpisodeOutcome(summary, result.trace, time.perf_counter() - started)
+
+
+class RunEvents(ABC):
+    """What an executor reports to the runner."""
+
+    @abstractmethod
+    def started(self, job: EpisodeJob) -> None:
+        """``job`` is now in flight."""
+
+    @abstractmethod
+    async def finished(self, outcome: EpisodeOutcome) -> None:
+        """Save ``outcome``; the executor awaits this before counting the episode done."""
 
 
 class EpisodeExecutor(ABC):
-    """Turns jobs into outcomes, in any order. Implementations: :class:`LocalExecutor` (sequential)."""
+    """Runs jobs, in any order, reporting each start and outcome to ``events``."""
 
     @abstractmethod
-    def run(self, suite: Suite, jobs: Sequence[EpisodeJob]) -> AsyncIterator[EpisodeOutcome]: ...
+    async def run(self, suite: Suite, jobs: Sequence[EpisodeJob], events: RunEvents) -> None: ...
+
+
+def default_tool_slots() -> int:
+    """Steps running ``run_python`` at once: each starts a CPU-bound subprocess."""
+    return max(2, 2 * (os.cpu_count() or 1))
 
 
 class LocalExecutor(EpisodeExecutor):
-    """One episode after the other in this process; keeps the last scenario loaded."""
+    """``concurrency`` episodes in flight in this process, as asyncio tasks (1: one after the other).
 
-    async def run(self, suite: Suite, jobs: Sequence[EpisodeJob]) -> AsyncIterator[EpisodeOutcome]:
-        cache: dict[str, Scenario] = {}
+    Agents waiting for a model API cost no CPU while they wait, so one process holds hundreds of
+    episodes in flight; steps that run code go to threads, loading and scoring too.
+    """
 
-        def load(scenario_id: str) -> Scenario:
-            if scenario_id not in cache:
-                cache.clear()  # jobs come grouped by scenario: one in memory is enough
-                cache[scenario_id] = suite.scenario(scenario_id)
-            return cache[scenario_id]
+    def __init__(self, concurrency: int = 1, tool_slots: int | None = None) -> None:
+        if concurrency < 1:
+            raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
+        self.concurrency = concurrency
+        self.tool_slots = tool_slots or default_tool_slots()
 
-        for job in jobs:
-            yield await run_job(job, load)
+    async def run(self, suite: Suite, jobs: Sequence[EpisodeJob], events: RunEvents) -> None:
+        cache = ScenarioCache(suite)
+        slots = asyncio.Semaphore(self.tool_slots)
+        queue: Iterator[EpisodeJob] = iter(jobs)
+
+        async def worker() -> None:
+            for job in queue:  # shared iterator: each job is taken by exactly one worker
+                events.started(job)
+                await events.finished(await run_job(job, cache, slots))
+
+        if self.concurrency == 1 or len(jobs) <= 1:
+            await worker()  # in this task: one after the other, exactly like a plain loop
+            return
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(self.concurrency, len(jobs))):
+                    group.create_task(worker())
+        except ExceptionGroup as eg:  # e.g. the disk is full: report the cause, not a group of one
+            raise eg.exceptions[0] from None
 
 
 @dataclass
 class RunProgress:
-    """Handed to the progress callback after every finished episode (and once at the start)."""
+    """Handed to the progress callback at the start, when an episode starts and when one finishes."""
 
     total: int
     skipped: int
+    to_run: int = 0
     finished: int = 0
     errors: int = 0
+    running: int = 0
+    usage: AgentUsage = field(default_factory=AgentUsage)
+    event: Literal["begin", "started", "finished"] = "begin"
     last: EpisodeSummary | None = None
+    last_wall_seconds: float | None = None
 
     @property
     def done(self) -> int:
@@ -130,6 +198,7 @@ class RunSummary:
     errors: int = 0  # error episodes among those run now
     wall_seconds: float = 0.0
     episodes: list[EpisodeSummary] = field(default_factory=list)  # every episode on disk, sorted by key
+    usage: AgentUsage = field(default_factory=AgentUsage)  # of the episodes run now
 
 
 def _describe_mismatch(old: RunManifest, new: RunManifest) -> str:
@@ -149,79 +218,124 @@ def _describe_mismatch(old: RunManifest, new: RunManifest) -> str:
 
 
 def _prepare_folder(folder: RunFolder, manifest: RunManifest) -> RunManifest:
-    """Start a new run folder or check that an existing one is the same run (resume)."""
+    """Start a new run folder or check that an existing one is the same run (resume).
+
+    Asking for more trials than the folder holds extends it; the timeouts are taken from now.
+    """
     if folder.exists():
         old = folder.read_manifest()
         if old.settings() != manifest.settings():
             raise ConfigError(
                 f"{folder.path} already holds a different run ({_describe_mismatch(old, manifest)}); "
                 f"use another --out, or delete {folder.path} to start over")
-        return old
+        trials = max(old.trials, manifest.trials)
+        updated = old.model_copy(update={"trials": trials, "n_episodes": old.n_episodes // old.trials * trials,
+                                         "limits": manifest.limits})
+        if updated != old:
+            folder.write_manifest(updated)
+        return updated
     if folder.path.exists() and (not folder.path.is_dir() or any(folder.path.iterdir())):
         raise ConfigError(f"{folder.path} exists and is not a run folder (no run.json); choose another --out")
     folder.write_manifest(manifest)
     return manifest
 
 
-def plan_jobs(suite: Suite, manifest: RunManifest) -> list[EpisodeJob]:
+def trial_seed(run_seed: int, scenario_id: str, day_index: int, trial: int) -> int:
+    """The agent seed of one trial (trial 0 keeps the seed a one-trial run always had)."""
+    if trial == 0:
+        return derive_seed(run_seed, "agent", scenario_id, day_index)
+    return derive_seed(run_seed, "agent", scenario_id, day_index, "trial", trial)
+
+
+def plan_jobs(suite: Suite, manifest: RunManifest, trials: int | None = None) -> list[EpisodeJob]:
+    """Jobs grouped by scenario (its days and trials share one loaded scenario)."""
     days = range(suite.manifest.spec.days)
     return [
         EpisodeJob(suite_path=str(suite.path), scenario_id=sid, day_index=d, agent=manifest.agent,
                    agent_options=manifest.agent_options, env_config=manifest.env_config,
-                   seed=derive_seed(manifest.seed, "agent", sid, d))
-        for sid in suite.scenario_ids for d in days
+                   seed=trial_seed(manifest.seed, sid, d, k), trial=k, limits=manifest.limits)
+        for sid in suite.scenario_ids for d in days for k in range(trials or manifest.trials)
     ]
+
+
+class _Recorder(RunEvents):
+    def __init__(self, folder: RunFolder, state: RunProgress, progress: ProgressCallback | None) -> None:
+        self.folder, self.state, self.progress = folder, state, progress
+
+    def _report(self) -> None:
+        if self.progress:
+            self.progress(self.state)
+
+    def started(self, job: EpisodeJob) -> None:
+        self.state.running += 1
+        self.state.event = "started"
+        self._report()
+
+    async def finished(self, outcome: EpisodeOutcome) -> None:
+        # the files and the SQLite commit happen off the event loop (serialising a trace takes a while)
+        await asyncio.to_thread(self.folder.write_episode, outcome.summary, outcome.trace, outcome.wall_seconds)
+        s = self.state
+        s.running -= 1
+        s.finished += 1
+        s.errors += outcome.summary.status == "error"
+        if outcome.summary.usage is not None:
+            s.usage = s.usage + outcome.summary.usage
+        s.event, s.last, s.last_wall_seconds = "finished", outcome.summary, outcome.wall_seconds
+        self._report()
 
 
 async def run_suite_async(
     suite_path: Path | str, agent: str, out_dir: Path | str, *, env_config: EnvConfig | None = None,
     agent_options: dict[str, Any] | None = None, seed: int = 0, retry_errors: bool = False,
-    progress: ProgressCallback | None = None, executor: EpisodeExecutor | None = None,
+    progress: ProgressCallback | None = None, executor: EpisodeExecutor | None = None, trials: int = 1,
+    limits: RunLimits | None = None, concurrency: int = 1,
 ) -> RunSummary:
-    """Run ``agent`` over every episode of the suite at ``suite_path``, saving into ``out_dir``.
+    """Run ``agent`` over every episode (x ``trials``) of the suite at ``suite_path``, saving into ``out_dir``.
 
     If ``out_dir`` already holds this run (same agent, options, environment, seed and suite),
-    finished episodes are skipped (error episodes too, unless ``retry_errors``). Results are written
-    as each episode ends, so an interrupted run loses at most the episodes in flight.
+    finished episodes are skipped (error episodes too, unless ``retry_errors``). Results are committed
+    as each episode ends, so an interrupted (even killed) run loses at most the episodes in flight.
+    ``executor`` defaults to a :class:`LocalExecutor` with ``concurrency`` episodes in flight.
     """
     started = time.perf_counter()
-    suite = load_suite(suite_path)
+    if trials < 1:
+        raise ConfigError(f"trials must be at least 1, got {trials}")
+    suite = await asyncio.to_thread(load_suite, suite_path)
     known = agent_names()
     if agent not in known:
         raise UnknownNameError("agent", agent, list(known))
     manifest = RunManifest(
         agent=agent, agent_options=dict(agent_options or {}), env_config=env_config or EnvConfig(), seed=seed,
         suite_path=str(suite.path), suite_name=suite.manifest.spec.name, suite_hash=suite.manifest.content_hash,
-        n_episodes=suite.manifest.n_days, firstday_version=__version__,
-        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        n_episodes=suite.manifest.n_days * trials, trials=trials, limits=limits or RunLimits(),
+        firstday_version=__version__, created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
     folder = RunFolder(Path(out_dir))
-    manifest = _prepare_folder(folder, manifest)
-
-    jobs = plan_jobs(suite, manifest)
-    pending = [j for j in jobs if not folder.has_episode(j.key)
-               or (retry_errors and folder.read_episode(j.key).status == "error")]
-    state = RunProgress(total=len(jobs), skipped=len(jobs) - len(pending))
-    if progress:
-        progress(state)
-    async for outcome in (executor or LocalExecutor()).run(suite, pending):
-        folder.write_episode(outcome.summary, outcome.trace)
-        state.finished += 1
-        state.errors += outcome.summary.status == "error"
-        state.last = outcome.summary
+    try:
+        manifest = _prepare_folder(folder, manifest)
+        jobs = plan_jobs(suite, manifest, trials)
+        finished = folder.finished()
+        pending = [j for j in jobs if j.key not in finished or (retry_errors and finished[j.key] == "error")]
+        state = RunProgress(total=len(jobs), skipped=len(jobs) - len(pending), to_run=len(pending))
         if progress:
             progress(state)
+        await (executor or LocalExecutor(concurrency)).run(suite, pending, _Recorder(folder, state, progress))
+        episodes = folder.read_episodes()
+    finally:
+        folder.close()
     return RunSummary(out_dir=folder.path, manifest=manifest, total=len(jobs), ran=state.finished,
                       skipped=state.skipped, errors=state.errors, wall_seconds=time.perf_counter() - started,
-                      episodes=folder.read_episodes())
+                      episodes=episodes, usage=state.usage)
 
 
 def run_suite(
     suite_path: Path | str, agent: str, out_dir: Path | str, *, env_config: EnvConfig | None = None,
     agent_options: dict[str, Any] | None = None, seed: int = 0, retry_errors: bool = False,
-    progress: ProgressCallback | None = None, executor: EpisodeExecutor | None = None,
+    progress: ProgressCallback | None = None, executor: EpisodeExecutor | None = None, trials: int = 1,
+    limits: RunLimits | None = None, concurrency: int = 1,
 ) -> RunSummary:
     """Synchronous wrapper of :func:`run_suite_async` (call that one from inside an event loop)."""
     return asyncio.run(run_suite_async(
         suite_path, agent, out_dir, env_config=env_config, agent_options=agent_options, seed=seed,
-        retry_errors=retry_errors, progress=progress, executor=executor))
+        retry_errors=retry_errors, progress=progress, executor=executor, trials=trials, limits=limits,
+        concurrency=concurrency))

@@ -7,6 +7,8 @@ unsupported-answer metric needs.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -247,7 +249,157 @@ class MessageCheck(BaseModel):
         return CheckOutcome(False, f"no message with the needed information reached {self.to}")
 
 
+RosterAspect = Literal["coverage", "availability", "max_shifts", "skills", "one_per_day", "optimal"]
+
+
+def _roster_people(value: Any) -> list[str] | None:
+    """The handles assigned to one slot: a handle, or a list of handles."""
+    if isinstance(value, str):
+        return [norm_text(value).lstrip("@")]
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return [norm_text(v).lstrip("@") for v in value]
+    return None
+
+
+def roster_violations(roster: Any, spec: Mapping[str, Any]) -> dict[str, float]:
+    """Count the violations of each rule of ``spec`` by a submitted roster (``{slot: handle}``).
+
+    ``spec`` (a task's hidden answer) holds ``slots`` (ids, each with an optional required ``skill``),
+    ``people`` (the pool), ``unavailable`` (handle -> slot ids), ``max_shifts`` (handle -> int),
+    ``skills`` (handle -> skills), ``one_per_day`` and ``day_of`` (slot id -> day), and optionally
+    ``cost`` (handle -> slot id -> number). The result also carries ``total_cost`` when costs are given.
+    A roster that does not put exactly one pool member on every slot (and nothing else) has coverage
+    violations; the other counts are only meaningful when coverage is 0.
+    """
+    slots: list[dict[str, Any]] = list(spec["slots"])
+    pool = {norm_text(p) for p in spec["people"]}
+    out: dict[str, float] = dict.fromkeys(("coverage", "availability", "max_shifts", "skills", "one_per_day"), 0)
+    if not isinstance(roster, Mapping):
+        out["coverage"] = len(slots) or 1
+        return out
+    by_slot: dict[str, str] = {}
+    wanted = {norm_text(s["id"]): s["id"] for s in slots}
+    for key, value in roster.items():
+        sid = wanted.get(norm_text(key))
+        people = _roster_people(value)
+        if sid is None or people is None or len(people) != 1 or people[0] not in pool or sid in by_slot:
+            out["coverage"] += 1
+            continue
+        by_slot[sid] = people[0]
+    out["coverage"] += sum(1 for s in slots if s["id"] not in by_slot)
+    unavailable = {norm_text(h): set(v) for h, v in spec.get("unavailable", {}).items()}
+    skills = {norm_text(h): set(v) for h, v in spec.get("skills", {}).items()}
+    counts: dict[str, int] = {}
+    per_day: dict[tuple[str, str], int] = {}
+    total = 0.0
+    cost = {norm_text(h): v for h, v in (spec.get("cost") or {}).items()}
+    for s in slots:
+        h = by_slot.get(s["id"])
+        if h is None:
+            continue
+        counts[h] = counts.get(h, 0) + 1
+        day = spec.get("day_of", {}).get(s["id"], s["id"])
+        per_day[(h, day)] = per_day.get((h, day), 0) + 1
+        out["availability"] += s["id"] in unavailable.get(h, set())
+        out["skills"] += bool(s.get("skill")) and s.get("skill") not in skills.get(h, set())
+        total += float(cost.get(h, {}).get(s["id"], 0.0))
+    limits = {norm_text(h): int(v) for h, v in spec.get("max_shifts", {}).items()}
+    out["max_shifts"] = sum(max(0, n - limits.get(h, n)) for h, n in counts.items())
+    if spec.get("one_per_day"):
+        out["one_per_day"] = sum(n - 1 for n in per_day.values() if n > 1)
+    out["total_cost"] = total
+    return out
+
+
+class RosterCheck(BaseModel):
+    """One rule of a shift roster (``{slot: handle}``) checked against the constraints in a hidden answer.
+
+    Every aspect fails unless the roster covers each slot with exactly one pool member (so an empty or
+    partial roster earns nothing); ``optimal`` also needs every rule met and the roster's total cost to
+    equal the optimum stored in the spec (any optimal roster is accepted, not one particular one).
+    """
+
+    kind: Literal["roster"] = "roster"
+    field: str = Field(default="roster", description="dot path of the roster in the submission")
+    aspect: RosterAspect
+    expected: str = Field(default="roster_spec", description="key into answers: the constraints")
+
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
+        sub = record.last_submission(task_id, at)
+        if sub is None:
+            return CheckOutcome(False, "nothing was submitted for this task")
+        found, roster = _dig(sub.answer, self.field)
+        if not found:
+            return CheckOutcome(False, f"the submission has no field '{self.field}'", sub.time)
+        spec = answers[self.expected]
+        v = roster_violations(roster, spec)
+        if v["coverage"]:
+            return CheckOutcome(False, f"the roster does not cover every slot with exactly one person from the "
+                                       f"pool ({int(v['coverage'])} problem(s))", sub.time)
+        if self.aspect == "coverage":
+            return CheckOutcome(True, "every slot is covered", sub.time)
+        if self.aspect == "optimal":
+            rules = sum(v[k] for k in ("availability", "max_shifts", "skills", "one_per_day"))
+            if rules:
+                return CheckOutcome(False, "the roster breaks a rule, so it cannot be the best one", sub.time)
+            ok = abs(float(v["total_cost"]) - float(spec["optimum"])) < 1e-6
+            return CheckOutcome(ok, "the roster is optimal" if ok else "a better roster exists", sub.time)
+        n = v[self.aspect]
+        return CheckOutcome(n == 0, f"{self.aspect.replace('_', ' ')}: " + (
+            "respected" if n == 0 else f"{int(n)} violation(s)"), sub.time)
+
+
+class CsvCheck(BaseModel):
+    """Cells of a CSV file as of the deadline: ``filled`` cells within tolerance of hidden values, or every
+    cell that was ``preserved`` left as it was. Both fail while the agent has not edited the file, so
+    leaving the file alone never scores."""
+
+    kind: Literal["csv"] = "csv"
+    path: str
+    aspect: Literal["filled", "preserved"]
+    expected: str = Field(description="key into answers: filled -> [[row, column, value], ...]; preserved -> "
+                                      "the original CSV text (blank cells are the ones to fill)")
+    abs_tol: float = 0.0
+    rel_tol: float = 0.0
+
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
+        version = record.file_at(self.path, at)
+        edits = [v.time for v in record.files.get(self.path, ()) if v.author != "initial" and v.time <= at]
+        if version is None:
+            return CheckOutcome(False, f"{self.path} does not exist", edits[-1] if edits else None)
+        if not edits:
+            return CheckOutcome(False, f"{self.path} was not changed")
+        attempted = edits[-1]
+        rows = list(csv.DictReader(io.StringIO(version.content.strip() + "\n")))
+        exp = answers[self.expected]
+        if self.aspect == "filled":
+            wrong = 0
+            for row, column, value in exp:
+                got = _as_number(rows[row].get(column)) if row < len(rows) else None
+                want = float(value)
+                if got is None or abs(got - want) > max(self.abs_tol, self.rel_tol * abs(want)):
+                    wrong += 1
+            detail = "every filled cell is right" if not wrong else f"{wrong} of {len(exp)} cell(s) wrong or empty"
+            return CheckOutcome(not wrong, f"{self.path}: {detail}", attempted)
+        original = list(csv.DictReader(io.StringIO(str(exp))))
+        if len(rows) != len(original) or (rows and set(rows[0]) != set(original[0])):
+            return CheckOutcome(False, f"{self.path}: rows or columns were added, removed or renamed", attempted)
+        changed = 0
+        for old, new in zip(original, rows, strict=True):
+            for column, before in old.items():
+                if not (before or "").strip():
+                    continue
+                after = (new.get(column) or "").strip()
+                a, b = _as_number(before), _as_number(after)
+                same = (a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)) or \
+                    norm_text(before) == norm_text(after)
+                changed += not same
+        detail = "the given cells are unchanged" if not changed else f"{changed} given cell(s) were changed"
+        return CheckOutcome(not changed, f"{self.path}: {detail}", attempted)
+
+
 Check = Annotated[
-    SubmissionCheck | SubmittedCheck | FileCheck | MeetingCheck | AttendedCheck | MessageCheck,
+    SubmissionCheck | SubmittedCheck | FileCheck | MeetingCheck | AttendedCheck | MessageCheck | RosterCheck
+    | CsvCheck,
     Field(discriminator="kind"),
 ]

@@ -56,5 +56,10 @@ def render_png(spec: ImageSpec) -> bytes:
     return _render_png(spec.renderer, json.dumps(spec.params, sort_keys=True, separators=(",", ":")))
 
 
+@lru_cache(maxsize=256)
+def _render_b64(renderer: str, params_json: str) -> str:
+    return base64.b64encode(_render_png(renderer, params_json)).decode("ascii")
+
+
 def render_b64(spec: ImageSpec) -> str:
-    return base64.b64encode(render_png(spec)).decode("ascii")
+    return _render_b64(spec.renderer, json.dumps(spec.params, sort_keys=True, separators=(",", ":")))

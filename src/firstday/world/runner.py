@@ -53,6 +53,8 @@ _blocked = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.sp
             "socket.connect", "socket.bind", "socket.getaddrinfo", "ctypes.dlopen", "ctypes.dlsym",
             "ctypes.call_function", "os.kill", "os.chroot", "pty.spawn")
 def _hook(event, args):
+    if event == "import" and args and args[0] in ("_posixsubprocess", "_ctypes"):
+        raise PermissionError(f"firstday code runner: importing {args[0]} again is not allowed here")
     if event.startswith(_blocked):
         raise PermissionError(f"firstday code runner: {event} is not allowed here")
     if event == "open" and args and args[0] is not None and not isinstance(args[0], int):
@@ -74,6 +76,13 @@ try:
     import ctypes  # numpy imports ctypes, whose import dlopens libpython: load it before dlopen is refused
 except ImportError:
     pass
+# _posixsubprocess.fork_exec starts processes without an audit event: disarm it (pandas imports subprocess,
+# so the module itself must stay importable) and refuse fresh imports of it below
+import subprocess, _posixsubprocess
+def _no_fork_exec(*_a, **_k):
+    raise PermissionError("firstday code runner: starting processes is not allowed here")
+_posixsubprocess.fork_exec = _no_fork_exec
+del subprocess
 sys.addaudithook(_hook)
 del resource
 _src = sys.stdin.read()

@@ -1,0 +1,30 @@
+"""Model providers: one ABC, retries, cache, usage and cost; SDKs imported only when used.
+
+``get_provider("openai/gpt-4o")`` talks to any OpenAI-compatible endpoint; ``litellm/<model>`` and
+``hf/<local path>`` import their packages on first use.
+"""
+
+from firstday.models.base import (
+    LEDGER,
+    ModelError,
+    ModelProvider,
+    ModelRequest,
+    ModelResponse,
+    ModelToolCall,
+    Price,
+    PriceTable,
+    ProviderConfig,
+    Role,
+    RoleUsage,
+    TransientModelError,
+    Usage,
+    UsageLedger,
+)
+from firstday.models.cache import ResponseCache, default_cache_dir
+from firstday.models.registry import ModelSettings, clear_providers, get_provider, provider_from_settings
+
+__all__ = [
+    "LEDGER", "ModelError", "ModelProvider", "ModelRequest", "ModelResponse", "ModelSettings", "ModelToolCall",
+    "Price", "PriceTable", "ProviderConfig", "ResponseCache", "Role", "RoleUsage", "TransientModelError", "Usage",
+    "UsageLedger", "clear_providers", "default_cache_dir", "get_provider", "provider_from_settings",
+]

@@ -1,0 +1,323 @@
+"""The model-provider ABC and the data it speaks: requests, responses, usage and cost.
+
+A provider implements one coroutine, :meth:`ModelProvider._complete`, that turns a
+:class:`ModelRequest` into a :class:`ModelResponse` (or raises :class:`TransientModelError` for
+failures worth retrying). Everything else is shared and lives here: the response cache, retries
+with exponential backoff and seeded jitter (``Retry-After`` honoured), the per-call timeout, the
+concurrency limit, and token/cost accounting per role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from firstday.errors import ConfigError, FirstdayError
+from firstday.seeding import make_rng
+
+Role = Literal["agent", "colleague", "judge"]
+ROLES: tuple[Role, ...] = ("agent", "colleague", "judge")
+CACHE_FORMAT = "firstday.model-cache/1"
+
+
+# ---- errors ------------------------------------------------------------------------------------------
+
+class ModelError(FirstdayError):
+    """A model call failed for good (after retries, or a non-retryable error such as a bad key).
+
+    An infrastructure failure, not the agent's fault: the episode loop records it as an *error*
+    episode, never as a zero score.
+    """
+
+
+class TransientModelError(Exception):
+    """Raised by providers for failures worth retrying: rate limits, server errors, timeouts."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, kind: str = "error") -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.kind = kind  # "rate_limit", "server", "timeout", "connection"
+
+
+def missing_package(package: str, extra: str, prefix: str) -> ConfigError:
+    return ConfigError(f"the '{prefix}/' models need the '{package}' package, which is not installed; "
+                       f"install it with: pip install 'firstday[{extra}]' (or: pip install {package})")
+
+
+# ---- requests and responses ---------------------------------------------------------------------------
+
+class ModelRequest(BaseModel):
+    """One chat completion request, in the OpenAI chat format (every provider speaks it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    model: str = Field(description="the provider's model name (without the 'openai/' prefix)")
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]] | None = Field(default=None, description="OpenAI function-tool schemas")
+    tool_choice: str | None = None
+    temperature: float | None = 0.0
+    seed: int | None = None
+    max_tokens: int | None = None
+    stop: list[str] | None = None
+    extra: dict[str, Any] = Field(default_factory=dict, description="provider-specific parameters")
+
+    def cache_key(self, provider: str) -> str:
+        """Hash of the full request (and the provider kind): equal keys mean equal requests."""
+        body = json.dumps([CACHE_FORMAT, provider, self.model_dump(mode="json")], sort_keys=True,
+                          separators=(",", ":"), ensure_ascii=False, default=str)
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+class ModelToolCall(BaseModel):
+    id: str
+    name: str
+    arguments: str = Field(description="the raw JSON text the model produced (possibly malformed)")
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class ModelResponse(BaseModel):
+    text: str | None = None
+    tool_calls: list[ModelToolCall] = Field(default_factory=list)
+    finish_reason: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    model: str = ""
+    cached: bool = Field(default=False, description="served from the on-disk cache (no call made)")
+    cost_usd: float = 0.0
+
+
+# ---- prices and usage ---------------------------------------------------------------------------------
+
+class Price(BaseModel):
+    input_per_mtok: float = Field(ge=0, description="USD per million prompt tokens")
+    output_per_mtok: float = Field(ge=0, description="USD per million completion tokens")
+
+
+# list prices (USD per million tokens) of a few common models; override or extend with --prices FILE
+DEFAULT_PRICES: dict[str, Price] = {
+    "gpt-4o": Price(input_per_mtok=2.50, output_per_mtok=10.00),
+    "gpt-4o-2024-*": Price(input_per_mtok=2.50, output_per_mtok=10.00),
+    "gpt-4o-mini*": Price(input_per_mtok=0.15, output_per_mtok=0.60),
+    "gpt-4.1": Price(input_per_mtok=2.00, output_per_mtok=8.00),
+    "gpt-4.1-mini": Price(input_per_mtok=0.40, output_per_mtok=1.60),
+    "gpt-4.1-nano": Price(input_per_mtok=0.10, output_per_mtok=0.40),
+}
+
+
+class PriceTable(BaseModel):
+    """Model name (or ``fnmatch`` pattern) -> price. Exact names win over patterns; unknown models cost 0."""
+
+    prices: dict[str, Price] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+
+    def price(self, model: str) -> Price | None:
+        if model in self.prices:
+            return self.prices[model]
+        for pattern, price in self.prices.items():
+            if fnmatchcase(model, pattern):
+                return price
+        return None
+
+    def cost(self, model: str, usage: Usage) -> float:
+        p = self.price(model)
+        if p is None:
+            return 0.0
+        return (usage.prompt_tokens * p.input_per_mtok + usage.completion_tokens * p.output_per_mtok) / 1e6
+
+    @classmethod
+    def load(cls, path: Path | str, *, with_defaults: bool = True) -> PriceTable:
+        """A JSON file ``{"model-or-pattern": {"input_per_mtok": x, "output_per_mtok": y}, ...}``."""
+        try:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+            given = {k: Price.model_validate(v) for k, v in raw.items()}
+        except (OSError, ValueError, AttributeError) as exc:
+            raise ConfigError(f"cannot read the price table {path}: {exc}") from None
+        return cls(prices={**(DEFAULT_PRICES if with_defaults else {}), **given})
+
+
+class RoleUsage(BaseModel):
+    calls: int = Field(default=0, description="model calls answered (HTTP or cache)")
+    cached_calls: int = 0
+    retries: int = 0
+    failures: int = Field(default=0, description="calls that failed for good (ModelError)")
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = Field(default=0.0, description="cost of the calls actually made (cache hits are free)")
+    unpriced_models: list[str] = Field(default_factory=list)
+
+
+class UsageLedger:
+    """Token and cost totals per role. Thread-safe (colleague calls may run in worker threads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.by_role: dict[str, RoleUsage] = {}
+
+    def _role(self, role: str) -> RoleUsage:
+        return self.by_role.setdefault(role, RoleUsage())
+
+    def record(self, role: str, model: str, response: ModelResponse, *, priced: bool) -> None:
+        with self._lock:
+            r = self._role(role)
+            r.calls += 1
+            r.cached_calls += response.cached
+            r.prompt_tokens += response.usage.prompt_tokens
+            r.completion_tokens += response.usage.completion_tokens
+            if not response.cached:
+                r.cost_usd += response.cost_usd
+            if not priced and model not in r.unpriced_models:
+                r.unpriced_models.append(model)
+
+    def record_retry(self, role: str) -> None:
+        with self._lock:
+            self._role(role).retries += 1
+
+    def record_failure(self, role: str) -> None:
+        with self._lock:
+            self._role(role).failures += 1
+
+    @property
+    def cost_usd(self) -> float:
+        with self._lock:
+            return sum(r.cost_usd for r in self.by_role.values())
+
+    def snapshot(self) -> dict[str, RoleUsage]:
+        with self._lock:
+            return {k: v.model_copy(deep=True) for k, v in sorted(self.by_role.items())}
+
+    def reset(self) -> None:
+        with self._lock:
+            self.by_role.clear()
+
+
+# the process-wide ledger (the CLI shows it during and after a run)
+LEDGER = UsageLedger()
+
+
+# ---- provider -----------------------------------------------------------------------------------------
+
+class ProviderConfig(BaseModel):
+    """Operational settings shared by every provider."""
+
+    model_config = ConfigDict(extra="forbid")
+    timeout_s: float = Field(default=120.0, gt=0, description="limit of one model call (one attempt)")
+    max_retries: int = Field(default=6, ge=0, description="retries after the first attempt")
+    backoff_base_s: float = Field(default=1.0, ge=0, description="first backoff; doubled per retry")
+    backoff_max_s: float = Field(default=60.0, ge=0, description="longest single wait (Retry-After included)")
+    max_concurrency: int = Field(default=16, ge=1, description="model calls in flight at once")
+    cache: bool = Field(default=True, description="use the on-disk response cache")
+    cache_dir: str | None = Field(default=None, description="default: $FIRSTDAY_CACHE_DIR or ~/.cache/firstday")
+    jitter_seed: int = Field(default=0, description="seed of the backoff jitter")
+
+
+class ModelProvider(ABC):
+    """Base of every provider. Subclasses implement :meth:`_complete` only.
+
+    Use :meth:`complete` from an event loop. A provider may be shared by many episodes: its
+    semaphore limits the calls in flight across all of them.
+    """
+
+    kind: str = "base"  # the prefix: "openai", "litellm", "hf"
+
+    def __init__(self, model: str, config: ProviderConfig | None = None, *, prices: PriceTable | None = None,
+                 ledger: UsageLedger | None = None,
+                 sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+        from firstday.models.cache import ResponseCache  # cache imports this module
+
+        self.model = model
+        self.config = config or ProviderConfig()
+        self.prices = prices or PriceTable()
+        self.ledger = ledger if ledger is not None else LEDGER
+        self.cache: ResponseCache | None = ResponseCache(self.config.cache_dir) if self.config.cache else None
+        self._sleep = sleep or asyncio.sleep
+        self._rng = make_rng("model-backoff", self.kind, model, self.config.jitter_seed)
+        self._semaphores: dict[int, asyncio.Semaphore] = {}
+        self.http_calls = 0  # attempts that reached _complete (for tests and benchmarks)
+
+    @property
+    def spec(self) -> str:
+        return f"{self.kind}/{self.model}"
+
+    @abstractmethod
+    async def _complete(self, request: ModelRequest, timeout_s: float) -> ModelResponse:
+        """One attempt. Raise :class:`TransientModelError` to have it retried, :class:`ModelError` to fail."""
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        # one per event loop: a semaphore is bound to the loop it first waits in
+        loop = asyncio.get_running_loop()
+        sem = self._semaphores.get(id(loop))
+        if sem is None:
+            if len(self._semaphores) > 8:
+                self._semaphores.clear()
+            sem = self._semaphores[id(loop)] = asyncio.Semaphore(self.config.max_concurrency)
+        return sem
+
+    def backoff(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before retry ``attempt`` (1-based): exponential with jitter, at least Retry-After."""
+        cfg = self.config
+        expo = min(cfg.backoff_max_s, cfg.backoff_base_s * 2.0 ** (attempt - 1))
+        delay = expo * (0.5 + 0.5 * self._rng.random())  # "equal jitter": never less than half
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        return min(delay, cfg.backoff_max_s)
+
+    async def complete(self, request: ModelRequest, *, role: Role | str = "agent") -> ModelResponse:
+        """The completion of ``request``: from the cache, or from the model with retries.
+
+        Raises :class:`ModelError` when the model cannot answer (after retries).
+        """
+        key = request.cache_key(self.kind) if self.cache is not None else ""
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                hit.cached = True
+                self.ledger.record(role, request.model, hit, priced=self.prices.price(request.model) is not None)
+                return hit
+        response = await self._call_with_retries(request, role)
+        response.cost_usd = self.prices.cost(request.model, response.usage)
+        if self.cache is not None:
+            self.cache.put(key, request, response)
+        self.ledger.record(role, request.model, response, priced=self.prices.price(request.model) is not None)
+        return response
+
+    async def _call_with_retries(self, request: ModelRequest, role: str) -> ModelResponse:
+        cfg = self.config
+        last = ""
+        for attempt in range(cfg.max_retries + 1):
+            if attempt:
+                self.ledger.record_retry(role)
+            try:
+                async with self._semaphore():
+                    self.http_calls += 1
+                    # the provider enforces the timeout itself; this guard catches one that does not
+                    return await asyncio.wait_for(self._complete(request, cfg.timeout_s), cfg.timeout_s + 5.0)
+            except TransientModelError as exc:
+                last, retry_after = f"{exc.kind}: {exc}", exc.retry_after
+            except TimeoutError:
+                last, retry_after = f"timeout: no answer within {cfg.timeout_s:g} s", None
+            except ModelError:
+                self.ledger.record_failure(role)
+                raise
+            if attempt < cfg.max_retries:
+                await self._sleep(self.backoff(attempt + 1, retry_after))
+        self.ledger.record_failure(role)
+        raise ModelError(f"{self.spec}: no answer after {cfg.max_retries + 1} attempt(s); last error: {last}")
+
+    async def aclose(self) -> None:
+        """Release network clients (optional)."""
+        return None
+

@@ -1,0 +1,191 @@
+"""One episode under the runner's guards: timeouts at every layer, and no blocking of the event loop.
+
+:func:`guarded_episode` is :func:`firstday.env.run_episode` (same turns, same trace, same score card:
+a test checks it) plus what a run with hundreds of episodes in flight needs:
+
+* **model call timeout** (``RunLimits.act_timeout_s``): ``agent.reset`` and every ``agent.act`` run
+  under ``asyncio.wait_for``; a call that does not return ends the episode as an error episode
+  (the trace so far and the score card are kept, as for any agent failure);
+* **tool call timeout**: ``run_python`` has its own wall-clock limit (``EnvConfig.run_timeout_s``,
+  enforced by the code runner). A step that calls it starts a subprocess, so it runs in a thread and
+  the event loop keeps serving the other episodes; if the thread is still busy ``tool_grace_s`` after
+  its limits, the episode is abandoned as an error (its world is still being changed by that thread,
+  so it is not scored);
+* **episode timeout** (``RunLimits.episode_timeout_s``): the whole episode, wall clock;
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import traceback
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from firstday.env.episode import DayEnv, Observation, TraceEvent
+from firstday.env.loop import Agent
+from firstday.run.results import RunLimits
+from firstday.scoring.cards import DayScore
+from firstday.suites.spec import Scenario
+from firstday.suites.store import Suite
+from firstday.world.tools import ToolCall
+
+T = TypeVar("T")
+
+#: tools whose step runs in a thread (they block: ``run_python`` starts a subprocess)
+BLOCKING_TOOLS = frozenset({"run_python"})
+#: tools that use the ast module: a step with one stays on the loop thread (CPython 3.11.7's ast module
+#: is not safe to use from two threads at once)
+AST_TOOLS = frozenset({"calculator"})
+
+
+class StepTimeoutError(Exception):
+    """A model call, a tool step or an episode went over its limit."""
+
+
+@dataclass
+class GuardedResult:
+    status: Literal["ok", "error"]
+    error: str | None
+    turns: int
+    score: DayScore | None  # None when the episode was abandoned (a hung tool thread still owns the world)
+    trace: list[TraceEvent]
+
+
+def _in_daemon_thread(fn: Any, *args: Any) -> asyncio.Future[Any]:
+    """``fn(*args)`` in a fresh daemon thread, as a future: a hung call can be abandoned (and never
+    blocks the process from exiting)."""
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[Any] = loop.create_future()
+    # an abandoned step may still fail later: retrieve its exception so nothing is logged at exit
+    fut.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+    def settle(value: Any, exc: BaseException | None) -> None:
+        if not fut.done():
+            fut.set_exception(exc) if exc is not None else fut.set_result(value)
+
+    def work() -> None:
+        try:
+            value, exc = fn(*args), None
+        except BaseException as e:  # handed to the awaiting coroutine
+            value, exc = None, e
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody is waiting
+            loop.call_soon_threadsafe(settle, value, exc)
+
+    threading.Thread(target=work, name="firstday-tool-step", daemon=True).start()
+    return fut
+
+
+class _Abandoned(Exception):
+    pass
+
+
+async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
+                          tool_slots: asyncio.Semaphore | None = None) -> GuardedResult:
+    """Run one episode like ``run_episode``, under ``limits`` (see the module docstring)."""
+    status: Literal["ok", "error"] = "ok"
+    error: str | None = None
+    abandoned = False
+    stepping_in_thread = False
+
+    async def act(obs: Observation) -> list[ToolCall]:
+        # asyncio.timeout, not wait_for: the agent runs in this task (no extra task per step; an exception
+        # such as KeyboardInterrupt travels exactly as in run_episode)
+        try:
+            async with asyncio.timeout(limits.act_timeout_s):
+                return list(await agent.act(obs))
+        except TimeoutError:
+            raise StepTimeoutError(f"agent step (model call) exceeded act_timeout_s={limits.act_timeout_s:g} s") \
+                from None
+
+    async def step(calls: list[ToolCall]) -> Observation:
+        nonlocal stepping_in_thread
+        blocking = [c for c in calls if c.name in BLOCKING_TOOLS]
+        if not blocking or any(c.name in AST_TOOLS for c in calls):
+            return env.step(calls)  # in-memory tools: microseconds, no thread hop
+        guard = len(blocking) * env.config.run_timeout_s + limits.tool_grace_s
+        async with tool_slots or contextlib.nullcontext():  # waiting for a slot does not count toward the guard
+            stepping_in_thread = True
+            try:
+                async with asyncio.timeout(guard):
+                    obs: Observation = await asyncio.shield(_in_daemon_thread(env.step, calls))
+            except TimeoutError:
+                raise _Abandoned(f"tool step ({', '.join(c.name for c in blocking)}) did not return within "
+                                 f"{guard:g} s (run_timeout_s={env.config.run_timeout_s:g} per call + "
+                                 f"tool_grace_s={limits.tool_grace_s:g})") from None
+            stepping_in_thread = False
+            return obs
+
+    async def body() -> None:
+        try:
+            async with asyncio.timeout(limits.act_timeout_s):
+                await agent.reset(env.briefing())
+        except TimeoutError:
+            raise StepTimeoutError(f"agent reset exceeded act_timeout_s={limits.act_timeout_s:g} s") from None
+        obs = env.reset()
+        while not obs.done:
+            obs = await step(await act(obs))
+        await act(obs)  # let the agent see the final observation (end of day)
+
+    try:
+        async with asyncio.timeout(limits.episode_timeout_s):
+            await body()
+    except _Abandoned as exc:
+        status, error, abandoned = "error", f"ToolTimeout: {exc}", True
+    except TimeoutError:
+        status, error = "error", f"EpisodeTimeout: episode exceeded episode_timeout_s={limits.episode_timeout_s:g} s"
+        abandoned = stepping_in_thread
+        if not abandoned:
+            env.record_agent_error(error)
+    except StepTimeoutError as exc:
+        status, error = "error", f"ModelTimeout: {exc}"
+        env.record_agent_error(error)
+    except Exception as exc:
+        status, error = "error", f"{type(exc).__name__}: {exc}"
+        env.record_agent_error(error + "\n" + traceback.format_exc(limit=5))
+    if abandoned:
+        trace = [*env.trace, TraceEvent(t=env.world.now, type="agent_error", data={"message": error})]
+        return GuardedResult(status, error, env.turns, None, trace)
+    # on the loop thread: scoring takes about a millisecond, and CPython 3.11.7's ast module (used by
+    # checks and tracebacks) is not safe to use from two threads at once
+    card = env.score()
+    return GuardedResult(status, error, env.turns, card, env.trace)
+
+
+class ScenarioCache:
+    """Scenarios shared by the episodes in flight (days and trials of one scenario load it once).
+
+    Loading (read, hash check, validation) runs in a thread. A scenario stays while an episode uses
+    it, and the ``keep`` most recently released stay too (jobs come grouped by scenario).
+    """
+
+    def __init__(self, suite: Suite, keep: int = 2) -> None:
+        self.suite = suite
+        self.keep = keep
+        self._live: dict[str, asyncio.Future[Scenario]] = {}
+        self._users: dict[str, int] = {}
+        self._idle: OrderedDict[str, asyncio.Future[Scenario]] = OrderedDict()
+
+    async def acquire(self, scenario_id: str) -> Scenario:
+        fut = self._live.get(scenario_id) or self._idle.pop(scenario_id, None)
+        if fut is None:
+            fut = asyncio.ensure_future(asyncio.to_thread(self.suite.scenario, scenario_id))
+        self._live[scenario_id] = fut
+        self._users[scenario_id] = self._users.get(scenario_id, 0) + 1
+        return await asyncio.shield(fut)
+
+    def release(self, scenario_id: str) -> None:
+        self._users[scenario_id] -= 1
+        if self._users[scenario_id] == 0:
+            del self._users[scenario_id]
+            fut = self._live.pop(scenario_id)
+            if fut.done() and not fut.cancelled() and fut.exception() is None:  # a failed load is retried by the next user
+                self._idle[scenario_id] = fut
+                while len(self._idle) > self.keep:
+                    self._idle.popitem(last=False)
+
+    @property
+    def loaded(self) -> int:
+        return len(self._live) + len(self._idle)
