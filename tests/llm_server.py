@@ -196,3 +196,12 @@ def image_parts(body: dict[str, Any]) -> list[dict[str, Any]]:
     """The image content parts of a recorded request."""
     return [p for m in body.get("messages", []) if isinstance(m.get("content"), list)
             for p in m["content"] if p.get("type") == "image_url"]
+
+
+if __name__ == "__main__":  # serve standalone (the benchmark runs it in its own process): prints the port
+    import sys
+
+    srv = LLMServer().start()
+    print(srv.port, flush=True)
+    sys.stdin.read()  # until the parent closes our stdin
+    srv.stop()

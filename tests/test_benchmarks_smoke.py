@@ -39,6 +39,7 @@ def _run(script: str, *args: str) -> str:
             ["bare Python call (baseline)", "list_tasks", "send_message", "wait"],
         ),
         ("bench_oracle.py", ("--quick", "--agents", "oracle,noop"), ["oracle", "noop", "episodes/s"]),
+        ("bench_model_overhead.py", ("--calls", "5"), ["bare httpx POST", "provider, cache hit", "harness overhead"]),
     ],
 )
 def test_benchmark_runs(script: str, args: tuple[str, ...], expected: list[str]) -> None:
@@ -49,7 +50,7 @@ def test_benchmark_runs(script: str, args: tuple[str, ...], expected: list[str])
 
 def test_benchmarks_cover_every_script() -> None:
     scripts = sorted(p.name for p in BENCHMARKS.glob("bench_*.py"))
-    assert scripts == ["bench_generate.py", "bench_oracle.py", "bench_tool_overhead.py"], (
+    assert scripts == ["bench_generate.py", "bench_model_overhead.py", "bench_oracle.py", "bench_tool_overhead.py"], (
         "a new benchmark script needs a smoke test here"
     )
 

@@ -2,11 +2,11 @@
 
 For each image family, over a few seeds of every meta-task:
 
-* the *deciding values* are drawn only in the image. A renderer's ``params`` may list them under
-  ``"deciding"`` (the strings the answer is read from); if no image of an instance declares any, the
-  string and number leaves of ``TaskInstance.answers`` are used. Each must be absent from every text
-  asset, colleague reply, objective, page, meeting note and file path of the day, and present in the
-  concatenated text alternatives of the instance's images;
+* the *deciding values* are drawn only in the image (for the instances holding an image file). A
+  renderer's ``params`` may list them under ``"deciding"`` (the strings the answer is read from); if no
+  image of an instance declares any, the string and number leaves of ``TaskInstance.answers`` are used.
+  Each must be absent from every text asset, colleague reply, objective, page, meeting note and file
+  path of the day, and present in the concatenated text alternatives of the instance's images;
 * rendering is deterministic across processes (PNG bytes hashed in a subprocess with another
   ``PYTHONHASHSEED``);
 * in text-alternative mode (``EnvConfig(text_only=True)``) the oracle still scores 1.0 and
@@ -29,7 +29,7 @@ from conftest import run_agent, single_task_day, string_values
 from firstday.env import EnvConfig
 from firstday.suites import Day
 from firstday.tasks import families, meta_tasks
-from firstday.tasks.model import TaskInstance
+from firstday.tasks.model import DIFFICULTIES, TaskInstance
 from firstday.world.images import render_png
 
 IMAGE_FAMILIES = sorted(name for name, fam in families().items() if "image" in fam.modalities)
@@ -39,12 +39,14 @@ LABEL = "image-families"
 
 
 def family_days(name: str, seeds: range = SEEDS) -> list[tuple[Any, Day, TaskInstance]]:
-    """(scenario, day, instance) for every meta-task of family ``name`` over ``seeds``."""
+    """(scenario, day, instance) for every meta-task of family ``name`` over ``seeds``, keeping the instances
+    that hold images (a family may use images in some variants or difficulties only)."""
     out = []
     for variant, difficulty in meta_tasks(families()[name]):
         for seed in seeds:
             scenario, day = single_task_day((name, variant, difficulty), seed, LABEL)
-            out += [(scenario, day, t) for t in day.tasks if t.family == name]
+            out += [(scenario, day, t) for t in day.tasks if t.family == name and any(f.is_image for f in t.files)]
+    assert out, f"{name} has the image modality but none of its instances holds an image"
     return out
 
 
@@ -72,13 +74,17 @@ def text_corpus(day: Day) -> str:
 
 
 def png_hashes(names: list[str] | None = None) -> dict[str, str]:
-    """sha256 of every image of seed 0 of every meta-task (used in-process and in a subprocess)."""
+    """sha256 of every image of one instance per variant (the difficulty rotating with the variant), used
+    in-process and in a subprocess."""
     out: dict[str, str] = {}
     for name in names or IMAGE_FAMILIES:
-        for _, _, inst in family_days(name, range(1)):
-            for f in inst.files:
+        for i, variant in enumerate(families()[name].variants):
+            meta = (name, variant, DIFFICULTIES[i % len(DIFFICULTIES)])
+            _, day = single_task_day(meta, 0, LABEL)
+            for f in (f for t in day.tasks for f in t.files):
                 if f.render is not None:
-                    out[f"{inst.meta_task}:{f.path}"] = hashlib.sha256(render_png(f.render)).hexdigest()
+                    out[f"{'/'.join(meta)}:{f.path}"] = hashlib.sha256(render_png(f.render)).hexdigest()
+    assert any(k.startswith(f"{n}/") for n in (names or IMAGE_FAMILIES) for k in out), "no image rendered"
     return out
 
 
@@ -91,7 +97,6 @@ def test_deciding_values_exist_only_in_the_image(name: str) -> None:
     problems: list[str] = []
     for _, day, inst in family_days(name):
         images = [f for f in inst.files if f.is_image]
-        assert images, f"{inst.meta_task}: an image family's instance has no image"
         assert all(f.render is not None and f.text_alternative for f in images), \
             f"{inst.meta_task}: every image needs a render spec and a text alternative"
         corpus = text_corpus(day)

@@ -45,7 +45,8 @@ def public_corpus(scenario: Scenario, day: Day) -> str:
     for t in day.tasks:
         parts += [t.objective, t.task_id, t.requester]
         parts += [f.path + "\n" + f.content + "\n" + (f.text_alternative or "") for f in t.files if not f.hidden]
-        parts += [p.url + "\n" + p.title + "\n" + p.content for p in t.pages]
+        parts += [p.url + "\n" + p.title + "\n" + p.content + "".join("\n" + v.content for v in p.versions)
+                  for p in t.pages]
         parts += [m.title + "\n" + m.notes + "\n" + m.room for m in t.meetings]
     parts += [m.title + "\n" + m.notes for m in day.meetings]
     parts += [fu.text for fu in day.follow_ups]

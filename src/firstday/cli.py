@@ -19,7 +19,14 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from firstday._version import __version__
@@ -265,15 +272,49 @@ def run(
         "--colleague-base-url", help="Endpoint of the colleague model (default: as --base-url).")] = None,
     prices: Annotated[Path | None, typer.Option(
         "--prices", help="JSON price table: model -> input_per_mtok, output_per_mtok (USD).")] = None,
+    concurrency: Annotated[int, typer.Option(
+        "--concurrency", "-c", min=1, help="Episodes in flight at once (local executor: asyncio, one process).")] = 8,
+    trials: Annotated[int, typer.Option(
+        "--trials", "-k", min=1, help="Run each episode K times (seeds recorded); reports give pass^k and pass@k.")]
+    = 1,
+    executor_name: Annotated[str, typer.Option("--executor", help="local or ray.")] = "local",
+    address: Annotated[str | None, typer.Option(
+        "--address", help="Ray cluster address (e.g. ray://head:10001 or auto); default: a local Ray cluster.")]
+    = None,
+    act_timeout: Annotated[float | None, typer.Option(
+        "--act-timeout", help="Seconds one agent step (model call) may take; then an error episode. [default: 600]")]
+    = None,
+    tool_timeout: Annotated[float | None, typer.Option(
+        "--tool-timeout", help="Seconds one run_python call may take (part of the environment). [default: 10]")]
+    = None,
+    episode_timeout: Annotated[float | None, typer.Option(
+        "--episode-timeout", help="Seconds one episode may take; then an error episode. [default: 7200]")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display and no tables.")] = False,
+    jsonl: Annotated[bool, typer.Option(
+        "--jsonl", help="Print one JSON line per finished episode on stdout (nothing else on stdout).")] = False,
 ) -> None:
-    """Run an agent over every day of every scenario of a suite; results are saved as each episode ends."""
+    """Run an agent over every day of every scenario of a suite; results are saved as each episode ends.
+
+    Rerunning the same command resumes the run (also after a crash or kill -9)."""
     from firstday.env import EnvConfig
     from firstday.models import LEDGER
     from firstday.report import build_report, render_report
-    from firstday.run import RunProgress, run_suite
+    from firstday.run import EpisodeExecutor, LocalExecutor, RunLimits, RunProgress, run_suite
+    from firstday.run.results import summary_line
 
     console = _stdout()
     options = _parse_options(option or [])
+    limits = RunLimits(**{k: v for k, v in (("act_timeout_s", act_timeout), ("episode_timeout_s", episode_timeout))
+                          if v is not None})
+    executor: EpisodeExecutor
+    if executor_name == "local":
+        executor = LocalExecutor(concurrency)
+    elif executor_name == "ray":
+        from firstday.run.ray_executor import RayExecutor
+
+        executor = RayExecutor(address)
+    else:
+        raise ConfigError(f"unknown executor {executor_name!r}; use local or ray")
     model_opts = {k: v for k, v in (("model", model), ("base_url", base_url),
                                     ("prices", str(prices) if prices else None)) if v is not None}
     options.update(model_opts)
@@ -281,30 +322,61 @@ def run(
     if colleague_model:
         colleague_options = {k: v for k, v in (("base_url", colleague_base_url or base_url),
                                                ("prices", model_opts.get("prices"))) if v is not None}
-    env_config = EnvConfig(text_only=text_only, colleague_model=colleague_model, colleague_options=colleague_options)
+    env_config = EnvConfig(text_only=text_only, colleague_model=colleague_model, colleague_options=colleague_options,
+                           **({"run_timeout_s": tool_timeout} if tool_timeout is not None else {}))
+    _check_models(options if model else None, colleague_model, colleague_options)
     LEDGER.reset()
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=_stderr(), transient=True, disable=not sys.stderr.isatty())
-    task_id = bar.add_task(f"{agent} on {suite}", total=None)
+    # the bar counts the episodes to run now (skipped ones would make the ETA meaningless)
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                   console=_stderr(), transient=True, disable=quiet or not sys.stderr.isatty())
+    task_id = bar.add_task(f"{agent} on {suite}", total=None, status="")
+    note = _stderr()
 
     def on_progress(p: RunProgress) -> None:
-        bar.update(task_id, total=p.total, completed=p.done, description=f"{agent} on {suite}{_cost_note(LEDGER)}")
-        if p.last is not None and p.last.status == "error":
-            bar.console.print(f"[yellow]error episode[/yellow] {p.last.key}: {escape(p.last.error or '')}")
+        tokens = p.usage.input_tokens + p.usage.output_tokens
+        usage = (f" · {tokens:,} tok" if tokens else "") + (f" · ${p.usage.cost_usd:.4f}" if p.usage.cost_usd else "")
+        status = f"running {p.running} · failed {p.errors} · skipped {p.skipped}{usage}{_cost_note(LEDGER)}"
+        bar.update(task_id, total=p.to_run, completed=p.finished, status=status)
+        if p.event != "finished" or p.last is None:
+            return
+        if jsonl:
+            typer.echo(summary_line(p.last, p.last_wall_seconds))
+        if p.last.status == "error" and not quiet:
+            (bar.console if bar.live.is_started else note).print(
+                f"[yellow]error episode[/yellow] {p.last.key}: {escape(p.last.error or '')}", highlight=False)
 
     try:
         with bar:
-            summary = run_suite(suite, agent, out, env_config=env_config,
-                                agent_options=options, seed=seed, retry_errors=retry_errors, progress=on_progress)
+            summary = run_suite(suite, agent, out, env_config=env_config, agent_options=options, seed=seed,
+                                retry_errors=retry_errors, progress=on_progress, executor=executor, trials=trials,
+                                limits=limits)
     except KeyboardInterrupt:
         _fail(f"interrupted; finished episodes are saved in {out}; run the same command again to resume",
               INTERRUPTED)
-    console.print(f"{summary.ran} episode(s) run, {summary.skipped} already done, {summary.errors} error(s), "
-                  f"{summary.wall_seconds:.1f} s; results in {escape(str(summary.out_dir))}")
+    done = (f"{summary.ran} episode(s) run, {summary.skipped} already done, {summary.errors} error(s), "
+            f"{summary.wall_seconds:.1f} s; results in {escape(str(summary.out_dir))}")
+    if quiet or jsonl:
+        note.print(done, highlight=False)
+        return
+    console.print(done)
     render_report(build_report([summary.out_dir]), console)
     _print_usage(LEDGER, console)
     if summary.errors:
         console.print("error episodes are kept out of the scores; fix the cause and rerun with --retry-errors")
+
+
+def _check_models(agent_options: dict[str, Any] | None, colleague_model: str | None,
+                  colleague_options: dict[str, Any]) -> None:
+    """Build the providers once before the run: a missing key, package or price file is a user error now,
+    not an error in every episode."""
+    from firstday.models import ModelSettings, provider_from_settings
+
+    if agent_options is not None:
+        provider_from_settings(ModelSettings.from_options(agent_options))
+    if colleague_model:
+        provider_from_settings(ModelSettings.from_options({**colleague_options, "model": colleague_model},
+                                                          what="colleague"))
 
 
 def _cost_note(ledger: Any) -> str:
@@ -341,11 +413,22 @@ def report(
     html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report.")] = None,
     no_sort: Annotated[bool, typer.Option("--no-sort", help="Keep the given order instead of best first.")]
     = False,
+    export: Annotated[tuple[str, Path] | None, typer.Option(
+        "--export", help="Also write the tables (task_trials, episodes) as FORMAT (parquet or csv) into DIR.",
+        metavar="FORMAT DIR")] = None,
 ) -> None:
-    """Leaderboard over run folders: success, checkpoint score, scheduling, exploration, per family."""
+    """Leaderboard over run folders side by side: success, checkpoint score, scheduling, exploration, per
+    family and per dimension, with 95 % bootstrap intervals; pass^k and pass@k over repeated trials."""
     from firstday.report import build_report, render_report, write_html
+    from firstday.report.export import export_tables
 
     rep = build_report(runs, sort=not no_sort)
+    if export is not None:
+        fmt, export_dir = export
+        if fmt not in ("parquet", "csv"):
+            raise ConfigError(f"--export: unknown format {fmt!r}; use parquet or csv")
+        files = export_tables(runs, export_dir, cast(Any, fmt))
+        _stderr().print("exported " + ", ".join(escape(str(f)) for f in files), highlight=False)
     if as_json:
         typer.echo(rep.model_dump_json(indent=2))
     else:

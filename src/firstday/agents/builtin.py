@@ -9,7 +9,7 @@ from collections.abc import Generator
 from firstday.agents.base import AgentContext, register_agent
 from firstday.env.episode import Briefing, Observation
 from firstday.seeding import make_rng
-from firstday.suites.generate import MEETING_JOIN_WINDOW, attend_target, oracle_priority_key
+from firstday.suites.generate import MEETING_JOIN_WINDOW, attend_target, oracle_priority_key, wait_target
 from firstday.tasks.family import BaselineView, get_family
 from firstday.timefmt import fmt
 from firstday.world.assets import PublicTask
@@ -60,10 +60,14 @@ class OracleAgent:
             if n.kind == "message" and n.sender and n.task_id is None and self.awaiting.get(n.sender):
                 self.awaiting[n.sender] -= 1
 
-    def _blocked(self, task_id: str) -> bool:
-        """A task whose next step attends a required meeting waits until the meeting policy has attended it."""
-        mid = attend_target(self.tasks[task_id].solution[self.pos[task_id]])
-        return mid is not None and mid in self.required and mid not in self.attended
+    def _blocked(self, task_id: str, now: int) -> bool:
+        """A task whose next step attends a required meeting waits until the meeting policy has attended it;
+        one whose next step waits until a clock time (``wait(until=...)``) waits for that time."""
+        step = self.tasks[task_id].solution[self.pos[task_id]]
+        mid = attend_target(step)
+        until = wait_target(step)
+        return (mid is not None and mid in self.required and mid not in self.attended) or (
+            until is not None and now < until)
 
     async def act(self, observation: Observation) -> list[ToolCall]:
         self._note(observation.notifications)
@@ -75,14 +79,14 @@ class OracleAgent:
             return [ToolCall(name="attend_meeting", arguments={"meeting_id": mid})]
         while True:
             ready = [self.tasks[t] for t in self.arrived if self.pos[t] < len(self.tasks[t].solution)
-                     and not self._blocked(t)]
+                     and not self._blocked(t, now)]
             if not ready:
                 break
             task = min(ready, key=lambda t: oracle_priority_key(t.priority, t.deadline))
             call = task.solution[self.pos[task.task_id]]
             self.pos[task.task_id] += 1
-            if attend_target(call) in self.required:
-                continue  # attended by the meeting policy above
+            if attend_target(call) in self.required or wait_target(call) is not None:
+                continue  # attended by the meeting policy above / the awaited time has come
             args = call.arguments if isinstance(call.arguments, dict) else {}
             if call.name == "wait" and args.get("for_message_from") and not self.awaiting.get(args["for_message_from"]):
                 continue  # the reply is already here
@@ -92,6 +96,8 @@ class OracleAgent:
                     self.awaiting[h] = self.awaiting.get(h, 0) + 1
             return [call.model_copy(update={"id": f"o{task.task_id}-{self.pos[task.task_id]}"})]
         upcoming = [t.arrival for t in self.day.tasks if t.task_id not in self.arrived]
+        upcoming += [u for t in self.arrived if self.pos[t] < len(self.tasks[t].solution)
+                     and (u := wait_target(self.tasks[t].solution[self.pos[t]])) is not None]
         if self.meetings:
             upcoming.append(self.meetings[0][0] - MEETING_JOIN_WINDOW)
         upcoming = [u for u in upcoming if u > now]

@@ -179,6 +179,11 @@ class ChatAgent:
             "windowed_messages": self.windowed, "stopped": self.stopped,
         }
 
+    def usage(self) -> dict[str, Any]:
+        """Tokens and cost of this episode (the runner's optional usage protocol, saved per episode)."""
+        return {"input_tokens": self.prompt_tokens, "output_tokens": self.completion_tokens,
+                "cost_usd": self.cost_usd, "requests": self.steps}
+
     # ---- observation -> messages ------------------------------------------------------------------
     def _absorb(self, obs: Observation) -> None:
         by_id = {r.call_id: r for r in obs.results}

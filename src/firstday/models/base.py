@@ -19,7 +19,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from firstday.errors import ConfigError, FirstdayError
 from firstday.seeding import make_rng
@@ -123,14 +123,13 @@ class PriceTable(BaseModel):
     """Model name (or ``fnmatch`` pattern) -> price. Exact names win over patterns; unknown models cost 0."""
 
     prices: dict[str, Price] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+    _memo: dict[str, Price | None] = PrivateAttr(default_factory=dict)  # lookups per call: remembered
 
     def price(self, model: str) -> Price | None:
-        if model in self.prices:
-            return self.prices[model]
-        for pattern, price in self.prices.items():
-            if fnmatchcase(model, pattern):
-                return price
-        return None
+        if model not in self._memo:
+            self._memo[model] = self.prices.get(model) or next(
+                (p for pattern, p in self.prices.items() if fnmatchcase(model, pattern)), None)
+        return self._memo[model]
 
     def cost(self, model: str, usage: Usage) -> float:
         p = self.price(model)
@@ -281,17 +280,18 @@ class ModelProvider(ABC):
         Raises :class:`ModelError` when the model cannot answer (after retries).
         """
         key = request.cache_key(self.kind) if self.cache is not None else ""
+        priced = self.prices.price(request.model) is not None
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
                 hit.cached = True
-                self.ledger.record(role, request.model, hit, priced=self.prices.price(request.model) is not None)
+                self.ledger.record(role, request.model, hit, priced=priced)
                 return hit
         response = await self._call_with_retries(request, role)
         response.cost_usd = self.prices.cost(request.model, response.usage)
         if self.cache is not None:
             self.cache.put(key, request, response)
-        self.ledger.record(role, request.model, response, priced=self.prices.price(request.model) is not None)
+        self.ledger.record(role, request.model, response, priced=priced)
         return response
 
     async def _call_with_retries(self, request: ModelRequest, role: str) -> ModelResponse:

@@ -129,7 +129,6 @@ class OpenAIProvider(ModelProvider):
 
     async def _complete(self, request: ModelRequest, timeout_s: float) -> ModelResponse:
         import openai
-
         from openai.types.chat import ChatCompletion
 
         body = {**request_kwargs(request), **request.extra}

@@ -5,7 +5,17 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from firstday.report.leaderboard import BEHAVIOUR_COLUMNS, OUTCOME_COLUMNS, Column, Report, RunRow, family_cell
+from firstday.report.leaderboard import (
+    BEHAVIOUR_COLUMNS,
+    DIMENSIONS,
+    OUTCOME_COLUMNS,
+    Column,
+    Report,
+    RunRow,
+    ci_text,
+    family_cell,
+    pass_cell,
+)
 from firstday.suites.store import atomic_write
 
 _CSS = """
@@ -39,6 +49,29 @@ def _family_table(report: Report) -> str:
                                                 for r in report.runs) + "</tr>\n"
         for fam in report.families)
     return f"<table><thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table>"
+
+
+def _dimension_table(report: Report) -> str:
+    head = "<th>dimension</th>" + "".join(f"<th>{escape(r.label)}</th>" for r in report.runs)
+    body = "".join(
+        f"<tr><td>{escape(name)}</td>" + "".join(f'<td class="num">{escape(ci_text(r, field, fmt))}</td>'
+                                                 for r in report.runs) + "</tr>\n"
+        for field, name, fmt in DIMENSIONS)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table>"
+
+
+def _reliability_table(report: Report) -> str:
+    max_k = max((r.trials for r in report.runs), default=1)
+    if max_k < 2:
+        return ""
+    head = "<th>k</th>" + "".join(f"<th>{escape(r.label)} pass^k</th><th>{escape(r.label)} pass@k</th>"
+                                  for r in report.runs)
+    body = "".join(
+        f"<tr><td>{k}</td>" + "".join(f'<td class="num">{escape(pass_cell(r, k, "hat"))}</td>'
+                                      f'<td class="num">{escape(pass_cell(r, k, "at"))}</td>' for r in report.runs)
+        + "</tr>\n" for k in range(1, max_k + 1))
+    return (f"<h2>Reliability over repeated trials</h2><table><thead><tr>{head}</tr></thead><tbody>\n{body}"
+            "</tbody></table>")
 
 
 def _runs_table(report: Report) -> str:
@@ -79,6 +112,9 @@ error episodes and unscored tasks are counted apart, never averaged as zeros</p>
 <h2>Scheduling and exploration</h2>
 {_table(BEHAVIOUR_COLUMNS, report.runs)}
 {families}
+<h2>Per dimension, with 95% bootstrap intervals (scenarios resampled)</h2>
+{_dimension_table(report)}
+{_reliability_table(report)}
 <h2>Runs</h2>
 {_runs_table(report)}
 <h2>Definitions</h2>

@@ -7,7 +7,10 @@ Averaging rules (also in each field's description, which is the ``--json`` schem
   unsupported-answer rate (over attempted answer-bearing checkpoints);
 * day-level figures are averaged over days: meetings missed and late, work left, questions per clue;
 * error episodes and tasks whose scoring failed are left out of every average and counted apart;
-  they are never zeros.
+  they are never zeros;
+* with repeated trials every task-trial counts once; pass^k and pass@k are per task, then averaged;
+* every headline figure has a 95 % percentile bootstrap interval, resampling scenarios (see
+  :mod:`firstday.report.stats` and docs/statistics.md).
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from rich.table import Table
 
 from firstday._version import __version__
 from firstday.errors import ConfigError
+from firstday.report.stats import Interval, bootstrap_ratio, pass_at_k, pass_hat_k
 from firstday.run.results import EpisodeSummary, RunFolder, RunManifest
-from firstday.scoring.cards import TaskScore
+from firstday.scoring.cards import DayMetrics, TaskScore
 from firstday.world.assets import PRIORITY_WEIGHT
 
 REPORT_FORMAT: Final = "firstday.report/1"
@@ -38,6 +42,15 @@ class FamilyRow(BaseModel):
     tasks: int = Field(description="scored tasks of this family")
     score: float | None = Field(description="mean checkpoint score over the family's scored tasks")
     success_rate: float | None = Field(description="share of the family's scored tasks with every checkpoint passed")
+
+
+class PassRow(BaseModel):
+    k: int
+    tasks: int = Field(description="tasks with at least k scored trials")
+    pass_hat_k: float | None = Field(description="mean over tasks of C(c,k)/C(n,k): all k trials succeed")
+    pass_at_k: float | None = Field(description="mean over tasks of 1 - C(n-c,k)/C(n,k): some trial of k succeeds")
+    pass_hat_k_ci: Interval | None = None
+    pass_at_k_ci: Interval | None = None
 
 
 class RunRow(BaseModel):
@@ -73,6 +86,11 @@ class RunRow(BaseModel):
     questions_per_clue: float | None = Field(
         description="messages sent per colleague-held clue found, mean over days where defined")
     families: list[FamilyRow] = Field(description="per-family score and success")
+    trials: int = Field(default=1, description="trials per (scenario, day) in the run")
+    intervals: dict[str, Interval] = Field(
+        default_factory=dict, description="95 % cluster-bootstrap interval (scenarios resampled) of each headline "
+                                          "figure, keyed by its field name; absent with fewer than 2 scenarios")
+    reliability: list[PassRow] = Field(default_factory=list, description="pass^k and pass@k for k = 1..trials")
 
 
 class Report(BaseModel):
@@ -108,6 +126,70 @@ def _family_rows(tasks: list[TaskScore]) -> list[FamilyRow]:
             for f, ts in sorted(by_family.items())]
 
 
+def _scored(e: EpisodeSummary) -> list[TaskScore]:
+    return [t for t in e.tasks if t.error is None and t.score is not None]
+
+
+def _ratio_parts(tasks: list[TaskScore], days: list[DayMetrics]) -> dict[str, tuple[float, float]]:
+    """(numerator, denominator) of every headline figure over some tasks and days (a ratio of sums)."""
+    w = [float(PRIORITY_WEIGHT.get(t.priority, 2)) for t in tasks]
+    urgent = [float(t.latency) for t in tasks if t.priority == "urgent" and t.latency is not None]
+    attempted = [c for t in tasks for c in t.checkpoints if c.answer_bearing and c.attempted_at is not None]
+    qpc = [d.questions_per_clue for d in days if d.questions_per_clue is not None]
+    return {
+        "success_rate": (sum(1.0 for t in tasks if t.success), len(tasks)),
+        "score": (sum(t.score or 0.0 for t in tasks), len(tasks)),
+        "priority_weighted_score": (sum(wi * (t.score or 0.0) for wi, t in zip(w, tasks, strict=True)), sum(w)),
+        "on_time_rate": (sum(wi for wi, t in zip(w, tasks, strict=True) if t.on_time), sum(w)),
+        "urgent_latency": (sum(urgent), len(urgent)),
+        "meetings_missed": (sum(float(d.meetings_missed) for d in days), len(days)),
+        "meetings_late": (sum(float(d.meetings_late) for d in days), len(days)),
+        "work_left": (sum(float(d.work_left) for d in days), len(days)),
+        "clue_discovery": (sum(t.clues_observed for t in tasks), sum(t.clues_required for t in tasks)),
+        "unsupported_rate": (sum(1.0 for c in attempted if c.unsupported), len(attempted)),
+        "questions_per_clue": (sum(qpc), len(qpc)),
+    }
+
+
+def _intervals(ok: list[EpisodeSummary]) -> dict[str, Interval]:
+    by_scenario: dict[str, list[EpisodeSummary]] = defaultdict(list)
+    for e in ok:
+        by_scenario[e.scenario_id].append(e)
+    parts = [_ratio_parts([t for e in eps for t in _scored(e)], [e.metrics for e in eps if e.metrics])
+             for _, eps in sorted(by_scenario.items())]
+    out = {}
+    for name in parts[0] if parts else []:
+        ci = bootstrap_ratio([p[name][0] for p in parts], [p[name][1] for p in parts], seed=name)
+        if ci is not None:
+            out[name] = ci
+    return out
+
+
+def _reliability(ok: list[EpisodeSummary], trials: int) -> list[PassRow]:
+    """pass^k / pass@k per task (scenario, day, task id) over its trials, averaged; CIs by scenario."""
+    counts: dict[tuple[str, int, str], list[int]] = defaultdict(lambda: [0, 0])
+    for e in ok:
+        for t in _scored(e):
+            nc = counts[(e.scenario_id, e.day_index, t.task_id)]
+            nc[0] += 1
+            nc[1] += bool(t.success)
+    rows = []
+    for k in range(1, max(trials, 1) + 1):
+        per_scenario: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        for (sid, _, _), (n, c) in sorted(counts.items()):
+            if n >= k:
+                per_scenario[sid].append((pass_hat_k(n, c, k), pass_at_k(n, c, k)))
+        values = [v for vs in per_scenario.values() for v in vs]
+        hat_num = [sum(v[0] for v in vs) for vs in per_scenario.values()]
+        at_num = [sum(v[1] for v in vs) for vs in per_scenario.values()]
+        dens = [len(vs) for vs in per_scenario.values()]
+        rows.append(PassRow(
+            k=k, tasks=len(values), pass_hat_k=_mean([v[0] for v in values]), pass_at_k=_mean([v[1] for v in values]),
+            pass_hat_k_ci=bootstrap_ratio(hat_num, dens, seed=f"pass^{k}"),
+            pass_at_k_ci=bootstrap_ratio(at_num, dens, seed=f"pass@{k}")))
+    return rows
+
+
 def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[EpisodeSummary]) -> RunRow:
     ok = [e for e in episodes if e.status == "ok" and e.metrics is not None]
     all_tasks = [t for e in ok for t in e.tasks]
@@ -134,7 +216,8 @@ def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[Ep
         clue_discovery=sum(t.clues_observed for t in tasks) / required if required else None,
         unsupported_rate=_mean([1.0 if c.unsupported else 0.0 for c in attempted]),
         questions_per_clue=_mean([d.questions_per_clue for d in days if d.questions_per_clue is not None]),
-        families=_family_rows(tasks),
+        families=_family_rows(tasks), trials=manifest.trials, intervals=_intervals(ok),
+        reliability=_reliability(ok, manifest.trials),
     )
 
 
@@ -161,6 +244,11 @@ def build_report(run_dirs: Sequence[Path | str], *, sort: bool = True) -> Report
         if r.episodes < r.episodes_expected:
             warnings.append(f"{r.label}: incomplete, {r.episodes} of {r.episodes_expected} episodes "
                             "(rerun the same 'firstday run' command to finish it)")
+        clusters = max((ci.clusters for ci in r.intervals.values()), default=0)
+        if r.tasks and clusters < 2:
+            warnings.append(f"{r.label}: no confidence intervals (they resample scenarios; fewer than 2 scored)")
+        elif 0 < clusters < 10:
+            warnings.append(f"{r.label}: confidence intervals from only {clusters} scenarios are rough")
         if r.error_episodes or r.task_errors:
             warnings.append(f"{r.label}: {r.error_episodes} error episode(s) and {r.task_errors} unscored task(s) "
                             "are left out of the averages")
@@ -182,6 +270,17 @@ def minutes(x: float | None) -> str:
     return "—" if x is None else f"{x:.0f} min"
 
 
+def ci_text(r: RunRow, field: str, fmt: Callable[[float | None], str] = pct) -> str:
+    """``52.3% [41.0, 60.1]``: the figure and its 95 % interval (bounds in the figure's unit)."""
+    value = getattr(r, field)
+    ci = r.intervals.get(field)
+    if value is None or ci is None:
+        return fmt(value)
+    if fmt is pct:
+        return f"{pct(value)} [{100 * ci.low:.1f}, {100 * ci.high:.1f}]"
+    return f"{fmt(value)} [{fmt(ci.low)}, {fmt(ci.high)}]"
+
+
 def episodes_cell(r: RunRow) -> str:
     text = f"{r.episodes}/{r.episodes_expected}"
     return text + (f" ({r.error_episodes} err)" if r.error_episodes else "")
@@ -200,10 +299,29 @@ OUTCOME_COLUMNS = [
     Column("agent", lambda r: r.agent + (" (text)" if r.text_only else ""), "agent", numeric=False),
     Column("episodes", episodes_cell, "episodes"),
     Column("tasks", lambda r: str(r.tasks) + (f" ({r.task_errors} err)" if r.task_errors else ""), "tasks"),
-    Column("success", lambda r: pct(r.success_rate), "success_rate"),
-    Column("score", lambda r: pct(r.score), "score"),
-    Column("prio score", lambda r: pct(r.priority_weighted_score), "priority_weighted_score"),
+    Column("success [95% CI]", lambda r: ci_text(r, "success_rate"), "success_rate"),
+    Column("score [95% CI]", lambda r: ci_text(r, "score"), "score"),
+    Column("prio score [95% CI]", lambda r: ci_text(r, "priority_weighted_score"), "priority_weighted_score"),
 ]
+#: every headline figure, for the per-dimension table (field, label, formatter)
+DIMENSIONS: list[tuple[str, str, Callable[[float | None], str]]] = [
+    ("success_rate", "success", pct), ("score", "checkpoint score", pct),
+    ("priority_weighted_score", "priority-weighted score", pct), ("on_time_rate", "on time", pct),
+    ("urgent_latency", "urgent latency (min)", lambda x: num(x, 1)),
+    ("meetings_missed", "meetings missed / day", num), ("meetings_late", "meetings late / day", num),
+    ("work_left", "work left / day", num), ("clue_discovery", "clue discovery", pct),
+    ("unsupported_rate", "unsupported answers", pct), ("questions_per_clue", "questions / clue", num),
+]
+
+
+def pass_cell(r: RunRow, k: int, kind: str) -> str:
+    row = next((p for p in r.reliability if p.k == k), None)
+    if row is None:
+        return "—"
+    value, ci = (row.pass_hat_k, row.pass_hat_k_ci) if kind == "hat" else (row.pass_at_k, row.pass_at_k_ci)
+    if value is None:
+        return "—"
+    return pct(value) + (f" [{100 * ci.low:.1f}, {100 * ci.high:.1f}]" if ci else "")
 BEHAVIOUR_COLUMNS = [
     Column("run", lambda r: r.label, "label", numeric=False),
     Column("on time", lambda r: pct(r.on_time_rate), "on_time_rate"),
@@ -238,7 +356,7 @@ def _table(title: str, columns: list[Column], rows: list[RunRow], caption: str |
     return table
 
 
-def render_report(report: Report, console: Console, *, families: bool = True) -> None:
+def render_report(report: Report, console: Console, *, families: bool = True, dimensions: bool = True) -> None:
     """Print the leaderboard tables to a rich console."""
     if not report.runs:
         console.print("no runs")
@@ -255,5 +373,26 @@ def render_report(report: Report, console: Console, *, families: bool = True) ->
         for fam in report.families:
             table.add_row(fam, *(family_cell(r, fam) for r in report.runs))
         console.print(table)
+    if dimensions:
+        table = Table(title="Per dimension, with 95% bootstrap intervals (scenarios resampled)",
+                      title_justify="left", title_style="bold", box=box.SIMPLE_HEAD)
+        table.add_column("dimension", overflow="fold")
+        for r in report.runs:
+            table.add_column(r.label, justify="right", no_wrap=True)
+        for field, name, fmt in DIMENSIONS:
+            table.add_row(name, *(ci_text(r, field, fmt) for r in report.runs))
+        console.print(table)
+        max_k = max(r.trials for r in report.runs)
+        if max_k > 1:
+            table = Table(title="Reliability over repeated trials: pass^k (all k succeed) / pass@k (any of k)",
+                          title_justify="left", title_style="bold", box=box.SIMPLE_HEAD)
+            table.add_column("k", justify="right")
+            for r in report.runs:
+                table.add_column(f"{r.label} pass^k", justify="right", no_wrap=True)
+                table.add_column(f"{r.label} pass@k", justify="right", no_wrap=True)
+            for k in range(1, max_k + 1):
+                table.add_row(str(k), *(c for r in report.runs for c in (pass_cell(r, k, "hat"),
+                                                                          pass_cell(r, k, "at"))))
+            console.print(table)
     for w in report.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)

@@ -157,34 +157,36 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
 class ScenarioCache:
     """Scenarios shared by the episodes in flight (days and trials of one scenario load it once).
 
-    Loading (read, hash check, validation) runs in a thread. A scenario stays while an episode uses
-    it, and the ``keep`` most recently released stay too (jobs come grouped by scenario).
+    A scenario stays while an episode uses it, and the ``keep`` most recently released stay too (jobs
+    come grouped by scenario). Loading (read, hash check, validation: a few milliseconds for a
+    scenario) runs on the event loop thread, once per scenario: in a worker thread, a load in a run
+    with dozens of episodes in flight once failed its round-trip hash check (cause not found; CPython
+    3.11.7's ast module is known not to be thread-safe), and a stall of a few milliseconds per
+    scenario does not matter.
     """
 
     def __init__(self, suite: Suite, keep: int = 2) -> None:
         self.suite = suite
         self.keep = keep
-        self._live: dict[str, asyncio.Future[Scenario]] = {}
+        self._live: dict[str, Scenario] = {}
         self._users: dict[str, int] = {}
-        self._idle: OrderedDict[str, asyncio.Future[Scenario]] = OrderedDict()
+        self._idle: OrderedDict[str, Scenario] = OrderedDict()
 
     async def acquire(self, scenario_id: str) -> Scenario:
-        fut = self._live.get(scenario_id) or self._idle.pop(scenario_id, None)
-        if fut is None:
-            fut = asyncio.ensure_future(asyncio.to_thread(self.suite.scenario, scenario_id))
-        self._live[scenario_id] = fut
+        scenario = self._live.get(scenario_id) or self._idle.pop(scenario_id, None)
+        if scenario is None:
+            scenario = self.suite.scenario(scenario_id)  # raises: nothing is registered
+        self._live[scenario_id] = scenario
         self._users[scenario_id] = self._users.get(scenario_id, 0) + 1
-        return await asyncio.shield(fut)
+        return scenario
 
     def release(self, scenario_id: str) -> None:
         self._users[scenario_id] -= 1
         if self._users[scenario_id] == 0:
             del self._users[scenario_id]
-            fut = self._live.pop(scenario_id)
-            if fut.done() and not fut.cancelled() and fut.exception() is None:  # a failed load is retried by the next user
-                self._idle[scenario_id] = fut
-                while len(self._idle) > self.keep:
-                    self._idle.popitem(last=False)
+            self._idle[scenario_id] = self._live.pop(scenario_id)
+            while len(self._idle) > self.keep:
+                self._idle.popitem(last=False)
 
     @property
     def loaded(self) -> int:

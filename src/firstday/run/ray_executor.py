@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from firstday.errors import ConfigError
-from firstday.run.runner import EpisodeExecutor, EpisodeJob, EpisodeOutcome, RunEvents, error_outcome, run_job
 from firstday.run.results import EpisodeSummary
+from firstday.run.runner import EpisodeExecutor, EpisodeJob, EpisodeOutcome, RunEvents, error_outcome, run_job
 from firstday.suites.store import Suite, load_suite
 
 INSTALL_HINT = "the Ray executor needs Ray: pip install 'ray>=2.9'"

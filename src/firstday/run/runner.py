@@ -80,8 +80,6 @@ async def run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCache
             loaded = load_scenario(job.scenario_id)  # type: ignore[operator]
             scenario = await loaded if isinstance(loaded, Awaitable) else loaded
     except Exception as exc:
-        if cache is not None:
-            cache.release(job.scenario_id)
         return error_outcome(job, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
     try:
         day = next((d for d in scenario.days if d.day_index == job.day_index), None)

@@ -17,7 +17,7 @@ from firstday.seeding import derive_seed, make_rng
 from firstday.suites.spec import Day, Scenario, SuiteSpec
 from firstday.tasks.family import Family, GenContext, get_family, step_minutes
 from firstday.tasks.model import DIFFICULTIES, Difficulty, TaskInstance
-from firstday.timefmt import fmt
+from firstday.timefmt import fmt, parse
 from firstday.world.assets import FollowUp, MeetingAsset, Priority
 from firstday.world.company import Company, generate_company
 from firstday.world.tools import ToolCall
@@ -40,6 +40,20 @@ def attend_target(call: ToolCall) -> str | None:
     return mid if isinstance(mid, str) else None
 
 
+def wait_target(call: ToolCall) -> int | None:
+    """The clock time if ``call`` is a plan step ``wait(until='HH:MM')``: the task cannot go on before then
+    (e.g. a dashboard refreshes at that time). The oracle works on other tasks meanwhile, as a person would."""
+    if call.name != "wait" or not isinstance(call.arguments, dict):
+        return None
+    until = call.arguments.get("until")
+    if not isinstance(until, str):
+        return None
+    try:
+        return parse(until)
+    except ValueError:
+        return None
+
+
 def _round5(x: int) -> int:
     return -(-x // 5) * 5
 
@@ -60,8 +74,10 @@ def simulate_oracle(tasks: Sequence[TaskInstance], meetings: Sequence[MeetingAss
     now = day_start
 
     def blocked(task_id: str) -> bool:
-        mid = attend_target(plans[task_id][pos[task_id]])
-        return mid is not None and mid not in attended
+        step = plans[task_id][pos[task_id]]
+        mid = attend_target(step)
+        until = wait_target(step)
+        return (mid is not None and mid not in attended) or (until is not None and now < until)
 
     for _ in range(100_000):
         if pending_meetings and pending_meetings[0][0] - now <= MEETING_JOIN_WINDOW:
@@ -72,6 +88,8 @@ def simulate_oracle(tasks: Sequence[TaskInstance], meetings: Sequence[MeetingAss
         ready = [t for t in tasks if t.arrival <= now and t.task_id not in finish and not blocked(t.task_id)]
         if not ready:
             future = [t.arrival for t in tasks if t.task_id not in finish and t.arrival > now]
+            future += [u for t in tasks if t.task_id not in finish and t.arrival <= now
+                       and (u := wait_target(plans[t.task_id][pos[t.task_id]])) is not None and u > now]
             if pending_meetings:
                 future.append(pending_meetings[0][0] - MEETING_JOIN_WINDOW)
             if not future:
@@ -81,8 +99,10 @@ def simulate_oracle(tasks: Sequence[TaskInstance], meetings: Sequence[MeetingAss
             now = max(now + 1, min(future))
             continue
         t = min(ready, key=lambda x: oracle_priority_key(x.priority, x.deadline))
-        # a step that attends a required meeting was done by the meeting policy: it costs nothing more
-        now += 0 if attend_target(plans[t.task_id][pos[t.task_id]]) else steps[t.task_id][pos[t.task_id]]
+        # a step that attends a required meeting was done by the meeting policy, and a wait-until step whose
+        # time has come is skipped: neither costs anything more
+        step = plans[t.task_id][pos[t.task_id]]
+        now += 0 if attend_target(step) or wait_target(step) is not None else steps[t.task_id][pos[t.task_id]]
         pos[t.task_id] += 1
         if pos[t.task_id] >= len(steps[t.task_id]):
             finish[t.task_id] = now

@@ -398,8 +398,67 @@ class CsvCheck(BaseModel):
         return CheckOutcome(not changed, f"{self.path}: {detail}", attempted)
 
 
+def _cells_match(got: str, want: Any) -> bool:
+    """One CSV cell against an expected value: numbers numerically (to the cent), ';'-separated lists as
+    sets, anything else as case- and space-insensitive text."""
+    if isinstance(want, int | float) and not isinstance(want, bool):
+        g = _as_number(got)
+        return g is not None and abs(g - float(want)) <= 0.005
+    if ";" in str(want):
+        return {norm_text(x) for x in got.split(";") if x.strip()} == {norm_text(x) for x in str(want).split(";")}
+    return norm_text(got) == norm_text(want)
+
+
+class CsvRowsCheck(BaseModel):
+    """Rows of a CSV file as of the deadline, found by a key column, compared cell by cell with tolerance
+    (see :func:`_cells_match`); column order and extra columns do not matter. ``present``: every expected
+    row is there with the expected cells; ``absent``: no row has one of the given keys (fails while the
+    file is unedited, so leaving it alone never scores)."""
+
+    kind: Literal["csv_rows"] = "csv_rows"
+    path: str
+    key_column: str
+    aspect: Literal["present", "absent"] = "present"
+    expected: str = Field(description="key into answers: present -> [{column: value}, ...] (each with the key "
+                                      "column); absent -> [key value, ...]")
+
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
+        version = record.file_at(self.path, at)
+        edits = [v.time for v in record.files.get(self.path, ()) if v.author != "initial" and v.time <= at]
+        attempted = edits[-1] if edits else None
+        if version is None:
+            return CheckOutcome(False, f"{self.path} does not exist", attempted)
+        if not edits:
+            return CheckOutcome(False, f"{self.path} was not changed")
+        reader = csv.reader(io.StringIO(version.content.strip() + "\n"))
+        table = [r for r in reader if any(c.strip() for c in r)]
+        if not table:
+            return CheckOutcome(False, f"{self.path} is empty", attempted)
+        header = [norm_text(h) for h in table[0]]
+        rows = [{h: (r[i] if i < len(r) else "") for i, h in enumerate(header)} for r in table[1:]]
+        key = norm_text(self.key_column)
+        if key not in header:
+            return CheckOutcome(False, f"{self.path} has no column '{self.key_column}'", attempted)
+        by_key: dict[str, list[dict[str, str]]] = {}
+        for r in rows:
+            by_key.setdefault(norm_text(r[key]), []).append(r)
+        exp = answers[self.expected]
+        if self.aspect == "absent":
+            present = [k for k in exp if norm_text(k) in by_key]
+            return CheckOutcome(not present, f"{self.path}: {len(present)} row(s) that should not be there",
+                                attempted)
+        problems = 0
+        for want in exp:
+            found = by_key.get(norm_text(want[self.key_column]), [])
+            if len(found) != 1 or not all(
+                    norm_text(c) in header and _cells_match(found[0][norm_text(c)], v) for c, v in want.items()):
+                problems += 1
+        detail = "the rows are right" if not problems else f"{problems} of {len(exp)} row(s) missing or wrong"
+        return CheckOutcome(not problems, f"{self.path}: {detail}", attempted)
+
+
 Check = Annotated[
     SubmissionCheck | SubmittedCheck | FileCheck | MeetingCheck | AttendedCheck | MessageCheck | RosterCheck
-    | CsvCheck,
+    | CsvCheck | CsvRowsCheck,
     Field(discriminator="kind"),
 ]

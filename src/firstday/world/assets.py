@@ -64,13 +64,38 @@ class MeetingAsset(BaseModel):
     clue_ids: list[str] = Field(default_factory=list)
 
 
+class PageVersion(BaseModel):
+    """A later version of a page: shown from ``time`` on (until a later version takes over)."""
+
+    time: int = Field(description="minute of the day from which this version is shown")
+    content: str
+    clue_ids: list[str] = Field(default_factory=list, description="clues observed by opening this version")
+
+
 class PageAsset(BaseModel):
-    """An internal web page or dashboard, reached with the ``open_page`` tool."""
+    """An internal web page or dashboard, reached with the ``open_page`` tool.
+
+    A page may change during the day: ``versions`` replace ``content`` from their time on, so an agent
+    sees the latest version at the current virtual time (a dashboard refresh, a status update).
+    """
 
     url: str
     title: str
     content: str
-    clue_ids: list[str] = Field(default_factory=list)
+    clue_ids: list[str] = Field(default_factory=list, description="clues observed by opening any version")
+    versions: list[PageVersion] = Field(default_factory=list)
+
+    def at(self, minute: int) -> tuple[str, list[str]]:
+        """The content shown at ``minute`` and the clues opening it then reveals."""
+        content, clues = self.content, list(self.clue_ids)
+        shown: PageVersion | None = None
+        for v in sorted(self.versions, key=lambda v: v.time):  # stable: equal times keep their order
+            if v.time <= minute:
+                shown = v
+        if shown is not None:
+            content = shown.content
+            clues += [c for c in shown.clue_ids if c not in clues]
+        return content, clues
 
 
 Priority = Literal["low", "normal", "urgent"]

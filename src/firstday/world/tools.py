@@ -507,8 +507,9 @@ class Toolbox:
         page = self.world.pages.get(url.strip())
         if page is None:
             raise ToolError(f"page {url!r} not found on the intranet")
-        self.world.pending_clues.update(page.clue_ids)
-        return Outcome(f"# {page.title}\n{page.content}")
+        content, clues = page.at(self.world.now)  # pages may change during the day: the current version
+        self.world.pending_clues.update(clues)
+        return Outcome(f"# {page.title}\n{content}")
 
     # --- calendar -------------------------------------------------------------------------------
     @tool

@@ -81,7 +81,8 @@ def tilt(img: Image.Image, degrees: float, fill: RGB) -> Image.Image:
     """Rotate by a small angle about the centre, keeping the size (a slightly crooked scan or photo)."""
     if abs(degrees) < 0.05:
         return img
-    return img.rotate(degrees, resample=Image.Resampling.BILINEAR, expand=False, fillcolor=fill)
+    # nearest-neighbour: 5x faster than bilinear, and the jaggies pass for scan artefacts
+    return img.rotate(degrees, resample=Image.Resampling.NEAREST, expand=False, fillcolor=fill)
 
 
 def hand_text(img: Image.Image, xy: tuple[float, float], s: str, size: int, ink: RGB, rng: random.Random) -> float:

@@ -20,11 +20,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import SubmissionCheck
 from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.library import _glyphs as glyphs
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.images import ImageSpec, register_renderer
@@ -104,17 +105,15 @@ def render_heatmap(params: dict[str, Any]) -> Image.Image:
     margin_l, margin_t = 34, 74
     legend_right = rng.random() < 0.6
     map_w, map_h = cols * cell, rows * cell
-    title_font = ImageFont.load_default(size=rng.choice((17, 18, 20)))
-    small = ImageFont.load_default(size=rng.choice((12, 13)))
-    label = ImageFont.load_default(size=rng.choice((13, 14)))
-    title_w = int(max(title_font.getlength(str(params["title"])), small.getlength(str(params["subtitle"]))))
+    title_font, small, label = rng.choice((17, 18, 20)), rng.choice((12, 13)), rng.choice((13, 14))
+    title_w = int(max(glyphs.width(str(params["title"]), title_font), glyphs.width(str(params["subtitle"]), small)))
     width = max(margin_l + map_w + (150 if legend_right else 24), margin_l + title_w + 16, margin_l + 420)
     height = margin_t + map_h + (30 if legend_right else 34 + 26 * math.ceil(len(values) / 4) + 10)
     bg = rng.choice(((255, 255, 255), (248, 247, 242), (244, 246, 250)))
     img = Image.new("RGB", (width, height), bg)
     draw = ImageDraw.Draw(img)
-    draw.text((margin_l, 8), str(params["title"]), fill=(30, 30, 30), font=title_font)
-    draw.text((margin_l, 32), str(params["subtitle"]), fill=(90, 90, 90), font=small)
+    glyphs.draw_text(img, (margin_l, 8), str(params["title"]), title_font, (30, 30, 30))
+    glyphs.draw_text(img, (margin_l, 32), str(params["subtitle"]), small, (90, 90, 90))
     for r in range(rows):
         for c in range(cols):
             x0, y0 = margin_l + c * cell, margin_t + r * cell
@@ -132,27 +131,27 @@ def render_heatmap(params: dict[str, Any]) -> Image.Image:
         pts = [(margin_l + i * cell / 2, y + rng.choice((-3, -2, 2, 3))) for i in range(2 * cols + 1)]
         draw.line(pts, fill=(120, 160, 200), width=3)
     for c in range(cols):
-        draw.text((margin_l + c * cell + cell // 2 - 4, margin_t - 17), chr(65 + c), fill=(40, 40, 40), font=label)
+        glyphs.draw_text(img, (margin_l + c * cell + cell // 2 - 4, margin_t - 17), chr(65 + c), label, (40, 40, 40))
     for r in range(rows):
-        draw.text((10, margin_t + r * cell + cell // 2 - 7), str(r + 1), fill=(40, 40, 40), font=label)
+        glyphs.draw_text(img, (10, margin_t + r * cell + cell // 2 - 7), str(r + 1), label, (40, 40, 40))
     order = list(range(len(values)))
     if params.get("legend_descending"):
         order.reverse()
     unit = str(params.get("unit", "users per sq km"))
     if legend_right:
         lx, ly = margin_l + map_w + 16, margin_t
-        draw.text((lx, ly - 18), unit, fill=(60, 60, 60), font=small)
+        glyphs.draw_text(img, (lx, ly - 18), unit, small, (60, 60, 60))
         for k, i in enumerate(order):
             y = ly + k * 24
             draw.rectangle((lx, y, lx + 22, y + 18), fill=colours[i], outline=(80, 80, 80))
-            draw.text((lx + 30, y + 2), f"{values[i]:,}", fill=(30, 30, 30), font=label)
+            glyphs.draw_text(img, (lx + 30, y + 2), f"{values[i]:,}", label, (30, 30, 30))
     else:
         lx, ly = margin_l, margin_t + map_h + 14
-        draw.text((lx, ly), unit, fill=(60, 60, 60), font=small)
+        glyphs.draw_text(img, (lx, ly), unit, small, (60, 60, 60))
         for k, i in enumerate(order):
             x, y = lx + (k % 4) * 100, ly + 18 + (k // 4) * 26
             draw.rectangle((x, y, x + 22, y + 18), fill=colours[i], outline=(80, 80, 80))
-            draw.text((x + 28, y + 2), f"{values[i]:,}", fill=(30, 30, 30), font=label)
+            glyphs.draw_text(img, (x + 28, y + 2), f"{values[i]:,}", label, (30, 30, 30))
     # light sensor noise: a few hundred speckles (seeded)
     px = img.load()
     assert px is not None

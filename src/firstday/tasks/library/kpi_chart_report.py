@@ -290,18 +290,18 @@ def render_chart(p: dict[str, Any]) -> Image.Image:
         for s, values in enumerate(data):
             pts = [(left + slot * (i + 0.5), y_of(v)) for i, v in enumerate(values)]
             d.line(pts, fill=palette[s], width=3)
-            for i, (x, y) in enumerate(pts):
-                r = 4
-                shape = (x - r, y - r, x + r, y + r)
+            for i, (px, py) in enumerate(pts):
+                r = 4.0
+                shape = (px - r, py - r, px + r, py + r)
                 if s == 1:
                     d.rectangle(shape, fill=palette[s])
                 elif s == 2:
-                    d.polygon([(x, y - r - 1), (x + r + 1, y + r), (x - r - 1, y + r)], fill=palette[s])
+                    d.polygon([(px, py - r - 1), (px + r + 1, py + r), (px - r - 1, py + r)], fill=palette[s])
                 else:
                     d.ellipse(shape, fill=palette[s])
                 if p["labels"]:
                     lab = _fmt(values[i])
-                    d.text((x - text_width(lab, ls - 2) / 2, y - ls - 8), lab, font=font(ls - 2), fill=ink)
+                    d.text((px - text_width(lab, ls - 2) / 2, py - ls - 8), lab, font=font(ls - 2), fill=ink)
     if p["target"] is not None:
         ty = round(y_of(float(p["target"])))
         for x in range(left, right, 12):

@@ -262,26 +262,24 @@ class ReceiptAudit:
         for rule in active:
             for _ in range(rng.randint(1, 1 + level // 2 + (1 if n >= 6 else 0))):
                 want = "meal" if rule == "alcohol" else None
-                r = by_category(want, pool)
-                if r is None:
-                    r = by_category(want, receipts)
-                if r is not None:
-                    inject(rule, r)
-                    if r in pool:
-                        pool.remove(r)
+                pick = by_category(want, pool) or by_category(want, receipts)
+                if pick is not None:
+                    inject(rule, pick)
+                    if pick in pool:
+                        pool.remove(pick)
         if level:
             for rule in active:
                 want = "meal" if rule == "alcohol" else None
-                r = by_category(want, pool)
-                if r is not None:
-                    near_miss(rule, r)
-                    pool.remove(r)
+                pick = by_category(want, pool)
+                if pick is not None:
+                    near_miss(rule, pick)
+                    pool.remove(pick)
             for rule in inactive[:level]:
                 want = "meal" if rule == "alcohol" else None
-                r = by_category(want, pool)
-                if r is not None:
-                    inject(rule, r)
-                    pool.remove(r)
+                pick = by_category(want, pool)
+                if pick is not None:
+                    inject(rule, pick)
+                    pool.remove(pick)
         # ground truth: the policy's own predicates over the receipts as generated
         ids = [f"R{i}" for i in range(1, len(active) + 1)]
         truth = {rid: sorted(r.number for r in receipts if rules[key].test(r))
@@ -472,7 +470,7 @@ def render_receipt(p: dict[str, Any]) -> Image.Image:
         y += line_h
     rule(y + 2)
     y += 10
-    pair(y, "TOTAL EUR" if upper else "Total EUR", p["total"], body + 2, bold=True)
+    pair(y, "TOTAL EUR" if upper else "Total EUR", p["total"], body + 3)  # no stroke: bold digits blur
     y += line_h + 4
     pair(y, f"incl. VAT {p['vat_rate']}%", p["vat"], body - 2)
     y += line_h

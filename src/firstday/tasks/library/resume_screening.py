@@ -17,13 +17,13 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, ClassVar
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
 from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.library import _glyphs as glyphs
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.company import Employee
@@ -181,18 +181,13 @@ def resume_text(c: Candidate, rng: random.Random) -> list[str]:
     return lines
 
 
-@lru_cache(maxsize=16)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
-
-
 @register_renderer("resume_screening.scanned_cv")
 def render_scanned_cv(params: dict[str, Any]) -> Image.Image:
     """A photocopied CV: off-white paper, a typewriter-like layout, toner speckles, a slight skew."""
     rng = random.Random(params["seed"])
     lines: list[str] = params["lines"]
     size = rng.choice((14, 15, 16))
-    body, head = _font(size), _font(size + 8)
+
     width = rng.choice((600, 640, 680))
     line_h = size + rng.choice((6, 7, 8))
     height = min(780, 90 + line_h * (len(lines) + 2))
@@ -201,14 +196,14 @@ def render_scanned_cv(params: dict[str, Any]) -> Image.Image:
     draw = ImageDraw.Draw(img)
     ink = rng.choice(((30, 30, 30), (20, 24, 40), (45, 40, 35)))
     x, y = rng.randint(36, 56), rng.randint(28, 40)
-    draw.text((x, y), lines[0], fill=ink, font=head)
+    glyphs.draw_text(img, (x, y), lines[0], size + 8, ink)
     y += size + 22
     draw.line((x, y - 6, width - x, y - 6), fill=(120, 120, 120), width=1)
     for ln in lines[1:]:
         if ln.isupper() and ln:
-            draw.text((x, y), ln, fill=ink, font=_font(size + 1), stroke_width=1, stroke_fill=ink)
+            glyphs.draw_text(img, (x, y), ln, size + 1, ink, bold=True)
         else:
-            draw.text((x + (0 if not ln else 6), y), ln, fill=ink, font=body)
+            glyphs.draw_text(img, (x + (0 if not ln else 6), y), ln, size, ink)
         y += line_h
     grey = (150, 150, 150)
     draw.point([(rng.randrange(width), rng.randrange(height)) for _ in range(int(params.get("specks", 400)))],

@@ -41,12 +41,12 @@ ROW_CAPACITY = 8  # boxes per shelf row (the widest boxes still fit a 700 px pho
 def render_shelf(params: dict[str, Any]) -> Image.Image:
     rng = random.Random(params["seed"])
     w, h = params["width"], params["height"]
-    wall: RGB = tuple(params["wall"])  # type: ignore[assignment]
+    wall: RGB = tuple(params["wall"])
     img = Image.new("RGB", (w, h), wall)
     d = ImageDraw.Draw(img)
     looks: dict[str, dict[str, Any]] = params["looks"]
     rows: list[list[str]] = params["rows"]
-    frame: RGB = tuple(params["frame"])  # type: ignore[assignment]
+    frame: RGB = tuple(params["frame"])
     margin = 26
     row_h = (h - 2 * margin) // len(rows)
     d.rectangle((margin - 14, margin - 10, margin - 4, h - margin + 14), fill=frame)
@@ -57,7 +57,7 @@ def render_shelf(params: dict[str, Any]) -> Image.Image:
         for name in row:
             look = looks[name]
             bw, bh = look["w"] + rng.randint(-2, 2), min(look["h"] + rng.randint(-2, 2), row_h - 22)
-            colour = jitter(tuple(look["colour"]), rng, 10)  # type: ignore[arg-type]
+            colour = jitter(tuple(look["colour"]), rng, 10)
             y0 = base_y - bh
             d.rectangle((x, y0, x + bw, base_y), fill=colour, outline=jitter((40, 40, 40), rng, 10))
             d.rectangle((x + bw - 5, y0 + 1, x + bw - 1, base_y - 1), fill=tuple(max(0, c - 40) for c in colour))
@@ -84,7 +84,7 @@ def render_shelf(params: dict[str, Any]) -> Image.Image:
     shade = Image.linear_gradient("L").rotate(params["light_angle"]).resize((w, h))
     img = Image.composite(img, Image.new("RGB", (w, h), (0, 0, 0)), shade.point(lambda v: 255 - v // 5))
     img = tilt(img, params["tilt"], wall)
-    return grain(img, rng, params["noise"], cell=3)
+    return grain(img, rng, params["noise"], cell=4)
 
 
 def _sign_boxes(rows: list[list[str]], looks: dict[str, dict[str, Any]], width: int, height: int,
@@ -203,8 +203,10 @@ class ShelfStockCount:
                     room = ROW_CAPACITY - len(rows[r])
                     rows[r] += rest[:room]
                     rest = rest[room:]
-            for row in rows:
-                rng.shuffle(row) if level == 2 and rng.random() < 0.3 else None
+            if level == 2:
+                for row in rows:
+                    if rng.random() < 0.3:
+                        rng.shuffle(row)
             assert sum(len(x) for x in rows) == sum(per_bay[b].values())
             signs = _sign_boxes(rows, looks, width, height, (0, 1, rng.randint(2, 3))[level], rng)
             images.append({
@@ -214,7 +216,7 @@ class ShelfStockCount:
                 "frame": list(rng.choice(((160, 160, 168), (150, 112, 74), (96, 100, 110)))),
                 "light_angle": rng.choice((0, 90, 180, 270)), "tilt": round(rng.uniform(-1.6, 1.6), 2),
                 "noise": rng.choice((0.03, 0.05, 0.07)),
-                "deciding": [f"{p}: {per_bay[b][p]} boxes" for p in listed if per_bay[b].get(p, 0)],
+                "deciding": [_boxes(p, per_bay[b][p]) for p in listed if per_bay[b].get(p, 0)],
             })
 
         dept_name = next(d for d in ("Operations", "Procurement", "Finance")
@@ -342,6 +344,10 @@ class ShelfStockCount:
         return [ToolCall(name="submit", arguments={"task_id": view.task_id, "answer": answer})]
 
 
+def _boxes(product: str, n: int) -> str:
+    return f"{product}: {n} box{'' if n == 1 else 'es'}"
+
+
 def _alternative(aisle: str, bay: str, spec: dict[str, Any]) -> str:
     lines = [f"Photo of aisle {aisle}, bay {bay}: a shelf unit with {len(spec['rows'])} shelves of boxes, each "
              "box labelled with its product name."]
@@ -360,5 +366,5 @@ def _alternative(aisle: str, bay: str, spec: dict[str, Any]) -> str:
     for row in spec["rows"]:
         for p in row:
             totals[p] = totals.get(p, 0) + 1
-    lines.append("Boxes in this photo: " + "; ".join(f"{p}: {n} boxes" for p, n in sorted(totals.items())))
+    lines.append("Boxes in this photo: " + "; ".join(_boxes(p, n) for p, n in sorted(totals.items())))
     return "\n".join(lines)

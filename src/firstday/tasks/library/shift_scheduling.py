@@ -341,7 +341,7 @@ class ShiftScheduling:
 
         def cp(aspect: str, weight: float, deps: list[str], what: str, bearing: bool = True) -> Checkpoint:
             return Checkpoint(cp_id=aspect.replace("_", "-"), description=what, weight=weight, clue_ids=deps,
-                              answer_bearing=bearing, check=RosterCheck(aspect=aspect),  # type: ignore[arg-type]
+                              answer_bearing=bearing, check=RosterCheck(aspect=aspect),
                               feedback=hint)
 
         checkpoints = [

@@ -287,6 +287,12 @@ class TransactionReview:
 
         csv_path = ctx.path("/shared/finance", f"transactions_{year}_q{quarter}", "csv")
         manual_path = ctx.path("/shared/finance", "transaction_review_manual", "md")
+        # a reference code unique within the day, so two review tasks never answer for each other
+        while True:
+            code = f"TRM-{rng.randint(1000, 9999)}"
+            if f"transaction_review:code:{code}" not in ctx.used_paths:
+                ctx.used_paths.add(f"transaction_review:code:{code}")
+                break
         rows = ["date,supplier,invoice,amount,requested_by,approved_by"]
         rows += [
             f"{t.date.isoformat()},{t.supplier},{t.invoice},{t.amount:.2f},{t.requested_by},{t.approved_by}"
@@ -312,6 +318,7 @@ class TransactionReview:
                 holder=holder.handle,
                 topic="transaction review manual",
                 keywords=["transaction review manual", "review manual", "manual", "transaction rules"],
+                require_any=[code],
                 reply=f"Sure, I've shared the transaction review manual with you: {manual_path}",
                 clue_ids=[f"{tid}-holder"],
                 shares_files=[manual_path],
@@ -340,6 +347,7 @@ class TransactionReview:
                     holder=head.handle,
                     topic="who keeps the manual",
                     keywords=["transaction review manual", "review manual", "manual"],
+                    require_any=[code],
                     reply=f"I don't keep it myself: {holder.name} ({holder.handle}) maintains the "
                     "transaction review manual.",
                     clue_ids=[f"{tid}-referral"],
@@ -356,7 +364,7 @@ class TransactionReview:
             plan += [
                 ToolCall(
                     name="send_message",
-                    arguments={"to": head.handle, "text": "Hi! Who keeps the transaction review manual?"},
+                    arguments={"to": head.handle, "text": f"Hi! Who keeps the transaction review manual {code}?"},
                 ),
                 ToolCall(name="wait", arguments={"for_message_from": head.handle}),
             ]
@@ -365,7 +373,7 @@ class TransactionReview:
                 name="send_message",
                 arguments={
                     "to": holder.handle,
-                    "text": "Hello, could you share the transaction review manual with me?",
+                    "text": f"Hello, could you share the transaction review manual {code} with me?",
                 },
             ),
             ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
@@ -380,7 +388,7 @@ class TransactionReview:
         }[level]
         objective = (
             f"Review the supplier transactions in {csv_path} and flag every supplier that breaks a rule "
-            f"of the transaction review manual. {where} Submit "
+            f"of the transaction review manual (reference {code}). {where} Submit "
             '{"violations": {"<rule id>": ["<supplier name>", ...]}} with one entry for every rule in the manual.'
         )
         checkpoints = [

@@ -1,0 +1,173 @@
+"""Runner throughput: episodes in flight in one process (1 -> 512), memory per episode, Ray with 1 vs 2 workers.
+
+    python benchmarks/bench_throughput.py                  # latency 50 ms, concurrency 1..512, Ray 1 vs 2
+    python benchmarks/bench_throughput.py --latency 0.2    # a slower simulated model
+    python benchmarks/bench_throughput.py --quick          # a check that it runs (tiny, no Ray)
+
+The agent is ``sim-oracle``: the oracle's calls, each after ``--latency`` seconds of ``asyncio.sleep``
+(a model API that costs no CPU while it thinks). Each concurrency level runs in a fresh subprocess
+through the real runner (run folder, traces, SQLite index), so its memory figure is clean:
+
+* throughput in episodes/s and agent steps/s;
+* efficiency = measured / ideal, where ideal = episodes / the makespan of the same jobs (same order,
+  same step counts) with zero CPU per step and that many in flight (episodes differ in length, so the
+  last wave is ragged even for an ideal runner);
+* memory per in-flight episode = (peak RSS during the run - RSS before it) / concurrency.
+
+Ray: the same episodes as Ray tasks on a local cluster started with 1, then 2 CPUs (one task per CPU,
+workers warmed up first); efficiency = throughput(2) / (2 x throughput(1)). ``--ray-latency`` (default
+50 ms) sets the simulated model's latency there; with 0 the episodes are CPU-bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import heapq
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import machine, table
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def make_suite(folder: Path, scenarios: int) -> Path:
+    from firstday.suites import generate_suite, preset, save_suite
+
+    spec = preset("smoke", seed=0).model_copy(update={"scenarios": scenarios})
+    save_suite(spec, generate_suite(spec), folder)
+    return folder
+
+
+def one_level(suite: str, concurrency: int, episodes_per_scenario: int, latency: float, executor: str,
+              ray_cpus: int) -> dict[str, float]:
+    """Run in a fresh process: one measurement."""
+    from firstday.run import LocalExecutor, RunFolder, run_suite_async
+    from firstday.run.runner import EpisodeExecutor
+
+    ex: EpisodeExecutor
+    if executor == "ray":
+        import ray
+
+        from firstday.run.ray_executor import RayExecutor
+
+        ray.init(num_cpus=ray_cpus, include_dashboard=False, log_to_driver=False)
+        ex = RayExecutor()
+    else:
+        ex = LocalExecutor(concurrency)
+
+    # warm-up (imports, tool schemas, first allocations; Ray: the workers' too): one pass, not timed
+    asyncio.run(run_suite_async(suite, "sim-oracle", Path(tempfile.mkdtemp(prefix="bench-warm-")) / "run",
+                                agent_options={"latency_s": 0.0}, executor=ex if executor == "ray" else None,
+                                concurrency=4))
+    peak = base = _rss_bytes()
+
+    async def main() -> tuple[float, int, int]:
+        nonlocal peak
+        out = Path(tempfile.mkdtemp(prefix="bench-run-")) / "run"
+        done = asyncio.Event()
+
+        async def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _rss_bytes())
+                await asyncio.sleep(0.05)
+
+        sampler = asyncio.create_task(sample())
+        t0 = time.perf_counter()
+        summary = await run_suite_async(suite, "sim-oracle", out, agent_options={"latency_s": latency},
+                                        trials=episodes_per_scenario, executor=ex)
+        wall = time.perf_counter() - t0
+        done.set()
+        await sampler
+        eps = sorted(RunFolder(out).read_episodes(), key=lambda e: (e.scenario_id, e.day_index, e.trial))
+        assert summary.errors == 0, [e.error for e in summary.episodes if e.error][:3]
+        return wall, summary.ran, [e.turns + 1 for e in eps]  # +1: the final observation is a model call too
+
+    wall, episodes, steps = asyncio.run(main())
+    return {"wall": wall, "episodes": episodes, "steps": sum(steps), "steps_list": steps, "rss_delta": peak - base}
+
+
+def ideal_makespan(steps: list[int], slots: int, latency: float) -> float:
+    """Seconds the runner would take with zero CPU per step: jobs in plan order, each to the first free slot."""
+    free = [0.0] * slots
+    for n in steps:
+        start = heapq.heappop(free)
+        heapq.heappush(free, start + n * latency)
+    return max(free)
+
+
+def _spawn(args: list[str]) -> dict[str, float]:
+    here = Path(__file__).resolve()
+    proc = subprocess.run([sys.executable, str(here), "--one", *args], capture_output=True, text=True,
+                          cwd=here.parent, timeout=1800)
+    if proc.returncode != 0:
+        raise SystemExit(f"level {args} failed:\n{proc.stdout}\n{proc.stderr}")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--latency", type=float, default=0.05, help="simulated model latency per step (s)")
+    ap.add_argument("--levels", default="1,8,32,64,128,256,512", help="concurrency levels")
+    ap.add_argument("--scenarios", type=int, default=16)
+    ap.add_argument("--max-episodes", type=int, default=1024, help="episodes per level at most")
+    ap.add_argument("--ray", action=argparse.BooleanOptionalAction, default=True, help="measure Ray 1 vs 2 workers")
+    ap.add_argument("--ray-latency", type=float, default=0.05)
+    ap.add_argument("--ray-episodes", type=int, default=96)
+    ap.add_argument("--quick", action="store_true", help="tiny run: levels 1,4; 2 scenarios; no Ray")
+    ap.add_argument("--one", nargs=6, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.one:
+        suite, conc, per, lat, executor, cpus = args.one
+        print(json.dumps(one_level(suite, int(conc), int(per), float(lat), executor, int(cpus))))
+        return 0
+    if args.quick:
+        args.levels, args.scenarios, args.max_episodes, args.ray = "1,4", 2, 8, False
+    levels = [int(x) for x in args.levels.split(",")]
+    print(f"firstday runner throughput: sim-oracle (latency {args.latency * 1000:.0f} ms per step), smoke preset, "
+          f"{args.scenarios} scenarios; one fresh process per level")
+    print(machine())
+    print()
+    with tempfile.TemporaryDirectory(prefix="bench-suite-") as tmp:
+        suite = make_suite(Path(tmp) / "suite", args.scenarios)
+        rows = []
+        for c in levels:
+            episodes = min(max(4 * c, 2 * args.scenarios), max(args.max_episodes, c))
+            per = max(1, math.ceil(episodes / args.scenarios))
+            r = _spawn([str(suite), str(c), str(per), str(args.latency), "local", "1"])
+            steps_per_ep = r["steps"] / r["episodes"]
+            ideal = (r["episodes"] / ideal_makespan(r["steps_list"], c, args.latency) if args.latency > 0
+                     else float("nan"))
+            eps = r["episodes"] / r["wall"]
+            rows.append([c, int(r["episodes"]), round(steps_per_ep, 1), eps, r["steps"] / r["wall"], ideal,
+                         f"{100 * eps / ideal:.0f}%" if args.latency > 0 else "n/a",
+                         r["rss_delta"] / c / 1e6])
+        print(table(["in flight", "episodes", "steps/ep", "episodes/s", "steps/s", "ideal ep/s", "efficiency",
+                     "MB/episode"], rows))
+        if args.ray:
+            print()
+            per = max(1, math.ceil(args.ray_episodes / args.scenarios))
+            ray_rows = []
+            for cpus in (1, 2):
+                r = _spawn([str(suite), "0", str(per), str(args.ray_latency), "ray", str(cpus)])
+                ray_rows.append([cpus, int(r["episodes"]), r["episodes"] / r["wall"], r["steps"] / r["wall"]])
+            eff = ray_rows[1][2] / (2 * ray_rows[0][2])
+            print(table(["Ray workers", "episodes", "episodes/s", "steps/s"], ray_rows))
+            print(f"Ray scaling efficiency 1 -> 2 workers: {100 * eff:.0f}% "
+                  f"(latency {args.ray_latency * 1000:.0f} ms per step)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""Status watch and the mechanisms it needs: pages that change over virtual time (``PageAsset.versions``),
+and plan steps ``wait(until=...)`` that block only their own task (oracle and day generator agree)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import describe_episode, run_agent, seeded_company, single_task_day
+from firstday.env import DayEnv
+from firstday.seeding import derive_seed
+from firstday.suites import Day, Scenario, SuiteSpec, generate_day
+from firstday.suites.generate import simulate_oracle, wait_target
+from firstday.tasks import Checkpoint, SubmittedCheck, TaskInstance, get_family
+from firstday.world import PageAsset, PageVersion, ToolCall
+
+FAMILY = "status_watch"
+VARIANTS = get_family(FAMILY).variants
+
+
+# --- the page mechanism ----------------------------------------------------------------------------------
+def _page() -> PageAsset:
+    return PageAsset(url="http://intranet/dash", title="Dash", content="v0", clue_ids=["always"],
+                     versions=[PageVersion(time=700, content="v2", clue_ids=["c2"]),
+                               PageVersion(time=600, content="v1", clue_ids=["c1"])])
+
+
+def test_page_versions_show_the_latest_version_at_the_current_time() -> None:
+    page = _page()
+    assert page.at(540) == ("v0", ["always"])
+    assert page.at(599) == ("v0", ["always"])
+    assert page.at(600) == ("v1", ["always", "c1"])
+    assert page.at(699) == ("v1", ["always", "c1"])
+    assert page.at(700) == ("v2", ["always", "c2"])  # versions need not be listed in time order
+    assert PageAsset(url="u", title="t", content="only").at(10**6) == ("only", [])
+
+
+def _unit_day(company_label: str = "pages") -> tuple[Scenario, Day]:
+    company = seeded_company(company_label)
+    task = TaskInstance(
+        task_id="t1", family="unit", variant="v", difficulty="easy", objective="Watch the dashboard.",
+        requester=company.mentor, arrival=540, priority="normal", deadline=1000, effort_minutes=5,
+        pages=[_page()], solution=[],
+        checkpoints=[Checkpoint(cp_id="done", description="submitted", answer_bearing=False, check=SubmittedCheck())],
+    )
+    day = Day(day_index=0, tasks=[task])
+    return Scenario(scenario_id="pages", seed=0, company=company, days=[day]), day
+
+
+def test_open_page_follows_the_virtual_clock_and_records_clues_per_version() -> None:
+    scenario, day = _unit_day()
+    env = DayEnv(scenario, day)
+    env.reset()
+    tools = env.tools
+
+    def open_page() -> str:
+        res = tools.execute(ToolCall(name="open_page", arguments={"url": "http://intranet/dash"}))
+        assert res.ok
+        return res.content
+
+    assert open_page().endswith("v0")
+    env.world.take_observation()  # clues count as observed once shown
+    assert "always" in env.world.record.observed and "c1" not in env.world.record.observed
+    assert tools.execute(ToolCall(name="wait", arguments={"until": "10:00"})).ok
+    assert open_page().endswith("v1")
+    env.world.take_observation()  # clues count as observed once shown
+    assert env.world.record.observed["c1"] >= 600 and "c2" not in env.world.record.observed
+    assert tools.execute(ToolCall(name="wait", arguments={"until": "11:40"})).ok
+    assert open_page().endswith("v2")
+    env.world.take_observation()  # clues count as observed once shown
+    assert env.world.record.observed["c2"] >= 700
+
+
+def test_wait_until_steps_block_only_their_own_task() -> None:
+    assert wait_target(ToolCall(name="wait", arguments={"until": "14:05"})) == 845
+    assert wait_target(ToolCall(name="wait", arguments={"for_message_from": "x"})) is None
+    assert wait_target(ToolCall(name="wait", arguments={"until": "nonsense"})) is None
+    assert wait_target(ToolCall(name="open_page", arguments={"until": "14:05"})) is None
+    company = seeded_company("wait-until")
+
+    def unit(tid: str, plan: list[ToolCall], priority: str) -> TaskInstance:
+        return TaskInstance(task_id=tid, family="unit", variant="v", difficulty="easy", objective="x",
+                            requester=company.mentor, arrival=540, priority=priority,
+                            deadline=1000, effort_minutes=5, solution=plan, checkpoints=[Checkpoint(
+                                cp_id="done", description="d", answer_bearing=False, check=SubmittedCheck())])
+
+    watch = unit("t1", [ToolCall(name="wait", arguments={"until": "12:00"}),
+                        ToolCall(name="submit", arguments={"task_id": "t1", "answer": 1})], "urgent")
+    other = unit("t2", [ToolCall(name="calculator", arguments={"expression": "1+1"}),
+                        ToolCall(name="submit", arguments={"task_id": "t2", "answer": 2})], "normal")
+    finish = simulate_oracle([watch, other], [], company, 540)
+    # the urgent watch waits for 12:00 while the other task is done first
+    assert finish["t2"] < 600 and finish["t1"] >= 720
+    day = Day(day_index=0, tasks=[watch, other])
+    scenario = Scenario(scenario_id="wait-until", seed=0, company=company, days=[day])
+    result = run_agent("oracle", scenario, day)
+    scores = {t.task_id: t for t in result.score.tasks}
+    assert scores["t1"].submitted_at is not None and scores["t1"].submitted_at >= 720
+    assert scores["t2"].submitted_at is not None and scores["t2"].submitted_at < 600
+
+
+# --- the family -------------------------------------------------------------------------------------------
+def _values_after(task: TaskInstance, minute: int) -> dict[str, list[float]]:
+    page = next(p for p in task.pages if "dashboards" in p.url)
+    content, _ = page.at(minute)
+    return {m.group(1): [float(x) for x in m.group(2).split(" | ")]
+            for m in re.finditer(r"^\| ([\w-]+) \| ([\d. |]+?) \|$", content, re.M)}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("difficulty", ["easy", "medium", "hard"])
+def test_truth_is_recomputed_from_the_page_and_invisible_before_the_refresh(variant: str, difficulty: str) -> None:
+    for seed in range(10):
+        _, day = single_task_day((FAMILY, variant, difficulty), seed, label="watch-truth")
+        task = day.tasks[0]
+        runbook = next(f.content for f in task.files if f.hidden)
+        thresholds = {s: float(t) for s, t in re.findall(r"^\| ([\w-]+) \| ([\d.]+) \|", runbook, re.M)}
+        times = [int(h) * 60 + int(m) for h, m in re.findall(r"(\d\d):(\d\d)", task.objective.split(";")[0])]
+        final = _values_after(task, times[-1])
+        page = next(p for p in task.pages if "dashboards" in p.url)
+        before, _ = page.at(times[0] - 1)
+        for key, value in task.answers.items():
+            if key.startswith("notify."):  # a value in breach is never shown before the refresh
+                assert f" {value} " not in before, (seed, key)
+        watched = re.search(r"(?:eye on|Watch) (\S+) on the", task.objective)
+        if variant in ("breach", "all_clear"):
+            assert watched and task.answers["value"] == final[watched.group(1)][1]
+            assert task.answers["breached"] == (final[watched.group(1)][1] > thresholds[watched.group(1)])
+            assert task.answers["breached"] == (variant == "breach")
+        elif variant == "multi_service":
+            assert task.answers["breached"] == sorted(s for s, v in final.items() if v[1] > thresholds[s])
+        else:
+            assert watched
+            series = final[watched.group(1)][1:]
+            flags = [v > thresholds[watched.group(1)] for v in series]
+            k = next(i for i in range(1, len(flags)) if flags[i] and flags[i - 1])
+            assert task.answers["alert_at"] == f"{times[k] // 60:02d}:{times[k] % 60:02d}"
+            assert task.answers["value"] == series[k]
+        assert task.deadline > times[0] and (task.latest_deadline or 0) >= task.deadline
+
+
+def test_several_watch_tasks_on_one_day_are_all_solvable() -> None:
+    spec = SuiteSpec(name="watch", families=[FAMILY], tasks_per_day=(3, 3))
+    for seed in range(8):
+        company = seeded_company("watch-crowd", seed)
+        scenario_seed = derive_seed("watch-crowd", seed)
+        meta = [(FAMILY, VARIANTS[(seed + i) % len(VARIANTS)], ("easy", "medium", "hard")[i]) for i in range(3)]
+        day, _ = generate_day(company, spec, scenario_seed, 0, meta)  # type: ignore[arg-type]
+        scenario = Scenario(scenario_id=f"watch-{seed}", seed=scenario_seed, company=company, days=[day])
+        result = run_agent("oracle", scenario, day)
+        assert result.score.metrics.score == 1.0 and not result.score.metrics.unsupported_rate, describe_episode(
+            result, day)

@@ -1,0 +1,59 @@
+"""The Ray executor on a real local Ray cluster: the same scores as the local executor, resume included."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from firstday.run import RunFolder, run_suite
+from firstday.suites import generate_suite, preset, save_suite
+
+ray = pytest.importorskip("ray")
+
+from firstday.run.ray_executor import RayExecutor  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[None]:
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def test_ray_gives_the_local_scores_and_resumes(cluster: None, tmp_path: Path) -> None:
+    spec = preset("smoke", seed=8).model_copy(update={"scenarios": 3})
+    suite = tmp_path / "suite"
+    save_suite(spec, generate_suite(spec), suite)
+    local = run_suite(suite, "heuristic", tmp_path / "local", trials=2, concurrency=4)
+    out = tmp_path / "ray"
+    distributed = run_suite(suite, "heuristic", out, trials=2, executor=RayExecutor())
+    assert distributed.ran == 6 and distributed.errors == 0
+    for key in RunFolder(tmp_path / "local").episode_keys():
+        assert (out / "episodes" / f"{key}.json").read_bytes() == (tmp_path / "local" / "episodes" /
+                                                                   f"{key}.json").read_bytes()
+        assert (out / "traces" / f"{key}.jsonl").read_bytes() == (tmp_path / "local" / "traces" /
+                                                                  f"{key}.jsonl").read_bytes()
+    assert [e.metrics for e in distributed.episodes] == [e.metrics for e in local.episodes]
+    # resume: a lost episode is redone on the cluster, the others are kept
+    (out / "episodes" / "s001-d0-t1.json").unlink()
+    again = run_suite(suite, "heuristic", out, trials=2, executor=RayExecutor(max_in_flight=1))
+    assert again.ran == 1 and again.skipped == 5
+
+
+def test_failure_on_a_worker_is_an_error_episode(cluster: None, tmp_path: Path) -> None:
+    import firstday.agents.base as agent_registry
+    from firstday.agents import register_agent
+
+    spec = preset("smoke", seed=9).model_copy(update={"scenarios": 2})
+    suite = tmp_path / "suite"
+    save_suite(spec, generate_suite(spec), suite)
+    # registered in this (driver) process only: building it fails on the workers, which must be recorded
+    register_agent("test-driver-only", "tests only")(lambda ctx: None)  # type: ignore[arg-type,return-value]
+    try:
+        summary = run_suite(suite, "test-driver-only", tmp_path / "r", executor=RayExecutor())
+    finally:
+        agent_registry._AGENTS.pop("test-driver-only", None)
+    assert summary.ran == 2 and summary.errors == 2
+    assert all("unknown agent" in (e.error or "") for e in summary.episodes)
