@@ -2,22 +2,29 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+BASE := $(VENV)/.base-stamp
+DEV := $(VENV)/.dev-stamp
 
 .PHONY: demo test lint setup clean
 
-$(STAMP): pyproject.toml
+$(BASE): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(BASE)
+
+$(DEV): $(BASE)
+	# the CPU build of torch for the hf/ provider tests (pinned: a newer release would pull a CUDA build)
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	touch $(DEV)
 
-setup: $(STAMP)
+setup: $(DEV)
 
-demo: $(STAMP)
+demo: $(BASE)
 	$(BIN)/firstday demo
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 
