@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from firstday.env.episode import DayEnv, Observation, TraceEvent
-from firstday.env.loop import Agent
+from firstday.env.loop import Agent, record_agent_info
 from firstday.run.results import RunLimits
 from firstday.scoring.cards import DayScore
 from firstday.suites.spec import Scenario
@@ -125,9 +125,10 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
         except TimeoutError:
             raise StepTimeoutError(f"agent reset exceeded act_timeout_s={limits.act_timeout_s:g} s") from None
         obs = env.reset()
+        record_agent_info(env, agent, 0)
         while not obs.done:
-            obs = await step(await act(obs))
-        await act(obs)  # let the agent see the final observation (end of day)
+            obs = await step(await act(await env.settle(obs)))
+        await act(await env.settle(obs))  # let the agent see the final observation (end of day)
 
     try:
         async with asyncio.timeout(limits.episode_timeout_s):
@@ -150,7 +151,10 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
         return GuardedResult(status, error, env.turns, None, trace)
     # on the loop thread: scoring takes about a millisecond, and CPython 3.11.7's ast module (used by
     # checks and tracebacks) is not safe to use from two threads at once
+    with contextlib.suppress(Exception):  # closing LLM colleagues must not turn a result into a crash
+        await env.aclose()
     card = env.score()
+    record_agent_info(env, agent, -1)
     return GuardedResult(status, error, env.turns, card, env.trace)
 
 

@@ -19,7 +19,9 @@ suitable for sandboxing. Run untrusted agents inside a container or VM if that m
 from __future__ import annotations
 
 import base64
+import math
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -33,7 +35,7 @@ _BOOTSTRAP = r'''
 import os, sys, resource
 _root = os.path.realpath(os.getcwd() + "/..")
 _limit_s = int(sys.argv[1]); _mem = int(sys.argv[2])
-resource.setrlimit(resource.RLIMIT_CPU, (_limit_s, _limit_s))
+resource.setrlimit(resource.RLIMIT_CPU, (_limit_s, _limit_s + 1))
 resource.setrlimit(resource.RLIMIT_FSIZE, (5_000_000, 5_000_000))
 try:
     resource.setrlimit(resource.RLIMIT_AS, (_mem, _mem))
@@ -131,17 +133,22 @@ def run_code(
         boot.write_text(_BOOTSTRAP, encoding="utf-8")
         env = {"PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "MPLBACKEND": "Agg", "HOME": str(root)}
-        limit = max(1, int(timeout_s))
+        limit = max(1, math.ceil(timeout_s))
         try:
             proc = subprocess.run(
                 [sys.executable, "-I", str(boot), str(limit), str(memory_bytes)],
                 input=code, capture_output=True, text=True, cwd=ws, env=env, timeout=timeout_s + 2,
             )
             output = proc.stdout + (("\n" + proc.stderr) if proc.stderr else "")
-            result = RunResult(exit_code=proc.returncode, output=output)
+            if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+                # the CPU-time limit ended it (a busy loop can hit it before the wall-clock limit)
+                result = RunResult(exit_code=None, timed_out=True,
+                                   output=output + f"\n[timed out: CPU time limit of {limit} s exceeded]")
+            else:
+                result = RunResult(exit_code=proc.returncode, output=output)
         except subprocess.TimeoutExpired as exc:
             out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-            result = RunResult(exit_code=None, output=out + f"\n[timed out after {timeout_s:.0f} s]",
+            result = RunResult(exit_code=None, output=out + f"\n[timed out after {timeout_s:g} s]",
                                timed_out=True)
         result.output = result.output.replace(str(root), "").strip()
         if len(result.output) > MAX_OUTPUT:

@@ -324,6 +324,9 @@ class AdsStrategy:
             }
             alt_rows = [f"row {r + 1}: " + ", ".join(f"{chr(65 + c)}{r + 1} {legend[hm.bins[r][c]]}"
                                                      for c in range(hm.cols)) for r in range(hm.rows)]
+            # what an answer is read from: each cell's density, drawn only as a colour (listed for the tests)
+            params["deciding"] = [f"{chr(65 + c)}{r + 1} {legend[hm.bins[r][c]]}"
+                                  for r in range(hm.rows) for c in range(hm.cols)]
             alt = (f"Heatmap '{title}'. Grid columns A-{chr(64 + hm.cols)}, rows 1-{hm.rows}. User density per cell "
                    f"(users per sq km, the legend value of each cell's colour):\n" + "\n".join(alt_rows))
             files.append(FileAsset(path=path, media_type="image/png",
