@@ -182,7 +182,8 @@ class MeetingCheck(BaseModel):
 
     kind: Literal["meeting"] = "meeting"
     field: str = "meeting_id"
-    aspect: Literal["exists", "start", "attendees_include", "attendees_exclude", "attendees_equal", "duration"]
+    aspect: Literal["exists", "start", "attendees_include", "attendees_exclude", "attendees_equal", "duration",
+                    "room"]
     expected: str | None = Field(default=None, description="key into answers (not needed for 'exists')")
 
     def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
@@ -196,6 +197,9 @@ class MeetingCheck(BaseModel):
             ok = m.start == int(exp)
             detail = "the start time is right" if ok else "the meeting starts at the wrong time"
             return CheckOutcome(ok, detail, attempted)
+        if self.aspect == "room":
+            ok = m.room == str(exp)
+            return CheckOutcome(ok, "the room is right" if ok else "the meeting is in the wrong room", attempted)
         if self.aspect == "duration":
             ok = m.end - m.start == int(exp)
             return CheckOutcome(ok, "the length is right" if ok else "the meeting has the wrong length", attempted)
