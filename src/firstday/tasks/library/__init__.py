@@ -6,12 +6,14 @@ from firstday.tasks.library import (
     dashboard_triage,  # noqa: F401
     data_completion,  # noqa: F401
     event_planning,  # noqa: F401
+    floor_plan_booking,  # noqa: F401
     form_data_entry,  # noqa: F401
     inbox_triage,  # noqa: F401
     kb_link_fix,  # noqa: F401
     kpi_chart_report,  # noqa: F401
     meeting_attend,  # noqa: F401
     meeting_booking,  # noqa: F401
+    org_chart_routing,  # noqa: F401
     receipt_audit,  # noqa: F401
     resume_screening,  # noqa: F401
     route_planning,  # noqa: F401
