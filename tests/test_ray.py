@@ -57,3 +57,20 @@ def test_failure_on_a_worker_is_an_error_episode(cluster: None, tmp_path: Path) 
         agent_registry._AGENTS.pop("test-driver-only", None)
     assert summary.ran == 2 and summary.errors == 2
     assert all("unknown agent" in (e.error or "") for e in summary.episodes)
+
+
+def test_ray_runs_the_days_of_a_scenario_in_order_with_their_memory(cluster: None, tmp_path: Path) -> None:
+    from firstday.env import EnvConfig
+
+    spec = preset("continual", seed=4).model_copy(update={"scenarios": 2})
+    suite = tmp_path / "suite"
+    save_suite(spec, generate_suite(spec), suite)
+    config = EnvConfig(memory=True)
+    run_suite(suite, "heuristic", tmp_path / "local", env_config=config, concurrency=2)
+    out = tmp_path / "ray"
+    distributed = run_suite(suite, "heuristic", out, env_config=config, executor=RayExecutor())
+    assert distributed.ran == 6 and distributed.errors == 0
+    for key in RunFolder(tmp_path / "local").episode_keys():
+        for sub, ext in (("memory", "json"), ("traces", "jsonl"), ("episodes", "json")):
+            assert (out / sub / f"{key}.{ext}").read_bytes() == (tmp_path / "local" / sub / f"{key}.{ext}").read_bytes()
+    assert RunFolder(out).read_memory("s001-d2").days == [0, 1, 2]

@@ -289,6 +289,11 @@ def run(
     = None,
     episode_timeout: Annotated[float | None, typer.Option(
         "--episode-timeout", help="Seconds one episode may take; then an error episode. [default: 7200]")] = None,
+    memory: Annotated[bool, typer.Option(
+        "--memory", help="Continual learning: the notebook and the agent's lessons carry over between the days of "
+                         "a scenario (days run in order; see docs/learning.md).")] = False,
+    hints: Annotated[str, typer.Option(
+        "--hints", help="Hint tier delivered with each task: none, where, whom or steps (docs/hints.md).")] = "none",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display and no tables.")] = False,
     jsonl: Annotated[bool, typer.Option(
         "--jsonl", help="Print one JSON line per finished episode on stdout (nothing else on stdout).")] = False,
@@ -297,6 +302,7 @@ def run(
 
     Rerunning the same command resumes the run (also after a crash or kill -9)."""
     from firstday.env import EnvConfig
+    from firstday.env.episode import HINT_TIERS
     from firstday.models import LEDGER
     from firstday.report import build_report, render_report
     from firstday.run import EpisodeExecutor, LocalExecutor, RunLimits, RunProgress, run_suite
@@ -322,7 +328,10 @@ def run(
     if colleague_model:
         colleague_options = {k: v for k, v in (("base_url", colleague_base_url or base_url),
                                                ("prices", model_opts.get("prices"))) if v is not None}
+    if hints not in HINT_TIERS:
+        raise ConfigError(f"--hints: unknown tier {hints!r}; use one of {', '.join(HINT_TIERS)}")
     env_config = EnvConfig(text_only=text_only, colleague_model=colleague_model, colleague_options=colleague_options,
+                           memory=memory, hints=cast(Any, hints),
                            **({"run_timeout_s": tool_timeout} if tool_timeout is not None else {}))
     _check_models(options if model else None, colleague_model, colleague_options)
     LEDGER.reset()
@@ -436,6 +445,66 @@ def report(
     if html is not None:
         written = write_html(rep, html)
         (_stderr() if as_json else _stdout()).print(f"HTML report written to {escape(str(written))}")
+
+
+# ---- hints ---------------------------------------------------------------------------------------------
+
+@app.command()
+@_user_errors
+def hints(
+    suite: Annotated[Path, typer.Argument(help="A suite folder written by 'firstday generate'.")],
+    agent: Annotated[str, typer.Option("--agent", "-a", help="Agent name (see 'firstday agents').")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Ladder folder (one run per tier in DIR/<tier>); "
+                                                         "rerun the same command to resume.")],
+    tiers: Annotated[str, typer.Option(help="Comma-separated hint tiers to run, in ladder order.")]
+    = "none,where,whom,steps",
+    option: Annotated[list[str] | None, typer.Option(
+        "--option", "-O", help="Agent option KEY=VALUE (VALUE read as JSON if it parses). Repeatable.")] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", "-m", help="Model of an LLM agent (llm, react): openai/<model>, litellm/<model> or hf/<path>.")]
+    = None,
+    base_url: Annotated[str | None, typer.Option(
+        "--base-url", help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL).")] = None,
+    concurrency: Annotated[int, typer.Option(
+        "--concurrency", "-c", min=1, help="Episodes in flight at once.")] = 8,
+    seed: Annotated[int, typer.Option(help="Run seed for agents that use randomness.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the table.")] = False,
+) -> None:
+    """The hint ladder: run an agent once per hint tier on the same suite, then score it per tier and
+    difficulty with 95 % bootstrap intervals; writes DIR/hints.json and DIR/hints.png (docs/hints.md)."""
+    from firstday.env import EnvConfig
+    from firstday.env.episode import HINT_TIERS
+    from firstday.models import LEDGER
+    from firstday.report.hints import LADDER_JSON, LADDER_PNG, build_ladder, plot_ladder, render_ladder
+    from firstday.run import LocalExecutor, run_suite
+
+    chosen = [t.strip() for t in tiers.split(",") if t.strip()]
+    unknown = [t for t in chosen if t not in HINT_TIERS]
+    if unknown or not chosen or len(set(chosen)) != len(chosen):
+        raise ConfigError(f"--tiers: give distinct tiers from {', '.join(HINT_TIERS)}, got {tiers!r}")
+    options = _parse_options(option or [])
+    options.update({k: v for k, v in (("model", model), ("base_url", base_url)) if v is not None})
+    _check_models(options if model else None, None, {})
+    console, note = _stdout(), _stderr()
+    LEDGER.reset()
+    for tier in chosen:
+        t0 = time.perf_counter()
+        try:
+            summary = run_suite(suite, agent, out / tier, env_config=EnvConfig(hints=cast(Any, tier)),
+                                agent_options=options, seed=seed, executor=LocalExecutor(concurrency))
+        except KeyboardInterrupt:
+            _fail(f"interrupted; finished episodes are saved in {out}; run the same command again to resume",
+                  INTERRUPTED)
+        if not quiet:
+            note.print(f"tier {tier:<6} {summary.ran} episode(s) run, {summary.skipped} already done, "
+                       f"{summary.errors} error(s), {time.perf_counter() - t0:.1f} s", highlight=False)
+    ladder = build_ladder(out, chosen)
+    (out / LADDER_JSON).write_text(ladder.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    png = plot_ladder(ladder, out / LADDER_PNG)
+    render_ladder(ladder, console)
+    if not quiet:
+        _print_usage(LEDGER, console)
+        console.print(f"written: {escape(str(out / LADDER_JSON))}, {escape(str(png))}")
 
 
 def main() -> None:

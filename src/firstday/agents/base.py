@@ -19,6 +19,7 @@ class AgentContext:
     day: Day
     options: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
+    memory: bool = False  # the run carries memory across days: the agent's reflect() step will be called
 
 
 AgentFactory = Callable[[AgentContext], Agent]

@@ -7,10 +7,12 @@ calls; every call's result is returned. The hidden side of the tasks stays here,
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from firstday.env.memory import Lesson, Memory
 from firstday.scoring.cards import DayScore
 from firstday.scoring.score import score_day
 from firstday.suites.spec import Day, Scenario
@@ -29,6 +31,15 @@ with a priority and a deadline; only work delivered before a deadline counts. Th
 spread across colleagues, files, calendars and pages: find it and check it rather than guess. Colleagues
 answer messages after a delay; use wait to let time pass. Finish each task with submit."""
 
+MEMORY_NOTE = {
+    True: "This is day {day} of your training. Your notebook (the notebook tool) keeps what you write in it "
+          "across your training days; lessons you drew from earlier days come with the tasks they fit.",
+    False: "Your notebook (the notebook tool) keeps notes for today only.",
+}
+
+HintTier = Literal["none", "where", "whom", "steps"]
+HINT_TIERS: tuple[HintTier, ...] = ("none", "where", "whom", "steps")
+
 
 class EnvConfig(BaseModel):
     text_only: bool = Field(default=False, description="replace images with their text alternative")
@@ -40,6 +51,12 @@ class EnvConfig(BaseModel):
         default=None, description="LLM colleagues: a model name such as openai/gpt-4o-mini (None: deterministic)")
     colleague_options: dict[str, Any] = Field(
         default_factory=dict, description="LLM colleagues' model settings (base_url, temperature, timeout_s, ...)")
+    memory: bool = Field(
+        default=False, description="continual learning: the notebook and reflection lessons carry over between "
+                                   "the days of a scenario (days then run in order); see docs/learning.md")
+    hints: HintTier = Field(
+        default="none", description="tiered hints delivered with each task: none, where (to look), whom (to ask), "
+                                    "steps (step by step); see docs/hints.md")
 
 
 class Briefing(BaseModel):
@@ -54,6 +71,15 @@ class Briefing(BaseModel):
     day_end: str
     instructions: str
     tools: list[ToolSpec]
+    memory: bool = Field(default=False, description="notebook and lessons carry over from earlier days")
+    notes_carried: int = Field(default=0, description="notebook entries carried in from earlier days")
+    lessons_carried: int = Field(default=0, description="lessons carried in from earlier days")
+
+
+class TaskHint(BaseModel):
+    task_id: str
+    tier: HintTier
+    text: str
 
 
 class Observation(BaseModel):
@@ -61,14 +87,27 @@ class Observation(BaseModel):
     clock: str
     notifications: list[Notification] = Field(default_factory=list)
     results: list[ToolResult] = Field(default_factory=list)
+    lessons: list[Lesson] = Field(
+        default_factory=list, description="with memory: lessons from earlier days relevant to tasks that just arrived")
+    hints: list[TaskHint] = Field(default_factory=list,
+                                  description="with hints: a hint for each task that just arrived")
     done: bool = False
     truncated: bool = False
 
 
 class TraceEvent(BaseModel):
     t: int
-    type: Literal["briefing", "observation", "tool_call", "tool_result", "idle", "agent_error", "end", "score"]
+    type: Literal["briefing", "observation", "tool_call", "tool_result", "idle", "agent_error", "end", "score",
+                  "memory", "feedback", "reflection"]
     data: dict[str, Any]
+
+
+def day_hash(scenario: Scenario, day: Day) -> str:
+    """Content hash of what an episode is run on: the company and the day's instances (a paired control
+    run must see the same hash for every episode)."""
+    h = hashlib.sha256(scenario.company.model_dump_json().encode())
+    h.update(day.model_dump_json().encode())
+    return h.hexdigest()
 
 
 def day_content(scenario: Scenario, day: Day) -> DayContent:
@@ -85,11 +124,21 @@ def day_content(scenario: Scenario, day: Day) -> DayContent:
 
 
 class DayEnv:
-    def __init__(self, scenario: Scenario, day: Day, config: EnvConfig | None = None) -> None:
+    """One day of one scenario. ``memory`` (with ``config.memory``) is what the trainee carries in from
+    its earlier days of this scenario; without it (or with memory off) the day starts with nothing."""
+
+    def __init__(self, scenario: Scenario, day: Day, config: EnvConfig | None = None,
+                 memory: Memory | None = None) -> None:
         self.scenario, self.day = scenario, day
         self.config = config or EnvConfig()
+        if memory is not None and memory.scenario_id != scenario.scenario_id:
+            raise ValueError(f"memory of scenario {memory.scenario_id} handed to scenario {scenario.scenario_id}")
+        self.memory = (memory or Memory(scenario_id=scenario.scenario_id)) if self.config.memory else None
+        self.offered: set[str] = set()  # lessons already offered today
+        self.score_card: DayScore | None = None
         families()  # families register their image renderers on import
-        self.world = World(day_content(scenario, day), text_only=self.config.text_only)
+        self.world = World(day_content(scenario, day), text_only=self.config.text_only,
+                           notebook=self.memory.notebook if self.memory else None, day_index=day.day_index)
         self.tools = Toolbox(self.world, self.config.costs, run_timeout_s=self.config.run_timeout_s)
         self.trace: list[TraceEvent] = []
         self.turns = 0
@@ -111,11 +160,14 @@ class DayEnv:
         text = INSTRUCTIONS.format(name=c.trainee.name, dept=c.trainee.department, company=c.name,
                                    mentor=f"{mentor.name} ({mentor.handle})", start=fmt(self.day.day_start),
                                    end=fmt(self.day.day_end))
+        text += "\n" + MEMORY_NOTE[self.memory is not None].format(day=self.day.day_index + 1)
         return Briefing(
             scenario_id=self.scenario.scenario_id, day_index=self.day.day_index, trainee=c.trainee.handle,
             trainee_name=c.trainee.name, department=c.trainee.department, mentor=c.mentor, company=c.name,
             day_start=fmt(self.day.day_start), day_end=fmt(self.day.day_end), instructions=text,
-            tools=self.tools.specs,
+            tools=self.tools.specs, memory=self.memory is not None,
+            notes_carried=len(self.memory.notebook) if self.memory else 0,
+            lessons_carried=len(self.memory.lessons) if self.memory else 0,
         )
 
     def _log(self, type_: str, data: dict[str, Any]) -> None:
@@ -123,14 +175,39 @@ class DayEnv:
 
     def _observe(self, results: list[ToolResult]) -> Observation:
         notes, _ = self.world.take_observation()
+        lessons: list[Lesson] = []
+        hints: list[TaskHint] = []
+        arrived = [n.task for n in notes if n.task is not None and n.kind in ("task", "interruption")]
+        if arrived and self.memory is not None and self.memory.lessons:
+            for task in arrived:
+                found = self.memory.retrieve(task, exclude=self.offered)
+                self.offered.update(lesson.lesson_id for lesson in found)
+                lessons += found
+        if arrived and self.config.hints != "none":
+            from firstday.tasks.hints import task_hint
+
+            instances = {t.task_id: t for t in self.day.tasks}
+            for task in arrived:
+                text = task_hint(instances[task.task_id], self.scenario.company, self.config.hints)
+                if text:
+                    hints.append(TaskHint(task_id=task.task_id, tier=self.config.hints, text=text))
         obs = Observation(time=self.world.now, clock=fmt(self.world.now), notifications=notes, results=results,
-                          done=self.done, truncated=self.truncated)
-        self._log("observation", {"notifications": [n.model_dump() for n in notes]})
+                          lessons=lessons, hints=hints, done=self.done, truncated=self.truncated)
+        data: dict[str, Any] = {"notifications": [n.model_dump() for n in notes]}
+        if lessons:
+            data["lessons"] = [lesson.model_dump() for lesson in lessons]
+        if hints:
+            data["hints"] = [h.model_dump() for h in hints]
+        self._log("observation", data)
         return obs
 
     def reset(self) -> Observation:
         self._log("briefing", {"scenario_id": self.scenario.scenario_id, "day_index": self.day.day_index,
                                "trainee": self.scenario.company.trainee.handle})
+        if self.memory is not None:
+            self._log("memory", {"days": list(self.memory.days),
+                                 "notes": [n.model_dump() for n in self.memory.notebook],
+                                 "lessons": [lesson.model_dump() for lesson in self.memory.lessons]})
         return self._observe([])
 
     def step(self, calls: list[ToolCall]) -> Observation:
@@ -184,6 +261,19 @@ class DayEnv:
         if self.llm_colleagues is not None:
             await self.llm_colleagues.aclose()
 
+    def memory_after(self) -> Memory | None:
+        """The memory to carry into the next day (today's notebook added; lessons are added by the
+        reflection step): None with memory off."""
+        if self.memory is None:
+            return None
+        return self.memory.model_copy(update={
+            "days": [*self.memory.days, self.day.day_index],
+            "notebook": [n.model_copy() for n in self.world.notebook.notes]})
+
+    def log_event(self, type_: Literal["feedback", "reflection"], data: dict[str, Any]) -> None:
+        """Record a step of the learning protocol (after the day's end) in the trace."""
+        self._log(type_, data)
+
     def record_agent_error(self, message: str) -> None:
         self._log("agent_error", {"message": message})
 
@@ -191,4 +281,5 @@ class DayEnv:
         self.world.record.end_time = self.world.now
         card = score_day(self.scenario.scenario_id, self.day, self.world.record)
         self._log("end", {"turns": self.turns, "truncated": self.truncated})
+        self.score_card = card
         return card

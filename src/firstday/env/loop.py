@@ -20,6 +20,8 @@ class Agent(Protocol):
     the next event. Raising an exception ends the episode as an *error* (not a zero score).
     An agent may also define ``trace_info() -> dict`` (e.g. its model and system prompt): it is
     recorded under ``"agent"`` in the trace's briefing event, and again (usage) in its end event.
+    For continual learning it may define ``reflect(feedback: MentorFeedback) -> list[Lesson | str]``
+    (plain or async), called after each day of a run with memory (docs/learning.md).
     """
 
     name: str

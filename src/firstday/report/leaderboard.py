@@ -59,6 +59,8 @@ class RunRow(BaseModel):
     agent: str
     agent_options: dict[str, Any]
     text_only: bool = Field(description="images were replaced by their text alternative")
+    memory: bool = Field(default=False, description="notebook and lessons carried over between days")
+    hints: str = Field(default="none", description="hint tier delivered with each task")
     suite_name: str
     suite_hash: str
     episodes_expected: int = Field(description="episodes in the suite")
@@ -201,7 +203,8 @@ def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[Ep
     attempted = [c for t in tasks for c in t.checkpoints if c.answer_bearing and c.attempted_at is not None]
     return RunRow(
         run=run, label=label, agent=manifest.agent, agent_options=manifest.agent_options,
-        text_only=manifest.env_config.text_only, suite_name=manifest.suite_name, suite_hash=manifest.suite_hash,
+        text_only=manifest.env_config.text_only, memory=manifest.env_config.memory,
+        hints=manifest.env_config.hints, suite_name=manifest.suite_name, suite_hash=manifest.suite_hash,
         episodes_expected=manifest.n_episodes, episodes=len(episodes),
         error_episodes=sum(1 for e in episodes if e.status == "error"),
         tasks=len(tasks), task_errors=len(all_tasks) - len(tasks),
@@ -296,7 +299,8 @@ class Column:
 
 OUTCOME_COLUMNS = [
     Column("run", lambda r: r.label, "label", numeric=False),
-    Column("agent", lambda r: r.agent + (" (text)" if r.text_only else ""), "agent", numeric=False),
+    Column("agent", lambda r: r.agent + (" (text)" if r.text_only else "") + (" (memory)" if r.memory else "")
+           + (f" (hints: {r.hints})" if r.hints != "none" else ""), "agent", numeric=False),
     Column("episodes", episodes_cell, "episodes"),
     Column("tasks", lambda r: str(r.tasks) + (f" ({r.task_errors} err)" if r.task_errors else ""), "tasks"),
     Column("success [95% CI]", lambda r: ci_text(r, "success_rate"), "success_rate"),

@@ -5,7 +5,8 @@ node: a shared file system, or the same folder copied to each; the content hash 
 builds the agent, runs the episode under the same guards as locally, and returns the episode
 summary and trace as JSON text. The driver (the ``firstday run`` process) writes the run folder and
 the SQLite index and shows progress, so resume, ``--retry-errors`` and the refusal of a changed
-configuration work exactly as with the local executor. A task that fails inside Ray (a worker or a
+configuration work exactly as with the local executor. With memory on, the days of a scenario are
+submitted one after the other, each with the memory the day before returned. A task that fails inside Ray (a worker or a
 node died, after Ray's own retries) becomes an error episode, never a hang or a lost episode.
 """
 
@@ -16,9 +17,18 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from firstday.env.memory import Memory
 from firstday.errors import ConfigError
 from firstday.run.results import EpisodeSummary
-from firstday.run.runner import EpisodeExecutor, EpisodeJob, EpisodeOutcome, RunEvents, error_outcome, run_job
+from firstday.run.runner import (
+    EpisodeExecutor,
+    EpisodeJob,
+    EpisodeOutcome,
+    RunEvents,
+    error_outcome,
+    run_chain,
+    run_job,
+)
 from firstday.suites.store import Suite, load_suite
 
 INSTALL_HINT = "the Ray executor needs Ray: pip install 'ray>=2.9'"
@@ -26,15 +36,16 @@ INSTALL_HINT = "the Ray executor needs Ray: pip install 'ray>=2.9'"
 _SUITES: dict[str, Suite] = {}  # per worker process: suites already opened
 
 
-def run_episode_task(job: EpisodeJob) -> tuple[str, str, float]:
-    """The body of one Ray task: (episode summary JSON, trace JSON lines, wall seconds)."""
+def run_episode_task(job: EpisodeJob) -> tuple[str, str, float, str | None]:
+    """The body of one Ray task: (episode summary JSON, trace JSON lines, wall seconds, memory JSON or None)."""
     suite = _SUITES.get(job.suite_path)
     if suite is None:
         suite = _SUITES[job.suite_path] = load_suite(job.suite_path)
     outcome = asyncio.run(run_job(job, suite.scenario))
     trace = outcome.trace if isinstance(outcome.trace, str) else "".join(
         ev.model_dump_json() + "\n" for ev in outcome.trace)
-    return outcome.summary.model_dump_json(), trace, outcome.wall_seconds
+    memory = outcome.memory.model_dump_json() if outcome.memory is not None else None
+    return outcome.summary.model_dump_json(), trace, outcome.wall_seconds, memory
 
 
 class RayExecutor(EpisodeExecutor):
@@ -66,36 +77,32 @@ class RayExecutor(EpisodeExecutor):
                 raise ConfigError(f"cannot connect to the Ray cluster at {self.address or 'local'}: {exc}") from None
         return ray
 
-    async def run(self, suite: Suite, jobs: Sequence[EpisodeJob], events: RunEvents) -> None:
-        if not jobs:
+    async def run(self, suite: Suite, chains: Sequence[Sequence[EpisodeJob]], events: RunEvents) -> None:
+        if not chains:
             return
         ray = await asyncio.to_thread(self._connect)
         task = ray.remote(num_cpus=self.num_cpus, max_retries=2)(run_episode_task)
         slots = max(1, int(ray.cluster_resources().get("CPU", 1) / self.num_cpus))
         window = self.max_in_flight or 2 * slots
-        todo = iter(jobs)
-        in_flight: dict[asyncio.Future[Any], tuple[EpisodeJob, float]] = {}
+        todo = iter(chains)
+        gate = asyncio.Semaphore(window)  # Ray tasks submitted at once, over all chains
 
-        def submit() -> bool:
-            job = next(todo, None)
-            if job is None:
-                return False
-            ref = task.remote(job)
-            in_flight[asyncio.wrap_future(ref.future())] = (job, time.perf_counter())
-            events.started(job)
-            return True
-
-        while len(in_flight) < window and submit():
-            pass
-        while in_flight:
-            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            for fut in done:
-                job, t0 = in_flight.pop(fut)
+        async def run_one(job: EpisodeJob) -> EpisodeOutcome:
+            async with gate:
+                t0 = time.perf_counter()
                 try:
-                    summary_json, trace, wall = fut.result()
-                    outcome = EpisodeOutcome(EpisodeSummary.model_validate_json(summary_json), trace, wall)
+                    summary_json, trace, wall, memory = await asyncio.wrap_future(task.remote(job).future())
+                    return EpisodeOutcome(EpisodeSummary.model_validate_json(summary_json), trace, wall,
+                                          Memory.model_validate_json(memory) if memory else None)
                 except Exception as exc:  # the task died in Ray (worker crash, node lost, ...)
-                    outcome = error_outcome(job, f"RayTaskError: {type(exc).__name__}: {str(exc)[:500]}",
-                                            time.perf_counter() - t0)
-                await events.finished(outcome)
-                submit()
+                    return error_outcome(job, f"RayTaskError: {type(exc).__name__}: {str(exc)[:500]}",
+                                         time.perf_counter() - t0)
+
+        async def worker() -> None:
+            for chain in todo:  # shared iterator: each chain is driven by exactly one worker
+                await run_chain(chain, run_one, events)
+
+        # one driver coroutine per submission slot: each keeps one chain's current day in flight
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(window, len(chains))):
+                group.create_task(worker())

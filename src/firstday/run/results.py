@@ -6,6 +6,7 @@ A run folder holds::
     results.sqlite                    the index of finished episodes (SQLite, WAL mode), one row per episode
     episodes/<scenario>-d<k>.json     EpisodeSummary: the day's score card, status, error and turns
     traces/<scenario>-d<k>.jsonl      one TraceEvent per line
+    memory/<scenario>-d<k>.json       with memory on: the Memory the day left for the next day
 
 Repeated trials add ``-t<n>`` to the key of trial ``n >= 1`` (trial 0 keeps the plain key, so a
 one-trial run can later be extended with more trials in the same folder).
@@ -31,6 +32,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from firstday.env.episode import EnvConfig, TraceEvent
+from firstday.env.memory import Memory
 from firstday.errors import ConfigError
 from firstday.scoring.cards import DayMetrics, TaskScore
 from firstday.suites.store import atomic_write
@@ -41,6 +43,7 @@ RUN_MANIFEST = "run.json"
 RESULTS_DB = "results.sqlite"
 EPISODES_DIR = "episodes"
 TRACES_DIR = "traces"
+MEMORY_DIR = "memory"
 
 
 class RunLimits(BaseModel):
@@ -133,6 +136,10 @@ class EpisodeSummary(BaseModel):
     metrics: DayMetrics | None = Field(default=None, description="None when the episode never ran")
     tasks: list[TaskScore] = Field(default_factory=list)
     usage: AgentUsage | None = Field(default=None, description="tokens and cost, if the agent reports them")
+    instance_hash: str | None = Field(
+        default=None, description="content hash of the company and the day's instances (paired runs must match)")
+    memory: bool = Field(default=False, description="the day was run with memory carried from earlier days")
+    hints: str = Field(default="none", description="hint tier the tasks came with")
 
     @property
     def key(self) -> str:
@@ -300,8 +307,9 @@ class RunFolder:
         return out
 
     def write_episode(self, summary: EpisodeSummary, trace: Iterable[TraceEvent] | str,
-                      wall_seconds: float | None = None) -> None:
-        """Save one finished episode: trace, then episode file, then the committed index row.
+                      wall_seconds: float | None = None, memory: Memory | None = None) -> None:
+        """Save one finished episode: trace (and, with memory on, the memory it leaves), then episode
+        file, then the committed index row.
 
         ``trace`` is the events or their JSON-lines text (already serialised, e.g. by a Ray worker).
         """
@@ -309,9 +317,24 @@ class RunFolder:
         text = summary.model_dump_json(indent=1) + "\n"
         with self._lock:
             self._conn()  # open (and adopt older files) before this episode's file exists
+        if memory is not None:
+            atomic_write(self.memory_path(summary.key), memory.model_dump_json(indent=1) + "\n")
         atomic_write(self.trace_path(summary.key), lines)
         atomic_write(_episode_path(self.path, summary.key), text)
         self._index(summary, text, wall_seconds)
+
+    def memory_path(self, key: str) -> Path:
+        return self.path / MEMORY_DIR / f"{key}.json"
+
+    def read_memory(self, key: str) -> Memory:
+        """The memory episode ``key`` left for the next day of its scenario."""
+        file = self.memory_path(key)
+        try:
+            return Memory.model_validate_json(file.read_text(encoding="utf-8"))
+        except (OSError, ValidationError) as exc:
+            raise ConfigError(f"{file} (the memory episode {key} left for the next day) is missing or unreadable "
+                              f"({type(exc).__name__}); rerun with --retry-errors after deleting "
+                              f"{_episode_path(self.path, key)} to redo that day") from None
 
     def trace_path(self, key: str) -> Path:
         return self.path / TRACES_DIR / f"{key}.jsonl"

@@ -7,12 +7,19 @@ not care how the executor schedules its jobs:
 
 * :class:`LocalExecutor` keeps ``concurrency`` episodes in flight in this process (asyncio);
 * :class:`firstday.run.ray_executor.RayExecutor` runs each episode as a Ray task on a cluster.
+
+Jobs come in *chains*: the days of one (scenario, trial) when memory is on (``EnvConfig.memory``), which
+run in day order, each day handed the memory the previous one left (see :mod:`firstday.env.memory`);
+otherwise every job is a chain of its own. An executor runs chains concurrently and the jobs of a chain
+one after the other (:func:`run_chain`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
+import inspect
 import os
 import time
 from abc import ABC, abstractmethod
@@ -24,10 +31,13 @@ from typing import Any, Literal
 from firstday._version import __version__
 from firstday.agents import AgentContext, agent_names, make_agent
 from firstday.env import DayEnv, EnvConfig, TraceEvent
+from firstday.env.episode import day_hash
+from firstday.env.memory import Memory, normalize_lessons
 from firstday.errors import ConfigError, UnknownNameError
 from firstday.run import simulated as _simulated  # noqa: F401  (registers the simulated-model agent)
 from firstday.run.episode import ScenarioCache, guarded_episode
 from firstday.run.results import AgentUsage, EpisodeSummary, RunFolder, RunLimits, RunManifest, episode_key
+from firstday.scoring.feedback import mentor_feedback
 from firstday.seeding import derive_seed
 from firstday.suites.spec import Scenario
 from firstday.suites.store import Suite, load_suite
@@ -46,6 +56,7 @@ class EpisodeJob:
     seed: int
     trial: int = 0
     limits: RunLimits = field(default_factory=RunLimits)
+    memory: Memory | None = None  # with env_config.memory: what the earlier days of this chain left
 
     @property
     def key(self) -> str:
@@ -57,12 +68,43 @@ class EpisodeOutcome:
     summary: EpisodeSummary
     trace: list[TraceEvent] | str  # events, or their JSON-lines text (from a remote worker)
     wall_seconds: float = 0.0
+    memory: Memory | None = None  # with memory on: what this day leaves for the next one
 
 
 def error_outcome(job: EpisodeJob, error: str, wall_seconds: float = 0.0) -> EpisodeOutcome:
     return EpisodeOutcome(EpisodeSummary(scenario_id=job.scenario_id, day_index=job.day_index, trial=job.trial,
                                          seed=job.seed, agent=job.agent, status="error", error=error), [],
                           wall_seconds)
+
+
+async def _reflect(env: DayEnv, agent: Any, memory: Memory, limits: RunLimits) -> tuple[Memory, str | None]:
+    """The learning protocol's end of day: mentor feedback from the score card, the agent's reflection
+    (its optional ``reflect(feedback)``), and the memory for tomorrow. Returns (memory, error or None)."""
+    card = env.score_card
+    assert card is not None
+    feedback = mentor_feedback(card)
+    env.log_event("feedback", feedback.model_dump())
+    memory = memory.model_copy(update={"feedback": [*memory.feedback, feedback]})
+    fn = getattr(agent, "reflect", None)
+    if not callable(fn):
+        env.log_event("reflection", {"lessons": [], "note": "the agent has no reflect step"})
+        return memory, None
+    try:
+        async with asyncio.timeout(limits.act_timeout_s):
+            raw = fn(feedback)
+            if inspect.isawaitable(raw):
+                raw = await raw
+    except TimeoutError:
+        error = f"ReflectionTimeout: reflect exceeded act_timeout_s={limits.act_timeout_s:g} s"
+        env.log_event("reflection", {"lessons": [], "error": error})
+        return memory, error
+    except Exception as exc:  # the day is scored, but tomorrow's memory is unknown: an error episode
+        error = f"ReflectionError: {type(exc).__name__}: {exc}"
+        env.log_event("reflection", {"lessons": [], "error": error})
+        return memory, error
+    new = normalize_lessons(raw, env.day.day_index)
+    env.log_event("reflection", {"lessons": [lesson.model_dump() for lesson in new]})
+    return memory.model_copy(update={"lessons": [*memory.lessons, *new][-2000:]}), None
 
 
 ScenarioLoader = Callable[[str], Scenario | Awaitable[Scenario]]
@@ -86,23 +128,57 @@ async def run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCache
         if day is None:
             return error_outcome(job, f"scenario {job.scenario_id} has no day {job.day_index}")
         try:
-            ctx = AgentContext(scenario=scenario, day=day, options=dict(job.agent_options), seed=job.seed)
+            ctx = AgentContext(scenario=scenario, day=day, options=dict(job.agent_options), seed=job.seed,
+                               memory=job.env_config.memory)
             agent = make_agent(job.agent, ctx)
-            env = DayEnv(scenario, day, job.env_config)
+            if job.env_config.memory and job.memory is None and day.day_index != scenario.days[0].day_index:
+                raise ValueError(f"day {job.day_index} of a run with memory needs the memory of the day before")
+            env = DayEnv(scenario, day, job.env_config, memory=job.memory)
+            instance_hash = day_hash(scenario, day)
         except Exception as exc:  # building the agent or the day failed: record it and carry on
             return error_outcome(job, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
         result = await guarded_episode(env, agent, job.limits, tool_slots)
+        status, error = result.status, result.error
+        memory = None
+        if env.memory is not None and result.score is not None and status == "ok":
+            after = env.memory_after()
+            assert after is not None
+            memory, error = await _reflect(env, agent, after, job.limits)
+            status = "error" if error else status
     finally:
         if cache is not None:
             cache.release(job.scenario_id)
     truncated = any(ev.type == "end" and ev.data.get("truncated") for ev in result.trace)
     summary = EpisodeSummary(
         scenario_id=job.scenario_id, day_index=job.day_index, trial=job.trial, seed=job.seed, agent=agent.name,
-        status=result.status, error=result.error, turns=result.turns, truncated=truncated,
+        status=status, error=error, turns=result.turns, truncated=truncated,
         metrics=result.score.metrics if result.score else None, tasks=result.score.tasks if result.score else [],
-        usage=AgentUsage.of(agent),
+        usage=AgentUsage.of(agent), instance_hash=instance_hash, memory=job.env_config.memory,
+        hints=job.env_config.hints,
     )
-    return EpisodeOutcome(summary, result.trace, time.perf_counter() - started)
+    return EpisodeOutcome(summary, result.trace, time.perf_counter() - started, memory if status == "ok" else None)
+
+
+async def run_chain(chain: Sequence[EpisodeJob], run_one: Callable[[EpisodeJob], Awaitable[EpisodeOutcome]],
+                    events: RunEvents) -> None:
+    """The jobs of one chain in order, each handed the memory its predecessor left. After an error day the
+    rest of the chain is recorded as error episodes without running (their memory would be unknown);
+    ``--retry-errors`` reruns the chain from the failed day."""
+    memory: Memory | None = chain[0].memory if chain else None
+    failed: str | None = None
+    for job in chain:
+        events.started(job)
+        if failed is not None:
+            await events.finished(error_outcome(job, f"NotRun: {failed}"))
+            continue
+        if job.env_config.memory:
+            job = dataclasses.replace(job, memory=memory)
+        outcome = await run_one(job)
+        await events.finished(outcome)
+        memory = outcome.memory
+        if job.env_config.memory and outcome.summary.status == "error":
+            failed = (f"day {job.day_index} of this scenario ended in an error, so the memory this day needs is "
+                      "unknown; fix the cause and rerun with --retry-errors")
 
 
 class RunEvents(ABC):
@@ -118,10 +194,11 @@ class RunEvents(ABC):
 
 
 class EpisodeExecutor(ABC):
-    """Runs jobs, in any order, reporting each start and outcome to ``events``."""
+    """Runs chains of jobs, chains in any order and the jobs of a chain in order (:func:`run_chain`),
+    reporting each start and outcome to ``events``."""
 
     @abstractmethod
-    async def run(self, suite: Suite, jobs: Sequence[EpisodeJob], events: RunEvents) -> None: ...
+    async def run(self, suite: Suite, chains: Sequence[Sequence[EpisodeJob]], events: RunEvents) -> None: ...
 
 
 def default_tool_slots() -> int:
@@ -142,22 +219,24 @@ class LocalExecutor(EpisodeExecutor):
         self.concurrency = concurrency
         self.tool_slots = tool_slots or default_tool_slots()
 
-    async def run(self, suite: Suite, jobs: Sequence[EpisodeJob], events: RunEvents) -> None:
+    async def run(self, suite: Suite, chains: Sequence[Sequence[EpisodeJob]], events: RunEvents) -> None:
         cache = ScenarioCache(suite)
         slots = asyncio.Semaphore(self.tool_slots)
-        queue: Iterator[EpisodeJob] = iter(jobs)
+        queue: Iterator[Sequence[EpisodeJob]] = iter(chains)
+
+        async def run_one(job: EpisodeJob) -> EpisodeOutcome:
+            return await run_job(job, cache, slots)
 
         async def worker() -> None:
-            for job in queue:  # shared iterator: each job is taken by exactly one worker
-                events.started(job)
-                await events.finished(await run_job(job, cache, slots))
+            for chain in queue:  # shared iterator: each chain is taken by exactly one worker
+                await run_chain(chain, run_one, events)
 
-        if self.concurrency == 1 or len(jobs) <= 1:
+        if self.concurrency == 1 or len(chains) <= 1:
             await worker()  # in this task: one after the other, exactly like a plain loop
             return
         try:
             async with asyncio.TaskGroup() as group:
-                for _ in range(min(self.concurrency, len(jobs))):
+                for _ in range(min(self.concurrency, len(chains))):
                     group.create_task(worker())
         except ExceptionGroup as eg:  # e.g. the disk is full: report the cause, not a group of one
             raise eg.exceptions[0] from None
@@ -256,6 +335,32 @@ def plan_jobs(suite: Suite, manifest: RunManifest, trials: int | None = None) ->
     ]
 
 
+def plan_chains(jobs: Sequence[EpisodeJob], folder: RunFolder, retry_errors: bool) -> list[list[EpisodeJob]]:
+    """The chains still to run. Without memory: each unfinished job alone. With memory: for each
+    (scenario, trial), its days from the first unfinished one on (a later day depends on the memory of
+    every earlier one), the first handed the memory saved after the day before it."""
+    finished = folder.finished()
+
+    def pending(j: EpisodeJob) -> bool:
+        return j.key not in finished or (retry_errors and finished[j.key] == "error")
+
+    if not jobs or not jobs[0].env_config.memory:
+        return [[j] for j in jobs if pending(j)]
+    by_chain: dict[tuple[str, int], list[EpisodeJob]] = {}
+    for j in jobs:
+        by_chain.setdefault((j.scenario_id, j.trial), []).append(j)
+    chains = []
+    for chain in by_chain.values():
+        chain.sort(key=lambda j: j.day_index)
+        first = next((i for i, j in enumerate(chain) if pending(j)), None)
+        if first is None:
+            continue
+        memory = folder.read_memory(chain[first - 1].key) if first > 0 else Memory(
+            scenario_id=chain[0].scenario_id, trial=chain[0].trial)
+        chains.append([dataclasses.replace(chain[first], memory=memory), *chain[first + 1:]])
+    return chains
+
+
 class _Recorder(RunEvents):
     def __init__(self, folder: RunFolder, state: RunProgress, progress: ProgressCallback | None) -> None:
         self.folder, self.state, self.progress = folder, state, progress
@@ -271,7 +376,8 @@ class _Recorder(RunEvents):
 
     async def finished(self, outcome: EpisodeOutcome) -> None:
         # the files and the SQLite commit happen off the event loop (serialising a trace takes a while)
-        await asyncio.to_thread(self.folder.write_episode, outcome.summary, outcome.trace, outcome.wall_seconds)
+        await asyncio.to_thread(self.folder.write_episode, outcome.summary, outcome.trace, outcome.wall_seconds,
+                                outcome.memory)
         s = self.state
         s.running -= 1
         s.finished += 1
@@ -312,12 +418,12 @@ async def run_suite_async(
     try:
         manifest = _prepare_folder(folder, manifest)
         jobs = plan_jobs(suite, manifest, trials)
-        finished = folder.finished()
-        pending = [j for j in jobs if j.key not in finished or (retry_errors and finished[j.key] == "error")]
-        state = RunProgress(total=len(jobs), skipped=len(jobs) - len(pending), to_run=len(pending))
+        chains = plan_chains(jobs, folder, retry_errors)
+        to_run = sum(len(c) for c in chains)
+        state = RunProgress(total=len(jobs), skipped=len(jobs) - to_run, to_run=to_run)
         if progress:
             progress(state)
-        await (executor or LocalExecutor(concurrency)).run(suite, pending, _Recorder(folder, state, progress))
+        await (executor or LocalExecutor(concurrency)).run(suite, chains, _Recorder(folder, state, progress))
         episodes = folder.read_episodes()
     finally:
         folder.close()

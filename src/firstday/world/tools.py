@@ -13,13 +13,14 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, get_type_hints
+from typing import Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from firstday.errors import ToolError
 from firstday.timefmt import fmt, parse
 from firstday.world.calculator import CalcError, evaluate
+from firstday.world.notebook import MAX_NOTE_CHARS, MAX_NOTES
 from firstday.world.records import Attendance, Meeting
 from firstday.world.runner import run_code
 from firstday.world.world import World, normalize_path
@@ -33,7 +34,7 @@ DEFAULT_COSTS: dict[str, int] = {
     "list_tasks": 1, "list_colleagues": 1, "lookup_colleague": 1, "send_message": 5, "read_inbox": 1,
     "list_files": 1, "read_file": 2, "write_file": 3, "edit_file": 3, "open_page": 2, "list_rooms": 1,
     "room_schedule": 1, "book_meeting": 5, "cancel_meeting": 2, "list_meetings": 1, "attend_meeting": 0,
-    "calculator": 1, "run_python": 5, "submit": 2, "wait": 0, "end_day": 0,
+    "calculator": 1, "run_python": 5, "submit": 2, "wait": 0, "end_day": 0, "notebook": 1,
 }
 GROUP_MESSAGE_COST = 10
 
@@ -361,6 +362,37 @@ class Toolbox:
         target = min(max(target, w.now), w.day_end)
         w.advance_to(target)
         return Outcome(f"Waited until {fmt(w.now)}.", cost=0)
+
+    # --- notebook -------------------------------------------------------------------------------
+    @tool
+    def notebook(self, action: Literal["write", "read", "search"], title: str = "", text: str = "",
+                 query: str = "") -> Outcome:
+        """Your own notebook: write a note, read every note, or search notes by words. Notes you write are
+        yours alone; in a multi-day training with memory they are still there on your later days.
+
+        Args:
+            action: 'write' a note (title and text), 'read' all notes, or 'search' them (query)
+            title: with 'write': a short title, e.g. the kind of task it is about
+            text: with 'write': the note itself
+            query: with 'search': words to look for
+        """
+        book = self.world.notebook
+        if action == "write":
+            if not text.strip():
+                raise ToolError("give the note's text (text='...')")
+            if len(title) + len(text) > MAX_NOTE_CHARS:
+                raise ToolError(f"note too long ({len(title) + len(text)} characters; {MAX_NOTE_CHARS} at most)")
+            if len(book.notes) >= MAX_NOTES:
+                raise ToolError(f"the notebook is full ({MAX_NOTES} notes)")
+            note = book.add(title.strip() or "(untitled)", text.strip(), self.world.day_index, self.world.now)
+            return Outcome(f"Saved note {note.note_id}: {note.title}")
+        if action == "search" and not query.strip():
+            raise ToolError("give words to search for (query='...')")
+        notes = book.notes if action == "read" else book.search(query)
+        if not notes:
+            return Outcome("Your notebook is empty." if action == "read" else f"No note matches {query!r}.")
+        return Outcome("\n".join(f"[{n.note_id}] day {n.day_index + 1}, {fmt(n.time)} · {n.title}: {n.text}"
+                                 for n in notes))
 
     # --- colleagues -----------------------------------------------------------------------------
     @tool

@@ -16,6 +16,7 @@ from firstday.world.clock import Clock, EventQueue
 from firstday.world.colleagues import Reply, Responder
 from firstday.world.company import Company, Employee
 from firstday.world.images import render_b64
+from firstday.world.notebook import Note, Notebook
 from firstday.world.records import (
     DayRecord,
     FileVersion,
@@ -66,8 +67,11 @@ def normalize_path(path: object, *, default_root: str = "/workspace") -> str:
 
 
 class World:
-    def __init__(self, content: DayContent, *, text_only: bool = False) -> None:
+    def __init__(self, content: DayContent, *, text_only: bool = False, notebook: list[Note] | None = None,
+                 day_index: int = 0) -> None:
         self.company = content.company
+        self.day_index = day_index
+        self.notebook = Notebook(notebook)
         self.day_start, self.day_end = content.day_start, content.day_end
         self.text_only = text_only
         self.clock = Clock(content.day_start)
