@@ -205,23 +205,40 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
     return day, meta
 
 
+def _shift_mix(rng: random.Random, spec: SuiteSpec, yesterday: list[MetaTask], seen: list[MetaTask]) -> list[MetaTask]:
+    """A mutable day's mix: each of yesterday's meta-tasks stays with probability 1/2; a replaced one is,
+    half the time, a meta-task of an earlier day that was absent yesterday (it comes back after a gap, so
+    forgetting can be measured), otherwise a fresh draw."""
+    fams = [get_family(n) for n in spec.families] if spec.families else None
+    if fams is None:
+        from firstday.tasks.family import families
+
+        fams = list(families().values())
+    fresh = _choose_meta_tasks(rng, spec, fams, len(yesterday))
+    returning = [m for m in seen if m not in yesterday]
+    out: list[MetaTask] = []
+    for i, m in enumerate(yesterday):
+        if rng.random() < 0.5:
+            out.append(m)
+        elif returning and rng.random() < 0.5:
+            out.append(returning.pop(rng.randrange(len(returning))))
+        else:
+            out.append(fresh[i])
+    return out
+
+
 def generate_scenario(spec: SuiteSpec, index: int) -> Scenario:
     seed = derive_seed(spec.seed, "scenario", index)
     company = generate_company(make_rng(seed, "company"), *spec.company_size)
     days: list[Day] = []
     meta: list[MetaTask] | None = None
+    seen: list[MetaTask] = []  # every meta-task of the earlier days, in order of first appearance
     for d in range(spec.days):
         rng = make_rng(seed, "mix", d)
         if d > 0 and spec.mode == "mutable" and meta is not None:
-            # shift the mix: about half of yesterday's meta-tasks are replaced
-            fams = [get_family(n) for n in spec.families] if spec.families else None
-            if fams is None:
-                from firstday.tasks.family import families
-
-                fams = list(families().values())
-            fresh = _choose_meta_tasks(rng, spec, fams, len(meta))
-            meta = [fresh[i] if rng.random() < 0.5 else m for i, m in enumerate(meta)]
+            meta = _shift_mix(rng, spec, meta, seen)
         day, meta = generate_day(company, spec, seed, d, meta if d > 0 else None)
+        seen += [m for m in meta if m not in seen]
         days.append(day)
     return Scenario(scenario_id=f"s{index:03d}", seed=seed, company=company, days=days)
 
