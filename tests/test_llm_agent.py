@@ -265,3 +265,20 @@ def test_cli_run_with_a_model(server: LLMServer, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "error(s)" in res.output and " 0 error(s)" not in res.output
     assert "failed" in res.output  # the usage table counts the failed calls
+
+
+def test_hints_reach_the_model_with_their_task(server: LLMServer, tmp_path: Path, day: tuple[Scenario, Day],
+                                               oracle: EpisodeResult) -> None:
+    from firstday.env import EnvConfig
+
+    server.reset(Policy(script=oracle_script(oracle)))
+    scenario, d = day
+    built = make_agent("llm", AgentContext(scenario=scenario, day=d, options=options(server, tmp_path), seed=0))
+    env = DayEnv(scenario, d, EnvConfig(hints="whom"))
+    result = event_loop().run_until_complete(run_episode(env, built))
+    assert result.status == "ok", result.error
+    hints = [h for e in result.trace if e.type == "observation" for h in e.data.get("hints", [])]
+    assert {h["task_id"] for h in hints} == {t.task_id for t in d.tasks}
+    sent = "\n".join(str(m.get("content")) for r in server.requests for m in r["messages"] if m["role"] == "user")
+    for h in hints:
+        assert f"Hint for task {h['task_id']} (whom):" in sent and h["text"].splitlines()[0] in sent

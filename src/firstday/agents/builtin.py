@@ -18,6 +18,7 @@ from firstday.world.records import Notification
 from firstday.world.tools import ToolCall, ToolResult
 
 _PATH = re.compile(r"/(?:shared|workspace)/[\w./-]*\w")
+MAX_REFERRAL_HOPS = 2  # referrals a subclass may follow per task (``_TaskWorker._referrals``)
 
 
 class NoopAgent:
@@ -122,6 +123,7 @@ class _TaskWorker:
         self.current: str | None = None
         self.replies: dict[str, list[str]] = {}
         self.meetings: list[tuple[str, int]] = []
+        self.hints: dict[str, str] = {}  # task id -> the hint text that came with the task (EnvConfig.hints)
 
     async def reset(self, briefing: Briefing) -> None:
         return None
@@ -137,49 +139,90 @@ class _TaskWorker:
                 if m2:
                     self.meetings.append((m2.group(1), n.time))
 
+    def _extra_sources(self, task: PublicTask) -> tuple[list[str], list[str]]:
+        """Extra (file paths to read, colleague handles to ask) for ``task`` beyond what its objective names:
+        the one place they come from (a subclass extends it by calling super()). Default: parsed from the
+        task's hint, if one came with it (paths by ``_PATH``, handles of colleagues in the directory)."""
+        text = self.hints.get(task.task_id, "")
+        if not text:
+            return [], []
+        paths = [p for p in dict.fromkeys(_PATH.findall(text)) if "." in p.rsplit("/", 1)[-1]]
+        handles = [e.handle for e in self.company.employees
+                   if re.search(rf"(?<![\w.]){re.escape(e.handle)}(?![\w])", text)]
+        # a department the hint names ("a colleague in Finance"): its head, as for the objective
+        handles += [d.head for d in self.company.departments
+                    if re.search(rf"\bin {re.escape(d.name)}\b", text) and d.head not in handles]
+        return paths, handles
+
+    def _wants_file(self, task: PublicTask, path: str) -> bool:
+        """Whether to read the listed file ``path`` for ``task`` although neither the objective nor the
+        manual-name rule points at it (a subclass's extra words to match file names). Default: no."""
+        return False
+
+    def _referrals(self, task: PublicTask, source: str, text: str) -> list[str]:
+        """Colleagues that ``text`` points to, to be asked about ``task``: ``source`` is a file read for the
+        task (before the first questions) or a colleague whose reply it is (then at most
+        ``MAX_REFERRAL_HOPS`` more hops). Default: none (the plain heuristic follows no referrals)."""
+        return []
+
     def _work(self, task: PublicTask) -> Generator[ToolCall, ToolResult | None, None]:
         objective = task.objective
         view = BaselineView(task_id=task.task_id, objective=objective, requester=task.requester,
                             company=self.company, rng=make_rng(self.seed, task.task_id, "baseline"))
         if self.explore:
+            extra_paths, extra_people = self._extra_sources(task)
             listing = yield ToolCall(name="list_files", arguments={"path": "/"})
-            paths = set(_PATH.findall(objective))
+            paths = set(_PATH.findall(objective)) | set(extra_paths)
             words = {w for w in re.findall(r"[a-z]{4,}", objective.lower())}
             for p in (listing.content.splitlines() if listing and listing.ok else []):
                 name = p.rsplit("/", 1)[-1].lower()
-                if any(k in name for k in ("manual", "handbook", "policy", "guide", "rules")) and \
-                        any(w in p.lower() for w in words):
+                if (any(k in name for k in ("manual", "handbook", "policy", "guide", "rules")) and
+                        any(w in p.lower() for w in words)) or self._wants_file(task, p):
                     paths.add(p)
             for p in sorted(paths):
                 res = yield ToolCall(name="read_file", arguments={"path": p})
                 if res is not None and res.ok:
                     view.texts[p] = res.content
-            # ask the people and department heads the objective names (one hop, no referrals followed)
+            # ask the people and department heads the objective names (referrals: only as `_referrals` says)
             people = [e.handle for e in self.company.employees
                       if e.handle in objective or e.name in objective]
             for d in self.company.departments:
                 if re.search(rf"\b{re.escape(d.name)}\b", objective) and d.head not in people:
                     people.append(d.head)
             asked = []
-            for h in people[:4]:
+            people = people[:4] + [h for h in extra_people if h not in people[:4] and h != self.company.trainee.handle]
+            pointed = dict.fromkeys(r for p in list(view.texts) for r in self._referrals(task, p, view.texts[p]))
+            people += [r for r in pointed if r not in people and r != self.company.trainee.handle]
+            for h in people:
                 res = yield ToolCall(name="send_message", arguments={"to": h, "text": objective})
                 if res is not None and res.ok:
                     asked.append(h)
-            for h in asked:
-                yield ToolCall(name="wait", arguments={"for_message_from": h})
-            for h in asked:
-                text = "\n".join(self.replies.get(h, []))
-                view.texts[h] = text
-                for p in sorted(set(_PATH.findall(text)) - set(view.texts)):
-                    res = yield ToolCall(name="read_file", arguments={"path": p})
+            for _ in range(1 + MAX_REFERRAL_HOPS):
+                for h in asked:
+                    yield ToolCall(name="wait", arguments={"for_message_from": h})
+                for h in asked:
+                    text = "\n".join(self.replies.get(h, []))
+                    view.texts[h] = text
+                    for p in sorted(set(_PATH.findall(text)) - set(view.texts)):
+                        res = yield ToolCall(name="read_file", arguments={"path": p})
+                        if res is not None and res.ok:
+                            view.texts[p] = res.content
+                referred = dict.fromkeys(r for h in asked for r in self._referrals(task, h, view.texts[h])
+                                         if r not in view.texts and r != self.company.trainee.handle)
+                asked = []
+                for h in referred:
+                    res = yield ToolCall(name="send_message", arguments={"to": h, "text": objective})
                     if res is not None and res.ok:
-                        view.texts[p] = res.content
+                        asked.append(h)
+                if not asked:
+                    break
         fam = get_family(task.category)
         # not `yield from`: act() sends tool results into this generator, and a list iterator has no send()
         for call in fam.baseline(view):  # noqa: UP028
             yield call
 
     async def act(self, observation: Observation) -> list[ToolCall]:
+        self.hints.update({h.task_id: h.text for h in observation.hints})
         self._note(observation.notifications)
         last = observation.results[-1] if observation.results else None
         result = last if self.waiting_on_gen else None
@@ -250,6 +293,8 @@ def _noop(ctx: AgentContext) -> NoopAgent:
     return NoopAgent()
 
 
-# the model-backed agents register themselves on import (their SDKs are imported only when used)
+# the model-backed agents register themselves on import (their SDKs are imported only when used);
+# so does heuristic-learning (agents/learning.py)
+from firstday.agents import learning as _learning_agents  # noqa: E402, F401
 from firstday.agents import llm as _llm_agents  # noqa: E402, F401
 from firstday.agents import react as _react_agents  # noqa: E402, F401

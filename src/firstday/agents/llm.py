@@ -12,10 +12,17 @@ exceeds ``context_tokens`` the oldest turns are left out, replaced by one note t
 assigned so far. Budgets: ``max_steps`` model calls and ``max_episode_tokens`` tokens per day; past
 either the agent ends its day. A reply without a tool call is answered with a nudge; after
 ``max_text_only`` such replies in a row the agent lets time pass to the next event instead of stalling.
+
+Memory (``--memory``, docs/learning.md): the first message says how many notebook entries and lessons
+the agent carries from its earlier days; lessons offered with a task (``Observation.lessons``) are shown
+in the user message where the task arrives; after the day :meth:`ChatAgent.reflect` makes one model call
+(counted in the same budget and usage) that shows the mentor feedback and asks for lessons as JSON.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,9 +30,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from firstday.agents.base import AgentContext, register_agent
 from firstday.env.episode import Briefing, Observation
+from firstday.env.memory import Lesson
 from firstday.errors import ConfigError
 from firstday.models.base import ModelProvider, ModelRequest, ModelResponse
 from firstday.models.registry import ModelSettings, provider_from_settings
+from firstday.scoring.feedback import MentorFeedback
 from firstday.timefmt import fmt
 from firstday.world.records import Notification
 from firstday.world.tools import ImagePart, ToolCall, ToolResult, ToolSpec
@@ -42,6 +51,11 @@ call wait.
 
 NUDGE = ("You replied without calling a tool. Act only through tool calls: call the next tool you need, "
          "or wait if there is nothing to do until something happens.")
+REFLECT_PROMPT = """Your working day is over. Your mentor's feedback on it follows. Distil a few short lessons \
+that will help you with tasks of the same kinds on your next days: where to look, whom to ask, what to check. \
+Lessons are about how to work, not about today's answers (those change from day to day).
+Answer with a JSON list only, one object per lesson: [{"category": "<task kind, as in the feedback>", \
+"text": "<the lesson>"}], at most 3 lessons per task kind."""
 IMAGE_TOKENS = 800  # rough prompt cost of one image, for the context budget
 CHARS_PER_TOKEN = 4
 
@@ -58,6 +72,7 @@ class ChatAgentOptions(BaseModel):
     max_episode_tokens: int | None = Field(default=None, ge=1, description="prompt+completion tokens per day")
     context_tokens: int = Field(default=48_000, ge=1000, description="prompt budget; older turns windowed past it")
     keep_images: int = Field(default=2, ge=0, description="image-bearing messages kept with their images")
+    reflect_max_tokens: int = Field(default=1024, ge=1, description="limit of the reflection reply (with memory)")
     max_text_only: int = Field(default=2, ge=0, description="text-only replies nudged before time is let pass")
     images: bool = Field(default=True, description="send tool images as image parts (False: a placeholder)")
 
@@ -96,6 +111,36 @@ def notification_lines(notes: list[Notification]) -> list[str]:
     return [f"- [{fmt(n.time)}] {n.text}" for n in notes]
 
 
+def lesson_lines(lessons: list[Lesson], notes: list[Notification]) -> list[str]:
+    """Lessons offered with the tasks that just arrived, under the task each is about (by family)."""
+    arrived = [n.task for n in notes if n.task is not None]
+    groups: dict[tuple[str, ...], list[Lesson]] = {}
+    for lesson in lessons:
+        fits = tuple(t.task_id for t in arrived if t.category == lesson.category)
+        groups.setdefault(fits or tuple(t.task_id for t in arrived), []).append(lesson)
+    lines = []
+    for ids, group in groups.items():
+        label = f"task{'s' if len(ids) > 1 else ''} {', '.join(ids)}" if ids else "your new tasks"
+        lines.append(f"Lessons from your earlier days that may apply to {label}:")
+        lines += [f"- {lesson.text}" for lesson in group]
+    return lines
+
+
+def parse_lessons(text: str) -> list[dict[str, Any] | str]:
+    """A reflection reply as lessons: the JSON list it holds (objects or strings, fenced or not); failing
+    that, one lesson per non-empty line (bullets and numbers stripped)."""
+    start, end = text.find("["), text.rfind("]")
+    if 0 <= start < end:
+        try:
+            data = json.loads(text[start:end + 1])
+        except ValueError:
+            data = None
+        if isinstance(data, list):
+            return [x for x in data if isinstance(x, dict | str)]
+    lines = [re.sub(r"^\s*(?:[-*\u2022]|\d+[.)])\s*", "", ln).strip() for ln in text.splitlines()]
+    return [ln for ln in lines if ln and not ln.startswith("```") and not ln.endswith(":")]  # no headings
+
+
 def image_part(img: ImagePart) -> dict[str, Any]:
     return {"type": "image_url", "image_url": {"url": f"data:{img.media_type};base64,{img.data_b64}"}}
 
@@ -109,6 +154,7 @@ class ChatAgent:
     def __init__(self, ctx: AgentContext, provider: ModelProvider | None = None) -> None:
         self.settings, self.opts = _split_options(dict(ctx.options), self.options_class)
         self.provider = provider or provider_from_settings(self.settings)
+        self.memory = ctx.memory
         self.seed = ctx.seed % 2**31  # some servers take 32-bit seeds only
         self.system_prompt = self._system_prompt()
         self.history: list[dict[str, Any]] = []
@@ -164,10 +210,15 @@ class ChatAgent:
         self.tools = briefing.tools
         self.system_prompt = self._base_system_prompt(briefing.tools)
         self._append({"role": "system", "content": self.system_prompt})
+        carried = ""
+        if briefing.memory and (briefing.notes_carried or briefing.lessons_carried):
+            carried = (f"\n\nFrom your earlier training days you carry {briefing.notes_carried} notebook "
+                       f"entr{'y' if briefing.notes_carried == 1 else 'ies'} (read or search them with the notebook "
+                       f"tool) and {briefing.lessons_carried} lesson(s), shown with the tasks they fit.")
         self._append({"role": "user", "content": (
             f"{briefing.instructions}\n\nYou are {briefing.trainee_name} (handle {briefing.trainee}), "
             f"{briefing.department}. Today is day {briefing.day_index + 1}; it runs {briefing.day_start}-"
-            f"{briefing.day_end}. Notifications and tool results will follow.")})
+            f"{briefing.day_end}. Notifications and tool results will follow.{carried}")})
 
     def trace_info(self) -> dict[str, Any]:
         """Recorded in the trace: the settings at the start, usage and how the day ended at the end."""
@@ -207,6 +258,10 @@ class ChatAgent:
         if obs.notifications:
             lines.append("New notifications:")
             lines += notification_lines(obs.notifications)
+        if obs.lessons:
+            lines += lesson_lines(obs.lessons, obs.notifications)
+        for h in obs.hints:  # tiered hints (docs/hints.md), one per task that just arrived
+            lines.append(f"Hint for task {h.task_id} ({h.tier}):\n{h.text}")
         if obs.done:
             lines.append("The day is over.")
         parts: list[dict[str, Any]] = []
@@ -280,11 +335,14 @@ class ChatAgent:
             return f"token budget of {limit} tokens used up"
         return None
 
-    async def _call(self) -> ModelResponse:
+    async def _call(self, messages: list[dict[str, Any]] | None = None, *, tools: bool = True,
+                    max_tokens: int | None = None) -> ModelResponse:
+        """One model call, counted in the budgets and usage: the conversation by default, or ``messages``
+        (then without tools and stop sequences)."""
         request = ModelRequest(
-            model=self.provider.model, messages=self._view(), tools=self._request_tools(),
-            temperature=self.opts.temperature, seed=self.seed, max_tokens=self.opts.max_tokens,
-            stop=self._stop_sequences(),
+            model=self.provider.model, messages=self._view() if messages is None else messages,
+            tools=self._request_tools() if tools else None, temperature=self.opts.temperature, seed=self.seed,
+            max_tokens=max_tokens or self.opts.max_tokens, stop=self._stop_sequences() if messages is None else None,
         )
         self.steps += 1
         response = await self.provider.complete(request, role="agent")
@@ -319,6 +377,19 @@ class ChatAgent:
         self.text_only_streak = 0
         self.idle_note = "You made no tool call, so time passed until the next event."
         return []
+
+
+    async def reflect(self, feedback: MentorFeedback) -> list[dict[str, Any] | str]:
+        """The learning protocol's reflection (with memory only): one model call showing the mentor feedback
+        and the day's tasks, asking for lessons as JSON (parsed tolerantly: :func:`parse_lessons`). An API
+        error raises (the runner records a ReflectionError episode); with the budget used up, no lessons."""
+        if not self.memory or self._budget_left() is not None:
+            return []
+        tasks = "\n".join(f"- {line}" for line in self.tasks.values()) or "- none"
+        messages = [{"role": "system", "content": self.system_prompt},
+                    {"role": "user", "content": f"{REFLECT_PROMPT}\n\nToday's tasks:\n{tasks}\n\n{feedback.text}"}]
+        response = await self._call(messages, tools=False, max_tokens=self.opts.reflect_max_tokens)
+        return parse_lessons(response.text or "")
 
 
 def unique_ids(calls: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:

@@ -326,8 +326,8 @@ class KbLinkFix:
                     description=f"the link to retired chart {c.chart_id} in {a.path} points to its replacement",
                     clue_ids=[f"{tid}-new-{c.chart_id}"],
                     check=FileCheck(path=a.path, expected=key, compare="contains_all"),
-                    feedback=f"{a.path} has no link to the chart that replaced {c.chart_id}; the registry "
-                             f"{registry_path} names its owner, who knows the new id.",
+                    feedback="The article has no link to the chart that replaced the retired one; the chart "
+                             "registry names the retired chart's owner, who knows the new id.",
                 ))
             key = f"text:{a.path}"
             answers[key] = expected[a.path]
@@ -336,8 +336,9 @@ class KbLinkFix:
                 description=f"{a.path}: every retired chart's link replaced, nothing else changed",
                 clue_ids=[f"{tid}-new-{c.chart_id}" for c in linked],
                 check=FileCheck(path=a.path, expected=key, compare="equals"),
-                feedback=f"Only links to charts marked retired in {registry_path} may change, each to the id its "
-                         "owner gives you; every other character of the article must stay as it was.",
+                feedback="Only links to charts marked retired in the chart registry may change, each to the id "
+                         "its owner (named in the chart registry) gives you; every other character of the article "
+                         "must stay as it was.",
             ))
         checkpoints.append(Checkpoint(
             cp_id="submitted", description="the fix was reported with submit", weight=0.5, answer_bearing=False,
