@@ -203,7 +203,8 @@ def agents_cmd() -> None:
 @_user_errors
 def generate(
     out: Annotated[Path, typer.Option("--out", "-o", help="New (or empty) folder to save the suite in.")],
-    preset_name: Annotated[str | None, typer.Option("--preset", help="smoke, standard, hard or continual.")] = None,
+    preset_name: Annotated[str | None, typer.Option(
+        "--preset", help="smoke, standard, hard, continual or continual-mutable.")] = None,
     spec_file: Annotated[Path | None, typer.Option("--spec", help="A suite spec as JSON or TOML.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default 0 for a preset, the spec's own seed)")] = None,
 ) -> None:
@@ -505,6 +506,108 @@ def hints(
     if not quiet:
         _print_usage(LEDGER, console)
         console.print(f"written: {escape(str(out / LADDER_JSON))}, {escape(str(png))}")
+
+
+# ---- learning ------------------------------------------------------------------------------------------
+
+LEARN_TREATMENT, LEARN_CONTROL = "memory", "control"
+
+
+@app.command()
+@_user_errors
+def learn(
+    suite: Annotated[Path | None, typer.Argument(
+        help="A multi-day suite folder written by 'firstday generate' (e.g. --preset continual).")] = None,
+    agent: Annotated[str | None, typer.Option("--agent", "-a", help="Agent name (see 'firstday agents').")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Folder for both runs (DIR/memory, DIR/control) and the report; rerun to resume.")]
+    = None,
+    report_only: Annotated[Path | None, typer.Option(
+        "--report-only", help="Only report on DIR/memory and DIR/control of an earlier 'firstday learn'.",
+        metavar="DIR")] = None,
+    option: Annotated[list[str] | None, typer.Option(
+        "--option", "-O", help="Agent option KEY=VALUE (VALUE read as JSON if it parses). Repeatable.")] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", "-m", help="Model of an LLM agent (llm, react): openai/<model>, litellm/<model> or hf/<path>.")]
+    = None,
+    base_url: Annotated[str | None, typer.Option(
+        "--base-url", help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL).")] = None,
+    concurrency: Annotated[int, typer.Option(
+        "--concurrency", "-c", min=1, help="Episodes in flight at once (with memory: scenarios in flight).")] = 8,
+    seed: Annotated[int, typer.Option(help="Run seed for agents that use randomness (the same for both runs).")] = 0,
+    trials: Annotated[int, typer.Option(
+        "--trials", "-k", min=1, help="Run each scenario's days K times; trials are paired by (scenario, trial).")]
+    = 1,
+    retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Rerun saved error episodes.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the tables.")] = False,
+) -> None:
+    """Continual learning: run an agent with memory (DIR/memory) and its paired control without memory
+    (DIR/control) on the same instances, then report the learning gain with 95 % intervals; writes
+    DIR/learning.json and DIR/score_by_day.png (docs/learning.md)."""
+    from firstday.env import EnvConfig
+    from firstday.models import LEDGER
+    from firstday.report.learning import learning_report, render_learning, write_learning
+    from firstday.run import LocalExecutor, run_suite
+    from firstday.suites import load_suite
+
+    console, note = _stdout(), _stderr()
+    if report_only is not None:
+        if suite is not None or agent is not None or out is not None:
+            raise ConfigError("--report-only DIR takes no SUITE, --agent or --out (it reads DIR/memory and "
+                              "DIR/control)")
+        out = report_only
+    else:
+        if suite is None or agent is None or out is None:
+            raise ConfigError("give SUITE --agent NAME --out DIR (or --report-only DIR for earlier runs)")
+        days = load_suite(suite).manifest.spec.days
+        if days < 2:
+            raise ConfigError(f"{suite} has a single day per scenario: the learning gain compares later days with "
+                              "the first; generate a multi-day suite (firstday generate --preset continual)")
+        options = _parse_options(option or [])
+        options.update({k: v for k, v in (("model", model), ("base_url", base_url)) if v is not None})
+        _check_models(options if model else None, None, {})
+        LEDGER.reset()
+        for name, memory in ((LEARN_TREATMENT, True), (LEARN_CONTROL, False)):
+            t0 = time.perf_counter()
+            try:
+                summary = run_suite(suite, agent, out / name, env_config=EnvConfig(memory=memory),
+                                    agent_options=options, seed=seed, trials=trials, retry_errors=retry_errors,
+                                    executor=LocalExecutor(concurrency))
+            except KeyboardInterrupt:
+                _fail(f"interrupted; finished episodes are saved in {out}; run the same command again to resume",
+                      INTERRUPTED)
+            if not quiet:
+                note.print(f"{name:<7} {summary.ran} episode(s) run, {summary.skipped} already done, "
+                           f"{summary.errors} error(s), {time.perf_counter() - t0:.1f} s", highlight=False)
+    rep = learning_report(out / LEARN_TREATMENT, out / LEARN_CONTROL)
+    js, png = write_learning(rep, out)
+    render_learning(rep, console)
+    if not quiet:
+        if report_only is None:
+            _print_usage(LEDGER, console)
+        console.print(f"written: {escape(str(js))}, {escape(str(png))}")
+
+
+@app.command("report-learning")
+@_user_errors
+def report_learning(
+    treatment: Annotated[Path, typer.Argument(help="Run folder with memory (firstday run --memory).")],
+    control: Annotated[Path, typer.Argument(help="Run folder of the same agent without memory.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Also write learning.json and score_by_day.png into this folder.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of tables.")] = False,
+) -> None:
+    """The learning gain of two existing runs: TREATMENT (memory) against its paired CONTROL (no memory)."""
+    from firstday.report.learning import learning_report, render_learning, write_learning
+
+    rep = learning_report(treatment, control)
+    if as_json:
+        typer.echo(rep.model_dump_json(indent=2))
+    else:
+        render_learning(rep, _stdout())
+    if out is not None:
+        js, png = write_learning(rep, out)
+        (_stderr() if as_json else _stdout()).print(f"written: {escape(str(js))}, {escape(str(png))}")
 
 
 def main() -> None:

@@ -49,6 +49,8 @@ PRESETS: dict[str, SuiteSpec] = {
     "hard": SuiteSpec(name="hard", scenarios=20, tasks_per_day=(4, 6),
                       difficulty={"easy": 0.0, "medium": 0.3, "hard": 0.7}),
     "continual": SuiteSpec(name="continual", scenarios=30, days=3, tasks_per_day=(3, 4)),
+    "continual-mutable": SuiteSpec(name="continual-mutable", scenarios=30, days=3, tasks_per_day=(3, 4),
+                                   mode="mutable"),
 }
 
 
