@@ -235,6 +235,15 @@ def generate(
                   f"--out runs/heuristic")
 
 
+# options shared by the commands that run agents (run, hints, learn)
+AgentOptionsArg = Annotated[list[str] | None, typer.Option(
+    "--option", "-O", help="Agent option KEY=VALUE (VALUE read as JSON if it parses). Repeatable.")]
+ModelArg = Annotated[str | None, typer.Option(
+    "--model", "-m", help="Model of an LLM agent (llm, react): openai/<model>, litellm/<model> or hf/<path>.")]
+BaseUrlArg = Annotated[str | None, typer.Option(
+    "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default $OPENAI_BASE_URL).")]
+
+
 # ---- run -----------------------------------------------------------------------------------------------
 
 def _parse_options(pairs: list[str]) -> dict[str, Any]:
@@ -257,16 +266,11 @@ def run(
     agent: Annotated[str, typer.Option("--agent", "-a", help="Agent name (see 'firstday agents').")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder; rerun the same command to resume.")],
     text_only: Annotated[bool, typer.Option("--text-only", help="Replace images by their text.")] = False,
-    option: Annotated[list[str] | None, typer.Option(
-        "--option", "-O", help="Agent option KEY=VALUE (VALUE read as JSON if it parses). Repeatable.")] = None,
+    option: AgentOptionsArg = None,
     seed: Annotated[int, typer.Option(help="Run seed for agents that use randomness.")] = 0,
     retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Rerun saved error episodes.")] = False,
-    model: Annotated[str | None, typer.Option(
-        "--model", "-m", help="Model of an LLM agent (llm, react): openai/<model>, litellm/<model> or hf/<path>.")]
-    = None,
-    base_url: Annotated[str | None, typer.Option(
-        "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default $OPENAI_BASE_URL).")]
-    = None,
+    model: ModelArg = None,
+    base_url: BaseUrlArg = None,
     colleague_model: Annotated[str | None, typer.Option(
         "--colleague-model", help="LLM colleagues: model that rephrases colleagues' replies in persona.")] = None,
     colleague_base_url: Annotated[str | None, typer.Option(
@@ -459,13 +463,9 @@ def hints(
                                                          "rerun the same command to resume.")],
     tiers: Annotated[str, typer.Option(help="Comma-separated hint tiers to run, in ladder order.")]
     = "none,where,whom,steps",
-    option: Annotated[list[str] | None, typer.Option(
-        "--option", "-O", help="Agent option KEY=VALUE (VALUE read as JSON if it parses). Repeatable.")] = None,
-    model: Annotated[str | None, typer.Option(
-        "--model", "-m", help="Model of an LLM agent (llm, react): openai/<model>, litellm/<model> or hf/<path>.")]
-    = None,
-    base_url: Annotated[str | None, typer.Option(
-        "--base-url", help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL).")] = None,
+    option: AgentOptionsArg = None,
+    model: ModelArg = None,
+    base_url: BaseUrlArg = None,
     concurrency: Annotated[int, typer.Option(
         "--concurrency", "-c", min=1, help="Episodes in flight at once.")] = 8,
     seed: Annotated[int, typer.Option(help="Run seed for agents that use randomness.")] = 0,
@@ -525,13 +525,9 @@ def learn(
     report_only: Annotated[Path | None, typer.Option(
         "--report-only", help="Only report on DIR/memory and DIR/control of an earlier 'firstday learn'.",
         metavar="DIR")] = None,
-    option: Annotated[list[str] | None, typer.Option(
-        "--option", "-O", help="Agent option KEY=VALUE (VALUE read as JSON if it parses). Repeatable.")] = None,
-    model: Annotated[str | None, typer.Option(
-        "--model", "-m", help="Model of an LLM agent (llm, react): openai/<model>, litellm/<model> or hf/<path>.")]
-    = None,
-    base_url: Annotated[str | None, typer.Option(
-        "--base-url", help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL).")] = None,
+    option: AgentOptionsArg = None,
+    model: ModelArg = None,
+    base_url: BaseUrlArg = None,
     concurrency: Annotated[int, typer.Option(
         "--concurrency", "-c", min=1, help="Episodes in flight at once (with memory: scenarios in flight).")] = 8,
     seed: Annotated[int, typer.Option(help="Run seed for agents that use randomness (the same for both runs).")] = 0,
