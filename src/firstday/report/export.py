@@ -27,6 +27,8 @@ _KEY: list[Column] = [
     ("day_index", "int", "day of the scenario"),
     ("trial", "int", "repetition of the (scenario, day), from 0"),
     ("seed", "uint64", "the agent's seed in this trial (64-bit unsigned)"),
+    ("memory", "bool", "run with memory carried across days (a learning run; its control has false)"),
+    ("hints", "string", "hint tier the tasks came with: none, where, whom or steps"),
 ]
 TASK_TRIAL_COLUMNS: list[Column] = [*_KEY,
     ("task_id", "string", "task instance"),
@@ -83,7 +85,8 @@ def table_rows(run_dirs: Sequence[Path | str]) -> tuple[list[dict[str, Any]], li
         wall = {r["key"]: r["wall_seconds"] for r in folder.index_rows()}
         for e in folder.read_episodes():
             key = {"run": str(path), "agent": manifest.agent, "suite_hash": manifest.suite_hash,
-                   "scenario_id": e.scenario_id, "day_index": e.day_index, "trial": e.trial, "seed": e.seed}
+                   "scenario_id": e.scenario_id, "day_index": e.day_index, "trial": e.trial, "seed": e.seed,
+                   "memory": manifest.env_config.memory, "hints": manifest.env_config.hints}
             m = e.metrics
             episodes.append({**key, "status": e.status, "error": e.error, "turns": e.turns, "truncated": e.truncated,
                              "tasks": len(e.tasks), "score": m.score if m else None,
