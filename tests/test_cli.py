@@ -50,6 +50,9 @@ def test_demo_prints_leaderboard_and_writes_everything(tmp_path: Path) -> None:
     assert _row(res.stdout, "oracle").count("100.0%") == 3  # success, score, priority-weighted score
     assert _row(res.stdout, "noop").count("0.0%") == 3
     assert (tmp_path / "demo" / "report.html").is_file()
+    assert "learning gain" in res.stdout and (tmp_path / "demo" / "learning" / "score_by_day.png").is_file()
+    learning = json.loads((tmp_path / "demo" / "learning" / "learning.json").read_text())
+    assert learning["agent"] == "heuristic-learning" and learning["gain"]["value"] > 0
     report = Report.model_validate_json(invoke("report", "--json", *sorted(
         (tmp_path / "demo" / "runs").iterdir())).stdout)
     by_agent = {r.agent: r for r in report.runs}
