@@ -12,6 +12,7 @@ from firstday.suites import Scenario, SuiteSpec, generate_day
 from firstday.tasks import get_family
 from firstday.tasks.library.inbox_triage import CATEGORIES
 from firstday.tasks.model import TaskInstance
+from firstday.world import ToolCall
 
 FAMILY = "inbox_triage"
 VARIANTS = get_family(FAMILY).variants
@@ -96,3 +97,42 @@ def test_several_triage_tasks_on_one_day_are_all_solvable() -> None:
         result = run_agent("oracle", scenario, day)
         assert result.score.metrics.score == 1.0 and not result.score.metrics.unsupported_rate, describe_episode(
             result, day)
+
+
+def _forward_to_everyone(task: TaskInstance, handles: set[str]) -> list[ToolCall]:
+    """The oracle's plan with its forwards replaced: every email id sent to every colleague the policy names
+    and to every deputy (so each owner gets its emails, among everyone else's); the mapping stays right."""
+    policy = next(f.content for f in task.files if f.hidden)
+    truth = {k.split(".", 1)[1]: v for k, v in task.answers.items() if k.startswith("owner.")}
+    named = [h for h in re.findall(r"\(([\w.-]+)\)", policy) if h in handles]
+    everyone = list(dict.fromkeys([*named, *truth.values()]))
+    assert len(everyone) >= 3
+    text = "Forwarding from the shared inbox: " + "; ".join(sorted(truth))
+    forwards = [i for i, c in enumerate(task.solution) if c.name == "send_message" and "Forwarding" in str(
+        c.arguments.get("text", ""))]
+    plan = [c for i, c in enumerate(task.solution) if i not in forwards and not (
+        c.name == "wait" and i - 1 in forwards)]
+    cut = forwards[0]
+    return [*plan[:cut], *(ToolCall(name="send_message", arguments={"to": h, "text": text}) for h in everyone),
+            *plan[cut:]]
+
+
+@pytest.mark.parametrize("difficulty", ["easy", "medium", "hard"])
+def test_forwarding_every_email_to_every_owner_fails_the_forward_checkpoints(difficulty: str) -> None:
+    """A forward counts only if the email id reached its owner and none of the other candidate owners."""
+    for seed in range(4):
+        variant = VARIANTS[seed % len(VARIANTS)]
+        scenario, day = single_task_day((FAMILY, variant, difficulty), seed, label="triage-spam")
+        oracle = run_agent("oracle", scenario, day)
+        assert oracle.score.metrics.score == 1.0, describe_episode(oracle, day)
+        task = day.tasks[0]
+        spam_day = day.model_copy(deep=True)
+        spam_day.tasks[0].solution = _forward_to_everyone(task, {e.handle for e in scenario.company.employees})
+        result = run_agent("oracle", scenario, spam_day)  # the oracle replays the (spamming) plan
+        cps = {c.cp_id: c for c in result.score.tasks[0].checkpoints}
+        forwards = [c for c in cps.values() if c.cp_id.startswith("forward-")]
+        assert forwards and all(cps[c].passed for c in cps if c.startswith("route-")), describe_episode(result, day)
+        assert not any(c.passed or c.passed_late for c in forwards), [c.feedback for c in forwards]
+        assert all("not meant for" in c.feedback for c in forwards)
+        assert all(task.answers[f"owner.{c.cp_id[len('forward-'):]}"] not in c.feedback.split("Hint")[0]
+                   for c in forwards)

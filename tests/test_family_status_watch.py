@@ -12,8 +12,11 @@ from firstday.env import DayEnv
 from firstday.seeding import derive_seed
 from firstday.suites import Day, Scenario, SuiteSpec, generate_day
 from firstday.suites.generate import simulate_oracle, wait_target
-from firstday.tasks import Checkpoint, SubmittedCheck, TaskInstance, get_family
+from firstday.tasks import Checkpoint, MessageCheck, SubmittedCheck, TaskInstance, get_family
+from firstday.tasks.library.status_watch import ALERT_WITHIN
+from firstday.timefmt import fmt, parse
 from firstday.world import PageAsset, PageVersion, ToolCall
+from firstday.world.records import DayRecord, SentMessage
 
 FAMILY = "status_watch"
 VARIANTS = get_family(FAMILY).variants
@@ -151,3 +154,74 @@ def test_several_watch_tasks_on_one_day_are_all_solvable() -> None:
         result = run_agent("oracle", scenario, day)
         assert result.score.metrics.score == 1.0 and not result.score.metrics.unsupported_rate, describe_episode(
             result, day)
+
+
+def test_message_check_window_counts_only_alerts_soon_after_the_change() -> None:
+    check = MessageCheck(to="ana", expected="v", since=600, within_minutes=30)
+    answers = {"v": "93.4"}
+
+    def outcome(*sent: tuple[int, str]) -> tuple[bool, str]:
+        record = DayRecord(messages=[SentMessage(time=t, to=[to], text="disk at 93.4%") for t, to in sent])
+        out = check.evaluate(record, "t1", answers, 1000)
+        return out.passed, out.detail
+
+    assert outcome((600, "ana"))[0] and outcome((630, "ana"))[0]
+    assert outcome((631, "ana")) == (False, "the message reached ana more than 30 minutes after the change")
+    assert not outcome((599, "ana"))[0] and not outcome((620, "bob"))[0]
+    assert outcome((700, "ana"), (610, "ana"))[0]  # one timely alert is enough
+    assert not check.evaluate(DayRecord(messages=[SentMessage(time=610, to=["ana"], text="x")]), "t1", answers,
+                              1000).passed
+    with pytest.raises(ValueError):
+        MessageCheck(to="ana", expected="v", within_minutes=30)
+
+
+def _late(task: TaskInstance, minutes: int) -> list[ToolCall]:
+    """The oracle's plan, but it waits ``minutes`` past the refresh that decides the task before looking."""
+    plan = []
+    for call in task.solution:
+        if call.name == "wait" and "until" in call.arguments:
+            call = ToolCall(name="wait", arguments={"until": fmt(parse(call.arguments["until"]) + minutes)})
+        plan.append(call)
+    return plan
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v != "all_clear"])
+def test_an_alert_after_the_window_fails_even_before_the_deadline(variant: str) -> None:
+    """Alerting correctly but only after ALERT_WITHIN minutes (still before the deadline) fails the notify
+    checkpoints; the oracle, which looks right after the refresh, passes them."""
+    tested = 0
+    for seed in range(40):
+        scenario, day = single_task_day((FAMILY, variant, ("easy", "medium", "hard")[seed % 3]), seed,
+                                        label="watch-late")
+        task = day.tasks[0]
+        since = next(cp.check.since for cp in task.checkpoints if isinstance(cp.check, MessageCheck))
+        assert since is not None
+        late = since + ALERT_WITHIN + 5
+        if task.deadline < late + 20 or any(m.start - 10 < late + 20 and m.end > late for m in day.meetings):
+            continue  # no room to be late before the deadline (or the team meeting takes it)
+        oracle = run_agent("oracle", scenario, day)
+        assert oracle.score.metrics.score == 1.0, describe_episode(oracle, day)
+        late_day = day.model_copy(deep=True)
+        late_day.tasks[0].solution = _late(task, ALERT_WITHIN + 5)
+        result = run_agent("oracle", scenario, late_day)  # the oracle replays the late plan
+        ts = result.score.tasks[0]
+        assert ts.on_time, describe_episode(result, late_day)
+        for c in ts.checkpoints:
+            if c.cp_id.startswith("notify-"):
+                assert not c.passed and not c.passed_late, c
+                assert f"more than {ALERT_WITHIN} minutes after the change" in c.feedback
+            else:
+                assert c.passed, (c, describe_episode(result, late_day))
+        tested += 1
+        if tested == 3:
+            break
+    assert tested == 3
+
+
+def test_the_objective_states_the_alert_window() -> None:
+    for variant in VARIANTS:
+        _, day = single_task_day((FAMILY, variant, "medium"), 0, label="watch-window")
+        task = day.tasks[0]
+        windows = {cp.check.within_minutes for cp in task.checkpoints if isinstance(cp.check, MessageCheck)}
+        assert windows <= {ALERT_WITHIN}
+        assert f"within {ALERT_WITHIN} minutes of" in task.objective

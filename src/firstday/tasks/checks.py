@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from firstday.world.records import DayRecord, Meeting
 
@@ -239,18 +239,52 @@ class AttendedCheck(BaseModel):
 
 
 class MessageCheck(BaseModel):
-    """The trainee sent a colleague a message containing a hidden value (e.g. an approval code)."""
+    """The trainee sent a colleague a message containing a hidden value (e.g. an approval code).
+
+    Two options make it precise. ``not_to``: colleagues the value must not reach — a message containing it
+    sent to any of them by the deadline fails the check, so messaging everyone who might be concerned does
+    not pass. ``since`` and ``within_minutes``: the message must reach ``to`` no earlier than ``since`` (the
+    minute the value became visible, e.g. a dashboard refresh) and at most ``within_minutes`` after it, so
+    reacting to a change long after it happened does not pass either.
+    """
 
     kind: Literal["message"] = "message"
     to: str
     expected: str
+    not_to: list[str] = Field(default_factory=list,
+                              description="handles the value must not be sent to (``to`` itself is ignored)")
+    since: int | None = Field(default=None, description="minute from which a message counts (with within_minutes)")
+    within_minutes: int | None = Field(default=None, ge=0, description="a message counts only if sent at most "
+                                       "this many minutes after ``since``")
+
+    @model_validator(mode="after")
+    def _window_needs_a_start(self) -> MessageCheck:
+        if self.within_minutes is not None and self.since is None:
+            raise ValueError("within_minutes needs since (the minute the value became visible)")
+        return self
 
     def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
         want = norm_text(answers[self.expected])
-        hits = [m.time for m in record.messages if self.to in m.to and want in norm_text(m.text) and m.time <= at]
-        if hits:
-            return CheckOutcome(True, "the right message was sent", hits[0])
-        return CheckOutcome(False, f"no message with the needed information reached {self.to}")
+        sent = [m for m in record.messages if m.time <= at and want in norm_text(m.text)]
+        hits = [m.time for m in sent if self.to in m.to]
+        if not hits:
+            return CheckOutcome(False, f"no message with the needed information reached {self.to}")
+        banned = set(self.not_to) - {self.to}
+        stray = [m.time for m in sent if banned & set(m.to)]
+        if stray:
+            return CheckOutcome(False, "the information also reached colleague(s) it was not meant for",
+                                min(hits[0], stray[0]))
+        if self.since is not None:
+            end = self.since + self.within_minutes if self.within_minutes is not None else None
+            timely = [t for t in hits if t >= self.since and (end is None or t <= end)]
+            if not timely:
+                if all(t < self.since for t in hits):
+                    return CheckOutcome(False, f"no message with the needed information reached {self.to} "
+                                               "after the change", hits[0])
+                return CheckOutcome(False, f"the message reached {self.to} more than {self.within_minutes} "
+                                           "minutes after the change", hits[0])
+            return CheckOutcome(True, "the right message was sent in time", timely[0])
+        return CheckOutcome(True, "the right message was sent", hits[0])
 
 
 RosterAspect = Literal["coverage", "availability", "max_shifts", "skills", "one_per_day", "optimal"]

@@ -3,7 +3,9 @@
 A batch of customer and internal emails sits in a shared inbox folder (one file per email, plus an
 index). The routing policy — who handles which category, and the special rules that override the
 category table — is kept by the Support team and shared on request. The trainee forwards each email to
-its owner with ``send_message`` (naming the email id) and submits the whole mapping.
+its owner with ``send_message`` (naming the email id) and submits the whole mapping. A forward counts
+only if the email id reached its owner and none of the other owners the policy names (or today's
+deputies): sending everything to everyone earns no forward checkpoint.
 
 The ground truth is computed from the generated emails by the policy's own first-match rules. Special
 rules (key accounts, refund thresholds, regional sales routing) always change the owner of at least one
@@ -452,6 +454,14 @@ class InboxTriage:
                               location="colleague", where=f"message {h} (auto-reply)"))
         plan.append(ToolCall(name="submit", arguments={"task_id": tid, "answer": {"routing": truth}}))
 
+        # everyone an email could plausibly be forwarded to: the owners the policy names and today's deputies.
+        # An email's id must reach its owner and none of the others (its away owner, whose auto-reply names
+        # the deputy, excepted), so forwarding everything to everyone earns no forward checkpoint.
+        named = [topic_owner[k] for k in cats]
+        named += [key_owner] if "key_accounts" in active else []
+        named += [refund_big] if "refund_threshold" in active else []
+        named += list(region_owner.values()) if "regional_sales" in active else []
+        candidates = sorted({*named, *truth.values(), *out})
         checkpoints: list[Checkpoint] = []
         answers: dict[str, object] = {}
         for e in emails:
@@ -467,17 +477,18 @@ class InboxTriage:
             ))
             checkpoints.append(Checkpoint(
                 cp_id=f"forward-{eid}", description=f"{eid} forwarded to its owner", weight=0.5, clue_ids=deps,
-                check=MessageCheck(to=owner, expected=f"id.{eid}"),
-                feedback="Forward each email to its owner with send_message, naming its email id.",
+                check=MessageCheck(to=owner, expected=f"id.{eid}",
+                                   not_to=[h for h in candidates if h not in (owner, owner_of[eid])]),
+                feedback="Forward each email to its owner only, with send_message, naming its email id.",
             ))
         where = {0: f"{holder.name} ({holder.handle}) in {support_dept} keeps the email routing policy.",
                  1: f"The head of {support_dept} can give you the email routing policy.",
                  2: f"{support_dept} owns the email routing policy."}[level]
         objective = (
             f"Triage the {len(emails)} emails in the shared inbox batch {folder}/ (listed in {index_path}): "
-            f"forward each one to its owner under the email routing policy, naming the email id in your "
-            f"message, and submit the mapping {{\"routing\": {{\"<email id>\": \"<owner handle>\", ...}}}}. "
-            f"{where}"
+            f"forward each one to its owner under the email routing policy (to that owner only, not to the "
+            f"other owners), naming the email id in your message, and submit the mapping "
+            f"{{\"routing\": {{\"<email id>\": \"<owner handle>\", ...}}}}. {where}"
         )
         return TaskInstance(
             task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,

@@ -3,7 +3,9 @@
 The dashboard is an intranet page whose content changes during the day (``PageAsset.versions``): before
 the refresh it shows harmless values, after it the values that decide the task. Thresholds and owners
 are in an alerting runbook held by Engineering. The trainee must look again after the refresh (a
-value read earlier is simply wrong), report, and message the owner of every service in breach; the
+value read earlier is simply wrong), report, and message the owner of every service in breach within
+``ALERT_WITHIN`` minutes of the refresh that shows the breach (an alert sent just before the deadline is
+too late; the breach-deciding refresh is kept clear of the trainee's required meetings); the
 oracle's plan waits for the refresh time with ``wait(until=...)``, which the oracle and the day
 generator treat as "this task is blocked until then" (other work goes on meanwhile).
 """
@@ -33,6 +35,9 @@ METRICS: dict[str, tuple[tuple[float, float], tuple[int, int]]] = {
     "error rate": ((0.1, 1.5), (2, 5)),
 }
 ASK = "Could you share the alerting runbook for the {metric} dashboard?"
+ALERT_WITHIN = 30  # minutes after the refresh that shows the breach within which the owner must be alerted
+REACT_MINUTES = 15  # what looking at the refreshed page and alerting takes: kept clear of required meetings
+MEETING_LEAD = 10  # minutes before a required meeting when the trainee is already on the way to it
 
 
 def _v(x: float) -> str:
@@ -68,7 +73,8 @@ class StatusWatch:
         "service breaching while the watched one is fine, in 'all_clear')",
         "hops": "who holds the runbook: easy named; medium the head of Engineering; hard the head refers you to "
         "the SRE who keeps it, and owners are only on the service catalog page it points to",
-        "timing": "the values that decide the task appear only after the refresh time stated in the objective",
+        "timing": "the values that decide the task appear only after the refresh time stated in the objective; "
+        f"alerts count only within {ALERT_WITHIN} minutes of the refresh that shows the breach",
     }
 
     def generate(self, ctx: GenContext) -> TaskInstance:
@@ -139,6 +145,17 @@ class StatusWatch:
         step = 20
         last_allowed = ctx.day_end - 45 - step * (refreshes - 1)
         first = min(first, last_allowed)
+        # the refresh that shows the breach comes when the trainee can react to it: not just before or during
+        # a required meeting (later if possible, else earlier, never eating into the time to get the runbook)
+        busy = [(m.start - MEETING_LEAD, m.end) for m in ctx.meetings if m.trainee_required]
+
+        def clash(f: int) -> bool:
+            t = f + step * alert_index
+            return any(t < end and t + REACT_MINUTES > start for start, end in busy)
+
+        earliest = -(-(ctx.arrival + pre_plan_minutes + 20) // 5) * 5
+        options = [*range(first, last_allowed + 1, 5), *range(first - 5, earliest - 1, -5)]
+        first = next((f for f in options if not clash(f)), first)
         times = [first + step * k for k in range(refreshes)]
 
         url = f"http://intranet/dashboards/{metric.replace(' ', '-').lower()}"
@@ -264,9 +281,11 @@ class StatusWatch:
         for s in alerts:
             answers[f"notify.{s}"] = _v(shown[s])
             checkpoints.append(Checkpoint(
-                cp_id=f"notify-{s}", description=f"the owner of {s} was alerted with the value", weight=1.5,
-                clue_ids=deps_owner, check=MessageCheck(to=owners[s].handle, expected=f"notify.{s}"),
-                feedback="Message the service's owner (runbook or service catalog) with the value shown."))
+                cp_id=f"notify-{s}", description=f"the owner of {s} was alerted with the value in time", weight=1.5,
+                clue_ids=deps_owner, check=MessageCheck(to=owners[s].handle, expected=f"notify.{s}",
+                                                        since=times[alert_index], within_minutes=ALERT_WITHIN),
+                feedback=f"Message the service's owner (runbook or service catalog) with the value shown, within "
+                         f"{ALERT_WITHIN} minutes of the refresh that shows the breach."))
         plan.append(ToolCall(name="submit", arguments={"task_id": tid, "answer": answer}))
 
         when = (f"It refreshes at {fmt(times[0])}" if refreshes == 1 else
@@ -276,16 +295,19 @@ class StatusWatch:
                  2: "Engineering keeps the alerting runbook (thresholds and owners)."}[level]
         if variant in ("breach", "all_clear"):
             what = (f"Keep an eye on {watched} on the {metric} dashboard {url}. {when}; check it after the refresh, "
-                    f"and if {watched} is in breach under the alerting runbook, alert its owner with the value. "
+                    f"and if {watched} is in breach under the alerting runbook, alert its owner with the value "
+                    f"within {ALERT_WITHIN} minutes of the change. "
                     f"Submit {{\"service\": \"{watched}\", \"value\": <its {metric} after the refresh>, "
                     "\"breached\": true|false}.")
         elif variant == "multi_service":
             what = (f"Watch every service on the {metric} dashboard {url}. {when}; check it after the refresh and "
-                    "alert the owner of each service in breach under the alerting runbook, with its value. Submit "
+                    "alert the owner of each service in breach under the alerting runbook, with its value, within "
+                    f"{ALERT_WITHIN} minutes of the change. Submit "
                     "{\"breached\": [\"<service>\", ...], \"values\": {\"<service>\": <value>, ...}}.")
         else:
             what = (f"Watch {watched} on the {metric} dashboard {url}. {when}; check it, and when the "
-                    "alerting runbook says an alert is due, alert the owner with the value. Submit "
+                    "alerting runbook says an alert is due, alert the owner with the value within "
+                    f"{ALERT_WITHIN} minutes of that refresh. Submit "
                     f"{{\"service\": \"{watched}\", \"alert_at\": \"<HH:MM of that refresh>\", \"value\": <value>}}.")
         return TaskInstance(
             task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=f"{what} {where}",
