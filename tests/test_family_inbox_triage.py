@@ -109,7 +109,7 @@ def _forward_to_everyone(task: TaskInstance, handles: set[str]) -> list[ToolCall
     assert len(everyone) >= 3
     text = "Forwarding from the shared inbox: " + "; ".join(sorted(truth))
     forwards = [i for i, c in enumerate(task.solution) if c.name == "send_message" and "Forwarding" in str(
-        c.arguments.get("text", ""))]
+        c.arguments)]
     plan = [c for i, c in enumerate(task.solution) if i not in forwards and not (
         c.name == "wait" and i - 1 in forwards)]
     cut = forwards[0]

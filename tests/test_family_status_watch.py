@@ -179,8 +179,8 @@ def _late(task: TaskInstance, minutes: int) -> list[ToolCall]:
     """The oracle's plan, but it waits ``minutes`` past the refresh that decides the task before looking."""
     plan = []
     for call in task.solution:
-        if call.name == "wait" and "until" in call.arguments:
-            call = ToolCall(name="wait", arguments={"until": fmt(parse(call.arguments["until"]) + minutes)})
+        if call.name == "wait" and isinstance(call.arguments, dict) and "until" in call.arguments:
+            call = ToolCall(name="wait", arguments={"until": fmt(parse(str(call.arguments["until"])) + minutes)})
         plan.append(call)
     return plan
 
