@@ -305,7 +305,7 @@ class RunFolder:
 
         ``trace`` is the events or their JSON-lines text (already serialised, e.g. by a Ray worker).
         """
-        lines = trace if isinstance(trace, str) else "".join(ev.model_dump_json() + "\n" for ev in trace)
+        lines = trace_text(trace)
         text = summary.model_dump_json(indent=1) + "\n"
         with self._lock:
             self._conn()  # open (and adopt older files) before this episode's file exists
@@ -319,6 +319,11 @@ class RunFolder:
     def read_trace(self, key: str) -> list[TraceEvent]:
         text = self.trace_path(key).read_text(encoding="utf-8")
         return [TraceEvent.model_validate_json(line) for line in text.splitlines() if line.strip()]
+
+
+def trace_text(trace: Iterable[TraceEvent] | str) -> str:
+    """A trace as saved: one JSON object per line (text passes through unchanged)."""
+    return trace if isinstance(trace, str) else "".join([ev.model_dump_json() + "\n" for ev in trace])
 
 
 def summary_line(summary: EpisodeSummary, wall_seconds: float | None = None) -> str:

@@ -12,11 +12,14 @@ not care how the executor schedules its jobs:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import gc
 import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -27,7 +30,15 @@ from firstday.env import DayEnv, EnvConfig, TraceEvent
 from firstday.errors import ConfigError, UnknownNameError
 from firstday.run import simulated as _simulated  # noqa: F401  (registers the simulated-model agent)
 from firstday.run.episode import ScenarioCache, guarded_episode
-from firstday.run.results import AgentUsage, EpisodeSummary, RunFolder, RunLimits, RunManifest, episode_key
+from firstday.run.results import (
+    AgentUsage,
+    EpisodeSummary,
+    RunFolder,
+    RunLimits,
+    RunManifest,
+    episode_key,
+    trace_text,
+)
 from firstday.seeding import derive_seed
 from firstday.suites.spec import Scenario
 from firstday.suites.store import Suite, load_suite
@@ -259,6 +270,12 @@ def plan_jobs(suite: Suite, manifest: RunManifest, trials: int | None = None) ->
 class _Recorder(RunEvents):
     def __init__(self, folder: RunFolder, state: RunProgress, progress: ProgressCallback | None) -> None:
         self.folder, self.state, self.progress = folder, state, progress
+        # one thread for the files and the SQLite commits: they wait on the disk, so they leave the loop;
+        # a single thread (not the default pool) keeps GIL hand-offs and lock contention down
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="firstday-writer")
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
 
     def _report(self) -> None:
         if self.progress:
@@ -270,8 +287,10 @@ class _Recorder(RunEvents):
         self._report()
 
     async def finished(self, outcome: EpisodeOutcome) -> None:
-        # the files and the SQLite commit happen off the event loop (serialising a trace takes a while)
-        await asyncio.to_thread(self.folder.write_episode, outcome.summary, outcome.trace, outcome.wall_seconds)
+        # serialised here: it holds the GIL wherever it runs, and in a thread it only adds hand-offs
+        lines = trace_text(outcome.trace)
+        await asyncio.get_running_loop().run_in_executor(
+            self._writer, self.folder.write_episode, outcome.summary, lines, outcome.wall_seconds)
         s = self.state
         s.running -= 1
         s.finished += 1
@@ -280,6 +299,29 @@ class _Recorder(RunEvents):
             s.usage = s.usage + outcome.summary.usage
         s.event, s.last, s.last_wall_seconds = "finished", outcome.summary, outcome.wall_seconds
         self._report()
+
+
+#: the collector's first threshold during a run (CPython's default is 700)
+GC_THRESHOLD0 = 20_000
+
+
+@contextlib.contextmanager
+def _gc_tuned() -> Iterator[None]:
+    """Fewer, cheaper cyclic-GC passes while episodes run (restored afterwards).
+
+    With hundreds of episodes in flight the heap holds many live objects (worlds, traces), and the
+    collector's frequent passes over them cost about a fifth of the CPU of a step. What is loaded
+    before the run (modules, the suite) is frozen out of the collector's reach, and the young
+    generation is collected less often. Nothing observable changes: only when cycles are freed.
+    """
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(old[0], GC_THRESHOLD0), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
 
 
 async def run_suite_async(
@@ -317,7 +359,12 @@ async def run_suite_async(
         state = RunProgress(total=len(jobs), skipped=len(jobs) - len(pending), to_run=len(pending))
         if progress:
             progress(state)
-        await (executor or LocalExecutor(concurrency)).run(suite, pending, _Recorder(folder, state, progress))
+        recorder = _Recorder(folder, state, progress)
+        try:
+            with _gc_tuned():
+                await (executor or LocalExecutor(concurrency)).run(suite, pending, recorder)
+        finally:
+            recorder.close()
         episodes = folder.read_episodes()
     finally:
         folder.close()

@@ -137,6 +137,15 @@ def _build(name: str, fn: Callable[..., Any], cost: int) -> _Tool:
     return _Tool(name=name, fn=fn, model=model, spec=spec, fields=tuple(model.model_fields))
 
 
+@functools.lru_cache(maxsize=64)
+def _tools_of(cls: type, costs: tuple[tuple[str, int], ...]) -> dict[str, _Tool]:
+    """The tools of toolbox class ``cls`` (unbound methods) with these costs; treat as read-only."""
+    cost = dict(costs)
+    return {name: _build(name, member, cost.get(name, 1))
+            for name, member in inspect.getmembers(cls, predicate=inspect.isfunction)
+            if getattr(member, "__firstday_tool__", False)}
+
+
 def _json_fits(value: Any, limit: int) -> bool:
     """Whether ``len(json.dumps(value, default=str)) <= limit``.
 
@@ -211,13 +220,9 @@ class Toolbox:
         self.world = world
         self.costs = {**DEFAULT_COSTS, **(costs or {})}
         self.run_timeout_s = run_timeout_s
-        self._tools: dict[str, _Tool] = {}
-        for name, member in inspect.getmembers(type(self), predicate=inspect.isfunction):
-            if getattr(member, "__firstday_tool__", False):
-                built = _build(name, member, self.costs.get(name, 1))
-                self._tools[name] = _Tool(
-                    name=name, fn=getattr(self, name), model=built.model, spec=built.spec, fields=built.fields
-                )
+        # unbound methods, shared by every toolbox with these costs: no bound method per tool per day,
+        # and no reference cycle (toolbox -> bound method -> toolbox), so a finished day is freed at once
+        self._tools: dict[str, _Tool] = _tools_of(type(self), tuple(sorted(self.costs.items())))
 
     @property
     def specs(self) -> list[ToolSpec]:
@@ -255,7 +260,7 @@ class Toolbox:
                 parsed = t.model.model_validate(args)
             except ValidationError as exc:
                 raise ToolError(f"invalid arguments for {call.name}: {_fmt_validation(exc)}") from None
-            out: Outcome = t.fn(**{k: getattr(parsed, k) for k in t.fields})
+            out: Outcome = t.fn(self, **{k: getattr(parsed, k) for k in t.fields})
             cost = t.spec.cost_minutes if out.cost is None else out.cost
             if cost:
                 w.advance(cost)
