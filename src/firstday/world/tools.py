@@ -137,13 +137,20 @@ def _build(name: str, fn: Callable[..., Any], cost: int) -> _Tool:
     return _Tool(name=name, fn=fn, model=model, spec=spec, fields=tuple(model.model_fields))
 
 
-@functools.lru_cache(maxsize=64)
+_TOOLS_OF: dict[tuple[type, tuple[tuple[str, int], ...]], dict[str, _Tool]] = {}
+
+
 def _tools_of(cls: type, costs: tuple[tuple[str, int], ...]) -> dict[str, _Tool]:
     """The tools of toolbox class ``cls`` (unbound methods) with these costs; treat as read-only."""
-    cost = dict(costs)
-    return {name: _build(name, member, cost.get(name, 1))
-            for name, member in inspect.getmembers(cls, predicate=inspect.isfunction)
-            if getattr(member, "__firstday_tool__", False)}
+    found = _TOOLS_OF.get((cls, costs))
+    if found is None:
+        cost = dict(costs)
+        found = {name: _build(name, member, cost.get(name, 1))
+                 for name, member in inspect.getmembers(cls, predicate=inspect.isfunction)
+                 if getattr(member, "__firstday_tool__", False)}
+        if len(_TOOLS_OF) < 64:  # bounded: costs come from configurations, a handful per process
+            _TOOLS_OF[(cls, costs)] = found
+    return found
 
 
 def _json_fits(value: Any, limit: int) -> bool:
