@@ -302,7 +302,7 @@ class _Recorder(RunEvents):
 
 
 #: the collector's first threshold during a run (CPython's default is 700)
-GC_THRESHOLD0 = 20_000
+GC_THRESHOLD0 = 100_000
 
 
 @contextlib.contextmanager
