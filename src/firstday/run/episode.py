@@ -97,16 +97,20 @@ class _StepDeadline:
         self._deadline: float | None = None  # loop time by which the step in progress must end
         self._timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[Any] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._cancelling = 0
         self._fired = False
 
     def __enter__(self) -> None:
         if self.limit is None:
             return
-        loop = asyncio.get_running_loop()
-        self._task = asyncio.current_task()
-        assert self._task is not None, "_StepDeadline is used inside a task"
-        self._cancelling = self._task.cancelling()
+        task, loop = self._task, self._loop
+        if task is None or loop is None:  # the first step: every step of the episode runs in this task
+            task = asyncio.current_task()
+            assert task is not None, "_StepDeadline is used inside a task"
+            self._task, loop = task, task.get_loop()
+            self._loop = loop
+        self._cancelling = task.cancelling()
         self._fired = False
         self._deadline = loop.time() + self.limit
         if self._timer is None:
@@ -124,19 +128,19 @@ class _StepDeadline:
         self._timer = None
         if self._deadline is None or self._task is None:
             return  # between steps: the next step arms a timer again
-        loop = asyncio.get_running_loop()
-        if loop.time() >= self._deadline:
+        assert self._loop is not None
+        if self._loop.time() >= self._deadline:
             self._fired = True
             self._task.cancel()
         else:
-            self._timer = loop.call_at(self._deadline, self._on_timer)
+            self._timer = self._loop.call_at(self._deadline, self._on_timer)
 
     def close(self) -> None:
         """The episode is over: drop the timer (it would hold the episode for up to ``limit`` seconds)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._deadline = self._task = None
+        self._deadline = self._task = self._loop = None
 
 
 async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,

@@ -323,7 +323,11 @@ class RunFolder:
 
 def trace_text(trace: Iterable[TraceEvent] | str) -> str:
     """A trace as saved: one JSON object per line (text passes through unchanged)."""
-    return trace if isinstance(trace, str) else "".join([ev.model_dump_json() + "\n" for ev in trace])
+    if isinstance(trace, str):
+        return trace
+    # the serializer itself: the same bytes as ev.model_dump_json(), without its per-call argument handling
+    to_json = TraceEvent.__pydantic_serializer__.to_json
+    return b"".join([to_json(ev) + b"\n" for ev in trace]).decode()
 
 
 def summary_line(summary: EpisodeSummary, wall_seconds: float | None = None) -> str:

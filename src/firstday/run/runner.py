@@ -380,7 +380,15 @@ def run_suite(
     limits: RunLimits | None = None, concurrency: int = 1,
 ) -> RunSummary:
     """Synchronous wrapper of :func:`run_suite_async` (call that one from inside an event loop)."""
-    return asyncio.run(run_suite_async(
-        suite_path, agent, out_dir, env_config=env_config, agent_options=agent_options, seed=seed,
-        retry_errors=retry_errors, progress=progress, executor=executor, trials=trials, limits=limits,
-        concurrency=concurrency))
+    box: list[RunSummary] = []
+
+    async def main() -> None:
+        # the summary is not the main task's result: CPython 3.11's asyncio.run formats that result's repr
+        # when it restores the SIGINT handler (seconds for a summary of thousands of episodes)
+        box.append(await run_suite_async(
+            suite_path, agent, out_dir, env_config=env_config, agent_options=agent_options, seed=seed,
+            retry_errors=retry_errors, progress=progress, executor=executor, trials=trials, limits=limits,
+            concurrency=concurrency))
+
+    asyncio.run(main())
+    return box[0]

@@ -124,7 +124,7 @@ class World:
     # --- time -----------------------------------------------------------------------------------
     @property
     def now(self) -> int:
-        return self.clock.now
+        return self.clock._now  # read on every call and event: one property, not two
 
     def advance(self, minutes: int) -> None:
         self.clock.advance(minutes)
