@@ -309,8 +309,8 @@ class RunFolder:
         text = summary.model_dump_json(indent=1) + "\n"
         with self._lock:
             self._conn()  # open (and adopt older files) before this episode's file exists
-        atomic_write(self.trace_path(summary.key), lines)
-        atomic_write(_episode_path(self.path, summary.key), text)
+        _write_in_folder(self.trace_path(summary.key), lines)
+        _write_in_folder(_episode_path(self.path, summary.key), text)
         self._index(summary, text, wall_seconds)
 
     def trace_path(self, key: str) -> Path:
@@ -319,6 +319,15 @@ class RunFolder:
     def read_trace(self, key: str) -> list[TraceEvent]:
         text = self.trace_path(key).read_text(encoding="utf-8")
         return [TraceEvent.model_validate_json(line) for line in text.splitlines() if line.strip()]
+
+
+def _write_in_folder(path: Path, text: str) -> None:
+    """``atomic_write``, creating the folder only when it is missing (the first episode): two fewer
+    system calls per file for every other episode."""
+    try:
+        atomic_write(path, text, make_parent=False)
+    except FileNotFoundError:
+        atomic_write(path, text)
 
 
 def trace_text(trace: Iterable[TraceEvent] | str) -> str:
