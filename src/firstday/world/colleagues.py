@@ -110,7 +110,8 @@ class Responder:
     def respond(self, handle: str, message: str, *, group: bool = False) -> Reply | None:
         """The reply of ``handle`` to ``message``; ``None`` if a group member stays silent."""
         card = self._card_of(handle)
-        words = tokenize(message)
+        # a colleague who holds no facts never matches: no need to read the message
+        words = tokenize(message) if card.facts else set()
         # every fact with the best score is answered (in card order): two tasks of the same kind on one day
         # must not hide each other's facts
         top = 0
