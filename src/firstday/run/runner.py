@@ -315,13 +315,16 @@ def _gc_tuned() -> Iterator[None]:
     generation is collected less often. Nothing observable changes: only when cycles are freed.
     """
     old = gc.get_threshold()
-    gc.freeze()
+    freeze = gc.get_freeze_count() == 0  # the application (or an enclosing run) froze objects: leave them be
+    if freeze:
+        gc.freeze()
     gc.set_threshold(max(old[0], GC_THRESHOLD0), *old[1:])
     try:
         yield
     finally:
         gc.set_threshold(*old)
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()
 
 
 async def run_suite_async(
