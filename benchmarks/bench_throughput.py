@@ -3,6 +3,7 @@
     python benchmarks/bench_throughput.py                  # latency 50 ms, concurrency 1..512, Ray 1 vs 2
     python benchmarks/bench_throughput.py --latency 0.2    # a slower simulated model
     python benchmarks/bench_throughput.py --quick          # a check that it runs (tiny, no Ray)
+    python benchmarks/bench_throughput.py --profile 256    # that level under cProfile (slower: not a figure)
 
 The agent is ``sim-oracle``: the oracle's calls, each after ``--latency`` seconds of ``asyncio.sleep``
 (a model API that costs no CPU while it thinks). Each concurrency level runs in a fresh subprocess
@@ -50,7 +51,7 @@ def make_suite(folder: Path, scenarios: int) -> Path:
 
 
 def one_level(suite: str, concurrency: int, episodes_per_scenario: int, latency: float, executor: str,
-              ray_cpus: int) -> dict[str, float]:
+              ray_cpus: int, profile_to: str | None = None) -> dict[str, float]:
     """Run in a fresh process: one measurement."""
     from firstday.run import LocalExecutor, RunFolder, run_suite_async
     from firstday.run.runner import EpisodeExecutor
@@ -94,7 +95,14 @@ def one_level(suite: str, concurrency: int, episodes_per_scenario: int, latency:
         assert summary.errors == 0, [e.error for e in summary.episodes if e.error][:3]
         return wall, summary.ran, [e.turns + 1 for e in eps]  # +1: the final observation is a model call too
 
-    wall, episodes, steps = asyncio.run(main())
+    if profile_to:
+        import cProfile
+
+        with cProfile.Profile() as prof:
+            wall, episodes, steps = asyncio.run(main())
+        prof.dump_stats(profile_to)
+    else:
+        wall, episodes, steps = asyncio.run(main())
     return {"wall": wall, "episodes": episodes, "steps": sum(steps), "steps_list": steps, "rss_delta": peak - base}
 
 
@@ -107,9 +115,9 @@ def ideal_makespan(steps: list[int], slots: int, latency: float) -> float:
     return max(free)
 
 
-def _spawn(args: list[str]) -> dict[str, float]:
+def _spawn(args: list[str], extra: list[str] | None = None) -> dict[str, float]:
     here = Path(__file__).resolve()
-    proc = subprocess.run([sys.executable, str(here), "--one", *args], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, str(here), "--one", *args, *(extra or [])], capture_output=True, text=True,
                           cwd=here.parent, timeout=1800)
     if proc.returncode != 0:
         raise SystemExit(f"level {args} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -126,12 +134,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ray-latency", type=float, default=0.05)
     ap.add_argument("--ray-episodes", type=int, default=96)
     ap.add_argument("--quick", action="store_true", help="tiny run: levels 1,4; 2 scenarios; no Ray")
+    ap.add_argument("--profile", type=int, metavar="LEVEL",
+                    help="run only this concurrency level, under cProfile (the event loop's thread); print the "
+                         "top functions and save the stats to bench_throughput-LEVEL.prof")
     ap.add_argument("--one", nargs=6, help=argparse.SUPPRESS)
+    ap.add_argument("--profile-to", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
         suite, conc, per, lat, executor, cpus = args.one
-        print(json.dumps(one_level(suite, int(conc), int(per), float(lat), executor, int(cpus))))
+        print(json.dumps(one_level(suite, int(conc), int(per), float(lat), executor, int(cpus), args.profile_to)))
         return 0
+    if args.profile:
+        args.levels, args.ray = str(args.profile), False
     if args.quick:
         args.levels, args.scenarios, args.max_episodes, args.ray = "1,4", 2, 8, False
     levels = [int(x) for x in args.levels.split(",")]
@@ -145,7 +159,14 @@ def main(argv: list[str] | None = None) -> int:
         for c in levels:
             episodes = min(max(4 * c, 2 * args.scenarios), max(args.max_episodes, c))
             per = max(1, math.ceil(episodes / args.scenarios))
-            r = _spawn([str(suite), str(c), str(per), str(args.latency), "local", "1"])
+            prof = str(Path.cwd() / f"bench_throughput-{c}.prof") if args.profile else None
+            r = _spawn([str(suite), str(c), str(per), str(args.latency), "local", "1"],
+                       ["--profile-to", prof] if prof else [])
+            if prof:
+                import pstats
+
+                pstats.Stats(prof).sort_stats("tottime").print_stats(30)
+                print(f"profile saved to {prof} (figures below are slowed down by the profiler)")
             steps_per_ep = r["steps"] / r["episodes"]
             ideal = (r["episodes"] / ideal_makespan(r["steps_list"], c, args.latency) if args.latency > 0
                      else float("nan"))

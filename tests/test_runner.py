@@ -177,3 +177,17 @@ def test_keyboard_interrupt_keeps_finished_episodes(suite_dir: Path, tmp_path: P
     _InterruptingAgent.armed = False
     summary = run_suite(suite_dir, "test-interrupt", out)
     assert summary.skipped == 1 and summary.ran == 2
+
+
+def test_run_restores_the_garbage_collector(suite_dir: Path, tmp_path: Path) -> None:
+    import gc
+
+    before = gc.get_threshold()
+    run_suite(suite_dir, "oracle", tmp_path / "r", concurrency=2)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    gc.freeze()  # objects the application froze stay frozen
+    try:
+        run_suite(suite_dir, "oracle", tmp_path / "r2")
+        assert gc.get_freeze_count() > 0 and gc.get_threshold() == before
+    finally:
+        gc.unfreeze()

@@ -95,7 +95,8 @@ class OracleAgent:
                 to = args.get("to")
                 for h in [to] if isinstance(to, str) else list(to or []):
                     self.awaiting[h] = self.awaiting.get(h, 0) + 1
-            return [call.model_copy(update={"id": f"o{task.task_id}-{self.pos[task.task_id]}"})]
+            # a new call rather than model_copy (cheaper; the arguments are validated into a copy)
+            return [ToolCall(name=call.name, arguments=call.arguments, id=f"o{task.task_id}-{self.pos[task.task_id]}")]
         upcoming = [t.arrival for t in self.day.tasks if t.task_id not in self.arrived]
         upcoming += [u for t in self.arrived if self.pos[t] < len(self.tasks[t].solution)
                      and (u := wait_target(self.tasks[t].solution[self.pos[t]])) is not None]

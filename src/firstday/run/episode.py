@@ -82,6 +82,67 @@ class _Abandoned(Exception):
     pass
 
 
+class _StepDeadline:
+    """``asyncio.timeout(limit)`` around each agent step of one episode, with one timer per episode.
+
+    ``asyncio.timeout`` schedules and cancels a timer for every step; with hundreds of episodes in
+    flight that is a noticeable share of a step's CPU. Here the timer is armed once and, when it
+    fires, it either cancels the task (the step in progress is past its deadline) or re-arms itself
+    for that step's deadline (or, between steps, waits to be armed by the next one). A step over its
+    limit raises ``TimeoutError``, as ``asyncio.timeout`` does. Use as ``with``, in the task that awaits.
+    """
+
+    def __init__(self, limit: float | None) -> None:
+        self.limit = limit
+        self._deadline: float | None = None  # loop time by which the step in progress must end
+        self._timer: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._cancelling = 0
+        self._fired = False
+
+    def __enter__(self) -> None:
+        if self.limit is None:
+            return
+        task, loop = self._task, self._loop
+        if task is None or loop is None:  # the first step: every step of the episode runs in this task
+            task = asyncio.current_task()
+            assert task is not None, "_StepDeadline is used inside a task"
+            self._task, loop = task, task.get_loop()
+            self._loop = loop
+        self._cancelling = task.cancelling()
+        self._fired = False
+        self._deadline = loop.time() + self.limit
+        if self._timer is None:
+            self._timer = loop.call_at(self._deadline, self._on_timer)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        self._deadline = None
+        if self._fired:
+            self._fired = False
+            assert self._task is not None
+            if self._task.uncancel() <= self._cancelling and exc_type is asyncio.CancelledError:
+                raise TimeoutError from exc
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self._deadline is None or self._task is None:
+            return  # between steps: the next step arms a timer again
+        assert self._loop is not None
+        if self._loop.time() >= self._deadline:
+            self._fired = True
+            self._task.cancel()
+        else:
+            self._timer = self._loop.call_at(self._deadline, self._on_timer)
+
+    def close(self) -> None:
+        """The episode is over: drop the timer (it would hold the episode for up to ``limit`` seconds)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._deadline = self._task = self._loop = None
+
+
 async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
                           tool_slots: asyncio.Semaphore | None = None) -> GuardedResult:
     """Run one episode like ``run_episode``, under ``limits`` (see the module docstring)."""
@@ -90,11 +151,13 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
     abandoned = False
     stepping_in_thread = False
 
+    step_deadline = _StepDeadline(limits.act_timeout_s)
+
     async def act(obs: Observation) -> list[ToolCall]:
-        # asyncio.timeout, not wait_for: the agent runs in this task (no extra task per step; an exception
-        # such as KeyboardInterrupt travels exactly as in run_episode)
+        # the agent runs in this task (no extra task per step; an exception such as KeyboardInterrupt
+        # travels exactly as in run_episode), under a deadline that costs no timer per step
         try:
-            async with asyncio.timeout(limits.act_timeout_s):
+            with step_deadline:
                 return list(await agent.act(obs))
         except TimeoutError:
             raise StepTimeoutError(f"agent step (model call) exceeded act_timeout_s={limits.act_timeout_s:g} s") \
@@ -132,7 +195,10 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
 
     try:
         async with asyncio.timeout(limits.episode_timeout_s):
-            await body()
+            try:
+                await body()
+            finally:
+                step_deadline.close()
     except _Abandoned as exc:
         status, error, abandoned = "error", f"ToolTimeout: {exc}", True
     except TimeoutError:

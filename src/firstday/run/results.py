@@ -313,14 +313,14 @@ class RunFolder:
 
         ``trace`` is the events or their JSON-lines text (already serialised, e.g. by a Ray worker).
         """
-        lines = trace if isinstance(trace, str) else "".join(ev.model_dump_json() + "\n" for ev in trace)
+        lines = trace_text(trace)
         text = summary.model_dump_json(indent=1) + "\n"
         with self._lock:
             self._conn()  # open (and adopt older files) before this episode's file exists
         if memory is not None:
-            atomic_write(self.memory_path(summary.key), memory.model_dump_json(indent=1) + "\n")
-        atomic_write(self.trace_path(summary.key), lines)
-        atomic_write(_episode_path(self.path, summary.key), text)
+            _write_in_folder(self.memory_path(summary.key), memory.model_dump_json(indent=1) + "\n")
+        _write_in_folder(self.trace_path(summary.key), lines)
+        _write_in_folder(_episode_path(self.path, summary.key), text)
         self._index(summary, text, wall_seconds)
 
     def memory_path(self, key: str) -> Path:
@@ -342,6 +342,24 @@ class RunFolder:
     def read_trace(self, key: str) -> list[TraceEvent]:
         text = self.trace_path(key).read_text(encoding="utf-8")
         return [TraceEvent.model_validate_json(line) for line in text.splitlines() if line.strip()]
+
+
+def _write_in_folder(path: Path, text: str) -> None:
+    """``atomic_write``, creating the folder only when it is missing (the first episode): two fewer
+    system calls per file for every other episode."""
+    try:
+        atomic_write(path, text, make_parent=False)
+    except FileNotFoundError:
+        atomic_write(path, text)
+
+
+def trace_text(trace: Iterable[TraceEvent] | str) -> str:
+    """A trace as saved: one JSON object per line (text passes through unchanged)."""
+    if isinstance(trace, str):
+        return trace
+    # the serializer itself: the same bytes as ev.model_dump_json(), without its per-call argument handling
+    to_json = TraceEvent.__pydantic_serializer__.to_json
+    return b"".join([to_json(ev) + b"\n" for ev in trace]).decode()
 
 
 def summary_line(summary: EpisodeSummary, wall_seconds: float | None = None) -> str:

@@ -17,13 +17,16 @@ one after the other (:func:`run_chain`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
+import gc
 import inspect
 import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -36,7 +39,15 @@ from firstday.env.memory import Memory, normalize_lessons
 from firstday.errors import ConfigError, UnknownNameError
 from firstday.run import simulated as _simulated  # noqa: F401  (registers the simulated-model agent)
 from firstday.run.episode import ScenarioCache, guarded_episode
-from firstday.run.results import AgentUsage, EpisodeSummary, RunFolder, RunLimits, RunManifest, episode_key
+from firstday.run.results import (
+    AgentUsage,
+    EpisodeSummary,
+    RunFolder,
+    RunLimits,
+    RunManifest,
+    episode_key,
+    trace_text,
+)
 from firstday.scoring.feedback import mentor_feedback
 from firstday.seeding import derive_seed
 from firstday.suites.spec import Scenario
@@ -364,6 +375,12 @@ def plan_chains(jobs: Sequence[EpisodeJob], folder: RunFolder, retry_errors: boo
 class _Recorder(RunEvents):
     def __init__(self, folder: RunFolder, state: RunProgress, progress: ProgressCallback | None) -> None:
         self.folder, self.state, self.progress = folder, state, progress
+        # one thread for the files and the SQLite commits: they wait on the disk, so they leave the loop;
+        # a single thread (not the default pool) keeps GIL hand-offs and lock contention down
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="firstday-writer")
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
 
     def _report(self) -> None:
         if self.progress:
@@ -375,9 +392,10 @@ class _Recorder(RunEvents):
         self._report()
 
     async def finished(self, outcome: EpisodeOutcome) -> None:
-        # the files and the SQLite commit happen off the event loop (serialising a trace takes a while)
-        await asyncio.to_thread(self.folder.write_episode, outcome.summary, outcome.trace, outcome.wall_seconds,
-                                outcome.memory)
+        # serialised here: it holds the GIL wherever it runs, and in a thread it only adds hand-offs
+        lines = trace_text(outcome.trace)
+        await asyncio.get_running_loop().run_in_executor(
+            self._writer, self.folder.write_episode, outcome.summary, lines, outcome.wall_seconds, outcome.memory)
         s = self.state
         s.running -= 1
         s.finished += 1
@@ -386,6 +404,32 @@ class _Recorder(RunEvents):
             s.usage = s.usage + outcome.summary.usage
         s.event, s.last, s.last_wall_seconds = "finished", outcome.summary, outcome.wall_seconds
         self._report()
+
+
+#: the collector's first threshold during a run (CPython's default is 700)
+GC_THRESHOLD0 = 100_000
+
+
+@contextlib.contextmanager
+def _gc_tuned() -> Iterator[None]:
+    """Fewer, cheaper cyclic-GC passes while episodes run (restored afterwards).
+
+    With hundreds of episodes in flight the heap holds many live objects (worlds, traces), and the
+    collector's frequent passes over them cost about a fifth of the CPU of a step. What is loaded
+    before the run (modules, the suite) is frozen out of the collector's reach, and the young
+    generation is collected less often. Nothing observable changes: only when cycles are freed.
+    """
+    old = gc.get_threshold()
+    freeze = gc.get_freeze_count() == 0  # the application (or an enclosing run) froze objects: leave them be
+    if freeze:
+        gc.freeze()
+    gc.set_threshold(max(old[0], GC_THRESHOLD0), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        if freeze:
+            gc.unfreeze()
 
 
 async def run_suite_async(
@@ -423,7 +467,12 @@ async def run_suite_async(
         state = RunProgress(total=len(jobs), skipped=len(jobs) - to_run, to_run=to_run)
         if progress:
             progress(state)
-        await (executor or LocalExecutor(concurrency)).run(suite, chains, _Recorder(folder, state, progress))
+        recorder = _Recorder(folder, state, progress)
+        try:
+            with _gc_tuned():
+                await (executor or LocalExecutor(concurrency)).run(suite, chains, recorder)
+        finally:
+            recorder.close()
         episodes = folder.read_episodes()
     finally:
         folder.close()
@@ -439,7 +488,15 @@ def run_suite(
     limits: RunLimits | None = None, concurrency: int = 1,
 ) -> RunSummary:
     """Synchronous wrapper of :func:`run_suite_async` (call that one from inside an event loop)."""
-    return asyncio.run(run_suite_async(
-        suite_path, agent, out_dir, env_config=env_config, agent_options=agent_options, seed=seed,
-        retry_errors=retry_errors, progress=progress, executor=executor, trials=trials, limits=limits,
-        concurrency=concurrency))
+    box: list[RunSummary] = []
+
+    async def main() -> None:
+        # the summary is not the main task's result: CPython 3.11's asyncio.run formats that result's repr
+        # when it restores the SIGINT handler (seconds for a summary of thousands of episodes)
+        box.append(await run_suite_async(
+            suite_path, agent, out_dir, env_config=env_config, agent_options=agent_options, seed=seed,
+            retry_errors=retry_errors, progress=progress, executor=executor, trials=trials, limits=limits,
+            concurrency=concurrency))
+
+    asyncio.run(main())
+    return box[0]

@@ -22,8 +22,11 @@ from firstday.suites.spec import Scenario, SuiteManifest, SuiteSpec
 MANIFEST = "manifest.json"
 
 
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def atomic_write(path: Path, text: str, *, make_parent: bool = True) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename (``make_parent=False``: the caller
+    knows the folder exists; a missing one raises ``FileNotFoundError``)."""
+    if make_parent:
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -34,7 +34,8 @@ def _dig(answer: Any, field: str) -> tuple[bool, Any]:
     cur = answer
     for part in [p for p in field.split(".") if p]:
         if isinstance(cur, Mapping):
-            match = next((k for k in cur if norm_text(k) == norm_text(part)), None)
+            want = norm_text(part)  # once, not once per key
+            match = next((k for k in cur if norm_text(k) == want), None)
             if match is None:
                 return False, None
             cur = cur[match]

@@ -92,16 +92,26 @@ class Responder:
     """Holds every colleague's card. Cards are private: no tool returns them."""
 
     def __init__(self, employees: list[Employee], facts: list[Fact]) -> None:
-        self._cards = {e.handle: KnowledgeCard(holder=e) for e in employees}
+        # cards only for the colleagues who hold facts (a day builds one responder; most colleagues
+        # know nothing); the others get an empty card when asked
+        self._employees = {e.handle: e for e in employees}
+        self._cards: dict[str, KnowledgeCard] = {}
         for fact in facts:
-            if fact.holder not in self._cards:
+            holder = self._employees.get(fact.holder)
+            if holder is None:
                 raise ValueError(f"fact {fact.fact_id!r} is held by unknown colleague {fact.holder!r}")
-            self._cards[fact.holder].facts.append(_compile(fact))
+            self._cards.setdefault(fact.holder, KnowledgeCard(holder=holder)).facts.append(_compile(fact))
+
+    def _card_of(self, handle: str) -> KnowledgeCard:
+        """``handle``'s card (``KeyError`` if no such colleague)."""
+        card = self._cards.get(handle)
+        return card if card is not None else KnowledgeCard(holder=self._employees[handle])
 
     def respond(self, handle: str, message: str, *, group: bool = False) -> Reply | None:
         """The reply of ``handle`` to ``message``; ``None`` if a group member stays silent."""
-        card = self._cards[handle]
-        words = tokenize(message)
+        card = self._card_of(handle)
+        # a colleague who holds no facts never matches: no need to read the message
+        words = tokenize(message) if card.facts else set()
         # every fact with the best score is answered (in card order): two tasks of the same kind on one day
         # must not hide each other's facts
         top = 0
@@ -134,4 +144,4 @@ class Responder:
 
     def facts_of(self, handle: str) -> list[Fact]:
         """For the scorer and the LLM responder only (never exposed through a tool)."""
-        return [cf.fact for cf in self._cards[handle].facts]
+        return [cf.fact for cf in self._card_of(handle).facts]

@@ -138,6 +138,22 @@ def _build(name: str, fn: Callable[..., Any], cost: int) -> _Tool:
     return _Tool(name=name, fn=fn, model=model, spec=spec, fields=tuple(model.model_fields))
 
 
+_TOOLS_OF: dict[tuple[type, tuple[tuple[str, int], ...]], dict[str, _Tool]] = {}
+
+
+def _tools_of(cls: type, costs: tuple[tuple[str, int], ...]) -> dict[str, _Tool]:
+    """The tools of toolbox class ``cls`` (unbound methods) with these costs; treat as read-only."""
+    found = _TOOLS_OF.get((cls, costs))
+    if found is None:
+        cost = dict(costs)
+        found = {name: _build(name, member, cost.get(name, 1))
+                 for name, member in inspect.getmembers(cls, predicate=inspect.isfunction)
+                 if getattr(member, "__firstday_tool__", False)}
+        if len(_TOOLS_OF) < 64:  # bounded: costs come from configurations, a handful per process
+            _TOOLS_OF[(cls, costs)] = found
+    return found
+
+
 def _json_fits(value: Any, limit: int) -> bool:
     """Whether ``len(json.dumps(value, default=str)) <= limit``.
 
@@ -212,13 +228,9 @@ class Toolbox:
         self.world = world
         self.costs = {**DEFAULT_COSTS, **(costs or {})}
         self.run_timeout_s = run_timeout_s
-        self._tools: dict[str, _Tool] = {}
-        for name, member in inspect.getmembers(type(self), predicate=inspect.isfunction):
-            if getattr(member, "__firstday_tool__", False):
-                built = _build(name, member, self.costs.get(name, 1))
-                self._tools[name] = _Tool(
-                    name=name, fn=getattr(self, name), model=built.model, spec=built.spec, fields=built.fields
-                )
+        # unbound methods, shared by every toolbox with these costs: no bound method per tool per day,
+        # and no reference cycle (toolbox -> bound method -> toolbox), so a finished day is freed at once
+        self._tools: dict[str, _Tool] = _tools_of(type(self), tuple(sorted(self.costs.items())))
 
     @property
     def specs(self) -> list[ToolSpec]:
@@ -256,7 +268,7 @@ class Toolbox:
                 parsed = t.model.model_validate(args)
             except ValidationError as exc:
                 raise ToolError(f"invalid arguments for {call.name}: {_fmt_validation(exc)}") from None
-            out: Outcome = t.fn(**{k: getattr(parsed, k) for k in t.fields})
+            out: Outcome = t.fn(self, **{k: getattr(parsed, k) for k in t.fields})
             cost = t.spec.cost_minutes if out.cost is None else out.cost
             if cost:
                 w.advance(cost)

@@ -88,6 +88,7 @@ class World:
         self.tasks: dict[str, PublicTask] = {t.task_id: t for t in content.tasks}
         self.arrived: list[str] = []
         self.file_assets: dict[str, FileAsset] = {}
+        self._rendered: dict[str, str] = {}  # path -> base64 PNG of an asset rendered today
         self.visible: set[str] = set()
         for f in content.files:
             if f.path in self.file_assets:
@@ -128,7 +129,7 @@ class World:
     # --- time -----------------------------------------------------------------------------------
     @property
     def now(self) -> int:
-        return self.clock.now
+        return self.clock._now  # read on every call and event: one property, not two
 
     def advance(self, minutes: int) -> None:
         self.clock.advance(minutes)
@@ -209,7 +210,11 @@ class World:
             raise ToolError(f"no such file: {path}")
         asset = self.file_assets.get(path)
         if asset is not None and asset.render is not None and version.author == "initial":
-            return render_b64(asset.render), asset
+            # once per day and path: the renderer's cache key alone (sorted JSON of the params) costs tens of µs
+            b64 = self._rendered.get(path)
+            if b64 is None:
+                b64 = self._rendered[path] = render_b64(asset.render)
+            return b64, asset
         return version.content, asset
 
     def listing(self) -> list[str]:
