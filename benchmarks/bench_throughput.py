@@ -3,6 +3,7 @@
     python benchmarks/bench_throughput.py                  # latency 50 ms, concurrency 1..512, Ray 1 vs 2
     python benchmarks/bench_throughput.py --latency 0.2    # a slower simulated model
     python benchmarks/bench_throughput.py --quick          # a check that it runs (tiny, no Ray)
+    python benchmarks/bench_throughput.py --workers 4      # process-executor rows with 4 worker processes
     python benchmarks/bench_throughput.py --profile 256    # that level under cProfile (slower: not a figure)
 
 The agent is ``sim-oracle``: the oracle's calls, each after ``--latency`` seconds of ``asyncio.sleep``
@@ -37,9 +38,16 @@ from pathlib import Path
 from _common import machine, table
 
 
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def _rss_bytes(pids: list[int] | None = None) -> int:
+    """RSS of this process plus the processes ``pids`` (the process executor's workers)."""
+    total = 0
+    for pid in ["self", *(pids or [])]:
+        try:
+            with open(f"/proc/{pid}/statm") as fh:
+                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except FileNotFoundError:
+            pass
+    return total
 
 
 def make_suite(folder: Path, scenarios: int) -> Path:
@@ -57,7 +65,12 @@ def one_level(suite: str, concurrency: int, episodes_per_scenario: int, latency:
     from firstday.run.runner import EpisodeExecutor
 
     ex: EpisodeExecutor
-    if executor == "ray":
+    workers: list[int] = []
+    if executor == "processes":
+        from firstday.run import ProcessExecutor
+
+        ex = ProcessExecutor(ray_cpus, concurrency).__enter__()  # kept: workers start (and warm up) once
+    elif executor == "ray":
         import ray
 
         from firstday.run.ray_executor import RayExecutor
@@ -69,9 +82,11 @@ def one_level(suite: str, concurrency: int, episodes_per_scenario: int, latency:
 
     # warm-up (imports, tool schemas, first allocations; Ray: the workers' too): one pass, not timed
     asyncio.run(run_suite_async(suite, "sim-oracle", Path(tempfile.mkdtemp(prefix="bench-warm-")) / "run",
-                                agent_options={"latency_s": 0.0}, executor=ex if executor == "ray" else None,
+                                agent_options={"latency_s": 0.0}, executor=ex if executor != "local" else None,
                                 concurrency=4))
-    peak = base = _rss_bytes()
+    if executor == "processes":
+        workers = [w.pid for w in ex._pool]  # type: ignore[attr-defined]
+    peak = base = _rss_bytes(workers)
 
     async def main() -> tuple[float, int, int]:
         nonlocal peak
@@ -81,7 +96,7 @@ def one_level(suite: str, concurrency: int, episodes_per_scenario: int, latency:
         async def sample() -> None:
             nonlocal peak
             while not done.is_set():
-                peak = max(peak, _rss_bytes())
+                peak = max(peak, _rss_bytes(workers))
                 await asyncio.sleep(0.05)
 
         sampler = asyncio.create_task(sample())
@@ -103,6 +118,8 @@ def one_level(suite: str, concurrency: int, episodes_per_scenario: int, latency:
         prof.dump_stats(profile_to)
     else:
         wall, episodes, steps = asyncio.run(main())
+    if executor == "processes":
+        ex.__exit__(None, None, None)  # type: ignore[attr-defined]
     return {"wall": wall, "episodes": episodes, "steps": sum(steps), "steps_list": steps, "rss_delta": peak - base}
 
 
@@ -133,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ray", action=argparse.BooleanOptionalAction, default=True, help="measure Ray 1 vs 2 workers")
     ap.add_argument("--ray-latency", type=float, default=0.05)
     ap.add_argument("--ray-episodes", type=int, default=96)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="worker processes of the process-executor rows (default: the CPU count)")
+    ap.add_argument("--process-levels", default="128,256,512",
+                    help="concurrency levels measured with the process executor too ('' for none)")
     ap.add_argument("--quick", action="store_true", help="tiny run: levels 1,4; 2 scenarios; no Ray")
     ap.add_argument("--profile", type=int, metavar="LEVEL",
                     help="run only this concurrency level, under cProfile (the event loop's thread); print the "
@@ -145,10 +166,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(one_level(suite, int(conc), int(per), float(lat), executor, int(cpus), args.profile_to)))
         return 0
     if args.profile:
-        args.levels, args.ray = str(args.profile), False
+        args.levels, args.ray, args.process_levels = str(args.profile), False, ""
     if args.quick:
-        args.levels, args.scenarios, args.max_episodes, args.ray = "1,4", 2, 8, False
-    levels = [int(x) for x in args.levels.split(",")]
+        args.levels, args.scenarios, args.max_episodes, args.ray, args.process_levels = "1,4", 2, 8, False, "4"
+    levels = [("local", 1, int(x)) for x in args.levels.split(",") if x]
+    levels += [("processes", args.workers, int(x)) for x in args.process_levels.split(",") if x]
     print(f"firstday runner throughput: sim-oracle (latency {args.latency * 1000:.0f} ms per step), smoke preset, "
           f"{args.scenarios} scenarios; one fresh process per level")
     print(machine())
@@ -156,11 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-suite-") as tmp:
         suite = make_suite(Path(tmp) / "suite", args.scenarios)
         rows = []
-        for c in levels:
+        for executor, workers, c in levels:
             episodes = min(max(4 * c, 2 * args.scenarios), max(args.max_episodes, c))
             per = max(1, math.ceil(episodes / args.scenarios))
             prof = str(Path.cwd() / f"bench_throughput-{c}.prof") if args.profile else None
-            r = _spawn([str(suite), str(c), str(per), str(args.latency), "local", "1"],
+            r = _spawn([str(suite), str(c), str(per), str(args.latency), executor, str(workers)],
                        ["--profile-to", prof] if prof else [])
             if prof:
                 import pstats
@@ -171,11 +193,12 @@ def main(argv: list[str] | None = None) -> int:
             ideal = (r["episodes"] / ideal_makespan(r["steps_list"], c, args.latency) if args.latency > 0
                      else float("nan"))
             eps = r["episodes"] / r["wall"]
-            rows.append([c, int(r["episodes"]), round(steps_per_ep, 1), eps, r["steps"] / r["wall"], ideal,
+            where = "one process" if executor == "local" else f"{workers} workers"
+            rows.append([where, c, int(r["episodes"]), round(steps_per_ep, 1), eps, r["steps"] / r["wall"], ideal,
                          f"{100 * eps / ideal:.0f}%" if args.latency > 0 else "n/a",
                          r["rss_delta"] / c / 1e6])
-        print(table(["in flight", "episodes", "steps/ep", "episodes/s", "steps/s", "ideal ep/s", "efficiency",
-                     "MB/episode"], rows))
+        print(table(["executor", "in flight", "episodes", "steps/ep", "episodes/s", "steps/s", "ideal ep/s",
+                     "efficiency", "MB/episode"], rows))
         if args.ray:
             print()
             per = max(1, math.ceil(args.ray_episodes / args.scenarios))

@@ -313,11 +313,16 @@ def run(
     prices: Annotated[Path | None, typer.Option(
         "--prices", help="JSON price table: model -> input_per_mtok, output_per_mtok (USD).")] = None,
     concurrency: Annotated[int, typer.Option(
-        "--concurrency", "-c", min=1, help="Episodes in flight at once (local executor: asyncio, one process).")] = 8,
+        "--concurrency", "-c", min=1,
+        help="Episodes in flight at once (local: asyncio in one process; processes: over all workers).")] = 8,
     trials: Annotated[int, typer.Option(
         "--trials", "-k", min=1, help="Run each episode K times (seeds recorded); reports give pass^k and pass@k.")]
     = 1,
-    executor_name: Annotated[str, typer.Option("--executor", help="local or ray.")] = "local",
+    executor_name: Annotated[str, typer.Option(
+        "--executor", help="local (one process), processes (worker processes of this machine) or ray.")] = "local",
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-w", min=1, help="Worker processes of --executor processes. [default: the CPU count]")]
+    = None,
     address: Annotated[str | None, typer.Option(
         "--address", help="Ray cluster address (e.g. ray://head:10001 or auto); default: a local Ray cluster.")]
     = None,
@@ -353,14 +358,20 @@ def run(
     limits = RunLimits(**{k: v for k, v in (("act_timeout_s", act_timeout), ("episode_timeout_s", episode_timeout))
                           if v is not None})
     executor: EpisodeExecutor
+    if workers is not None and executor_name != "processes":
+        raise ConfigError("--workers applies to --executor processes only")
     if executor_name == "local":
         executor = LocalExecutor(concurrency)
+    elif executor_name == "processes":
+        from firstday.run.process_executor import ProcessExecutor
+
+        executor = ProcessExecutor(workers, concurrency)
     elif executor_name == "ray":
         from firstday.run.ray_executor import RayExecutor
 
         executor = RayExecutor(address)
     else:
-        raise ConfigError(f"unknown executor {executor_name!r}; use local or ray")
+        raise ConfigError(f"unknown executor {executor_name!r}; use local, processes or ray")
     model_opts = {k: v for k, v in (("model", model), ("base_url", base_url),
                                     ("prices", str(prices) if prices else None)) if v is not None}
     options.update(model_opts)

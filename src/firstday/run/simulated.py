@@ -6,7 +6,10 @@ model with that latency. Options (``-O KEY=VALUE``):
 
 * ``latency_s`` (default 0.05): seconds per agent step;
 * ``hang_at_step`` (default none): at this step (1-based) it never answers, like a hung model API
-  (to exercise ``act_timeout_s``).
+  (to exercise ``act_timeout_s``);
+* ``exit_at_step`` (default none): at this step the whole process exits at once (``os._exit(3)``), like
+  a process killed by the out-of-memory killer (to exercise the process executor's recovery); with
+  ``exit_flag=PATH`` only the first episode to create that file does so.
 
 It implements the optional usage protocol (``usage()``), reporting one request per step.
 """
@@ -14,6 +17,7 @@ It implements the optional usage protocol (``usage()``), reporting one request p
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 from firstday.agents.base import AgentContext, register_agent
@@ -30,6 +34,9 @@ class SimulatedModelAgent:
         self.latency_s = float(ctx.options.get("latency_s", 0.05))
         hang = ctx.options.get("hang_at_step")
         self.hang_at_step = None if hang is None else int(hang)
+        crash = ctx.options.get("exit_at_step")
+        self.exit_at_step = None if crash is None else int(crash)
+        self.exit_flag = ctx.options.get("exit_flag")
         self.requests = 0
 
     async def reset(self, briefing: Briefing) -> None:
@@ -39,9 +46,20 @@ class SimulatedModelAgent:
         self.requests += 1
         if self.hang_at_step is not None and self.requests >= self.hang_at_step:
             await asyncio.Event().wait()  # never set: a model call that never returns
+        if self.exit_at_step is not None and self.requests >= self.exit_at_step and self._claim_exit():
+            os._exit(3)
         if self.latency_s > 0:
             await asyncio.sleep(self.latency_s)
         return await self.inner.act(observation)
+
+    def _claim_exit(self) -> bool:
+        if self.exit_flag is None:
+            return True
+        try:
+            open(str(self.exit_flag), "x").close()
+        except FileExistsError:
+            return False
+        return True
 
     def usage(self) -> dict[str, Any]:
         return {"requests": self.requests}

@@ -1,0 +1,87 @@
+"""A worker process of :class:`firstday.run.process_executor.ProcessExecutor`.
+
+Started as ``python -m firstday.run._worker JOBS_FD RESULTS_FD TOOL_SLOTS`` (a fresh interpreter: it
+never imports the caller's main module, so scripts need no ``if __name__ == "__main__"`` guard). It reads
+``(seq, EpisodeJob)`` messages from the job pipe, runs them concurrently on one asyncio loop (as the
+local executor does) and sends ``("done", seq, summary JSON, trace JSON lines, wall seconds, memory
+JSON or None)`` for each. When the job pipe closes (the driver is done, or died) it exits at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import threading
+import traceback
+from multiprocessing.connection import Connection
+
+from firstday.run.episode import ScenarioCache
+from firstday.run.results import trace_text
+from firstday.run.runner import EpisodeJob, _gc_tuned, error_outcome, run_job
+from firstday.suites.store import Suite, load_suite
+
+
+async def serve(jobs: Connection, results: Connection, tool_slots: int) -> None:
+    loop = asyncio.get_running_loop()
+    inbox: asyncio.Queue[tuple[int, EpisodeJob] | None] = asyncio.Queue()
+
+    def receive() -> None:
+        # a thread, so a long message never stalls the loop and the driver's sends never wait on it
+        while True:
+            try:
+                msg = jobs.recv()
+            except (EOFError, OSError):  # the driver closed the pipe (done) or died
+                msg = None
+            loop.call_soon_threadsafe(inbox.put_nowait, msg)
+            if msg is None:
+                return
+
+    threading.Thread(target=receive, name="firstday-jobs", daemon=True).start()
+    caches: dict[str, ScenarioCache] = {}
+    suites: dict[str, Suite] = {}
+    slots = asyncio.Semaphore(tool_slots)
+    running: set[asyncio.Task[None]] = set()
+
+    async def one(seq: int, job: EpisodeJob) -> None:
+        try:
+            cache = caches.get(job.suite_path)
+            if cache is None:
+                suite = suites[job.suite_path] = load_suite(job.suite_path)
+                cache = caches[job.suite_path] = ScenarioCache(suite)
+            outcome = await run_job(job, cache, slots)
+        except Exception as exc:  # run_job records its own failures; this is opening the suite
+            outcome = error_outcome(job, f"{type(exc).__name__}: {exc}")
+        memory = outcome.memory.model_dump_json() if outcome.memory is not None else None
+        # a blocking send on the loop: the driver's reader thread drains the pipe at once
+        results.send(("done", seq, outcome.summary.model_dump_json(), trace_text(outcome.trace),
+                      outcome.wall_seconds, memory))
+
+    with _gc_tuned():
+        while (msg := await inbox.get()) is not None:
+            task = asyncio.create_task(one(*msg))
+            running.add(task)
+            task.add_done_callback(running.discard)
+
+
+def main(argv: list[str]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the driver decides
+    jobs_fd, results_fd, tool_slots = (int(a) for a in argv)
+    code = 0
+    try:
+        asyncio.run(serve(Connection(jobs_fd, writable=False), Connection(results_fd, readable=False), tool_slots))
+    except BrokenPipeError:  # the driver died while we were sending: nobody is left to tell
+        code = 1
+    except BaseException:  # a bug here: the driver records the episodes in flight as a WorkerCrash
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # episodes still running have nobody to report to, and a thread stuck in a tool call must not keep
+    # the process alive
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
