@@ -16,9 +16,13 @@ through the real runner (run folder, traces, SQLite index), so its memory figure
   last wave is ragged even for an ideal runner);
 * memory per in-flight episode = (peak RSS during the run - RSS before it) / concurrency.
 
-Ray: the same episodes as Ray tasks on a local cluster started with 1, then 2 CPUs (one task per CPU,
-workers warmed up first); efficiency = throughput(2) / (2 x throughput(1)). ``--ray-latency`` (default
-50 ms) sets the simulated model's latency there; with 0 the episodes are CPU-bound.
+Process executor: the levels of ``--process-levels`` again with ``--workers`` worker processes (warmed
+up first; memory includes the workers' RSS).
+
+Ray: the same episodes on a local cluster started with 1, then 2 CPUs (one episode actor per CPU with
+``--ray-in-flight`` episodes in flight each, actors warmed up first); efficiency = throughput(2) /
+(2 x throughput(1)). ``--ray-latency`` (default 50 ms) sets the simulated model's latency there; with 0
+the episodes are CPU-bound.
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ def one_level(suite: str, concurrency: int, episodes_per_scenario: int, latency:
         from firstday.run.ray_executor import RayExecutor
 
         ray.init(num_cpus=ray_cpus, include_dashboard=False, log_to_driver=False)
-        ex = RayExecutor()
+        ex = RayExecutor(max_in_flight=concurrency).__enter__()  # kept: actors start (and warm up) once
     else:
         ex = LocalExecutor(concurrency)
 
@@ -118,7 +122,7 @@ def one_level(suite: str, concurrency: int, episodes_per_scenario: int, latency:
         prof.dump_stats(profile_to)
     else:
         wall, episodes, steps = asyncio.run(main())
-    if executor == "processes":
+    if executor != "local":
         ex.__exit__(None, None, None)  # type: ignore[attr-defined]
     return {"wall": wall, "episodes": episodes, "steps": sum(steps), "steps_list": steps, "rss_delta": peak - base}
 
@@ -149,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-episodes", type=int, default=1024, help="episodes per level at most")
     ap.add_argument("--ray", action=argparse.BooleanOptionalAction, default=True, help="measure Ray 1 vs 2 workers")
     ap.add_argument("--ray-latency", type=float, default=0.05)
-    ap.add_argument("--ray-episodes", type=int, default=96)
+    ap.add_argument("--ray-episodes", type=int, default=256)
+    ap.add_argument("--ray-in-flight", type=int, default=32, help="episodes in flight per Ray worker (CPU)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="worker processes of the process-executor rows (default: the CPU count)")
     ap.add_argument("--process-levels", default="128,256,512",
@@ -204,10 +209,12 @@ def main(argv: list[str] | None = None) -> int:
             per = max(1, math.ceil(args.ray_episodes / args.scenarios))
             ray_rows = []
             for cpus in (1, 2):
-                r = _spawn([str(suite), "0", str(per), str(args.ray_latency), "ray", str(cpus)])
+                r = _spawn([str(suite), str(args.ray_in_flight * cpus), str(per), str(args.ray_latency), "ray",
+                            str(cpus)])
                 ray_rows.append([cpus, int(r["episodes"]), r["episodes"] / r["wall"], r["steps"] / r["wall"]])
             eff = ray_rows[1][2] / (2 * ray_rows[0][2])
             print(table(["Ray workers", "episodes", "episodes/s", "steps/s"], ray_rows))
+            print(f"({args.ray_in_flight} episodes in flight per worker)")
             print(f"Ray scaling efficiency 1 -> 2 workers: {100 * eff:.0f}% "
                   f"(latency {args.ray_latency * 1000:.0f} ms per step)")
     return 0

@@ -74,3 +74,43 @@ def test_ray_runs_the_days_of_a_scenario_in_order_with_their_memory(cluster: Non
         for sub, ext in (("memory", "json"), ("traces", "jsonl"), ("episodes", "json")):
             assert (out / sub / f"{key}.{ext}").read_bytes() == (tmp_path / "local" / sub / f"{key}.{ext}").read_bytes()
     assert RunFolder(out).read_memory("s001-d2").days == [0, 1, 2]
+
+
+def _max_overlap(rows: list[dict[str, object]]) -> int:
+    import datetime as dt
+
+    edges = []
+    for r in rows:
+        end = dt.datetime.fromisoformat(str(r["finished_at"])).timestamp()
+        wall = float(r["wall_seconds"])  # type: ignore[arg-type]
+        edges += [(end - wall, 1), (end, -1)]
+    level = peak = 0
+    for _, step in sorted(edges, key=lambda e: (e[0], e[1])):
+        level += step
+        peak = max(peak, level)
+    return peak
+
+
+def test_many_episodes_in_flight_per_cpu(cluster: None, tmp_path: Path) -> None:
+    spec = preset("smoke", seed=10).model_copy(update={"scenarios": 4})
+    suite = tmp_path / "suite"
+    save_suite(spec, generate_suite(spec), suite)
+    out = tmp_path / "r"
+    # ~24 model calls of 0.1 s per episode: 8 in flight over 2 CPUs must overlap far beyond 2 at a time
+    summary = run_suite(suite, "sim-oracle", out, agent_options={"latency_s": 0.1}, trials=2,
+                        executor=RayExecutor(max_in_flight=8))
+    assert summary.ran == 8 and summary.errors == 0
+    assert _max_overlap(RunFolder(out).index_rows()) >= 5
+
+
+def test_an_actor_that_dies_is_restarted_and_its_episodes_retried(cluster: None, tmp_path: Path) -> None:
+    spec = preset("smoke", seed=11).model_copy(update={"scenarios": 3})
+    suite = tmp_path / "suite"
+    save_suite(spec, generate_suite(spec), suite)
+    flag = tmp_path / "died-once"
+    options = {"latency_s": 0.01, "exit_at_step": 3, "exit_flag": str(flag)}
+    summary = run_suite(suite, "sim-oracle", tmp_path / "r", agent_options=options,
+                        executor=RayExecutor(max_in_flight=4))
+    assert flag.exists(), "an actor process exited mid-episode"
+    assert summary.ran == 3 and summary.errors == 0  # Ray restarted the actor and reran its calls
+    assert all(e.metrics and e.metrics.success_rate == 1.0 for e in summary.episodes)

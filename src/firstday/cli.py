@@ -369,7 +369,7 @@ def run(
     elif executor_name == "ray":
         from firstday.run.ray_executor import RayExecutor
 
-        executor = RayExecutor(address)
+        executor = RayExecutor(address, max_in_flight=concurrency)
     else:
         raise ConfigError(f"unknown executor {executor_name!r}; use local, processes or ray")
     model_opts = {k: v for k, v in (("model", model), ("base_url", base_url),

@@ -1,30 +1,38 @@
-"""The Ray executor: each episode is a Ray task; the driver writes results as they complete.
+"""The Ray executor: episodes on a Ray cluster, many in flight per worker; the driver writes results.
 
-Each task loads its scenario from the suite path (which must be readable at the same path on every
-node: a shared file system, or the same folder copied to each; the content hash is checked on load),
-builds the agent, runs the episode under the same guards as locally, and returns the episode
-summary and trace as JSON text. The driver (the ``firstday run`` process) writes the run folder and
-the SQLite index and shows progress, so resume, ``--retry-errors`` and the refusal of a changed
+The executor starts one *episode actor* per CPU slot of the cluster (``num_cpus`` each). An actor is a
+Ray worker process with its own asyncio loop that keeps many episodes in flight, exactly as one local
+process does (an agent waiting for a model API costs no CPU), so ``max_in_flight`` (``--concurrency``)
+episodes run at once over the whole cluster, not one per CPU. Each actor loads scenarios from the
+suite path (which must be readable at the same path on every node: a shared file system, or the same
+folder copied to each; the content hash is checked on load), builds the agent, runs the episode under
+the same guards as locally, and returns the episode summary and trace as JSON text. The driver (the
+``firstday run`` process) hands each episode to the least-loaded actor, writes the run folder and the
+SQLite index and shows progress, so resume, ``--retry-errors`` and the refusal of a changed
 configuration work exactly as with the local executor. With memory on, the days of a scenario are
-submitted one after the other, each with the memory the day before returned. A task that fails inside Ray (a worker or a
-node died, after Ray's own retries) becomes an error episode, never a hang or a lost episode.
+submitted one after the other, each with the memory the day before returned. An actor that dies (its
+worker or node lost) is restarted by Ray, which retries its calls; a call that still fails becomes an
+error episode, never a hang or a lost episode.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from firstday.env.memory import Memory
 from firstday.errors import ConfigError
-from firstday.run.results import EpisodeSummary
+from firstday.run.results import EpisodeSummary, trace_text
 from firstday.run.runner import (
     EpisodeExecutor,
     EpisodeJob,
     EpisodeOutcome,
     RunEvents,
+    _gc_tuned,
+    default_tool_slots,
     error_outcome,
     run_chain,
     run_job,
@@ -33,36 +41,85 @@ from firstday.suites.store import Suite, load_suite
 
 INSTALL_HINT = "the Ray executor needs Ray: pip install 'ray>=2.9'"
 
-_SUITES: dict[str, Suite] = {}  # per worker process: suites already opened
+EpisodeResult = tuple[str, str, float, str | None]  # summary JSON, trace JSON lines, wall seconds, memory JSON
 
 
-def run_episode_task(job: EpisodeJob) -> tuple[str, str, float, str | None]:
-    """The body of one Ray task: (episode summary JSON, trace JSON lines, wall seconds, memory JSON or None)."""
-    suite = _SUITES.get(job.suite_path)
-    if suite is None:
-        suite = _SUITES[job.suite_path] = load_suite(job.suite_path)
-    outcome = asyncio.run(run_job(job, suite.scenario))
-    trace = outcome.trace if isinstance(outcome.trace, str) else "".join(
-        ev.model_dump_json() + "\n" for ev in outcome.trace)
-    memory = outcome.memory.model_dump_json() if outcome.memory is not None else None
-    return outcome.summary.model_dump_json(), trace, outcome.wall_seconds, memory
+class EpisodeActor:
+    """The body of one episode actor (made a Ray actor by the executor): episodes of any suite, many at
+    once on the actor's event loop."""
+
+    def __init__(self, tool_slots: int) -> None:
+        from firstday.run.episode import ScenarioCache
+
+        self._caches: dict[str, ScenarioCache] = {}
+        self._slots = asyncio.Semaphore(tool_slots)
+        # this process only runs episodes: the run's garbage-collector settings for its whole life
+        _gc_tuned().__enter__()
+
+    async def run(self, job: EpisodeJob) -> EpisodeResult:
+        from firstday.run.episode import ScenarioCache
+
+        try:
+            cache = self._caches.get(job.suite_path)
+            if cache is None:
+                cache = self._caches[job.suite_path] = ScenarioCache(load_suite(job.suite_path))
+            outcome = await run_job(job, cache, self._slots)
+        except Exception as exc:  # run_job records its own failures; this is opening the suite
+            outcome = error_outcome(job, f"{type(exc).__name__}: {exc}")
+        memory = outcome.memory.model_dump_json() if outcome.memory is not None else None
+        return outcome.summary.model_dump_json(), trace_text(outcome.trace), outcome.wall_seconds, memory
 
 
 class RayExecutor(EpisodeExecutor):
-    """Episodes as Ray tasks on the cluster at ``address`` (None: a local cluster started here, or the
-    one this process is already connected to).
+    """Episodes on the Ray cluster at ``address`` (None: a local cluster started here, or the one this
+    process is already connected to).
 
-    ``max_in_flight`` bounds the tasks submitted at once (default: twice the cluster's task slots), so
-    a suite of any size never floods the object store; ``num_cpus`` is reserved per task (a fraction
-    packs several latency-bound episodes per core).
+    ``max_in_flight`` episodes run at once over the cluster (default: twice its task slots), spread over
+    one episode actor per slot; ``num_cpus`` is reserved per actor (a fraction starts more actors per
+    core, for agents whose own CPU work is heavy). The actors live for one run, or, with the executor
+    used as a context manager, for every run inside the ``with`` block (their caches stay warm).
     """
 
     def __init__(self, address: str | None = None, *, max_in_flight: int | None = None, num_cpus: float = 1.0,
                  init_kwargs: dict[str, Any] | None = None) -> None:
+        if max_in_flight is not None and max_in_flight < 1:
+            raise ConfigError(f"max_in_flight must be at least 1, got {max_in_flight}")
+        if num_cpus <= 0:
+            raise ConfigError(f"num_cpus must be positive, got {num_cpus}")
         self.address = address
         self.max_in_flight = max_in_flight
         self.num_cpus = num_cpus
         self.init_kwargs = dict(init_kwargs or {})
+        self._actors: list[Any] = []
+        self._actor_shape: tuple[int, int] | None = None  # (actors, episodes in flight per actor)
+        self._kept = False
+
+    def __enter__(self) -> RayExecutor:
+        self._kept = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._kept = False
+        self.close()
+
+    def close(self) -> None:
+        """Release the episode actors (their processes go back to the cluster)."""
+        actors, self._actors, self._actor_shape = self._actors, [], None
+        if actors:
+            import ray
+
+            for actor in actors:
+                ray.kill(actor)
+
+    def _ensure_actors(self, ray: Any, n_actors: int, per_actor: int) -> list[Any]:
+        if self._actor_shape != (n_actors, per_actor):
+            self.close()
+            actor_class = ray.remote(num_cpus=self.num_cpus, max_restarts=2, max_task_retries=2,
+                                     max_concurrency=per_actor)(EpisodeActor)
+            tool_slots = max(1, default_tool_slots() // n_actors)
+            self._actors = [actor_class.remote(tool_slots) for _ in range(n_actors)]
+            self._actor_shape = (n_actors, per_actor)
+        return self._actors
 
     def _connect(self) -> Any:
         try:
@@ -81,28 +138,37 @@ class RayExecutor(EpisodeExecutor):
         if not chains:
             return
         ray = await asyncio.to_thread(self._connect)
-        task = ray.remote(num_cpus=self.num_cpus, max_retries=2)(run_episode_task)
         slots = max(1, int(ray.cluster_resources().get("CPU", 1) / self.num_cpus))
         window = self.max_in_flight or 2 * slots
+        n_actors = min(slots, window)
+        per_actor = math.ceil(window / n_actors)
+        actors = self._ensure_actors(ray, n_actors, per_actor)
+        load = [0] * n_actors  # episodes in flight per actor
         todo = iter(chains)
-        gate = asyncio.Semaphore(window)  # Ray tasks submitted at once, over all chains
 
         async def run_one(job: EpisodeJob) -> EpisodeOutcome:
-            async with gate:
-                t0 = time.perf_counter()
-                try:
-                    summary_json, trace, wall, memory = await asyncio.wrap_future(task.remote(job).future())
-                    return EpisodeOutcome(EpisodeSummary.model_validate_json(summary_json), trace, wall,
-                                          Memory.model_validate_json(memory) if memory else None)
-                except Exception as exc:  # the task died in Ray (worker crash, node lost, ...)
-                    return error_outcome(job, f"RayTaskError: {type(exc).__name__}: {str(exc)[:500]}",
-                                         time.perf_counter() - t0)
+            i = min(range(n_actors), key=load.__getitem__)
+            load[i] += 1
+            t0 = time.perf_counter()
+            try:
+                summary_json, trace, wall, memory = await actors[i].run.remote(job)
+                return EpisodeOutcome(EpisodeSummary.model_validate_json(summary_json), trace, wall,
+                                      Memory.model_validate_json(memory) if memory else None)
+            except Exception as exc:  # the call failed in Ray (actor or node lost, after Ray's retries)
+                return error_outcome(job, f"RayTaskError: {type(exc).__name__}: {str(exc)[:500]}",
+                                     time.perf_counter() - t0)
+            finally:
+                load[i] -= 1
 
-        async def worker() -> None:
-            for chain in todo:  # shared iterator: each chain is driven by exactly one worker
+        async def driver() -> None:
+            for chain in todo:  # shared iterator: each chain is driven by exactly one coroutine
                 await run_chain(chain, run_one, events)
 
-        # one driver coroutine per submission slot: each keeps one chain's current day in flight
-        async with asyncio.TaskGroup() as group:
-            for _ in range(min(window, len(chains))):
-                group.create_task(worker())
+        # one driver coroutine per episode in flight: each keeps one chain's current day running
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(window, len(chains))):
+                    group.create_task(driver())
+        finally:
+            if not self._kept:
+                self.close()
