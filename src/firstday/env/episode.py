@@ -8,7 +8,9 @@ calls; every call's result is returned. The hidden side of the tasks stays here,
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any, Literal
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -18,6 +20,7 @@ from firstday.scoring.score import score_day
 from firstday.suites.spec import Day, Scenario
 from firstday.tasks.family import families
 from firstday.timefmt import fmt
+from firstday.world.company import Company
 from firstday.world.records import Notification
 from firstday.world.tools import Toolbox, ToolCall, ToolResult, ToolSpec
 from firstday.world.world import DayContent, World
@@ -102,10 +105,53 @@ class TraceEvent(BaseModel):
     data: dict[str, Any]
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _IdentityCache(Generic[K, V]):
+    """Values computed from an object, keyed by the object's identity and dropped when it is freed (a
+    weak reference: models are unhashable, and an id alone could be reused by a later object)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[weakref.ref[Any], V]] = {}
+
+    def get(self, obj: K, compute: Callable[[K], V]) -> V:
+        entry = self._entries.get(id(obj))
+        if entry is not None and entry[0]() is obj:
+            return entry[1]
+        value = compute(obj)
+        key = id(obj)
+
+        def drop(ref: weakref.ref[Any], entries: dict[int, tuple[weakref.ref[Any], V]] = self._entries) -> None:
+            if entries.get(key, (None,))[0] is ref:  # not a newer entry for a new object at that address
+                del entries[key]
+
+        self._entries[key] = (weakref.ref(obj, drop), value)
+        return value
+
+
+_company_digests: _IdentityCache[Company, hashlib._Hash] = _IdentityCache()
+_day_digests: _IdentityCache[Day, tuple[Company, str]] = _IdentityCache()
+
+
 def day_hash(scenario: Scenario, day: Day) -> str:
     """Content hash of what an episode is run on: the company and the day's instances (a paired control
-    run must see the same hash for every episode)."""
-    h = hashlib.sha256(scenario.company.model_dump_json().encode())
+    run must see the same hash for every episode).
+
+    Cached by the identity of the company and the day (every trial of a loaded scenario reuses them;
+    serialising both cost about half a millisecond per episode): scenarios are not changed in place
+    once episodes run on them (the runner shares one loaded scenario between its episodes already).
+    """
+    company = scenario.company
+    cached = _day_digests.get(day, lambda d: (company, _day_digest(company, d)))
+    if cached[0] is not company:  # the same day under another company: not cached
+        return _day_digest(company, day)
+    return cached[1]
+
+
+def _day_digest(company: Company, day: Day) -> str:
+    h = _company_digests.get(company, lambda c: hashlib.sha256(c.model_dump_json().encode())).copy()
     h.update(day.model_dump_json().encode())
     return h.hexdigest()
 
