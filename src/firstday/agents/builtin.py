@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator
+from typing import Any
 
 from firstday.agents.base import AgentContext, register_agent
 from firstday.env.episode import Briefing, Observation
@@ -12,6 +13,7 @@ from firstday.seeding import make_rng
 from firstday.suites.generate import MEETING_JOIN_WINDOW, attend_target, oracle_priority_key, wait_target
 from firstday.tasks.family import BaselineView, get_family
 from firstday.timefmt import fmt
+from firstday.trusted import trusted
 from firstday.world.assets import PublicTask
 from firstday.world.company import Company
 from firstday.world.records import Notification
@@ -19,6 +21,11 @@ from firstday.world.tools import ToolCall, ToolResult
 
 _PATH = re.compile(r"/(?:shared|workspace)/[\w./-]*\w")
 MAX_REFERRAL_HOPS = 2  # referrals a subclass may follow per task (``_TaskWorker._referrals``)
+
+
+def _copy_arguments(arguments: dict[str, Any] | str) -> dict[str, Any] | str:
+    # what validating ToolCall(arguments=...) did: a shallow copy of a dict (a string is immutable)
+    return dict(arguments) if isinstance(arguments, dict) else arguments
 
 
 class NoopAgent:
@@ -77,7 +84,7 @@ class OracleAgent:
         if self.meetings and self.meetings[0][0] - now <= MEETING_JOIN_WINDOW:
             _, _, mid = self.meetings.pop(0)
             self.attended.add(mid)
-            return [ToolCall(name="attend_meeting", arguments={"meeting_id": mid})]
+            return [trusted(ToolCall, {"name": "attend_meeting", "arguments": {"meeting_id": mid}, "id": ""})]
         while True:
             ready = [self.tasks[t] for t in self.arrived if self.pos[t] < len(self.tasks[t].solution)
                      and not self._blocked(t, now)]
@@ -95,8 +102,10 @@ class OracleAgent:
                 to = args.get("to")
                 for h in [to] if isinstance(to, str) else list(to or []):
                     self.awaiting[h] = self.awaiting.get(h, 0) + 1
-            # a new call rather than model_copy (cheaper; the arguments are validated into a copy)
-            return [ToolCall(name=call.name, arguments=call.arguments, id=f"o{task.task_id}-{self.pos[task.task_id]}")]
+            # a new call from the plan's (validated when the suite was loaded); its arguments are a copy, as
+            # the toolbox and the trace may hold them
+            return [trusted(ToolCall, {"name": call.name, "arguments": _copy_arguments(call.arguments),
+                                       "id": f"o{task.task_id}-{self.pos[task.task_id]}"})]
         upcoming = [t.arrival for t in self.day.tasks if t.task_id not in self.arrived]
         upcoming += [u for t in self.arrived if self.pos[t] < len(self.tasks[t].solution)
                      and (u := wait_target(self.tasks[t].solution[self.pos[t]])) is not None]
@@ -104,8 +113,8 @@ class OracleAgent:
             upcoming.append(self.meetings[0][0] - MEETING_JOIN_WINDOW)
         upcoming = [u for u in upcoming if u > now]
         if not upcoming:
-            return [ToolCall(name="end_day", arguments={})]
-        return [ToolCall(name="wait", arguments={"until": fmt(min(upcoming))})]
+            return [trusted(ToolCall, {"name": "end_day", "arguments": {}, "id": ""})]
+        return [trusted(ToolCall, {"name": "wait", "arguments": {"until": fmt(min(upcoming))}, "id": ""})]
 
 
 class _TaskWorker:

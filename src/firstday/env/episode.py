@@ -20,6 +20,7 @@ from firstday.scoring.score import score_day
 from firstday.suites.spec import Day, Scenario
 from firstday.tasks.family import families
 from firstday.timefmt import fmt
+from firstday.trusted import trusted
 from firstday.world.company import Company
 from firstday.world.records import Notification
 from firstday.world.tools import Toolbox, ToolCall, ToolResult, ToolSpec
@@ -217,7 +218,8 @@ class DayEnv:
         )
 
     def _log(self, type_: str, data: dict[str, Any]) -> None:
-        self.trace.append(TraceEvent(t=self.world.now, type=type_, data=data))
+        # an internal event type and a fresh dict built here: no validation needed (several per step)
+        self.trace.append(trusted(TraceEvent, {"t": self.world.now, "type": type_, "data": data}))
 
     def _observe(self, results: list[ToolResult]) -> Observation:
         notes, _ = self.world.take_observation()
@@ -237,8 +239,10 @@ class DayEnv:
                 text = task_hint(instances[task.task_id], self.scenario.company, self.config.hints)
                 if text:
                     hints.append(TaskHint(task_id=task.task_id, tier=self.config.hints, text=text))
-        obs = Observation(time=self.world.now, clock=fmt(self.world.now), notifications=notes, results=results,
-                          lessons=lessons, hints=hints, done=self.done, truncated=self.truncated)
+        now = self.world.now
+        obs = trusted(Observation, {"time": now, "clock": fmt(now), "notifications": notes, "results": results,
+                                    "lessons": lessons, "hints": hints, "done": self.done,
+                                    "truncated": self.truncated})
         data: dict[str, Any] = {"notifications": [n.model_dump() for n in notes]}
         if lessons:
             data["lessons"] = [lesson.model_dump() for lesson in lessons]
@@ -318,7 +322,7 @@ class DayEnv:
 
     def log_event(self, type_: Literal["feedback", "reflection"], data: dict[str, Any]) -> None:
         """Record a step of the learning protocol (after the day's end) in the trace."""
-        self._log(type_, data)
+        self.trace.append(TraceEvent(t=self.world.now, type=type_, data=data))  # the caller's data: validated
 
     def record_agent_error(self, message: str) -> None:
         self._log("agent_error", {"message": message})

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from firstday.errors import ToolError
 from firstday.timefmt import fmt
+from firstday.trusted import trusted
 from firstday.world.assets import Fact, FileAsset, FollowUp, MeetingAsset, PageAsset, PublicTask
 from firstday.world.clock import Clock, EventQueue
 from firstday.world.colleagues import Reply, Responder
@@ -139,10 +140,13 @@ class World:
         self.clock.advance_to(minute)
         self.process_due()
 
-    def notify(self, kind: str, text: str, *, at: int | None = None, **extra: object) -> None:
+    def notify(self, kind: str, text: str, *, at: int | None = None, task_id: str | None = None,
+               sender: str | None = None, task: PublicTask | None = None) -> None:
         """Queue a notification; ``at`` is when its event happened (default: now)."""
         when = at if at is not None else self._event_time if self._event_time is not None else self.now
-        note = Notification(time=when, kind=kind, text=text, **extra)
+        # built from the world's own values (an internal kind, text, ids): no validation needed
+        note = trusted(Notification, {"time": when, "kind": kind, "text": text, "task_id": task_id,
+                                      "sender": sender, "task": task})
         self.pending_notes.append(note)
         self.inbox.append(note)
 
