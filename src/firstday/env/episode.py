@@ -8,12 +8,11 @@ calls; every call's result is returned. The hidden side of the tasks stays here,
 from __future__ import annotations
 
 import hashlib
-import weakref
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from firstday.caching import IdentityCache
 from firstday.env.memory import Lesson, Memory
 from firstday.scoring.cards import DayScore
 from firstday.scoring.score import score_day
@@ -106,34 +105,8 @@ class TraceEvent(BaseModel):
     data: dict[str, Any]
 
 
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class _IdentityCache(Generic[K, V]):
-    """Values computed from an object, keyed by the object's identity and dropped when it is freed (a
-    weak reference: models are unhashable, and an id alone could be reused by a later object)."""
-
-    def __init__(self) -> None:
-        self._entries: dict[int, tuple[weakref.ref[Any], V]] = {}
-
-    def get(self, obj: K, compute: Callable[[K], V]) -> V:
-        entry = self._entries.get(id(obj))
-        if entry is not None and entry[0]() is obj:
-            return entry[1]
-        value = compute(obj)
-        key = id(obj)
-
-        def drop(ref: weakref.ref[Any], entries: dict[int, tuple[weakref.ref[Any], V]] = self._entries) -> None:
-            if entries.get(key, (None,))[0] is ref:  # not a newer entry for a new object at that address
-                del entries[key]
-
-        self._entries[key] = (weakref.ref(obj, drop), value)
-        return value
-
-
-_company_digests: _IdentityCache[Company, hashlib._Hash] = _IdentityCache()
-_day_digests: _IdentityCache[Day, tuple[Company, str]] = _IdentityCache()
+_company_digests: IdentityCache[Company, hashlib._Hash] = IdentityCache()
+_day_digests: IdentityCache[Day, tuple[Company, str]] = IdentityCache()
 
 
 def day_hash(scenario: Scenario, day: Day) -> str:
