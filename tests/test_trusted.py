@@ -15,7 +15,7 @@ from firstday.env import DayEnv, EnvConfig, Observation
 from firstday.env.episode import TraceEvent, day_hash
 from firstday.trusted import trusted
 from firstday.world import ToolCall
-from firstday.world.records import Notification
+from firstday.world.records import FileVersion, Meeting, Notification
 from firstday.world.tools import ToolResult
 
 
@@ -66,7 +66,12 @@ def test_every_trusted_model_of_an_episode_is_valid() -> None:
             env.score()
             for ev in env.trace:
                 check(ev)
-    assert {Observation, Notification, ToolResult, ToolCall, TraceEvent} <= set(seen)
+            for versions in env.world.record.files.values():
+                for v in versions:
+                    check(v)
+            for m in env.world.record.meetings.values():
+                check(m)
+    assert {Observation, Notification, ToolResult, ToolCall, TraceEvent, FileVersion, Meeting} <= set(seen)
 
 
 def test_day_hash_is_cached_by_identity_and_dropped_with_the_day() -> None:

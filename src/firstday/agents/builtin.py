@@ -51,6 +51,8 @@ class OracleAgent:
         self.day = ctx.day
         self.tasks = {t.task_id: t for t in ctx.day.tasks}
         self.pos = dict.fromkeys(self.tasks, 0)
+        # per task, per plan step: (meeting it attends, clock time it waits until), read on every turn
+        self.targets = {tid: [(attend_target(c), wait_target(c)) for c in t.solution] for tid, t in self.tasks.items()}
         self.arrived: list[str] = []
         self.awaiting: dict[str, int] = {}  # colleague -> direct replies still to come
         meetings = [*ctx.day.meetings, *(m for t in ctx.day.tasks for m in t.meetings)]
@@ -71,9 +73,7 @@ class OracleAgent:
     def _blocked(self, task_id: str, now: int) -> bool:
         """A task whose next step attends a required meeting waits until the meeting policy has attended it;
         one whose next step waits until a clock time (``wait(until=...)``) waits for that time."""
-        step = self.tasks[task_id].solution[self.pos[task_id]]
-        mid = attend_target(step)
-        until = wait_target(step)
+        mid, until = self.targets[task_id][self.pos[task_id]]
         return (mid is not None and mid in self.required and mid not in self.attended) or (
             until is not None and now < until)
 
@@ -91,9 +91,10 @@ class OracleAgent:
             if not ready:
                 break
             task = min(ready, key=lambda t: oracle_priority_key(t.priority, t.deadline))
+            attends, until = self.targets[task.task_id][self.pos[task.task_id]]
             call = task.solution[self.pos[task.task_id]]
             self.pos[task.task_id] += 1
-            if attend_target(call) in self.required or wait_target(call) is not None:
+            if attends in self.required or until is not None:
                 continue  # attended by the meeting policy above / the awaited time has come
             args = call.arguments if isinstance(call.arguments, dict) else {}
             if call.name == "wait" and args.get("for_message_from") and not self.awaiting.get(args["for_message_from"]):
@@ -108,7 +109,7 @@ class OracleAgent:
                                        "id": f"o{task.task_id}-{self.pos[task.task_id]}"})]
         upcoming = [t.arrival for t in self.day.tasks if t.task_id not in self.arrived]
         upcoming += [u for t in self.arrived if self.pos[t] < len(self.tasks[t].solution)
-                     and (u := wait_target(self.tasks[t].solution[self.pos[t]])) is not None]
+                     and (u := self.targets[t][self.pos[t]][1]) is not None]
         if self.meetings:
             upcoming.append(self.meetings[0][0] - MEETING_JOIN_WINDOW)
         upcoming = [u for u in upcoming if u > now]

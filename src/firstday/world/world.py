@@ -95,17 +95,18 @@ class World:
             if f.path in self.file_assets:
                 raise ValueError(f"two assets share the path {f.path!r}")
             self.file_assets[f.path] = f
-            self.record.files[f.path] = [FileVersion(time=content.day_start, content=f.content, author="initial")]
+            # from the day's validated assets: no validation needed (a day places dozens of files and meetings)
+            self.record.files[f.path] = [trusted(FileVersion, {"time": content.day_start, "content": f.content,
+                                                               "author": "initial", "deleted": False})]
             if not f.hidden:
                 self.visible.add(f.path)
         self.pages = {p.url: p for p in content.pages}
         self.meeting_assets = {m.meeting_id: m for m in content.meetings}
         for m in content.meetings:
-            self.record.meetings[m.meeting_id] = Meeting(
-                meeting_id=m.meeting_id, title=m.title, start=m.start, end=m.end, room=m.room,
-                organizer=m.organizer, attendees=list(m.attendees), created_at=content.day_start,
-                trainee_required=m.trainee_required,
-            )
+            self.record.meetings[m.meeting_id] = trusted(Meeting, {
+                "meeting_id": m.meeting_id, "title": m.title, "start": m.start, "end": m.end, "room": m.room,
+                "organizer": m.organizer, "attendees": list(m.attendees), "created_at": content.day_start,
+                "cancelled_at": None, "booked_by_trainee": False, "trainee_required": m.trainee_required})
         self.inbox: list[Notification] = []
         self.pending_notes: list[Notification] = []
         self.pending_clues: set[str] = set()
