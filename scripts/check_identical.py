@@ -4,6 +4,9 @@
     python scripts/check_identical.py --base main     # ... vs another commit
     python scripts/check_identical.py --quick         # fewer runs (a minute or so)
 
+The default base, HEAD, covers uncommitted changes only: once they are committed, pass the commit they
+started from (e.g. ``--base $(git merge-base HEAD main)``).
+
 The base commit is checked out into a temporary git worktree; the same fixed set of runs is produced
 with each source tree (``PYTHONPATH`` pointing at its ``src``) in a fresh process, and the outputs are
 compared file by file: suite folders, ``run.json``, episode files, traces, memory files, the SQLite
