@@ -7,9 +7,16 @@ import re
 _HHMM = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 
 
+def _fmt(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+_DAY = [_fmt(m) for m in range(24 * 60)]  # formatted once: fmt runs several times per agent step
+
+
 def fmt(minute: int) -> str:
     """``570`` -> ``"09:30"``."""
-    return f"{minute // 60:02d}:{minute % 60:02d}"
+    return _DAY[minute] if type(minute) is int and 0 <= minute < 1440 else _fmt(minute)
 
 
 def parse(text: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator
+from typing import Any
 
 from firstday.agents.base import AgentContext, register_agent
 from firstday.env.episode import Briefing, Observation
@@ -12,6 +13,7 @@ from firstday.seeding import make_rng
 from firstday.suites.generate import MEETING_JOIN_WINDOW, attend_target, oracle_priority_key, wait_target
 from firstday.tasks.family import BaselineView, get_family
 from firstday.timefmt import fmt
+from firstday.trusted import trusted
 from firstday.world.assets import PublicTask
 from firstday.world.company import Company
 from firstday.world.records import Notification
@@ -19,6 +21,11 @@ from firstday.world.tools import ToolCall, ToolResult
 
 _PATH = re.compile(r"/(?:shared|workspace)/[\w./-]*\w")
 MAX_REFERRAL_HOPS = 2  # referrals a subclass may follow per task (``_TaskWorker._referrals``)
+
+
+def _copy_arguments(arguments: dict[str, Any] | str) -> dict[str, Any] | str:
+    # what validating ToolCall(arguments=...) did: a shallow copy of a dict (a string is immutable)
+    return dict(arguments) if isinstance(arguments, dict) else arguments
 
 
 class NoopAgent:
@@ -44,6 +51,8 @@ class OracleAgent:
         self.day = ctx.day
         self.tasks = {t.task_id: t for t in ctx.day.tasks}
         self.pos = dict.fromkeys(self.tasks, 0)
+        # per task, per plan step: (meeting it attends, clock time it waits until), read on every turn
+        self.targets = {tid: [(attend_target(c), wait_target(c)) for c in t.solution] for tid, t in self.tasks.items()}
         self.arrived: list[str] = []
         self.awaiting: dict[str, int] = {}  # colleague -> direct replies still to come
         meetings = [*ctx.day.meetings, *(m for t in ctx.day.tasks for m in t.meetings)]
@@ -64,9 +73,7 @@ class OracleAgent:
     def _blocked(self, task_id: str, now: int) -> bool:
         """A task whose next step attends a required meeting waits until the meeting policy has attended it;
         one whose next step waits until a clock time (``wait(until=...)``) waits for that time."""
-        step = self.tasks[task_id].solution[self.pos[task_id]]
-        mid = attend_target(step)
-        until = wait_target(step)
+        mid, until = self.targets[task_id][self.pos[task_id]]
         return (mid is not None and mid in self.required and mid not in self.attended) or (
             until is not None and now < until)
 
@@ -77,16 +84,17 @@ class OracleAgent:
         if self.meetings and self.meetings[0][0] - now <= MEETING_JOIN_WINDOW:
             _, _, mid = self.meetings.pop(0)
             self.attended.add(mid)
-            return [ToolCall(name="attend_meeting", arguments={"meeting_id": mid})]
+            return [trusted(ToolCall, {"name": "attend_meeting", "arguments": {"meeting_id": mid}, "id": ""})]
         while True:
             ready = [self.tasks[t] for t in self.arrived if self.pos[t] < len(self.tasks[t].solution)
                      and not self._blocked(t, now)]
             if not ready:
                 break
             task = min(ready, key=lambda t: oracle_priority_key(t.priority, t.deadline))
+            attends, until = self.targets[task.task_id][self.pos[task.task_id]]
             call = task.solution[self.pos[task.task_id]]
             self.pos[task.task_id] += 1
-            if attend_target(call) in self.required or wait_target(call) is not None:
+            if attends in self.required or until is not None:
                 continue  # attended by the meeting policy above / the awaited time has come
             args = call.arguments if isinstance(call.arguments, dict) else {}
             if call.name == "wait" and args.get("for_message_from") and not self.awaiting.get(args["for_message_from"]):
@@ -95,17 +103,19 @@ class OracleAgent:
                 to = args.get("to")
                 for h in [to] if isinstance(to, str) else list(to or []):
                     self.awaiting[h] = self.awaiting.get(h, 0) + 1
-            # a new call rather than model_copy (cheaper; the arguments are validated into a copy)
-            return [ToolCall(name=call.name, arguments=call.arguments, id=f"o{task.task_id}-{self.pos[task.task_id]}")]
+            # a new call from the plan's (validated when the suite was loaded); its arguments are a copy, as
+            # the toolbox and the trace may hold them
+            return [trusted(ToolCall, {"name": call.name, "arguments": _copy_arguments(call.arguments),
+                                       "id": f"o{task.task_id}-{self.pos[task.task_id]}"})]
         upcoming = [t.arrival for t in self.day.tasks if t.task_id not in self.arrived]
         upcoming += [u for t in self.arrived if self.pos[t] < len(self.tasks[t].solution)
-                     and (u := wait_target(self.tasks[t].solution[self.pos[t]])) is not None]
+                     and (u := self.targets[t][self.pos[t]][1]) is not None]
         if self.meetings:
             upcoming.append(self.meetings[0][0] - MEETING_JOIN_WINDOW)
         upcoming = [u for u in upcoming if u > now]
         if not upcoming:
-            return [ToolCall(name="end_day", arguments={})]
-        return [ToolCall(name="wait", arguments={"until": fmt(min(upcoming))})]
+            return [trusted(ToolCall, {"name": "end_day", "arguments": {}, "id": ""})]
+        return [trusted(ToolCall, {"name": "wait", "arguments": {"until": fmt(min(upcoming))}, "id": ""})]
 
 
 class _TaskWorker:

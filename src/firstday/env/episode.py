@@ -12,12 +12,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from firstday.caching import IdentityCache
 from firstday.env.memory import Lesson, Memory
 from firstday.scoring.cards import DayScore
 from firstday.scoring.score import score_day
 from firstday.suites.spec import Day, Scenario
 from firstday.tasks.family import families
 from firstday.timefmt import fmt
+from firstday.trusted import trusted
+from firstday.world.company import Company
 from firstday.world.records import Notification
 from firstday.world.tools import Toolbox, ToolCall, ToolResult, ToolSpec
 from firstday.world.world import DayContent, World
@@ -102,10 +105,27 @@ class TraceEvent(BaseModel):
     data: dict[str, Any]
 
 
+_company_digests: IdentityCache[Company, hashlib._Hash] = IdentityCache()
+_day_digests: IdentityCache[Day, tuple[Company, str]] = IdentityCache()
+
+
 def day_hash(scenario: Scenario, day: Day) -> str:
     """Content hash of what an episode is run on: the company and the day's instances (a paired control
-    run must see the same hash for every episode)."""
-    h = hashlib.sha256(scenario.company.model_dump_json().encode())
+    run must see the same hash for every episode).
+
+    Cached by the identity of the company and the day (every trial of a loaded scenario reuses them;
+    serialising both cost about half a millisecond per episode): scenarios are not changed in place
+    once episodes run on them (the runner shares one loaded scenario between its episodes already).
+    """
+    company = scenario.company
+    cached = _day_digests.get(day, lambda d: (company, _day_digest(company, d)))
+    if cached[0] is not company:  # the same day under another company: not cached
+        return _day_digest(company, day)
+    return cached[1]
+
+
+def _day_digest(company: Company, day: Day) -> str:
+    h = _company_digests.get(company, lambda c: hashlib.sha256(c.model_dump_json().encode())).copy()
     h.update(day.model_dump_json().encode())
     return h.hexdigest()
 
@@ -171,7 +191,8 @@ class DayEnv:
         )
 
     def _log(self, type_: str, data: dict[str, Any]) -> None:
-        self.trace.append(TraceEvent(t=self.world.now, type=type_, data=data))
+        # an internal event type and a fresh dict built here: no validation needed (several per step)
+        self.trace.append(trusted(TraceEvent, {"t": self.world.now, "type": type_, "data": data}))
 
     def _observe(self, results: list[ToolResult]) -> Observation:
         notes, _ = self.world.take_observation()
@@ -191,8 +212,10 @@ class DayEnv:
                 text = task_hint(instances[task.task_id], self.scenario.company, self.config.hints)
                 if text:
                     hints.append(TaskHint(task_id=task.task_id, tier=self.config.hints, text=text))
-        obs = Observation(time=self.world.now, clock=fmt(self.world.now), notifications=notes, results=results,
-                          lessons=lessons, hints=hints, done=self.done, truncated=self.truncated)
+        now = self.world.now
+        obs = trusted(Observation, {"time": now, "clock": fmt(now), "notifications": notes, "results": results,
+                                    "lessons": lessons, "hints": hints, "done": self.done,
+                                    "truncated": self.truncated})
         data: dict[str, Any] = {"notifications": [n.model_dump() for n in notes]}
         if lessons:
             data["lessons"] = [lesson.model_dump() for lesson in lessons]
@@ -272,7 +295,7 @@ class DayEnv:
 
     def log_event(self, type_: Literal["feedback", "reflection"], data: dict[str, Any]) -> None:
         """Record a step of the learning protocol (after the day's end) in the trace."""
-        self._log(type_, data)
+        self.trace.append(TraceEvent(t=self.world.now, type=type_, data=data))  # the caller's data: validated
 
     def record_agent_error(self, message: str) -> None:
         self._log("agent_error", {"message": message})

@@ -8,6 +8,7 @@ unsupported-answer metric needs.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 from collections.abc import Mapping
@@ -30,12 +31,21 @@ def norm_text(x: Any) -> str:
     return " ".join(str(x).strip().lower().split())
 
 
+# answers' keys are a small vocabulary of short strings, matched by every check of every episode (long
+# keys, e.g. from an agent's odd answer, are not kept)
+_norm_str = functools.lru_cache(maxsize=4096)(norm_text)
+
+
+def _norm_key(k: Any) -> str:
+    return _norm_str(k) if type(k) is str and len(k) <= 200 else norm_text(k)
+
+
 def _dig(answer: Any, field: str) -> tuple[bool, Any]:
     cur = answer
     for part in [p for p in field.split(".") if p]:
         if isinstance(cur, Mapping):
-            want = norm_text(part)  # once, not once per key
-            match = next((k for k in cur if norm_text(k) == want), None)
+            want = _norm_key(part)  # once, not once per key
+            match = next((k for k in cur if _norm_key(k) == want), None)
             if match is None:
                 return False, None
             cur = cur[match]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from firstday.world.assets import Fact
@@ -44,6 +45,12 @@ def tokenize(text: str) -> set[str]:
 def phrase_tokens(phrase: str) -> frozenset[str]:
     # cached: a pure function, and cards reuse a small vocabulary of phrases day after day
     return frozenset(tokenize(phrase))
+
+
+@functools.lru_cache(maxsize=1024)
+def message_tokens(message: str) -> frozenset[str]:
+    # cached: a pure function, and the same questions are asked in every trial of a day
+    return frozenset(tokenize(message))
 
 
 def _phrases(texts: list[str]) -> list[frozenset[str]]:
@@ -82,7 +89,7 @@ def _compile(fact: Fact) -> _CompiledFact:
     )
 
 
-def _score(cf: _CompiledFact, words: set[str]) -> int:
+def _score(cf: _CompiledFact, words: AbstractSet[str]) -> int:
     if cf.require_any and not any(p <= words for p in cf.require_any):
         return 0
     return sum(len(p) for p in cf.keywords if p <= words)
@@ -111,7 +118,7 @@ class Responder:
         """The reply of ``handle`` to ``message``; ``None`` if a group member stays silent."""
         card = self._card_of(handle)
         # a colleague who holds no facts never matches: no need to read the message
-        words = tokenize(message) if card.facts else set()
+        words = message_tokens(message) if card.facts else frozenset()
         # every fact with the best score is answered (in card order): two tasks of the same kind on one day
         # must not hide each other's facts
         top = 0

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from firstday.caching import IdentityCache
 from firstday.errors import UnknownNameError
 
 _RENDERERS: dict[str, Callable[[dict[str, Any]], Any]] = {}
@@ -61,5 +62,11 @@ def _render_b64(renderer: str, params_json: str) -> str:
     return base64.b64encode(_render_png(renderer, params_json)).decode("ascii")
 
 
+_b64_of_spec: IdentityCache[ImageSpec, str] = IdentityCache()
+
+
 def render_b64(spec: ImageSpec) -> str:
-    return _render_b64(spec.renderer, json.dumps(spec.params, sort_keys=True, separators=(",", ":")))
+    # by the spec's identity first: the cache key (sorted JSON of the params) costs tens of µs, and each
+    # episode of a scenario opens the same specs
+    return _b64_of_spec.get(spec, lambda s: _render_b64(
+        s.renderer, json.dumps(s.params, sort_keys=True, separators=(",", ":"))))

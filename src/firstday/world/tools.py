@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from firstday.errors import ToolError
 from firstday.timefmt import fmt, parse
+from firstday.trusted import trusted
 from firstday.world.calculator import CalcError, evaluate
 from firstday.world.notebook import MAX_NOTE_CHARS, MAX_NOTES
 from firstday.world.records import Attendance, Meeting
@@ -189,6 +190,26 @@ def _json_fits(value: Any, limit: int) -> bool:
     return True
 
 
+def _flat_and_small(args: Any) -> bool:
+    """Whether ``args`` is a dict of str keys to scalars (str, bool, None, float, not-huge int) whose
+    serialised length is surely within ``MAX_ARGUMENT_CHARS``: the usual call, which then needs neither
+    the depth nor the size check (the same bound as ``_json_fits``; anything else takes those checks)."""
+    if type(args) is not dict:
+        return False
+    bound = 2
+    for k, v in args.items():
+        t = type(v)
+        if type(k) is not str:
+            return False
+        if t is str:
+            bound += 12 * (len(k) + len(v)) + 8
+        elif v is None or t is bool or t is float or (t is int and -(10**15) < v < 10**15):
+            bound += 12 * len(k) + 30
+        else:
+            return False
+    return bound <= MAX_ARGUMENT_CHARS
+
+
 def _nested_deeper_than(value: Any, limit: int) -> bool:
     """Whether lists and dicts in ``value`` nest more than ``limit`` levels (iterative: never recurses)."""
     # level by level: no per-item tuples, since this runs on every call's arguments
@@ -257,26 +278,33 @@ class Toolbox:
                     raise ToolError(f"arguments are not valid JSON ({exc.msg} at position {exc.pos})") from None
                 except RecursionError:
                     raise ToolError(f"arguments are nested too deeply ({MAX_ARGUMENT_DEPTH} levels at most)") from None
-            if _nested_deeper_than(args, MAX_ARGUMENT_DEPTH):
-                # deeper values could not be saved with the trace (JSON encoders recurse)
-                raise ToolError(f"arguments are nested too deeply ({MAX_ARGUMENT_DEPTH} levels at most)")
-            if not isinstance(call.arguments, str) and not _json_fits(args, MAX_ARGUMENT_CHARS):
-                raise ToolError(f"arguments too large ({MAX_ARGUMENT_CHARS} characters at most)")
-            if not isinstance(args, dict):
-                raise ToolError("arguments must be a JSON object mapping argument names to values")
+            if not _flat_and_small(args):
+                if _nested_deeper_than(args, MAX_ARGUMENT_DEPTH):
+                    # deeper values could not be saved with the trace (JSON encoders recurse)
+                    raise ToolError(f"arguments are nested too deeply ({MAX_ARGUMENT_DEPTH} levels at most)")
+                if not isinstance(call.arguments, str) and not _json_fits(args, MAX_ARGUMENT_CHARS):
+                    raise ToolError(f"arguments too large ({MAX_ARGUMENT_CHARS} characters at most)")
+                if not isinstance(args, dict):
+                    raise ToolError("arguments must be a JSON object mapping argument names to values")
             try:
                 parsed = t.model.model_validate(args)
             except ValidationError as exc:
                 raise ToolError(f"invalid arguments for {call.name}: {_fmt_validation(exc)}") from None
-            out: Outcome = t.fn(self, **{k: getattr(parsed, k) for k in t.fields})
+            # the validated model's fields, in order (extra arguments are forbidden, so nothing else)
+            out: Outcome = t.fn(self, **parsed.__dict__)
             cost = t.spec.cost_minutes if out.cost is None else out.cost
             if cost:
                 w.advance(cost)
-            self.world.record.tool_calls += 1
+            w.record.tool_calls += 1
             text = out.text
             if len(text) > MAX_RESULT_CHARS:
                 text = text[:MAX_RESULT_CHARS] + f"\n[truncated: result longer than {MAX_RESULT_CHARS} characters]"
-            return ToolResult(call_id=call.id, name=call.name, ok=True, content=text, images=out.images,
+            call_id = call.id
+            if type(call_id) is str and type(text) is str:
+                # the name is a known tool's, the rest comes from the world: nothing to validate
+                return trusted(ToolResult, {"call_id": call_id, "name": t.name, "ok": True, "content": text,
+                                            "images": out.images, "started": started, "ended": w.now})
+            return ToolResult(call_id=call_id, name=call.name, ok=True, content=text, images=out.images,
                               started=started, ended=w.now)
         except ToolError as exc:
             msg = f"error: {exc}"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from firstday.errors import ToolError
 from firstday.timefmt import fmt
+from firstday.trusted import trusted
 from firstday.world.assets import Fact, FileAsset, FollowUp, MeetingAsset, PageAsset, PublicTask
 from firstday.world.clock import Clock, EventQueue
 from firstday.world.colleagues import Reply, Responder
@@ -94,17 +95,18 @@ class World:
             if f.path in self.file_assets:
                 raise ValueError(f"two assets share the path {f.path!r}")
             self.file_assets[f.path] = f
-            self.record.files[f.path] = [FileVersion(time=content.day_start, content=f.content, author="initial")]
+            # from the day's validated assets: no validation needed (a day places dozens of files and meetings)
+            self.record.files[f.path] = [trusted(FileVersion, {"time": content.day_start, "content": f.content,
+                                                               "author": "initial", "deleted": False})]
             if not f.hidden:
                 self.visible.add(f.path)
         self.pages = {p.url: p for p in content.pages}
         self.meeting_assets = {m.meeting_id: m for m in content.meetings}
         for m in content.meetings:
-            self.record.meetings[m.meeting_id] = Meeting(
-                meeting_id=m.meeting_id, title=m.title, start=m.start, end=m.end, room=m.room,
-                organizer=m.organizer, attendees=list(m.attendees), created_at=content.day_start,
-                trainee_required=m.trainee_required,
-            )
+            self.record.meetings[m.meeting_id] = trusted(Meeting, {
+                "meeting_id": m.meeting_id, "title": m.title, "start": m.start, "end": m.end, "room": m.room,
+                "organizer": m.organizer, "attendees": list(m.attendees), "created_at": content.day_start,
+                "cancelled_at": None, "booked_by_trainee": False, "trainee_required": m.trainee_required})
         self.inbox: list[Notification] = []
         self.pending_notes: list[Notification] = []
         self.pending_clues: set[str] = set()
@@ -139,10 +141,13 @@ class World:
         self.clock.advance_to(minute)
         self.process_due()
 
-    def notify(self, kind: str, text: str, *, at: int | None = None, **extra: object) -> None:
+    def notify(self, kind: str, text: str, *, at: int | None = None, task_id: str | None = None,
+               sender: str | None = None, task: PublicTask | None = None) -> None:
         """Queue a notification; ``at`` is when its event happened (default: now)."""
         when = at if at is not None else self._event_time if self._event_time is not None else self.now
-        note = Notification(time=when, kind=kind, text=text, **extra)
+        # built from the world's own values (an internal kind, text, ids): no validation needed
+        note = trusted(Notification, {"time": when, "kind": kind, "text": text, "task_id": task_id,
+                                      "sender": sender, "task": task})
         self.pending_notes.append(note)
         self.inbox.append(note)
 
