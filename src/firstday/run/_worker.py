@@ -18,9 +18,7 @@ import traceback
 from multiprocessing.connection import Connection
 
 from firstday.run.episode import ScenarioCache
-from firstday.run.results import trace_text
-from firstday.run.runner import EpisodeJob, _gc_tuned, error_outcome, run_job
-from firstday.suites.store import Suite, load_suite
+from firstday.run.runner import EpisodeJob, _gc_tuned, run_job_serialised
 
 
 async def serve(jobs: Connection, results: Connection, tool_slots: int) -> None:
@@ -40,23 +38,13 @@ async def serve(jobs: Connection, results: Connection, tool_slots: int) -> None:
 
     threading.Thread(target=receive, name="firstday-jobs", daemon=True).start()
     caches: dict[str, ScenarioCache] = {}
-    suites: dict[str, Suite] = {}
     slots = asyncio.Semaphore(tool_slots)
     running: set[asyncio.Task[None]] = set()
 
     async def one(seq: int, job: EpisodeJob) -> None:
-        try:
-            cache = caches.get(job.suite_path)
-            if cache is None:
-                suite = suites[job.suite_path] = load_suite(job.suite_path)
-                cache = caches[job.suite_path] = ScenarioCache(suite)
-            outcome = await run_job(job, cache, slots)
-        except Exception as exc:  # run_job records its own failures; this is opening the suite
-            outcome = error_outcome(job, f"{type(exc).__name__}: {exc}")
-        memory = outcome.memory.model_dump_json() if outcome.memory is not None else None
+        result = await run_job_serialised(job, caches, slots)
         # a blocking send on the loop: the driver's reader thread drains the pipe at once
-        results.send(("done", seq, outcome.summary.model_dump_json(), trace_text(outcome.trace),
-                      outcome.wall_seconds, memory))
+        results.send(("done", seq, *result))
 
     with _gc_tuned():
         while (msg := await inbox.get()) is not None:

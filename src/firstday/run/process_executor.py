@@ -36,9 +36,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from firstday.env.memory import Memory
 from firstday.errors import ConfigError
-from firstday.run.results import EpisodeSummary
 from firstday.run.runner import (
     EpisodeExecutor,
     EpisodeJob,
@@ -46,6 +44,7 @@ from firstday.run.runner import (
     RunEvents,
     default_tool_slots,
     error_outcome,
+    outcome_of,
     run_chain,
 )
 from firstday.suites.store import Suite
@@ -141,11 +140,9 @@ class ProcessExecutor(EpisodeExecutor):
 
     def _on_message(self, worker: _Worker, msg: Any) -> None:
         if msg is not None and msg[0] == "done":
-            _, seq, summary, trace, wall, memory = msg
-            entry = worker.in_flight.pop(seq, None)
+            entry = worker.in_flight.pop(msg[1], None)
             if entry is not None and not entry[1].done():
-                entry[1].set_result(EpisodeOutcome(EpisodeSummary.model_validate_json(summary), trace, wall,
-                                                   Memory.model_validate_json(memory) if memory else None))
+                entry[1].set_result(outcome_of(msg[2:]))
             return
         if worker.closing or worker not in self._pool:
             return

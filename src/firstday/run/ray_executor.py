@@ -23,25 +23,24 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from firstday.env.memory import Memory
 from firstday.errors import ConfigError
-from firstday.run.results import EpisodeSummary, trace_text
+from firstday.run.episode import ScenarioCache
 from firstday.run.runner import (
     EpisodeExecutor,
     EpisodeJob,
     EpisodeOutcome,
+    EpisodeResult,
     RunEvents,
     _gc_tuned,
     default_tool_slots,
     error_outcome,
+    outcome_of,
     run_chain,
-    run_job,
+    run_job_serialised,
 )
-from firstday.suites.store import Suite, load_suite
+from firstday.suites.store import Suite
 
 INSTALL_HINT = "the Ray executor needs Ray: pip install 'ray>=2.9'"
-
-EpisodeResult = tuple[str, str, float, str | None]  # summary JSON, trace JSON lines, wall seconds, memory JSON
 
 
 class EpisodeActor:
@@ -49,25 +48,13 @@ class EpisodeActor:
     once on the actor's event loop."""
 
     def __init__(self, tool_slots: int) -> None:
-        from firstday.run.episode import ScenarioCache
-
         self._caches: dict[str, ScenarioCache] = {}
         self._slots = asyncio.Semaphore(tool_slots)
         # this process only runs episodes: the run's garbage-collector settings for its whole life
         _gc_tuned().__enter__()
 
     async def run(self, job: EpisodeJob) -> EpisodeResult:
-        from firstday.run.episode import ScenarioCache
-
-        try:
-            cache = self._caches.get(job.suite_path)
-            if cache is None:
-                cache = self._caches[job.suite_path] = ScenarioCache(load_suite(job.suite_path))
-            outcome = await run_job(job, cache, self._slots)
-        except Exception as exc:  # run_job records its own failures; this is opening the suite
-            outcome = error_outcome(job, f"{type(exc).__name__}: {exc}")
-        memory = outcome.memory.model_dump_json() if outcome.memory is not None else None
-        return outcome.summary.model_dump_json(), trace_text(outcome.trace), outcome.wall_seconds, memory
+        return await run_job_serialised(job, self._caches, self._slots)
 
 
 class RayExecutor(EpisodeExecutor):
@@ -151,9 +138,8 @@ class RayExecutor(EpisodeExecutor):
             load[i] += 1
             t0 = time.perf_counter()
             try:
-                summary_json, trace, wall, memory = await actors[i].run.remote(job)
-                return EpisodeOutcome(EpisodeSummary.model_validate_json(summary_json), trace, wall,
-                                      Memory.model_validate_json(memory) if memory else None)
+                result: EpisodeResult = await actors[i].run.remote(job)
+                return outcome_of(result)
             except Exception as exc:  # the call failed in Ray (actor or node lost, after Ray's retries)
                 return error_outcome(job, f"RayTaskError: {type(exc).__name__}: {str(exc)[:500]}",
                                      time.perf_counter() - t0)

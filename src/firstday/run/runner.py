@@ -6,7 +6,9 @@ episode file, committed SQLite row: see :mod:`firstday.run.results`) and reports
 not care how the executor schedules its jobs:
 
 * :class:`LocalExecutor` keeps ``concurrency`` episodes in flight in this process (asyncio);
-* :class:`firstday.run.ray_executor.RayExecutor` runs each episode as a Ray task on a cluster.
+* :class:`firstday.run.process_executor.ProcessExecutor` spreads them over worker processes of this
+  machine, each an asyncio loop like the local executor;
+* :class:`firstday.run.ray_executor.RayExecutor` spreads them over episode actors on a Ray cluster.
 
 Jobs come in *chains*: the days of one (scenario, trial) when memory is on (``EnvConfig.memory``), which
 run in day order, each day handed the memory the previous one left (see :mod:`firstday.env.memory`);
@@ -168,6 +170,32 @@ async def run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCache
         hints=job.env_config.hints,
     )
     return EpisodeOutcome(summary, result.trace, time.perf_counter() - started, memory if status == "ok" else None)
+
+
+#: an outcome as shipped from a worker process: (summary JSON, trace JSON lines, wall seconds, memory JSON or None)
+EpisodeResult = tuple[str, str, float, str | None]
+
+
+async def run_job_serialised(job: EpisodeJob, caches: dict[str, ScenarioCache],
+                             tool_slots: asyncio.Semaphore) -> EpisodeResult:
+    """:func:`run_job` in a worker (a worker process or a Ray actor), its outcome as text for the driver.
+    ``caches`` holds the worker's scenario cache per suite path (filled here)."""
+    try:
+        cache = caches.get(job.suite_path)
+        if cache is None:
+            cache = caches[job.suite_path] = ScenarioCache(load_suite(job.suite_path))
+        outcome = await run_job(job, cache, tool_slots)
+    except Exception as exc:  # run_job records its own failures; this is opening the suite
+        outcome = error_outcome(job, f"{type(exc).__name__}: {exc}")
+    memory = outcome.memory.model_dump_json() if outcome.memory is not None else None
+    return outcome.summary.model_dump_json(), trace_text(outcome.trace), outcome.wall_seconds, memory
+
+
+def outcome_of(result: EpisodeResult) -> EpisodeOutcome:
+    """The driver's side of :func:`run_job_serialised`."""
+    summary, trace, wall, memory = result
+    return EpisodeOutcome(EpisodeSummary.model_validate_json(summary), trace, wall,
+                          Memory.model_validate_json(memory) if memory else None)
 
 
 async def run_chain(chain: Sequence[EpisodeJob], run_one: Callable[[EpisodeJob], Awaitable[EpisodeOutcome]],
