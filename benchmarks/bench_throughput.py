@@ -63,8 +63,11 @@ def make_suite(folder: Path, scenarios: int) -> Path:
 
 
 def one_level(suite: str, concurrency: int, episodes_per_scenario: int, latency: float, executor: str,
-              ray_cpus: int, profile_to: str | None = None) -> dict[str, float]:
+              ray_cpus: int, profile_to: str | None = None, event_loop: str = "asyncio") -> dict[str, float]:
     """Run in a fresh process: one measurement."""
+    from firstday.run.runner import event_loop_factory
+
+    runner = asyncio.Runner(loop_factory=event_loop_factory(event_loop))
     from firstday.run import LocalExecutor, RunFolder, run_suite_async
     from firstday.run.runner import EpisodeExecutor
 
@@ -73,7 +76,7 @@ def one_level(suite: str, concurrency: int, episodes_per_scenario: int, latency:
     if executor == "processes":
         from firstday.run import ProcessExecutor
 
-        ex = ProcessExecutor(ray_cpus, concurrency).__enter__()  # kept: workers start (and warm up) once
+        ex = ProcessExecutor(ray_cpus, concurrency, event_loop=event_loop).__enter__()  # kept: started, warmed up once
     elif executor == "ray":
         import ray
 
@@ -85,7 +88,7 @@ def one_level(suite: str, concurrency: int, episodes_per_scenario: int, latency:
         ex = LocalExecutor(concurrency)
 
     # warm-up (imports, tool schemas, first allocations; Ray: the workers' too): one pass, not timed
-    asyncio.run(run_suite_async(suite, "sim-oracle", Path(tempfile.mkdtemp(prefix="bench-warm-")) / "run",
+    runner.run(run_suite_async(suite, "sim-oracle", Path(tempfile.mkdtemp(prefix="bench-warm-")) / "run",
                                 agent_options={"latency_s": 0.0}, executor=ex if executor != "local" else None,
                                 concurrency=4))
     if executor == "processes":
@@ -118,10 +121,11 @@ def one_level(suite: str, concurrency: int, episodes_per_scenario: int, latency:
         import cProfile
 
         with cProfile.Profile() as prof:
-            wall, episodes, steps = asyncio.run(main())
+            wall, episodes, steps = runner.run(main())
         prof.dump_stats(profile_to)
     else:
-        wall, episodes, steps = asyncio.run(main())
+        wall, episodes, steps = runner.run(main())
+    runner.close()
     if executor != "local":
         ex.__exit__(None, None, None)  # type: ignore[attr-defined]
     return {"wall": wall, "episodes": episodes, "steps": sum(steps), "steps_list": steps, "rss_delta": peak - base}
@@ -163,12 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", type=int, metavar="LEVEL",
                     help="run only this concurrency level, under cProfile (the event loop's thread); print the "
                          "top functions and save the stats to bench_throughput-LEVEL.prof")
-    ap.add_argument("--one", nargs=6, help=argparse.SUPPRESS)
+    ap.add_argument("--event-loop", default="asyncio", choices=["asyncio", "uvloop"],
+                    help="the event loop of the local and process-executor levels")
+    ap.add_argument("--one", nargs=7, help=argparse.SUPPRESS)
     ap.add_argument("--profile-to", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
-        suite, conc, per, lat, executor, cpus = args.one
-        print(json.dumps(one_level(suite, int(conc), int(per), float(lat), executor, int(cpus), args.profile_to)))
+        suite, conc, per, lat, executor, cpus, loop = args.one
+        print(json.dumps(one_level(suite, int(conc), int(per), float(lat), executor, int(cpus), args.profile_to,
+                                   loop)))
         return 0
     if args.profile:
         args.levels, args.ray, args.process_levels = str(args.profile), False, ""
@@ -177,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     levels = [("local", 1, int(x)) for x in args.levels.split(",") if x]
     levels += [("processes", args.workers, int(x)) for x in args.process_levels.split(",") if x]
     print(f"firstday runner throughput: sim-oracle (latency {args.latency * 1000:.0f} ms per step), smoke preset, "
-          f"{args.scenarios} scenarios; one fresh process per level")
+          f"{args.scenarios} scenarios; one fresh process per level; event loop {args.event_loop}")
     print(machine())
     print()
     with tempfile.TemporaryDirectory(prefix="bench-suite-") as tmp:
@@ -187,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             episodes = min(max(4 * c, 2 * args.scenarios), max(args.max_episodes, c))
             per = max(1, math.ceil(episodes / args.scenarios))
             prof = str(Path.cwd() / f"bench_throughput-{c}.prof") if args.profile else None
-            r = _spawn([str(suite), str(c), str(per), str(args.latency), executor, str(workers)],
+            r = _spawn([str(suite), str(c), str(per), str(args.latency), executor, str(workers), args.event_loop],
                        ["--profile-to", prof] if prof else [])
             if prof:
                 import pstats
@@ -210,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             ray_rows = []
             for cpus in (1, 2):
                 r = _spawn([str(suite), str(args.ray_in_flight * cpus), str(per), str(args.ray_latency), "ray",
-                            str(cpus)])
+                            str(cpus), "asyncio"])
                 ray_rows.append([cpus, int(r["episodes"]), r["episodes"] / r["wall"], r["steps"] / r["wall"]])
             eff = ray_rows[1][2] / (2 * ray_rows[0][2])
             print(table(["Ray workers", "episodes", "episodes/s", "steps/s"], ray_rows))

@@ -117,6 +117,27 @@ def test_an_agent_known_only_to_the_driver_is_an_error_episode(tmp_path: Path) -
     assert all("unknown agent" in (e.error or "") for e in summary.episodes)
 
 
+def test_uvloop_gives_the_same_files(tmp_path: Path) -> None:
+    pytest.importorskip("uvloop")
+    suite = _suite(tmp_path, 12, 2)
+    run_suite(suite, "heuristic", tmp_path / "asyncio", trials=2, concurrency=4)
+    run_suite(suite, "heuristic", tmp_path / "uvloop", trials=2, concurrency=4, event_loop="uvloop")
+    _same_files(tmp_path / "asyncio", tmp_path / "uvloop")
+    run_suite(suite, "heuristic", tmp_path / "workers", trials=2,
+              executor=ProcessExecutor(2, 4, event_loop="uvloop"))
+    _same_files(tmp_path / "asyncio", tmp_path / "workers")
+
+
+def test_a_missing_or_unknown_event_loop_is_a_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    suite = _suite(tmp_path, 13, 1)
+    with pytest.raises(ConfigError, match="unknown event loop 'trio'"):
+        run_suite(suite, "noop", tmp_path / "r", event_loop="trio")
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # as if not installed
+    with pytest.raises(ConfigError, match=r"pip install 'firstday\[fast\]'"):
+        ProcessExecutor(2, event_loop="uvloop")
+    assert not (tmp_path / "r").exists()  # nothing was started
+
+
 def test_bad_settings_are_config_errors() -> None:
     with pytest.raises(ConfigError, match="workers must be at least 1"):
         ProcessExecutor(0)

@@ -1,6 +1,6 @@
 """A worker process of :class:`firstday.run.process_executor.ProcessExecutor`.
 
-Started as ``python -m firstday.run._worker JOBS_FD RESULTS_FD TOOL_SLOTS`` (a fresh interpreter: it
+Started as ``python -m firstday.run._worker JOBS_FD RESULTS_FD TOOL_SLOTS EVENT_LOOP`` (a fresh interpreter: it
 never imports the caller's main module, so scripts need no ``if __name__ == "__main__"`` guard). It reads
 ``(seq, EpisodeJob)`` messages from the job pipe, runs them concurrently on one asyncio loop (as the
 local executor does) and sends ``("done", seq, summary JSON, trace JSON lines, wall seconds, memory
@@ -18,7 +18,7 @@ import traceback
 from multiprocessing.connection import Connection
 
 from firstday.run.episode import ScenarioCache
-from firstday.run.runner import EpisodeJob, _gc_tuned, run_job_serialised
+from firstday.run.runner import EpisodeJob, _gc_tuned, event_loop_factory, run_job_serialised
 
 
 async def serve(jobs: Connection, results: Connection, tool_slots: int) -> None:
@@ -55,10 +55,11 @@ async def serve(jobs: Connection, results: Connection, tool_slots: int) -> None:
 
 def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the driver decides
-    jobs_fd, results_fd, tool_slots = (int(a) for a in argv)
+    jobs_fd, results_fd, tool_slots = (int(a) for a in argv[:3])
     code = 0
     try:
-        asyncio.run(serve(Connection(jobs_fd, writable=False), Connection(results_fd, readable=False), tool_slots))
+        with asyncio.Runner(loop_factory=event_loop_factory(argv[3])) as runner:
+            runner.run(serve(Connection(jobs_fd, writable=False), Connection(results_fd, readable=False), tool_slots))
     except BrokenPipeError:  # the driver died while we were sending: nobody is left to tell
         code = 1
     except BaseException:  # a bug here: the driver records the episodes in flight as a WorkerCrash

@@ -44,6 +44,7 @@ from firstday.run.runner import (
     RunEvents,
     default_tool_slots,
     error_outcome,
+    event_loop_factory,
     outcome_of,
     run_chain,
 )
@@ -74,14 +75,16 @@ class ProcessExecutor(EpisodeExecutor):
     """
 
     def __init__(self, workers: int | None = None, concurrency: int = 8, *, tool_slots: int | None = None,
-                 max_restarts: int | None = None) -> None:
+                 max_restarts: int | None = None, event_loop: str = "asyncio") -> None:
         workers = (os.cpu_count() or 1) if workers is None else workers
         if workers < 1:
             raise ConfigError(f"workers must be at least 1, got {workers}")
         if concurrency < 1:
             raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
+        event_loop_factory(event_loop)  # an unknown or missing loop is a user error now, not in each worker
         self.workers = workers
         self.concurrency = concurrency
+        self.event_loop = event_loop
         # run_python steps at once per worker: the machine's share, not a full share each
         self.tool_slots = tool_slots or max(1, default_tool_slots() // workers)
         self.max_restarts = max(4, 2 * workers) if max_restarts is None else max_restarts
@@ -107,7 +110,8 @@ class ProcessExecutor(EpisodeExecutor):
             # a fresh interpreter running the worker module (not multiprocessing's spawn, which re-imports
             # the caller's main module); stdout stays clean for --jsonl, stderr shows a worker's crash
             process = subprocess.Popen(
-                [sys.executable, "-m", "firstday.run._worker", str(jobs_r), str(results_w), str(self.tool_slots)],
+                [sys.executable, "-m", "firstday.run._worker", str(jobs_r), str(results_w), str(self.tool_slots),
+                 self.event_loop],
                 pass_fds=(jobs_r, results_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         except BaseException:
             for fd in (jobs_r, jobs_w, results_r, results_w):
