@@ -196,3 +196,29 @@ def test_cli_refuses_workers_without_the_process_executor(tmp_path: Path) -> Non
     res = subprocess.run([sys.executable, "-m", "firstday", "run", str(suite), "--agent", "noop", "--out",
                           str(tmp_path / "r"), "--workers", "2"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and "--workers applies to --executor processes only" in res.stderr
+
+
+def test_learn_and_hints_run_on_worker_processes(tmp_path: Path) -> None:
+    suite = _suite(tmp_path, 14, 1, "continual")
+    fd = [sys.executable, "-m", "firstday"]
+    learn = subprocess.run([*fd, "learn", str(suite), "--agent", "heuristic-learning", "--out", str(tmp_path / "l"),
+                            "--executor", "processes", "--workers", "2", "--quiet"],
+                           capture_output=True, text=True, timeout=300)
+    assert learn.returncode == 0, learn.stderr
+    local = subprocess.run([*fd, "learn", str(suite), "--agent", "heuristic-learning", "--out", str(tmp_path / "l0"),
+                            "--quiet"], capture_output=True, text=True, timeout=300)
+    assert local.returncode == 0, local.stderr
+    for arm in ("memory", "control"):
+        _same_files(tmp_path / "l0" / arm, tmp_path / "l" / arm)
+    hints = subprocess.run([*fd, "hints", str(suite), "--agent", "heuristic", "--out", str(tmp_path / "h"),
+                            "--tiers", "none,steps", "--executor", "processes", "-w", "2", "--quiet"],
+                           capture_output=True, text=True, timeout=300)
+    assert hints.returncode == 0, hints.stderr
+    assert (tmp_path / "h" / "hints.json").exists()
+
+
+def test_cli_refuses_an_address_without_ray(tmp_path: Path) -> None:
+    suite = _suite(tmp_path, 15, 1)
+    res = subprocess.run([sys.executable, "-m", "firstday", "run", str(suite), "--agent", "noop", "--out",
+                          str(tmp_path / "r"), "--address", "auto"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "--address applies to --executor ray only" in res.stderr

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar, cast
 
 import typer
 from rich import box
@@ -31,6 +31,9 @@ from rich.table import Table
 
 from firstday._version import __version__
 from firstday.errors import ConfigError, FirstdayError
+
+if TYPE_CHECKING:
+    from firstday.run import EpisodeExecutor
 
 USER_ERROR = 2
 INTERRUPTED = 130
@@ -277,6 +280,39 @@ ModelArg = Annotated[str | None, typer.Option(
     "--model", "-m", help="Model of an LLM agent (llm, react): openai/<model>, litellm/<model> or hf/<path>.")]
 BaseUrlArg = Annotated[str | None, typer.Option(
     "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default $OPENAI_BASE_URL).")]
+ExecutorArg = Annotated[str, typer.Option(
+    "--executor", help="local (one process), processes (worker processes of this machine) or ray.")]
+WorkersArg = Annotated[int | None, typer.Option(
+    "--workers", "-w", min=1, help="Worker processes of --executor processes. [default: the CPU count]")]
+EventLoopArg = Annotated[str, typer.Option(
+    "--event-loop", help="asyncio, or uvloop (less CPU per step with hundreds in flight; "
+                         "pip install 'firstday[fast]').")]
+AddressArg = Annotated[str | None, typer.Option(
+    "--address", help="Ray cluster address (e.g. ray://head:10001 or auto); default: a local Ray cluster.")]
+
+
+def _executor(name: str, concurrency: int, workers: int | None, address: str | None,
+              event_loop: str) -> EpisodeExecutor:
+    """The executor the shared options ask for (see docs/running.md); bad combinations are user errors."""
+    from firstday.run import LocalExecutor
+    from firstday.run.runner import event_loop_factory
+
+    event_loop_factory(event_loop)  # unknown, or uvloop not installed: say so before anything starts
+    if workers is not None and name != "processes":
+        raise ConfigError("--workers applies to --executor processes only")
+    if address is not None and name != "ray":
+        raise ConfigError("--address applies to --executor ray only")
+    if name == "local":
+        return LocalExecutor(concurrency)
+    if name == "processes":
+        from firstday.run.process_executor import ProcessExecutor
+
+        return ProcessExecutor(workers, concurrency, event_loop=event_loop)
+    if name == "ray":
+        from firstday.run.ray_executor import RayExecutor
+
+        return RayExecutor(address, max_in_flight=concurrency)
+    raise ConfigError(f"unknown executor {name!r}; use local, processes or ray")
 
 
 # ---- run -----------------------------------------------------------------------------------------------
@@ -318,17 +354,10 @@ def run(
     trials: Annotated[int, typer.Option(
         "--trials", "-k", min=1, help="Run each episode K times (seeds recorded); reports give pass^k and pass@k.")]
     = 1,
-    executor_name: Annotated[str, typer.Option(
-        "--executor", help="local (one process), processes (worker processes of this machine) or ray.")] = "local",
-    workers: Annotated[int | None, typer.Option(
-        "--workers", "-w", min=1, help="Worker processes of --executor processes. [default: the CPU count]")]
-    = None,
-    event_loop: Annotated[str, typer.Option(
-        "--event-loop", help="asyncio, or uvloop (less CPU per step with hundreds in flight; "
-                             "pip install 'firstday[fast]').")] = "asyncio",
-    address: Annotated[str | None, typer.Option(
-        "--address", help="Ray cluster address (e.g. ray://head:10001 or auto); default: a local Ray cluster.")]
-    = None,
+    executor_name: ExecutorArg = "local",
+    workers: WorkersArg = None,
+    event_loop: EventLoopArg = "asyncio",
+    address: AddressArg = None,
     act_timeout: Annotated[float | None, typer.Option(
         "--act-timeout", help="Seconds one agent step (model call) may take; then an error episode. [default: 600]")]
     = None,
@@ -353,31 +382,14 @@ def run(
     from firstday.env.episode import HINT_TIERS
     from firstday.models import LEDGER
     from firstday.report import build_report, render_report
-    from firstday.run import EpisodeExecutor, LocalExecutor, RunLimits, RunProgress, run_suite
+    from firstday.run import RunLimits, RunProgress, run_suite
     from firstday.run.results import summary_line
 
     console = _stdout()
     options = _parse_options(option or [])
     limits = RunLimits(**{k: v for k, v in (("act_timeout_s", act_timeout), ("episode_timeout_s", episode_timeout))
                           if v is not None})
-    executor: EpisodeExecutor
-    from firstday.run.runner import event_loop_factory
-
-    event_loop_factory(event_loop)  # unknown, or uvloop not installed: say so before anything starts
-    if workers is not None and executor_name != "processes":
-        raise ConfigError("--workers applies to --executor processes only")
-    if executor_name == "local":
-        executor = LocalExecutor(concurrency)
-    elif executor_name == "processes":
-        from firstday.run.process_executor import ProcessExecutor
-
-        executor = ProcessExecutor(workers, concurrency, event_loop=event_loop)
-    elif executor_name == "ray":
-        from firstday.run.ray_executor import RayExecutor
-
-        executor = RayExecutor(address, max_in_flight=concurrency)
-    else:
-        raise ConfigError(f"unknown executor {executor_name!r}; use local, processes or ray")
+    executor = _executor(executor_name, concurrency, workers, address, event_loop)
     model_opts = {k: v for k, v in (("model", model), ("base_url", base_url),
                                     ("prices", str(prices) if prices else None)) if v is not None}
     options.update(model_opts)
@@ -520,6 +532,10 @@ def hints(
     base_url: BaseUrlArg = None,
     concurrency: Annotated[int, typer.Option(
         "--concurrency", "-c", min=1, help="Episodes in flight at once.")] = 8,
+    executor_name: ExecutorArg = "local",
+    workers: WorkersArg = None,
+    event_loop: EventLoopArg = "asyncio",
+    address: AddressArg = None,
     seed: Annotated[int, typer.Option(help="Run seed for agents that use randomness.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the table.")] = False,
 ) -> None:
@@ -529,7 +545,7 @@ def hints(
     from firstday.env.episode import HINT_TIERS
     from firstday.models import LEDGER
     from firstday.report.hints import LADDER_JSON, LADDER_PNG, build_ladder, plot_ladder, render_ladder
-    from firstday.run import LocalExecutor, run_suite
+    from firstday.run import run_suite
 
     chosen = [t.strip() for t in tiers.split(",") if t.strip()]
     unknown = [t for t in chosen if t not in HINT_TIERS]
@@ -538,13 +554,14 @@ def hints(
     options = _parse_options(option or [])
     options.update({k: v for k, v in (("model", model), ("base_url", base_url)) if v is not None})
     _check_models(options if model else None, None, {})
+    executor = _executor(executor_name, concurrency, workers, address, event_loop)
     console, note = _stdout(), _stderr()
     LEDGER.reset()
     for tier in chosen:
         t0 = time.perf_counter()
         try:
             summary = run_suite(suite, agent, out / tier, env_config=EnvConfig(hints=cast(Any, tier)),
-                                agent_options=options, seed=seed, executor=LocalExecutor(concurrency))
+                                agent_options=options, seed=seed, executor=executor, event_loop=event_loop)
         except KeyboardInterrupt:
             _fail(f"interrupted; finished episodes are saved in {out}; run the same command again to resume",
                   INTERRUPTED)
@@ -582,6 +599,10 @@ def learn(
     base_url: BaseUrlArg = None,
     concurrency: Annotated[int, typer.Option(
         "--concurrency", "-c", min=1, help="Episodes in flight at once (with memory: scenarios in flight).")] = 8,
+    executor_name: ExecutorArg = "local",
+    workers: WorkersArg = None,
+    event_loop: EventLoopArg = "asyncio",
+    address: AddressArg = None,
     seed: Annotated[int, typer.Option(help="Run seed for agents that use randomness (the same for both runs).")] = 0,
     trials: Annotated[int, typer.Option(
         "--trials", "-k", min=1, help="Run each scenario's days K times; trials are paired by (scenario, trial).")]
@@ -595,7 +616,7 @@ def learn(
     from firstday.env import EnvConfig
     from firstday.models import LEDGER
     from firstday.report.learning import learning_report, render_learning, write_learning
-    from firstday.run import LocalExecutor, run_suite
+    from firstday.run import run_suite
     from firstday.suites import load_suite
 
     console, note = _stdout(), _stderr()
@@ -614,13 +635,14 @@ def learn(
         options = _parse_options(option or [])
         options.update({k: v for k, v in (("model", model), ("base_url", base_url)) if v is not None})
         _check_models(options if model else None, None, {})
+        executor = _executor(executor_name, concurrency, workers, address, event_loop)
         LEDGER.reset()
         for name, memory in ((LEARN_TREATMENT, True), (LEARN_CONTROL, False)):
             t0 = time.perf_counter()
             try:
                 summary = run_suite(suite, agent, out / name, env_config=EnvConfig(memory=memory),
                                     agent_options=options, seed=seed, trials=trials, retry_errors=retry_errors,
-                                    executor=LocalExecutor(concurrency))
+                                    executor=executor, event_loop=event_loop)
             except KeyboardInterrupt:
                 _fail(f"interrupted; finished episodes are saved in {out}; run the same command again to resume",
                       INTERRUPTED)
