@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -145,7 +146,7 @@ def image_part(img: ImagePart) -> dict[str, Any]:
     return {"type": "image_url", "image_url": {"url": f"data:{img.media_type};base64,{img.data_b64}"}}
 
 
-class ChatAgent:
+class ChatAgent(ABC):
     """Conversation state, context policy and budgets shared by the ``llm`` and ``react`` agents."""
 
     name = "chat"
@@ -183,13 +184,13 @@ class ChatAgent:
     def _stop_sequences(self) -> list[str] | None:
         return None
 
+    @abstractmethod
     def _decode(self, response: ModelResponse) -> tuple[dict[str, Any], list[ToolCall], str | None]:
         """(assistant message to keep, tool calls to execute, feedback when there are none)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _result_messages(self, results: dict[str, ToolResult]) -> tuple[list[dict[str, Any]], list[str]]:
         """The last turn's results: (messages to append, lines for the next user message)."""
-        raise NotImplementedError
 
     # ---- setup ------------------------------------------------------------------------------------
     def _system_prompt(self) -> str:
