@@ -127,7 +127,7 @@ def one_level(suite: str, concurrency: int, episodes_per_scenario: int, latency:
         wall, episodes, steps = runner.run(main())
     runner.close()
     if executor != "local":
-        ex.__exit__(None, None, None)  # type: ignore[attr-defined]
+        ex.__exit__(None, None, None)
     return {"wall": wall, "episodes": episodes, "steps": sum(steps), "steps_list": steps, "rss_delta": peak - base}
 
 

@@ -18,7 +18,7 @@ import traceback
 from multiprocessing.connection import Connection
 
 from firstday.run.episode import ScenarioCache
-from firstday.run.runner import EpisodeJob, _gc_tuned, event_loop_factory, run_job_serialised
+from firstday.run.runner import EpisodeJob, event_loop_factory, gc_tuned, run_job_serialised
 
 
 async def serve(jobs: Connection, results: Connection, tool_slots: int) -> None:
@@ -46,7 +46,7 @@ async def serve(jobs: Connection, results: Connection, tool_slots: int) -> None:
         # a blocking send on the loop: the driver's reader thread drains the pipe at once
         results.send(("done", seq, *result))
 
-    with _gc_tuned():
+    with gc_tuned():
         while (msg := await inbox.get()) is not None:
             task = asyncio.create_task(one(*msg))
             running.add(task)

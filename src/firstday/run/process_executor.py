@@ -92,17 +92,8 @@ class ProcessExecutor(EpisodeExecutor):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._restarts = 0
         self._last_crash = ""
-        self._kept = False  # started by __enter__: kept across runs
 
     # -- lifetime ----------------------------------------------------------------------------------
-    def __enter__(self) -> ProcessExecutor:
-        self._kept = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._kept = False
-        self.close()
-
     def _spawn(self) -> _Worker:
         jobs_r, jobs_w = os.pipe()  # not inheritable: each worker gets exactly its own two ends
         results_r, results_w = os.pipe()
@@ -237,6 +228,6 @@ class ProcessExecutor(EpisodeExecutor):
         except ExceptionGroup as eg:
             raise eg.exceptions[0] from None
         finally:
-            if not self._kept:
+            if not self.kept:
                 self.close()
 

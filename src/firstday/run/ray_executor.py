@@ -31,9 +31,9 @@ from firstday.run.runner import (
     EpisodeOutcome,
     EpisodeResult,
     RunEvents,
-    _gc_tuned,
     default_tool_slots,
     error_outcome,
+    gc_tuned,
     outcome_of,
     run_chain,
     run_job_serialised,
@@ -51,7 +51,7 @@ class EpisodeActor:
         self._caches: dict[str, ScenarioCache] = {}
         self._slots = asyncio.Semaphore(tool_slots)
         # this process only runs episodes: the run's garbage-collector settings for its whole life
-        _gc_tuned().__enter__()
+        gc_tuned().__enter__()
 
     async def run(self, job: EpisodeJob) -> EpisodeResult:
         return await run_job_serialised(job, self._caches, self._slots)
@@ -79,15 +79,6 @@ class RayExecutor(EpisodeExecutor):
         self.init_kwargs = dict(init_kwargs or {})
         self._actors: list[Any] = []
         self._actor_shape: tuple[int, int] | None = None  # (actors, episodes in flight per actor)
-        self._kept = False
-
-    def __enter__(self) -> RayExecutor:
-        self._kept = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._kept = False
-        self.close()
 
     def close(self) -> None:
         """Release the episode actors (their processes go back to the cluster)."""
@@ -156,5 +147,5 @@ class RayExecutor(EpisodeExecutor):
                 for _ in range(min(window, len(chains))):
                     group.create_task(driver())
         finally:
-            if not self._kept:
+            if not self.kept:
                 self.close()

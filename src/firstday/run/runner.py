@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from firstday._version import __version__
 from firstday.agents import AgentContext, agent_names, make_agent
@@ -234,10 +234,27 @@ class RunEvents(ABC):
 
 class EpisodeExecutor(ABC):
     """Runs chains of jobs, chains in any order and the jobs of a chain in order (:func:`run_chain`),
-    reporting each start and outcome to ``events``."""
+    reporting each start and outcome to ``events``.
+
+    An executor with workers (processes, Ray actors) starts them for a run and stops them at its end;
+    used as a context manager it keeps them for every run inside the ``with`` block (``kept``).
+    """
+
+    kept: bool = False
 
     @abstractmethod
     async def run(self, suite: Suite, chains: Sequence[Sequence[EpisodeJob]], events: RunEvents) -> None: ...
+
+    def close(self) -> None:  # noqa: B027  (optional: executors without workers have nothing to stop)
+        """Stop the workers, if any (call when no run is in progress)."""
+
+    def __enter__(self) -> Self:
+        self.kept = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.kept = False
+        self.close()
 
 
 def default_tool_slots() -> int:
@@ -439,7 +456,7 @@ GC_THRESHOLD0 = 100_000
 
 
 @contextlib.contextmanager
-def _gc_tuned() -> Iterator[None]:
+def gc_tuned() -> Iterator[None]:
     """Fewer, cheaper cyclic-GC passes while episodes run (restored afterwards).
 
     With hundreds of episodes in flight the heap holds many live objects (worlds, traces), and the
@@ -497,7 +514,7 @@ async def run_suite_async(
             progress(state)
         recorder = _Recorder(folder, state, progress)
         try:
-            with _gc_tuned():
+            with gc_tuned():
                 await (executor or LocalExecutor(concurrency)).run(suite, chains, recorder)
         finally:
             recorder.close()
