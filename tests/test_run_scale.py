@@ -120,13 +120,16 @@ def test_guarded_episode_equals_run_episode(suite_dir: Path) -> None:
 
 
 def test_concurrency_gives_identical_files(suite_dir: Path, tmp_path: Path) -> None:
-    run_suite(suite_dir, "heuristic", tmp_path / "seq", trials=2)
+    # an agent that waits for its "model" (a CPU-bound agent never yields, so its episodes run in turn)
+    opts = {"latency_s": 0.002}
+    run_suite(suite_dir, "sim-oracle", tmp_path / "seq", trials=2, agent_options=opts)
     states: list[tuple[str, int]] = []
 
     def progress(p: RunProgress) -> None:
         states.append((p.event, p.running))
 
-    summary = run_suite(suite_dir, "heuristic", tmp_path / "par", trials=2, concurrency=8, progress=progress)
+    summary = run_suite(suite_dir, "sim-oracle", tmp_path / "par", trials=2, concurrency=8, progress=progress,
+                        agent_options=opts)
     assert summary.ran == 8 and summary.errors == 0
     for sub in ("episodes", "traces"):
         assert _files(tmp_path / "seq", sub) == _files(tmp_path / "par", sub)

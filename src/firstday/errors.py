@@ -27,3 +27,7 @@ class ToolError(FirstdayError):
 
 class GenerationError(FirstdayError):
     """A family produced an invalid task instance (a bug in the family, not user input)."""
+
+
+class SaveError(FirstdayError):
+    """Finished episodes could not be saved in the run folder (a full disk, say): the run stops."""

@@ -20,11 +20,13 @@ the index's primary key makes a duplicate impossible.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -306,22 +308,40 @@ class RunFolder:
                     out.append(self.read_episode(key))  # the file is the reference copy
         return out
 
-    def write_episode(self, summary: EpisodeSummary, trace: Iterable[TraceEvent] | str,
+    def write_episode(self, summary: EpisodeSummary, trace: Iterable[TraceEvent] | str | bytes,
                       wall_seconds: float | None = None, memory: Memory | None = None) -> None:
-        """Save one finished episode: trace (and, with memory on, the memory it leaves), then episode
-        file, then the committed index row.
+        """Save one finished episode (see :meth:`write_episodes`)."""
+        self.write_episodes([EpisodeRecord(summary, trace_bytes(trace), wall_seconds, memory)])
 
-        ``trace`` is the events or their JSON-lines text (already serialised, e.g. by a Ray worker).
-        """
-        lines = trace_text(trace)
-        text = summary.model_dump_json(indent=1) + "\n"
+    def write_episodes(self, records: Sequence[EpisodeRecord]) -> None:
+        """Save finished episodes: for each, its trace (and, with memory on, the memory it leaves), then
+        its episode file; then their index rows, committed together (one transaction, so one commit for
+        the episodes that ended at about the same time). A process killed in between leaves files
+        without rows: those episodes are not finished and run again."""
         with self._lock:
-            self._conn()  # open (and adopt older files) before this episode's file exists
-        if memory is not None:
-            _write_in_folder(self.memory_path(summary.key), memory.model_dump_json(indent=1) + "\n")
-        _write_in_folder(self.trace_path(summary.key), lines)
-        _write_in_folder(_episode_path(self.path, summary.key), text)
-        self._index(summary, text, wall_seconds)
+            self._conn()  # open (and adopt older files) before these episodes' files exist
+        rows = []
+        for r in records:
+            key = r.summary.key
+            text = r.summary.model_dump_json(indent=1) + "\n"
+            if r.memory is not None:
+                _save(self.memory_path(key), (r.memory.model_dump_json(indent=1) + "\n").encode())
+            _save(self.trace_path(key), r.trace)
+            _save(_episode_path(self.path, key), text.encode())
+            rows.append((r.summary, text, r.wall_seconds))
+        with self._lock:
+            db = self._conn()
+            if len(rows) == 1:
+                self._index(*rows[0])
+                return
+            db.execute("BEGIN")
+            try:
+                for row in rows:
+                    self._index(*row)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def memory_path(self, key: str) -> Path:
         return self.path / MEMORY_DIR / f"{key}.json"
@@ -344,22 +364,57 @@ class RunFolder:
         return [TraceEvent.model_validate_json(line) for line in text.splitlines() if line.strip()]
 
 
-def _write_in_folder(path: Path, text: str) -> None:
-    """``atomic_write``, creating the folder only when it is missing (the first episode): two fewer
-    system calls per file for every other episode."""
+@dataclass(frozen=True, slots=True)
+class EpisodeRecord:
+    """One finished episode as :meth:`RunFolder.write_episodes` saves it (the trace already as bytes)."""
+
+    summary: EpisodeSummary
+    trace: bytes
+    wall_seconds: float | None = None
+    memory: Memory | None = None
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+
+
+def _save(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: a temporary file, then a rename (creating the folder the
+    first time). The temporary name is this process's and thread's own, so no random name and no
+    text-file wrapper per file (three files per episode, hundreds of episodes a second)."""
+    tmp = f"{path.parent}/.{path.name}.{os.getpid()}-{threading.get_native_id()}.tmp"
     try:
-        atomic_write(path, text, make_parent=False)
+        fd = os.open(tmp, _CREATE, 0o666)
     except FileNotFoundError:
-        atomic_write(path, text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, _CREATE, 0o666)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
-def trace_text(trace: Iterable[TraceEvent] | str) -> str:
-    """A trace as saved: one JSON object per line (text passes through unchanged)."""
-    if isinstance(trace, str):
+def trace_bytes(trace: Iterable[TraceEvent] | str | bytes) -> bytes:
+    """A trace as saved: one JSON object per line, UTF-8 (text and bytes pass through unchanged)."""
+    if isinstance(trace, bytes):
         return trace
+    if isinstance(trace, str):
+        return trace.encode()
     # the serializer itself: the same bytes as ev.model_dump_json(), without its per-call argument handling
     to_json = TraceEvent.__pydantic_serializer__.to_json
-    return b"".join([to_json(ev) + b"\n" for ev in trace]).decode()
+    return b"".join([to_json(ev) + b"\n" for ev in trace])
+
+
+def trace_text(trace: Iterable[TraceEvent] | str | bytes) -> str:
+    """:func:`trace_bytes` as text (what a remote worker ships to the driver)."""
+    return trace if isinstance(trace, str) else trace_bytes(trace).decode()
 
 
 def summary_line(summary: EpisodeSummary, wall_seconds: float | None = None) -> str:

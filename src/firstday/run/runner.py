@@ -28,7 +28,6 @@ import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -43,13 +42,16 @@ from firstday.run import simulated as _simulated  # noqa: F401  (registers the s
 from firstday.run.episode import ScenarioCache, guarded_episode
 from firstday.run.results import (
     AgentUsage,
+    EpisodeRecord,
     EpisodeSummary,
     RunFolder,
     RunLimits,
     RunManifest,
     episode_key,
+    trace_bytes,
     trace_text,
 )
+from firstday.run.saving import EpisodeSaver
 from firstday.scoring.feedback import mentor_feedback
 from firstday.seeding import derive_seed
 from firstday.suites.spec import Scenario
@@ -418,14 +420,19 @@ def plan_chains(jobs: Sequence[EpisodeJob], folder: RunFolder, retry_errors: boo
 
 
 class _Recorder(RunEvents):
-    def __init__(self, folder: RunFolder, state: RunProgress, progress: ProgressCallback | None) -> None:
-        self.folder, self.state, self.progress = folder, state, progress
-        # one thread for the files and the SQLite commits: they wait on the disk, so they leave the loop;
-        # a single thread (not the default pool) keeps GIL hand-offs and lock contention down
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="firstday-writer")
+    """Saves each outcome (:class:`EpisodeSaver`: off the loop, in batches) and reports progress: an
+    episode stops running when it is handed over, and is finished when it is committed."""
+
+    def __init__(self, folder: RunFolder, state: RunProgress, progress: ProgressCallback | None,
+                 max_pending: int = 256) -> None:
+        self.state, self.progress = state, progress
+        self.saver = EpisodeSaver(folder, self._committed, max_pending)
+
+    async def drain(self) -> None:
+        await self.saver.drain()
 
     def close(self) -> None:
-        self._writer.shutdown(wait=True)
+        self.saver.close()
 
     def _report(self) -> None:
         if self.progress:
@@ -437,17 +444,18 @@ class _Recorder(RunEvents):
         self._report()
 
     async def finished(self, outcome: EpisodeOutcome) -> None:
-        # serialised here: it holds the GIL wherever it runs, and in a thread it only adds hand-offs
-        lines = trace_text(outcome.trace)
-        await asyncio.get_running_loop().run_in_executor(
-            self._writer, self.folder.write_episode, outcome.summary, lines, outcome.wall_seconds, outcome.memory)
+        # serialised here, on the loop: it holds the GIL wherever it runs
+        record = EpisodeRecord(outcome.summary, trace_bytes(outcome.trace), outcome.wall_seconds, outcome.memory)
+        self.state.running -= 1
+        await self.saver.save(record)
+
+    def _committed(self, record: EpisodeRecord) -> None:
         s = self.state
-        s.running -= 1
         s.finished += 1
-        s.errors += outcome.summary.status == "error"
-        if outcome.summary.usage is not None:
-            s.usage = s.usage + outcome.summary.usage
-        s.event, s.last, s.last_wall_seconds = "finished", outcome.summary, outcome.wall_seconds
+        s.errors += record.summary.status == "error"
+        if record.summary.usage is not None:
+            s.usage = s.usage + record.summary.usage
+        s.event, s.last, s.last_wall_seconds = "finished", record.summary, record.wall_seconds
         self._report()
 
 
@@ -512,10 +520,11 @@ async def run_suite_async(
         state = RunProgress(total=len(jobs), skipped=len(jobs) - to_run, to_run=to_run)
         if progress:
             progress(state)
-        recorder = _Recorder(folder, state, progress)
+        recorder = _Recorder(folder, state, progress, max_pending=max(64, concurrency))
         try:
             with gc_tuned():
                 await (executor or LocalExecutor(concurrency)).run(suite, chains, recorder)
+                await recorder.drain()
         finally:
             recorder.close()
         episodes = folder.read_episodes()

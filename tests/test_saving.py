@@ -1,0 +1,155 @@
+"""Saving finished episodes off the loop (firstday.run.saving): batches, order, back-pressure, a failed
+write stops the run with a clear error and keeps what was saved, and the next run completes it."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import firstday.run.results as results_module
+from firstday.cli import app
+from firstday.errors import SaveError
+from firstday.run import RunFolder, run_suite
+from firstday.run.results import EpisodeRecord, EpisodeSummary
+from firstday.run.saving import EpisodeSaver
+from firstday.suites import generate_suite, preset, save_suite
+
+
+@pytest.fixture(scope="module")
+def suite_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    spec = preset("smoke", seed=5).model_copy(update={"scenarios": 3})
+    out = tmp_path_factory.mktemp("suite") / "suite"
+    save_suite(spec, generate_suite(spec), out)
+    return out
+
+
+def _record(i: int) -> EpisodeRecord:
+    summary = EpisodeSummary(scenario_id=f"s{i:03d}", day_index=0, trial=0, seed=i, agent="noop", status="ok")
+    return EpisodeRecord(summary, b'{"t":0}\n', 0.1)
+
+
+class _GatedFolder(RunFolder):
+    """A run folder whose first write waits for ``gate``; records every batch it is handed."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.gate, self.entered = threading.Event(), threading.Event()
+        self.batches: list[list[str]] = []
+
+    def write_episodes(self, records: object) -> None:
+        assert isinstance(records, list)
+        if not self.batches:
+            self.entered.set()
+            self.gate.wait(10)
+        self.batches.append([r.summary.key for r in records])
+        super().write_episodes(records)
+
+
+def test_episodes_handed_over_meanwhile_are_saved_as_one_batch_in_order(tmp_path: Path) -> None:
+    folder = _GatedFolder(tmp_path / "run")
+    committed: list[str] = []
+
+    async def main() -> None:
+        saver = EpisodeSaver(folder, lambda r: committed.append(r.summary.key), max_pending=100)
+        try:
+            await saver.save(_record(0))
+            await asyncio.to_thread(folder.entered.wait, 10)  # the thread is busy with the first
+            for i in range(1, 6):
+                await saver.save(_record(i))  # returns at once: the disk is not waited for
+            assert saver.pending == 6 and committed == []
+            folder.gate.set()
+            await saver.drain()
+            assert saver.pending == 0
+        finally:
+            saver.close()
+
+    asyncio.run(main())
+    keys = [f"s{i:03d}-d0" for i in range(6)]
+    assert folder.batches == [keys[:1], keys[1:]]  # the first alone, the five that waited together
+    assert committed == keys  # hand-over order
+    rows = sqlite3.connect(folder.db_path).execute("SELECT key, attempts FROM episodes ORDER BY key").fetchall()
+    assert rows == [(k, 1) for k in keys]
+    assert RunFolder(folder.path).episode_keys() == keys
+
+
+def test_a_full_queue_makes_the_hand_over_wait(tmp_path: Path) -> None:
+    folder = _GatedFolder(tmp_path / "run")
+
+    async def main() -> None:
+        saver = EpisodeSaver(folder, lambda r: None, max_pending=2)
+        try:
+            await saver.save(_record(0))
+            await saver.save(_record(1))
+            third = asyncio.create_task(saver.save(_record(2)))
+            await asyncio.sleep(0.05)
+            assert not third.done() and saver.pending == 2  # bounded: waits for the disk
+            folder.gate.set()
+            await asyncio.wait_for(third, 10)
+            await saver.drain()
+        finally:
+            saver.close()
+
+    asyncio.run(main())
+    assert RunFolder(folder.path).episode_keys() == ["s000-d0", "s001-d0", "s002-d0"]
+
+
+def test_close_saves_what_was_handed_over_even_without_drain(tmp_path: Path) -> None:
+    folder = RunFolder(tmp_path / "run")
+
+    async def main() -> None:
+        saver = EpisodeSaver(folder, lambda r: None)
+        for i in range(3):
+            await saver.save(_record(i))
+        saver.close()  # e.g. the run was interrupted: the thread still saves what it was given
+
+    asyncio.run(main())
+    assert RunFolder(folder.path).episode_keys() == ["s000-d0", "s001-d0", "s002-d0"]
+
+
+def _fail_after(monkeypatch: pytest.MonkeyPatch, files: int) -> None:
+    real = results_module._save
+    count = [0]
+
+    def save(path: Path, data: bytes) -> None:
+        count[0] += 1
+        if count[0] > files:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real(path, data)
+
+    monkeypatch.setattr(results_module, "_save", save)
+
+
+def test_a_failed_write_stops_the_run_keeps_what_was_saved_and_the_rerun_completes(
+        suite_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "run"
+    full = run_suite(suite_dir, "oracle", tmp_path / "full", trials=3)
+    _fail_after(monkeypatch, 2 * 4)  # two files per episode: four episodes fit, then the disk is full
+    with pytest.raises(SaveError, match="No space left on device") as info:
+        run_suite(suite_dir, "oracle", out, trials=3, concurrency=4)
+    assert "run the same command again" in str(info.value)
+    kept = RunFolder(out).episode_keys()
+    assert 1 <= len(kept) <= 4
+    monkeypatch.undo()
+    again = run_suite(suite_dir, "oracle", out, trials=3, concurrency=4)
+    assert again.skipped == len(kept) and again.ran == full.total - len(kept) and again.errors == 0
+    rows = sqlite3.connect(out / "results.sqlite").execute("SELECT key, attempts FROM episodes").fetchall()
+    assert sorted(k for k, _ in rows) == RunFolder(tmp_path / "full").episode_keys()
+    assert all(a == 1 for _, a in rows)  # nothing saved twice
+    for sub in ("episodes", "traces"):
+        assert {p.name: p.read_bytes() for p in (out / sub).iterdir() if not p.name.startswith(".")} == {
+            p.name: p.read_bytes() for p in (tmp_path / "full" / sub).iterdir()}
+
+
+def test_the_cli_reports_a_failed_write_in_one_line(suite_dir: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    _fail_after(monkeypatch, 2)
+    res = CliRunner().invoke(app, ["run", str(suite_dir), "--agent", "oracle", "--out", str(tmp_path / "r"),
+                                   "--quiet"])
+    assert res.exit_code == 2, res.output
+    assert "could not save finished episodes" in res.output and "Traceback" not in res.output
