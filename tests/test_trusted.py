@@ -13,6 +13,7 @@ from conftest import preset_days
 from firstday.agents import AgentContext, make_agent
 from firstday.env import DayEnv, EnvConfig, Observation
 from firstday.env.episode import TraceEvent, day_hash
+from firstday.scoring.cards import CheckpointResult, TaskScore
 from firstday.trusted import trusted
 from firstday.world import ToolCall
 from firstday.world.records import FileVersion, Meeting, Notification
@@ -63,7 +64,11 @@ def test_every_trusted_model_of_an_episode_is_valid() -> None:
                     obs = env.step(calls)  # noqa: B023
 
             asyncio.run(run())
-            env.score()
+            card = env.score()
+            for task in card.tasks:
+                check(task)
+                for cp in task.checkpoints:
+                    check(cp)
             for ev in env.trace:
                 check(ev)
             for versions in env.world.record.files.values():
@@ -71,7 +76,8 @@ def test_every_trusted_model_of_an_episode_is_valid() -> None:
                     check(v)
             for m in env.world.record.meetings.values():
                 check(m)
-    assert {Observation, Notification, ToolResult, ToolCall, TraceEvent, FileVersion, Meeting} <= set(seen)
+    assert {Observation, Notification, ToolResult, ToolCall, TraceEvent, FileVersion, Meeting, TaskScore,
+            CheckpointResult} <= set(seen)
 
 
 def test_day_hash_is_cached_by_identity_and_dropped_with_the_day() -> None:

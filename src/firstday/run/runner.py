@@ -163,7 +163,8 @@ async def run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCache
     finally:
         if cache is not None:
             cache.release(job.scenario_id)
-    truncated = any(ev.type == "end" and ev.data.get("truncated") for ev in result.trace)
+    # the "end" event is among the last of a trace (at most one per trace): look from the end
+    truncated = next((bool(ev.data.get("truncated")) for ev in reversed(result.trace) if ev.type == "end"), False)
     summary = EpisodeSummary(
         scenario_id=job.scenario_id, day_index=job.day_index, trial=job.trial, seed=job.seed, agent=agent.name,
         status=status, error=error, turns=result.turns, truncated=truncated,

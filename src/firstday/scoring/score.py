@@ -5,6 +5,7 @@ from __future__ import annotations
 from firstday.scoring.cards import CheckpointResult, DayMetrics, DayScore, TaskScore
 from firstday.suites.spec import Day
 from firstday.tasks.model import TaskInstance
+from firstday.trusted import trusted
 from firstday.world.assets import PRIORITY_WEIGHT
 from firstday.world.records import DayRecord
 
@@ -39,26 +40,27 @@ def score_task(task: TaskInstance, record: DayRecord, end: int) -> TaskScore:
             note = "done, but only after the deadline"
         else:
             note = on_time.detail + (f". Hint: {cp.feedback}" if cp.feedback else "")
-        results.append(CheckpointResult(
-            cp_id=cp.cp_id, description=cp.description, weight=cp.weight, passed=on_time.passed,
-            passed_late=late.passed and not on_time.passed, answer_bearing=cp.answer_bearing,
-            attempted_at=attempted, unsupported=unsupported, feedback=note,
-        ))
+        # from the validated task and the checks' own outcomes (made bools here): no validation needed
+        results.append(trusted(CheckpointResult, {
+            "cp_id": cp.cp_id, "description": cp.description, "weight": cp.weight, "passed": bool(on_time.passed),
+            "passed_late": bool(late.passed and not on_time.passed), "answer_bearing": cp.answer_bearing,
+            "attempted_at": attempted, "unsupported": unsupported, "feedback": note, "error": None,
+        }))
     total = sum(c.weight for c in results)
     got = sum(c.weight for c in results if c.passed)
     subs = [s.time for s in record.submissions if s.task_id == task.task_id]
     required = {c for cp in task.checkpoints for c in cp.clue_ids}
-    return TaskScore(
-        task_id=task.task_id, family=task.family, variant=task.variant, difficulty=task.difficulty,
-        meta_task=task.meta_task, priority=task.priority, arrival=task.arrival, deadline=task.deadline,
-        score=None if error else (got / total if total else 0.0),
-        success=None if error else all(c.passed for c in results),
-        submitted_at=min(subs) if subs else None,
-        on_time=any(t <= task.deadline for t in subs),
-        latency=(min(subs) - task.arrival) if subs else None,
-        clues_required=len(required), clues_observed=sum(1 for c in required if c in record.observed),
-        checkpoints=results, error=error,
-    )
+    return trusted(TaskScore, {
+        "task_id": task.task_id, "family": task.family, "variant": task.variant, "difficulty": task.difficulty,
+        "meta_task": task.meta_task, "priority": task.priority, "arrival": task.arrival, "deadline": task.deadline,
+        "score": None if error else (got / total if total else 0.0),
+        "success": None if error else all(c.passed for c in results),
+        "submitted_at": min(subs) if subs else None,
+        "on_time": any(t <= task.deadline for t in subs),
+        "latency": (min(subs) - task.arrival) if subs else None,
+        "clues_required": len(required), "clues_observed": sum(1 for c in required if c in record.observed),
+        "checkpoints": results, "error": error,
+    })
 
 
 def score_day(scenario_id: str, day: Day, record: DayRecord) -> DayScore:
