@@ -12,7 +12,8 @@ Repeated trials add ``-t<n>`` to the key of trial ``n >= 1`` (trial 0 keeps the 
 one-trial run can later be extended with more trials in the same folder).
 
 Crash safety: when an episode ends, its trace and its episode file are written atomically (temporary
-file + rename), then its row is committed to the index. An episode is *finished* only when its row is
+file + rename), then its row is committed to the index (episodes that end together in one transaction:
+:mod:`firstday.run.saving`). An episode is *finished* only when its row is
 in the index **and** its episode file exists, so a process killed at any instant (``kill -9``) leaves
 either a finished episode or none: rerunning the same command redoes exactly the missing ones, and
 the index's primary key makes a duplicate impossible.
