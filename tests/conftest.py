@@ -11,13 +11,14 @@ import asyncio
 import atexit
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from firstday.agents import Agent, AgentContext, make_agent
 from firstday.env import DayEnv, EnvConfig, EpisodeResult, run_episode
 from firstday.scoring import TaskScore
 from firstday.seeding import derive_seed, make_rng
-from firstday.suites import Day, Scenario, SuiteSpec, generate_day, generate_suite, preset
+from firstday.suites import Day, Scenario, SuiteSpec, generate_day, generate_suite, preset, save_suite
 from firstday.tasks import families, meta_tasks
 from firstday.world import Company, generate_company
 
@@ -55,6 +56,15 @@ def preset_days(name: str, seed: int, scenarios: int | None = None) -> list[tupl
     if scenarios is not None:
         spec = spec.model_copy(update={"scenarios": scenarios})
     return [(s, d) for s in generate_suite(spec) for d in s.days]
+
+
+def saved_suite(folder: Path, name: str = "smoke", seed: int = 0, scenarios: int | None = None) -> Path:
+    """A preset suite (optionally with fewer scenarios) generated and saved in ``folder``, for runs."""
+    spec = preset(name, seed=seed)
+    if scenarios is not None:
+        spec = spec.model_copy(update={"scenarios": scenarios})
+    save_suite(spec, generate_suite(spec), folder)
+    return folder
 
 
 def run_agent(agent: str | Agent, scenario: Scenario, day: Day, config: EnvConfig | None = None,

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 import firstday.agents.base as agent_registry
-from conftest import run_agent
+from conftest import run_agent, saved_suite
 from firstday.agents import AgentContext, register_agent
 from firstday.agents.builtin import NoopAgent
 from firstday.env import DayEnv, EnvConfig, Observation
 from firstday.env.memory import Lesson, Memory, normalize_lessons
 from firstday.run import RunFolder, run_suite
 from firstday.scoring.feedback import MentorFeedback, mentor_feedback
-from firstday.suites import generate_suite, preset, save_suite
+from firstday.suites import generate_suite, preset
 from firstday.world.assets import PublicTask
 from firstday.world.tools import ToolCall
 
@@ -144,10 +144,7 @@ def note_taker() -> Any:
 
 @pytest.fixture(scope="module")
 def suite3(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    spec = preset("continual", seed=5).model_copy(update={"scenarios": 3})
-    folder = tmp_path_factory.mktemp("suite3") / "suite"
-    save_suite(spec, generate_suite(spec), folder)
-    return folder
+    return saved_suite(tmp_path_factory.mktemp("suite3") / "suite", "continual", seed=5, scenarios=3)
 
 
 def _tool_results(run: Path, key: str, name: str) -> list[str]:

@@ -15,16 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import saved_suite
 from firstday.errors import ConfigError
 from firstday.run import ProcessExecutor, RunFolder, run_suite
-from firstday.suites import generate_suite, preset, save_suite
 
 
 def _suite(tmp_path: Path, seed: int, scenarios: int, name: str = "smoke") -> Path:
-    spec = preset(name, seed=seed).model_copy(update={"scenarios": scenarios})
-    out = tmp_path / "suite"
-    save_suite(spec, generate_suite(spec), out)
-    return out
+    return saved_suite(tmp_path / "suite", name, seed=seed, scenarios=scenarios)
 
 
 def _same_files(a: Path, b: Path) -> None:

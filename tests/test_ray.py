@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import saved_suite
 from firstday.run import RunFolder, run_suite
-from firstday.suites import generate_suite, preset, save_suite
 
 ray = pytest.importorskip("ray")
 
@@ -23,9 +23,7 @@ def cluster() -> Iterator[None]:
 
 
 def test_ray_gives_the_local_scores_and_resumes(cluster: None, tmp_path: Path) -> None:
-    spec = preset("smoke", seed=8).model_copy(update={"scenarios": 3})
-    suite = tmp_path / "suite"
-    save_suite(spec, generate_suite(spec), suite)
+    suite = saved_suite(tmp_path / "suite", "smoke", seed=8, scenarios=3)
     local = run_suite(suite, "heuristic", tmp_path / "local", trials=2, concurrency=4)
     out = tmp_path / "ray"
     distributed = run_suite(suite, "heuristic", out, trials=2, executor=RayExecutor())
@@ -46,9 +44,7 @@ def test_failure_on_a_worker_is_an_error_episode(cluster: None, tmp_path: Path) 
     import firstday.agents.base as agent_registry
     from firstday.agents import register_agent
 
-    spec = preset("smoke", seed=9).model_copy(update={"scenarios": 2})
-    suite = tmp_path / "suite"
-    save_suite(spec, generate_suite(spec), suite)
+    suite = saved_suite(tmp_path / "suite", "smoke", seed=9, scenarios=2)
     # registered in this (driver) process only: building it fails on the workers, which must be recorded
     register_agent("test-driver-only", "tests only")(lambda ctx: None)  # type: ignore[arg-type,return-value]
     try:
@@ -62,9 +58,7 @@ def test_failure_on_a_worker_is_an_error_episode(cluster: None, tmp_path: Path) 
 def test_ray_runs_the_days_of_a_scenario_in_order_with_their_memory(cluster: None, tmp_path: Path) -> None:
     from firstday.env import EnvConfig
 
-    spec = preset("continual", seed=4).model_copy(update={"scenarios": 2})
-    suite = tmp_path / "suite"
-    save_suite(spec, generate_suite(spec), suite)
+    suite = saved_suite(tmp_path / "suite", "continual", seed=4, scenarios=2)
     config = EnvConfig(memory=True)
     run_suite(suite, "heuristic", tmp_path / "local", env_config=config, concurrency=2)
     out = tmp_path / "ray"
@@ -92,9 +86,7 @@ def _max_overlap(rows: list[dict[str, object]]) -> int:
 
 
 def test_many_episodes_in_flight_per_cpu(cluster: None, tmp_path: Path) -> None:
-    spec = preset("smoke", seed=10).model_copy(update={"scenarios": 4})
-    suite = tmp_path / "suite"
-    save_suite(spec, generate_suite(spec), suite)
+    suite = saved_suite(tmp_path / "suite", "smoke", seed=10, scenarios=4)
     out = tmp_path / "r"
     # ~24 model calls of 0.1 s per episode: 8 in flight over 2 CPUs must overlap far beyond 2 at a time
     summary = run_suite(suite, "sim-oracle", out, agent_options={"latency_s": 0.1}, trials=2,
@@ -104,9 +96,7 @@ def test_many_episodes_in_flight_per_cpu(cluster: None, tmp_path: Path) -> None:
 
 
 def test_an_actor_that_dies_is_restarted_and_its_episodes_retried(cluster: None, tmp_path: Path) -> None:
-    spec = preset("smoke", seed=11).model_copy(update={"scenarios": 3})
-    suite = tmp_path / "suite"
-    save_suite(spec, generate_suite(spec), suite)
+    suite = saved_suite(tmp_path / "suite", "smoke", seed=11, scenarios=3)
     flag = tmp_path / "died-once"
     options = {"latency_s": 0.01, "exit_at_step": 3, "exit_flag": str(flag)}
     summary = run_suite(suite, "sim-oracle", tmp_path / "r", agent_options=options,

@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from conftest import saved_suite
 from firstday.run import RunFolder, run_suite
-from firstday.suites import generate_suite, preset, save_suite
 
 
 def _finished_rows(db: Path) -> int:
@@ -25,9 +25,7 @@ def _finished_rows(db: Path) -> int:
 
 
 def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path: Path) -> None:
-    spec = preset("smoke", seed=5).model_copy(update={"scenarios": 6})
-    suite = tmp_path / "suite"
-    save_suite(spec, generate_suite(spec), suite)
+    suite = saved_suite(tmp_path / "suite", "smoke", seed=5, scenarios=6)
     out = tmp_path / "killed"
     # ~25 steps x 0.05 s per episode, 3 in flight: the run lasts seconds, so the kill lands mid-way
     cmd = [sys.executable, "-m", "firstday", "run", str(suite), "--agent", "sim-oracle", "-O", "latency_s=0.05",

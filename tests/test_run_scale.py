@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 import firstday.agents.base as agent_registry
 import firstday.world.tools as tools_module
+from conftest import saved_suite
 from firstday.agents import AgentContext, make_agent, register_agent
 from firstday.cli import app
 from firstday.env import Briefing, DayEnv, EnvConfig, Observation, run_episode
@@ -23,7 +24,7 @@ from firstday.report import build_report
 from firstday.report.export import EPISODE_COLUMNS, TASK_TRIAL_COLUMNS, export_tables, schema_markdown
 from firstday.run import RunFolder, RunLimits, RunProgress, run_suite, trial_seed
 from firstday.run.episode import guarded_episode
-from firstday.suites import generate_suite, load_suite, preset, save_suite
+from firstday.suites import load_suite
 from firstday.world.tools import ToolCall
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,10 +99,7 @@ def _test_agents() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def suite_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    spec = preset("smoke", seed=21).model_copy(update={"scenarios": 4})
-    out = tmp_path_factory.mktemp("suite") / "suite"
-    save_suite(spec, generate_suite(spec), out)
-    return out
+    return saved_suite(tmp_path_factory.mktemp("suite") / "suite", "smoke", seed=21, scenarios=4)
 
 
 def _files(run: Path, sub: str) -> dict[str, bytes]:

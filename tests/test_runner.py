@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import firstday.agents.base as agent_registry
+from conftest import saved_suite
 from firstday.agents import register_agent
 from firstday.env import Briefing, EnvConfig, Observation
 from firstday.errors import ConfigError, UnknownNameError
@@ -60,10 +61,7 @@ def _test_agents() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def suite_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    spec = preset("smoke", seed=11).model_copy(update={"scenarios": 3})
-    out = tmp_path_factory.mktemp("suite") / "suite"
-    save_suite(spec, generate_suite(spec), out)
-    return out
+    return saved_suite(tmp_path_factory.mktemp("suite") / "suite", "smoke", seed=11, scenarios=3)
 
 
 def test_run_folder_layout_and_scores(suite_dir: Path, tmp_path: Path) -> None:
