@@ -13,20 +13,17 @@ import pytest
 from typer.testing import CliRunner
 
 import firstday.run.results as results_module
+from conftest import saved_suite
 from firstday.cli import app
 from firstday.errors import SaveError
 from firstday.run import RunFolder, run_suite
 from firstday.run.results import EpisodeRecord, EpisodeSummary
 from firstday.run.saving import EpisodeSaver
-from firstday.suites import generate_suite, preset, save_suite
 
 
 @pytest.fixture(scope="module")
 def suite_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    spec = preset("smoke", seed=5).model_copy(update={"scenarios": 3})
-    out = tmp_path_factory.mktemp("suite") / "suite"
-    save_suite(spec, generate_suite(spec), out)
-    return out
+    return saved_suite(tmp_path_factory.mktemp("suite") / "suite", "smoke", seed=5, scenarios=3)
 
 
 def _record(i: int) -> EpisodeRecord:
@@ -113,16 +110,16 @@ def test_close_saves_what_was_handed_over_even_without_drain(tmp_path: Path) -> 
 
 
 def _fail_after(monkeypatch: pytest.MonkeyPatch, files: int) -> None:
-    real = results_module._save
+    real = results_module.atomic_write
     count = [0]
 
-    def save(path: Path, data: bytes) -> None:
+    def save(path: Path, data: str | bytes) -> None:
         count[0] += 1
         if count[0] > files:
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         real(path, data)
 
-    monkeypatch.setattr(results_module, "_save", save)
+    monkeypatch.setattr(results_module, "atomic_write", save)
 
 
 def test_a_failed_write_stops_the_run_keeps_what_was_saved_and_the_rerun_completes(

@@ -21,10 +21,8 @@ the index's primary key makes a duplicate impossible.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -326,15 +324,12 @@ class RunFolder:
             key = r.summary.key
             text = r.summary.model_dump_json(indent=1) + "\n"
             if r.memory is not None:
-                _save(self.memory_path(key), (r.memory.model_dump_json(indent=1) + "\n").encode())
-            _save(self.trace_path(key), r.trace)
-            _save(_episode_path(self.path, key), text.encode())
+                atomic_write(self.memory_path(key), r.memory.model_dump_json(indent=1) + "\n")
+            atomic_write(self.trace_path(key), r.trace)
+            atomic_write(_episode_path(self.path, key), text)
             rows.append((r.summary, text, r.wall_seconds))
         with self._lock:
             db = self._conn()
-            if len(rows) == 1:
-                self._index(*rows[0])
-                return
             db.execute("BEGIN")
             try:
                 for row in rows:
@@ -373,33 +368,6 @@ class EpisodeRecord:
     trace: bytes
     wall_seconds: float | None = None
     memory: Memory | None = None
-
-
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
-
-
-def _save(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: a temporary file, then a rename (creating the folder the
-    first time). The temporary name is this process's and thread's own, so no random name and no
-    text-file wrapper per file (three files per episode, hundreds of episodes a second)."""
-    tmp = f"{path.parent}/.{path.name}.{os.getpid()}-{threading.get_native_id()}.tmp"
-    try:
-        fd = os.open(tmp, _CREATE, 0o666)
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, _CREATE, 0o666)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def trace_bytes(trace: Iterable[TraceEvent] | str | bytes) -> bytes:
