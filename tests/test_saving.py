@@ -150,3 +150,27 @@ def test_the_cli_reports_a_failed_write_in_one_line(suite_dir: Path, tmp_path: P
                                    "--quiet"])
     assert res.exit_code == 2, res.output
     assert "could not save finished episodes" in res.output and "Traceback" not in res.output
+
+
+def test_a_trace_handed_over_as_events_is_serialised_by_the_writer(tmp_path: Path) -> None:
+    from firstday.env.episode import TraceEvent
+    from firstday.run.results import trace_bytes
+
+    events = [TraceEvent(t=i, type="observation", data={"notifications": [], "n": i, "text": "é\n\""})
+              for i in range(3)]
+    summary = EpisodeSummary(scenario_id="s000", day_index=0, trial=0, seed=0, agent="noop", status="ok")
+    folder = RunFolder(tmp_path / "run")
+    folder.write_episodes([EpisodeRecord(summary, events, 0.1)])
+    assert folder.trace_path(summary.key).read_bytes() == trace_bytes(events)
+    assert folder.read_trace(summary.key) == events
+
+
+def test_the_run_summary_holds_the_episodes_on_disk_including_those_of_an_earlier_run(
+        suite_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    first = run_suite(suite_dir, "heuristic", out)
+    again = run_suite(suite_dir, "heuristic", out, trials=2)  # resume: trial 0 is read back, trial 1 runs now
+    assert again.skipped == first.total and again.ran == first.total
+    on_disk = RunFolder(out).read_episodes()  # every one read back and validated
+    assert again.episodes == on_disk
+    assert [e.key for e in again.episodes] == sorted(e.key for e in on_disk)

@@ -291,20 +291,28 @@ class RunFolder:
     def episode_keys(self) -> list[str]:
         return sorted(self.finished())
 
-    def read_episodes(self) -> list[EpisodeSummary]:
-        """Every finished episode, sorted by key (read from the index: one query, no file per episode)."""
+    def read_episodes(self, known: Mapping[str, EpisodeSummary] | None = None) -> list[EpisodeSummary]:
+        """Every finished episode, sorted by key (read from the index: one query, no file per episode).
+
+        ``known`` holds summaries the caller has in memory already, exactly as saved (the runner's
+        episodes of this run): those are taken as they are instead of being read back and validated."""
         keys = set(self.finished())
         if not keys:
             return []
+        known = known or {}
         with self._lock:
             rows = self._conn().execute("SELECT key, summary FROM episodes ORDER BY key").fetchall()
         out = []
         for key, text in rows:
-            if key in keys:
+            if key not in keys:
+                continue
+            summary = known.get(key)
+            if summary is None:
                 try:
-                    out.append(EpisodeSummary.model_validate_json(text))
+                    summary = EpisodeSummary.model_validate_json(text)
                 except ValidationError:
-                    out.append(self.read_episode(key))  # the file is the reference copy
+                    summary = self.read_episode(key)  # the file is the reference copy
+            out.append(summary)
         return out
 
     def write_episode(self, summary: EpisodeSummary, trace: Iterable[TraceEvent] | str | bytes,
@@ -325,7 +333,7 @@ class RunFolder:
             text = r.summary.model_dump_json(indent=1) + "\n"
             if r.memory is not None:
                 atomic_write(self.memory_path(key), r.memory.model_dump_json(indent=1) + "\n")
-            atomic_write(self.trace_path(key), r.trace)
+            atomic_write(self.trace_path(key), trace_bytes(r.trace))
             atomic_write(_episode_path(self.path, key), text)
             rows.append((r.summary, text, r.wall_seconds))
         with self._lock:
@@ -362,10 +370,11 @@ class RunFolder:
 
 @dataclass(frozen=True, slots=True)
 class EpisodeRecord:
-    """One finished episode as :meth:`RunFolder.write_episodes` saves it (the trace already as bytes)."""
+    """One finished episode as :meth:`RunFolder.write_episodes` saves it. The trace is serialised by the
+    writer (a list of events must not change once handed over)."""
 
     summary: EpisodeSummary
-    trace: bytes
+    trace: Sequence[TraceEvent] | str | bytes
     wall_seconds: float | None = None
     memory: Memory | None = None
 

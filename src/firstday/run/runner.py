@@ -48,7 +48,6 @@ from firstday.run.results import (
     RunLimits,
     RunManifest,
     episode_key,
-    trace_bytes,
     trace_text,
 )
 from firstday.run.saving import EpisodeSaver
@@ -428,6 +427,7 @@ class _Recorder(RunEvents):
                  max_pending: int = 256) -> None:
         self.state, self.progress = state, progress
         self.saver = EpisodeSaver(folder, self._committed, max_pending)
+        self.saved: dict[str, EpisodeSummary] = {}  # key -> summary of each episode committed by this run
 
     async def drain(self) -> None:
         await self.saver.drain()
@@ -445,8 +445,9 @@ class _Recorder(RunEvents):
         self._report()
 
     async def finished(self, outcome: EpisodeOutcome) -> None:
-        # serialised here, on the loop: it holds the GIL wherever it runs
-        record = EpisodeRecord(outcome.summary, trace_bytes(outcome.trace), outcome.wall_seconds, outcome.memory)
+        # the trace is serialised by the writer thread: the CPU is the same (it holds the GIL), but when many
+        # episodes end at once it is time-sliced with the loop's steps instead of stalling them
+        record = EpisodeRecord(outcome.summary, outcome.trace, outcome.wall_seconds, outcome.memory)
         self.state.running -= 1
         await self.saver.save(record)
 
@@ -457,6 +458,7 @@ class _Recorder(RunEvents):
         if record.summary.usage is not None:
             s.usage = s.usage + record.summary.usage
         s.event, s.last, s.last_wall_seconds = "finished", record.summary, record.wall_seconds
+        self.saved[record.summary.key] = record.summary
         self._report()
 
 
@@ -528,7 +530,7 @@ async def run_suite_async(
                 await recorder.drain()
         finally:
             recorder.close()
-        episodes = folder.read_episodes()
+        episodes = folder.read_episodes(known=recorder.saved)  # this run's own: not read back
     finally:
         folder.close()
     return RunSummary(out_dir=folder.path, manifest=manifest, total=len(jobs), ran=state.finished,

@@ -12,18 +12,69 @@ model with that latency. Options (``-O KEY=VALUE``):
   ``exit_flag=PATH`` only the first episode to create that file does so.
 
 It implements the optional usage protocol (``usage()``), reporting one request per step.
+
+The latency is waited for on a :class:`LatencyQueue`, not with one ``asyncio.sleep`` per call: a model
+API's wait costs its client no CPU, and with hundreds of episodes in flight one timer per call (a heap
+push and pop of the loop's timers, each comparison a Python call) is a measurable share of a step.
+Calls with the same latency end in the order they started, so a queue with one timer serves them all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
-from typing import Any
+import weakref
+from typing import Any, ClassVar
 
 from firstday.agents.base import AgentContext, register_agent
 from firstday.agents.builtin import OracleAgent
 from firstday.env.episode import Briefing, Observation
 from firstday.world.tools import ToolCall
+
+
+class LatencyQueue:
+    """Waits of one fixed length on one event loop: first in, first out, with one timer for the oldest.
+
+    Equivalent to ``await asyncio.sleep(latency_s)`` for each waiter (never earlier; a waiter whose task
+    is cancelled simply leaves), at the cost of a future and a queue entry per wait.
+    """
+
+    _queues: ClassVar[weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[float, LatencyQueue]]] = (
+        weakref.WeakKeyDictionary())
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, latency_s: float) -> None:
+        self.loop, self.latency_s = loop, latency_s
+        self._waiting: collections.deque[tuple[float, asyncio.Future[None]]] = collections.deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def of(cls, latency_s: float) -> LatencyQueue:
+        """The queue for ``latency_s`` on the running loop (made on first use)."""
+        loop = asyncio.get_running_loop()
+        by_latency = cls._queues.setdefault(loop, {})
+        queue = by_latency.get(latency_s)
+        if queue is None:
+            queue = by_latency[latency_s] = cls(loop, latency_s)
+        return queue
+
+    async def wait(self) -> None:
+        fut: asyncio.Future[None] = self.loop.create_future()
+        due = self.loop.time() + self.latency_s
+        self._waiting.append((due, fut))
+        if self._timer is None:
+            self._timer = self.loop.call_at(due, self._release)
+        await fut
+
+    def _release(self) -> None:
+        self._timer = None
+        now, waiting = self.loop.time(), self._waiting
+        while waiting and waiting[0][0] <= now:
+            fut = waiting.popleft()[1]
+            if not fut.done():  # done: its task was cancelled (a timeout), nobody waits for it
+                fut.set_result(None)
+        if waiting:
+            self._timer = self.loop.call_at(waiting[0][0], self._release)
 
 
 class SimulatedModelAgent:
@@ -49,7 +100,7 @@ class SimulatedModelAgent:
         if self.exit_at_step is not None and self.requests >= self.exit_at_step and self._claim_exit():
             os._exit(3)
         if self.latency_s > 0:
-            await asyncio.sleep(self.latency_s)
+            await LatencyQueue.of(self.latency_s).wait()
         return await self.inner.act(observation)
 
     def _claim_exit(self) -> bool:
