@@ -6,8 +6,9 @@
     python benchmarks/bench_throughput.py --workers 4      # process-executor rows with 4 worker processes
     python benchmarks/bench_throughput.py --profile 256    # that level under cProfile (slower: not a figure)
 
-The agent is ``sim-oracle``: the oracle's calls, each after ``--latency`` seconds of ``asyncio.sleep``
-(a model API that costs no CPU while it thinks). Each concurrency level runs in a fresh subprocess
+The agent is ``sim-oracle``: the oracle's calls, each after ``--latency`` seconds of waiting on the
+event loop (a model API that costs no CPU while it thinks; one queue and timer per latency, not a timer
+per call: ``firstday.run.simulated.LatencyQueue``). Each concurrency level runs in a fresh subprocess
 through the real runner (run folder, traces, SQLite index), so its memory figure is clean:
 
 * throughput in episodes/s and agent steps/s;

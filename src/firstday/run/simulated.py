@@ -1,6 +1,6 @@
 """``sim-oracle``: a simulated model agent, for benchmarks and tests of the runner.
 
-It answers with the oracle's calls, each after a fixed latency spent in ``asyncio.sleep`` (like a
+It answers with the oracle's calls, each after a fixed latency spent waiting on the event loop (like a
 model API call: no CPU while waiting), so its scores are the oracle's and its wall time is that of a
 model with that latency. Options (``-O KEY=VALUE``):
 
