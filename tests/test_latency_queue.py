@@ -4,6 +4,7 @@ they began, a cancelled wait leaves the others alone, and each loop and latency 
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 
@@ -55,3 +56,14 @@ def test_each_loop_and_latency_has_its_own_queue() -> None:
     assert a is b and a is not c and a.latency_s == 0.01 and c.latency_s == 0.02
     d, _, _ = asyncio.run(queues())  # a new loop: a new queue
     assert d is not a
+
+
+def test_a_finished_loop_and_its_queues_are_freed() -> None:
+    async def used() -> None:
+        await LatencyQueue.of(0.001).wait()
+
+    before = len(LatencyQueue._queues)
+    for _ in range(3):
+        asyncio.run(used())
+    gc.collect()
+    assert len(LatencyQueue._queues) <= before  # the queues do not keep their loops alive

@@ -43,8 +43,9 @@ class LatencyQueue:
     _queues: ClassVar[weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[float, LatencyQueue]]] = (
         weakref.WeakKeyDictionary())
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, latency_s: float) -> None:
-        self.loop, self.latency_s = loop, latency_s
+    def __init__(self, latency_s: float) -> None:
+        # no reference to the loop itself: it is the key of ``_queues``, which must not keep it alive
+        self.latency_s = latency_s
         self._waiting: collections.deque[tuple[float, asyncio.Future[None]]] = collections.deque()
         self._timer: asyncio.TimerHandle | None = None
 
@@ -55,26 +56,27 @@ class LatencyQueue:
         by_latency = cls._queues.setdefault(loop, {})
         queue = by_latency.get(latency_s)
         if queue is None:
-            queue = by_latency[latency_s] = cls(loop, latency_s)
+            queue = by_latency[latency_s] = cls(latency_s)
         return queue
 
     async def wait(self) -> None:
-        fut: asyncio.Future[None] = self.loop.create_future()
-        due = self.loop.time() + self.latency_s
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        due = loop.time() + self.latency_s
         self._waiting.append((due, fut))
         if self._timer is None:
-            self._timer = self.loop.call_at(due, self._release)
+            self._timer = loop.call_at(due, self._release, loop)
         await fut
 
-    def _release(self) -> None:
+    def _release(self, loop: asyncio.AbstractEventLoop) -> None:
         self._timer = None
-        now, waiting = self.loop.time(), self._waiting
+        now, waiting = loop.time(), self._waiting
         while waiting and waiting[0][0] <= now:
             fut = waiting.popleft()[1]
             if not fut.done():  # done: its task was cancelled (a timeout), nobody waits for it
                 fut.set_result(None)
         if waiting:
-            self._timer = self.loop.call_at(waiting[0][0], self._release)
+            self._timer = loop.call_at(waiting[0][0], self._release, loop)
 
 
 class SimulatedModelAgent:
