@@ -27,6 +27,7 @@ demo: $(BASE)
 lint: $(DEV)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
+	$(BIN)/mypy benchmarks/*.py scripts/*.py
 
 test: lint
 	$(BIN)/pytest -n auto -q

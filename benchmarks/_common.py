@@ -66,3 +66,33 @@ def machine() -> str:
         f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
         f"{os.cpu_count()} CPU(s), load average {load}"
     )
+
+
+class StolenCPU:
+    """The share of the machine's CPU time taken by other tenants (a VM's "steal") between making this
+    object and calling ``share()``, from ``/proc/stat``; ``None`` where that file is missing (not Linux).
+
+    On a shared VM, steal slows every figure without showing in the load average, so the throughput
+    benchmark prints it beside each row.
+    """
+
+    def __init__(self, stat_file: str = "/proc/stat") -> None:
+        self._stat_file = stat_file
+        self._start = self._read()
+
+    def _read(self) -> list[int] | None:
+        try:
+            with open(self._stat_file) as f:
+                fields = f.readline().split()
+        except OSError:
+            return None
+        # cpu user nice system idle iowait irq softirq steal [guest guest_nice: already in user/nice]
+        return [int(x) for x in fields[1:9]] if fields and fields[0] == "cpu" and len(fields) >= 9 else None
+
+    def share(self) -> float | None:
+        end = self._read()
+        if self._start is None or end is None:
+            return None
+        delta = [b - a for a, b in zip(self._start, end, strict=True)]
+        total = sum(delta)
+        return delta[7] / total if total > 0 else 0.0

@@ -41,11 +41,11 @@ def main(argv: list[str] | None = None) -> int:
                 t0 = time.perf_counter()
                 day, _ = generate_day(company, spec, seed, 0, meta=[(name, variant, difficulty)])
                 gen_ms.append((time.perf_counter() - t0) * 1000)
-                for f in (f for t in day.tasks for f in t.files if f.render is not None):
+                for render in (f.render for t in day.tasks for f in t.files if f.render is not None):
                     images_module._render_png.cache_clear()
                     images_module._render_b64.cache_clear()
                     t1 = time.perf_counter()
-                    images_module.render_b64(f.render)
+                    images_module.render_b64(render)
                     render_ms.append((time.perf_counter() - t1) * 1000)
         g = median(gen_ms)
         slowest = max(slowest, g)

@@ -15,7 +15,9 @@ through the real runner (run folder, traces, SQLite index), so its memory figure
 * efficiency = measured / ideal, where ideal = episodes / the makespan of the same jobs (same order,
   same step counts) with zero CPU per step and that many in flight (episodes differ in length, so the
   last wave is ragged even for an ideal runner);
-* memory per in-flight episode = (peak RSS during the run - RSS before it) / concurrency.
+* memory per in-flight episode = (peak RSS during the run - RSS before it) / concurrency;
+* CPU stolen = the share of the machine's CPU time that other tenants of a shared VM took during the
+  level (``/proc/stat``): with a few per cent of steal the high levels lose several points of efficiency.
 
 Process executor: the levels of ``--process-levels`` again with ``--workers`` worker processes (warmed
 up first; memory includes the workers' RSS).
@@ -39,8 +41,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from _common import machine, table
+from _common import StolenCPU, machine, table
 
 
 def _rss_bytes(pids: list[int] | None = None) -> int:
@@ -64,19 +67,17 @@ def make_suite(folder: Path, scenarios: int) -> Path:
 
 
 def one_level(suite: str, concurrency: int, episodes_per_scenario: int, latency: float, executor: str,
-              ray_cpus: int, profile_to: str | None = None, event_loop: str = "asyncio") -> dict[str, float]:
+              ray_cpus: int, profile_to: str | None = None, event_loop: str = "asyncio") -> dict[str, Any]:
     """Run in a fresh process: one measurement."""
     from firstday.run.runner import event_loop_factory
 
     runner = asyncio.Runner(loop_factory=event_loop_factory(event_loop))
-    from firstday.run import LocalExecutor, RunFolder, run_suite_async
+    from firstday.run import LocalExecutor, ProcessExecutor, RunFolder, run_suite_async
     from firstday.run.runner import EpisodeExecutor
 
     ex: EpisodeExecutor
     workers: list[int] = []
     if executor == "processes":
-        from firstday.run import ProcessExecutor
-
         ex = ProcessExecutor(ray_cpus, concurrency, event_loop=event_loop).__enter__()  # kept: started, warmed up once
     elif executor == "ray":
         import ray
@@ -92,11 +93,11 @@ def one_level(suite: str, concurrency: int, episodes_per_scenario: int, latency:
     runner.run(run_suite_async(suite, "sim-oracle", Path(tempfile.mkdtemp(prefix="bench-warm-")) / "run",
                                 agent_options={"latency_s": 0.0}, executor=ex if executor != "local" else None,
                                 concurrency=4))
-    if executor == "processes":
-        workers = [w.pid for w in ex._pool]  # type: ignore[attr-defined]
+    if isinstance(ex, ProcessExecutor):
+        workers = [w.pid for w in ex._pool]
     peak = base = _rss_bytes(workers)
 
-    async def main() -> tuple[float, int, int]:
+    async def main() -> tuple[float, int, list[int]]:
         nonlocal peak
         out = Path(tempfile.mkdtemp(prefix="bench-run-")) / "run"
         done = asyncio.Event()
@@ -141,13 +142,17 @@ def ideal_makespan(steps: list[int], slots: int, latency: float) -> float:
     return max(free)
 
 
-def _spawn(args: list[str], extra: list[str] | None = None) -> dict[str, float]:
+def _spawn(args: list[str], extra: list[str] | None = None) -> dict[str, Any]:
     here = Path(__file__).resolve()
     proc = subprocess.run([sys.executable, str(here), "--one", *args, *(extra or [])], capture_output=True, text=True,
                           cwd=here.parent, timeout=1800)
     if proc.returncode != 0:
         raise SystemExit(f"level {args} failed:\n{proc.stdout}\n{proc.stderr}")
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def _percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{100 * share:.0f}%"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,8 +200,10 @@ def main(argv: list[str] | None = None) -> int:
             episodes = min(max(4 * c, 2 * args.scenarios), max(args.max_episodes, c))
             per = max(1, math.ceil(episodes / args.scenarios))
             prof = str(Path.cwd() / f"bench_throughput-{c}.prof") if args.profile else None
+            steal = StolenCPU()
             r = _spawn([str(suite), str(c), str(per), str(args.latency), executor, str(workers), args.event_loop],
                        ["--profile-to", prof] if prof else [])
+            stolen = steal.share()
             if prof:
                 import pstats
 
@@ -209,19 +216,21 @@ def main(argv: list[str] | None = None) -> int:
             where = "one process" if executor == "local" else f"{workers} workers"
             rows.append([where, c, int(r["episodes"]), round(steps_per_ep, 1), eps, r["steps"] / r["wall"], ideal,
                          f"{100 * eps / ideal:.0f}%" if args.latency > 0 else "n/a",
-                         r["rss_delta"] / c / 1e6])
+                         r["rss_delta"] / c / 1e6, _percent(stolen)])
         print(table(["executor", "in flight", "episodes", "steps/ep", "episodes/s", "steps/s", "ideal ep/s",
-                     "efficiency", "MB/episode"], rows))
+                     "efficiency", "MB/episode", "CPU stolen"], rows))
         if args.ray:
             print()
             per = max(1, math.ceil(args.ray_episodes / args.scenarios))
             ray_rows = []
             for cpus in (1, 2):
+                steal = StolenCPU()
                 r = _spawn([str(suite), str(args.ray_in_flight * cpus), str(per), str(args.ray_latency), "ray",
                             str(cpus), "asyncio"])
-                ray_rows.append([cpus, int(r["episodes"]), r["episodes"] / r["wall"], r["steps"] / r["wall"]])
+                ray_rows.append([cpus, int(r["episodes"]), r["episodes"] / r["wall"], r["steps"] / r["wall"],
+                                 _percent(steal.share())])
             eff = ray_rows[1][2] / (2 * ray_rows[0][2])
-            print(table(["Ray workers", "episodes", "episodes/s", "steps/s"], ray_rows))
+            print(table(["Ray workers", "episodes", "episodes/s", "steps/s", "CPU stolen"], ray_rows))
             print(f"({args.ray_in_flight} episodes in flight per worker)")
             print(f"Ray scaling efficiency 1 -> 2 workers: {100 * eff:.0f}% "
                   f"(latency {args.ray_latency * 1000:.0f} ms per step)")

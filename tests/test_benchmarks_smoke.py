@@ -40,7 +40,7 @@ def _run(script: str, *args: str) -> str:
         ),
         ("bench_oracle.py", ("--quick", "--agents", "oracle,noop"), ["oracle", "noop", "episodes/s"]),
         ("bench_model_overhead.py", ("--calls", "5"), ["bare httpx POST", "provider, cache hit", "harness overhead"]),
-        ("bench_throughput.py", ("--quick",), ["in flight", "episodes/s", "efficiency", "MB/episode"]),
+        ("bench_throughput.py", ("--quick",), ["in flight", "episodes/s", "efficiency", "MB/episode", "CPU stolen"]),
         ("bench_families.py", ("--quick",), ["family", "first render ms", "transaction_review", "baseline"]),
     ],
 )
@@ -84,3 +84,16 @@ def test_world_doc_cost_table_matches_default_costs() -> None:
             if name.startswith("`") and cost.isdigit():
                 documented[name.strip("`")] = int(cost)
     assert documented == DEFAULT_COSTS, "docs/world.md's tool cost table differs from DEFAULT_COSTS"
+
+
+def test_stolen_cpu_share_reads_the_steal_column(tmp_path: Path) -> None:
+    common = _load_script(BENCHMARKS / "_common.py")
+    stat = tmp_path / "stat"
+    # cpu user nice system idle iowait irq softirq steal guest guest_nice
+    stat.write_text("cpu  100 0 50 800 0 0 0 50 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n")
+    meter = common.StolenCPU(str(stat))
+    stat.write_text("cpu  160 0 70 1020 0 0 0 150 0 0\n")  # +60 +20 +220 +100 steal = 400 in all
+    assert meter.share() == pytest.approx(100 / 400)
+    assert common.StolenCPU(str(tmp_path / "missing")).share() is None
+    stat.write_text("intr 1 2 3\n")
+    assert common.StolenCPU(str(stat)).share() is None
