@@ -28,6 +28,7 @@ lint: $(DEV)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/mypy benchmarks/*.py scripts/*.py
+	$(BIN)/mypy tests
 
 test: lint
 	$(BIN)/pytest -n auto -q

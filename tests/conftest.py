@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import atexit
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pytest
 
 from firstday.agents import Agent, AgentContext, make_agent
 from firstday.env import DayEnv, EnvConfig, EpisodeResult, run_episode
@@ -21,6 +23,9 @@ from firstday.seeding import derive_seed, make_rng
 from firstday.suites import Day, Scenario, SuiteSpec, generate_day, generate_suite, preset, save_suite
 from firstday.tasks import families, meta_tasks
 from firstday.world import Company, generate_company
+
+if TYPE_CHECKING:
+    from llm_server import LLMServer
 
 MetaTask = tuple[str, str, str]
 
@@ -147,3 +152,25 @@ def string_values(value: Any) -> Iterable[str]:
     elif isinstance(value, list | tuple):
         for v in value:
             yield from string_values(v)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LLMServer]:
+    """The loopback OpenAI-compatible server of ``llm_server.py`` on 127.0.0.1, one per test module
+    that asks for it (imported here only then: it brings in FastAPI and uvicorn)."""
+    from llm_server import LLMServer
+
+    srv = LLMServer().start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def openai_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For the model-path tests: a dummy API key, no base URL inherited from the caller's environment,
+    and no provider cached from another test."""
+    from firstday.models import clear_providers
+
+    monkeypatch.setenv("OPENAI_API_KEY", "dummy")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    clear_providers()

@@ -168,7 +168,7 @@ class LLMServer:
             return self._completion(body, text="Let me think about the best way to approach this.")
         if fault == "bad_react":
             return self._completion(body, text="Thought: I will now read the manual, I think.")
-        name, args_text = step["name"], json.dumps(step["arguments"])
+        name, args_text = str(step["name"]), json.dumps(step["arguments"])
         if fault == "truncated_json":
             args_text = args_text[: max(1, len(args_text) // 2)]
         elif fault == "unknown_tool":

@@ -36,7 +36,7 @@ def _date(task: TaskInstance) -> str:
         elif "can't make" in said:
             ok -= set(DATE.findall(said.split("can't make", 1)[1].split(";")[0].split(". ")[0]))
     assert len(ok) == 1
-    return ok.pop()
+    return str(ok.pop())
 
 
 def _distances(task: TaskInstance) -> dict[str, dict[str, float]]:

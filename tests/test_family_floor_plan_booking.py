@@ -20,8 +20,9 @@ def test_answer_is_the_unique_room_matching_the_plan(variant: str, difficulty: s
         features = {m.group(1): m.group(2) for m in re.finditer(r"^- (\w[\w ]*?): (.+) \(seats \d+\)$", alt, re.M)}
         beside = {(m.group(1), m.group(2)) for m in re.finditer(r"^- (.+) shares a wall with the (.+) team area$",
                                                                 alt, re.M)}
-        start, end = inst.answers["start"], inst.answers["start"] + int(re.search(r"(\d+)-minute",
-                                                                                   inst.objective).group(1))
+        minutes = re.search(r"(\d+)-minute", inst.objective)
+        assert minutes is not None, inst.objective
+        start, end = inst.answers["start"], inst.answers["start"] + int(minutes.group(1))
         need = len(inst.answers["invited"]) + 1
         booked = {m.room for m in [*day.meetings, *(m for t in day.tasks for m in t.meetings)]
                   if m.start < end and start < m.end}

@@ -79,7 +79,7 @@ def test_the_fix_needs_the_code_and_the_culprit(difficulty: str) -> None:
                              (f"Code {code}: please fix {wrong} on the {site}", False),
                              (f"Here is the approval code {code} for the {site} fix of {culprit}", True)):
                 reply = responder.respond(owner, text)
-                assert reply is not None and (change in reply.text) == ok, (seed, variant, text, reply.text)
+                assert reply is not None and (change in reply.text) == ok, (seed, variant, text, reply)
             em = next(f.holder for f in task.facts if f.fact_id == f"{task.task_id}-code")
             reply = responder.respond(em, f"Could I have the approval code for the {site} fix?")
             assert reply is not None and (code in reply.text) == (difficulty != "hard")

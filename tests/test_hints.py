@@ -43,7 +43,7 @@ def _instances() -> list[tuple[TaskInstance, Company]]:
     out = []
     for meta in all_meta_tasks():
         for seed in SEEDS:
-            scenario, day = single_task_day(meta, seed, label="hints")  # type: ignore[arg-type]
+            scenario, day = single_task_day(meta, seed, label="hints")
             out += [(t, scenario.company) for t in day.tasks]
     return out
 

@@ -27,11 +27,12 @@ from firstday.agents.learning import (
 )
 from firstday.env import EnvConfig
 from firstday.env.memory import Memory
-from firstday.models import clear_providers
 from firstday.run import RunFolder, run_suite
 from firstday.scoring.feedback import FeedbackItem, MentorFeedback
 from firstday.suites import Scenario, generate_suite, preset, save_suite
 from llm_server import LLMServer, Policy
+
+pytestmark = pytest.mark.usefixtures("openai_env")
 
 SMALL = preset("continual", seed=0).model_copy(update={"scenarios": 6})
 
@@ -229,12 +230,6 @@ def server() -> Iterator[ReflectingServer]:
     srv.start()
     yield srv
     srv.stop()
-
-
-@pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "dummy")
-    clear_providers()
 
 
 @pytest.fixture(scope="module")

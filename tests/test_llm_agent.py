@@ -11,7 +11,6 @@ import base64
 import json
 import struct
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,18 +28,7 @@ from firstday.world.records import Notification
 from firstday.world.tools import ImagePart, ToolResult
 from llm_server import LLMServer, Policy, image_parts
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LLMServer]:
-    srv = LLMServer().start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "dummy")
-    clear_providers()
+pytestmark = pytest.mark.usefixtures("openai_env")
 
 
 @pytest.fixture(scope="module")

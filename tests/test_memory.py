@@ -136,7 +136,7 @@ class NoteTaker(NoopAgent):
 
 @pytest.fixture()
 def note_taker() -> Any:
-    register_agent("test-note-taker", "tests only")(lambda ctx: NoteTaker(ctx))  # type: ignore[arg-type,return-value]
+    register_agent("test-note-taker", "tests only")(lambda ctx: NoteTaker(ctx))
     yield
     agent_registry._AGENTS.pop("test-note-taker", None)
     FAIL_REFLECT_ON.clear()

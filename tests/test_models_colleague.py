@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +15,7 @@ from firstday.suites import Day, Scenario
 from firstday.world.llm_colleague import check_reply, value_tokens
 from llm_server import LLMServer, Policy
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LLMServer]:
-    srv = LLMServer().start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "dummy")
-    clear_providers()
+pytestmark = pytest.mark.usefixtures("openai_env")
 
 
 @pytest.fixture(scope="module")

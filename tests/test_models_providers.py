@@ -10,7 +10,6 @@ import asyncio
 import json
 import sys
 import types
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,26 +23,13 @@ from firstday.models import (
     PriceTable,
     ProviderConfig,
     UsageLedger,
-    clear_providers,
     get_provider,
 )
 from firstday.models.base import ModelProvider, ModelResponse, TransientModelError, Usage
 from firstday.models.openai_compat import OpenAIProvider
 from llm_server import LLMServer, Policy
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LLMServer]:
-    srv = LLMServer().start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "dummy")
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    clear_providers()
+pytestmark = pytest.mark.usefixtures("openai_env")
 
 
 def fast_config(tmp_path: Path, **kw: Any) -> ProviderConfig:

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import firstday.run.results as results_module
+import firstday.suites.store
 from conftest import saved_suite
 from firstday.cli import app
 from firstday.errors import SaveError
@@ -110,7 +111,7 @@ def test_close_saves_what_was_handed_over_even_without_drain(tmp_path: Path) -> 
 
 
 def _fail_after(monkeypatch: pytest.MonkeyPatch, files: int) -> None:
-    real = results_module.atomic_write
+    real = firstday.suites.store.atomic_write  # what results_module.atomic_write is, before the patch
     count = [0]
 
     def save(path: Path, data: str | bytes) -> None:
