@@ -155,6 +155,15 @@ def _tools_of(cls: type, costs: tuple[tuple[str, int], ...]) -> dict[str, _Tool]
     return found
 
 
+# Upper bounds of serialised JSON lengths, shared by the size checks below: a character of a string can
+# take up to 12 (a surrogate pair of \uXXXX escapes), a float, bool or None up to 24
+# ('-1.2345678901234567e-308'), an int of magnitude below _SMALL_INT up to 16.
+_CHAR_CHARS = 12
+_SCALAR_CHARS = 24
+_INT_CHARS = 16
+_SMALL_INT = 10**15
+
+
 def _json_fits(value: Any, limit: int) -> bool:
     """Whether ``len(json.dumps(value, default=str)) <= limit``.
 
@@ -167,22 +176,22 @@ def _json_fits(value: Any, limit: int) -> bool:
         v = stack.pop()
         t = type(v)  # exact types only: subclasses take the exact path below
         if t is str:
-            bound += 12 * len(v) + 2  # worst case: every character escaped as a surrogate pair
+            bound += _CHAR_CHARS * len(v) + 2  # and the quotes
         elif t is dict:
             bound += 2
             for k, x in v.items():
                 if type(k) is not str:
                     bound = limit + 1
                     break
-                bound += 12 * len(k) + 6  # quoted key, ': ' and ', '
+                bound += _CHAR_CHARS * len(k) + 6  # quoted key, ': ' and ', '
                 stack.append(x)
         elif t is list or t is tuple:
             bound += 2 + 2 * len(v)
             stack.extend(v)
         elif v is None or t is bool or t is float:
-            bound += 24  # longest float repr, e.g. '-1.2345678901234567e-308'
-        elif t is int and -(10**15) < v < 10**15:
-            bound += 16
+            bound += _SCALAR_CHARS
+        elif t is int and -_SMALL_INT < v < _SMALL_INT:
+            bound += _INT_CHARS
         else:
             bound = limit + 1  # anything else (huge ints, other objects): measure exactly
         if bound > limit or len(stack) > 10_000:
@@ -193,7 +202,8 @@ def _json_fits(value: Any, limit: int) -> bool:
 def _flat_and_small(args: Any) -> bool:
     """Whether ``args`` is a dict of str keys to scalars (str, bool, None, float, not-huge int) whose
     serialised length is surely within ``MAX_ARGUMENT_CHARS``: the usual call, which then needs neither
-    the depth nor the size check (the same bound as ``_json_fits``; anything else takes those checks)."""
+    the depth nor the size check (the bounds of ``_json_fits``, one level deep and without its stack;
+    anything else takes those checks)."""
     if type(args) is not dict:
         return False
     bound = 2
@@ -202,9 +212,9 @@ def _flat_and_small(args: Any) -> bool:
         if type(k) is not str:
             return False
         if t is str:
-            bound += 12 * (len(k) + len(v)) + 8
-        elif v is None or t is bool or t is float or (t is int and -(10**15) < v < 10**15):
-            bound += 12 * len(k) + 30
+            bound += _CHAR_CHARS * (len(k) + len(v)) + 8  # two pairs of quotes, ': ' and ', '
+        elif v is None or t is bool or t is float or (t is int and -_SMALL_INT < v < _SMALL_INT):
+            bound += _CHAR_CHARS * len(k) + 6 + _SCALAR_CHARS
         else:
             return False
     return bound <= MAX_ARGUMENT_CHARS
