@@ -75,15 +75,18 @@ def test_micro_averages_over_tasks_and_day_means() -> None:
     assert fams["fam_b"].tasks == 1 and fams["fam_b"].success_rate == 0.0
 
 
-def test_errors_are_counted_never_averaged_as_zeros() -> None:
+def test_error_episodes_are_left_out_and_scoring_defects_count_zero() -> None:
     episodes = [
-        _episode("s0", [_task("t1", 1.0), _task("t2", None, error="checkpoint c1: KeyError")]),
+        _episode("s0", [_task("t1", 1.0), _task("t2", 0.0, error="scoring defect in checkpoint c1: KeyError")]),
         _episode("s1", [_task("t3", 0.0)], status="error", missed=3),
     ]
     row = aggregate_run("r", "r", _manifest(), episodes)
-    assert row.error_episodes == 1 and row.task_errors == 1 and row.tasks == 1
-    assert row.score == 1.0 and row.success_rate == 1.0
+    assert row.error_episodes == 1 and row.task_errors == 1 and row.tasks == 2
+    assert row.score == 0.5 and row.success_rate == 0.5, "a scoring defect counts 0, never dropped"
     assert row.meetings_missed == 0.0  # the error day's figures are left out
+    # an older run folder stored a defect's score as None: it still counts 0
+    old = aggregate_run("r", "r", _manifest(), [_episode("s0", [_task("t1", 1.0), _task("t2", None, error="x")])])
+    assert old.score == 0.5 and old.task_errors == 1
 
 
 def test_nothing_scored_gives_none_not_zero() -> None:
