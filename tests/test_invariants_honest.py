@@ -142,7 +142,7 @@ class _BrokenCheck:
 
     kind = "broken"
 
-    def evaluate(self, *args: Any) -> Any:
+    def evaluate(self, *args: Any, **kwargs: Any) -> Any:
         raise ZeroDivisionError("scorer bug")
 
 

@@ -377,6 +377,9 @@ class MessageCheck(BaseModel):
     since: int | None = Field(default=None, description="minute from which a message counts (with within_minutes)")
     within_minutes: int | None = Field(default=None, ge=0, description="a message counts only if sent at most "
                                        "this many minutes after ``since``")
+    together_with: list[str] = Field(default_factory=list, description="keys into answers whose values must be in "
+                                     "the same message (e.g. the service a severity is about), so a short value "
+                                     "sent for another task of the day does not count for this one")
 
     @model_validator(mode="after")
     def _window_needs_a_start(self) -> MessageCheck:
@@ -389,8 +392,10 @@ class MessageCheck(BaseModel):
         want = norm_text(answers[self.expected])
         if not want:
             raise TaskDefect("the expected value of a message check is empty (any message would contain it)")
+        context = [norm_text(answers[k]) for k in self.together_with]
         # messages sent before the task arrived were about something else: they neither pass nor fail it
-        sent = [m for m in record.messages if since <= m.time <= at and want in norm_text(m.text)]
+        sent = [m for m in record.messages if since <= m.time <= at and want in (text := norm_text(m.text))
+                and all(c in text for c in context)]
         hits = [m.time for m in sent if self.to in m.to]
         if not hits:
             return CheckOutcome(False, f"no message with the needed information reached {self.to}")

@@ -233,7 +233,10 @@ class DashboardTriage:
         teams = rng.sample(TEAMS, n_teams)
         owner = {s: teams[i] if i < n_teams else rng.choice(teams) for i, s in enumerate(services)}
         tiers = {s: rng.choice((1, 1, 2)) for s in services}
-        bad = rng.choice(services)
+        # two incidents of one day on the same service could be paged with one message: keep them apart
+        free = [s for s in services if f"{self.name}/service/{s}" not in ctx.claimed] or services
+        bad = rng.choice(free)
+        ctx.claimed.add(f"{self.name}/service/{bad}")
         if tier_rule and rng.random() < 0.5:
             tiers[bad] = 2
         target = rng.choice(SEVERITIES)
@@ -384,7 +387,7 @@ class DashboardTriage:
                        feedback="Page the owning team's on-call engineer with a direct message naming the service."),
             Checkpoint(cp_id="page-severity", description="the page states the severity",
                        clue_ids=[board, runbook_c, rota_c], weight=0.5,
-                       check=MessageCheck(to=page.handle, expected="severity"),
+                       check=MessageCheck(to=page.handle, expected="severity", together_with=["service"]),
                        feedback="The page should state the severity graded by the runbook."),
         ]
         return TaskInstance(
