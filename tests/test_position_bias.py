@@ -137,9 +137,9 @@ def chi2_sf(x: float, dof: int) -> float:
     """P(X >= x) for a chi-square variable with ``dof`` (integer) degrees of freedom, in closed form."""
     h = x / 2
     if dof % 2 == 0:
-        return math.exp(-h) * sum(h**i / math.factorial(i) for i in range(dof // 2))
-    return math.erfc(math.sqrt(h)) + math.exp(-h) * sum(h ** (i - 0.5) / math.gamma(i + 0.5)
-                                                        for i in range(1, (dof - 1) // 2 + 1))
+        return math.exp(-h) * math.fsum(h**i / math.factorial(i) for i in range(dof // 2))
+    return math.erfc(math.sqrt(h)) + math.exp(-h) * math.fsum(float(h ** (i - 0.5)) / math.gamma(i + 0.5)
+                                                              for i in range(1, (dof - 1) // 2 + 1))
 
 
 def position_bias(placements: Placement) -> list[str]:

@@ -59,7 +59,7 @@ def family_day(family: str, seed: int) -> tuple[Scenario, Day]:
     chosen = [metas[rng.randrange(len(metas))] for _ in range(TASKS_PER_DAY)]
     company = seeded_company("window", family, seed)
     scenario_seed = derive_seed("tests", "window", family, seed)
-    day, _ = generate_day(company, SPEC, scenario_seed, 0, meta=chosen)  # type: ignore[arg-type]
+    day, _ = generate_day(company, SPEC, scenario_seed, 0, meta=chosen)
     return Scenario(scenario_id=f"window-{family}-{seed}", seed=scenario_seed, company=company, days=[day]), day
 
 
