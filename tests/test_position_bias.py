@@ -125,11 +125,19 @@ def resume_screening(task: TaskInstance, _: Company) -> Placement:
     return [p for name in task.answers["selected"] for p in _at(stems, "_".join(name.lower().split()))]
 
 
+def route_planning(task: TaskInstance, _: Company) -> Placement:
+    """The stops as the objective lists them (when it does); where the shortest route starts."""
+    if "The stops are: " not in task.objective:
+        return []
+    stops = task.objective.split("The stops are: ", 1)[1].split(". ", 1)[0].split(", ")
+    return _at(stops, task.answers["route"][0])
+
+
 EXTRACTORS: dict[str, Callable[[TaskInstance, Company], Placement]] = {
     "event_planning": event_planning, "dashboard_triage": dashboard_triage, "website_monitor": website_monitor,
     "vendor_comparison": vendor_comparison,
     "kpi_chart_report": kpi_chart_report, "slide_reconcile": slide_reconcile, "ads_strategy": ads_strategy,
-    "resume_screening": resume_screening,
+    "resume_screening": resume_screening, "route_planning": route_planning,
 }
 
 
