@@ -117,6 +117,18 @@ def test_build_report_sorts_labels_and_warns(tmp_path: Path) -> None:
     assert "100.0%" in out.getvalue() and "Per family" in out.getvalue()
 
 
+def test_scoring_defects_are_flagged_in_red(tmp_path: Path) -> None:
+    run = _write_run(tmp_path / "run", _manifest(), [_episode("s0", [
+        _task("t1", 1.0), _task("t2", 0.0, error="scoring defect in checkpoint c1: KeyError: 'x'")])])
+    report = build_report([run])
+    assert any("scoring defects: 1" in w for w in report.warnings)
+    out = io.StringIO()
+    render_report(report, Console(file=out, width=200, force_terminal=True, color_system="standard"))
+    line = next(ln for ln in out.getvalue().splitlines() if "scoring defects: 1" in ln)
+    assert "\x1b[1;31m" in line, "the defect count is printed in bold red"
+    assert report.runs[0].score == 0.5, "the defective task counts 0"
+
+
 def test_same_folder_names_get_distinct_labels(tmp_path: Path) -> None:
     a = _write_run(tmp_path / "1" / "run", _manifest(), [])
     b = _write_run(tmp_path / "2" / "run", _manifest(), [])
