@@ -10,6 +10,9 @@ same day still scores 100 % with no unsupported answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from conftest import run_agent, seeded_company
@@ -19,10 +22,28 @@ from firstday.env import Observation
 from firstday.seeding import derive_seed, make_rng
 from firstday.suites import Day, Scenario, SuiteSpec, generate_day, generate_suite
 from firstday.tasks import families, meta_tasks
-from firstday.tasks.checks import MessageCheck
+from firstday.tasks.checks import (
+    AttendedCheck,
+    Check,
+    CsvCheck,
+    CsvRowsCheck,
+    FileCheck,
+    MeetingCheck,
+    MessageCheck,
+    SubmissionCheck,
+    SubmittedCheck,
+)
 from firstday.timefmt import fmt
 from firstday.trusted import trusted
-from firstday.world.records import DayRecord, Notification, SentMessage
+from firstday.world.records import (
+    Attendance,
+    DayRecord,
+    FileVersion,
+    Meeting,
+    Notification,
+    SentMessage,
+    Submission,
+)
 from firstday.world.tools import ToolCall
 
 SPEC = SuiteSpec(name="window", scenarios=1)
@@ -122,3 +143,49 @@ def test_a_message_before_arrival_neither_passes_nor_is_an_attempt() -> None:
     assert not early.passed and early.attempted_at is None
     both = check.evaluate(DayRecord(messages=[before, after]), "t1", answers, 500, since=200)
     assert both.passed and both.attempted_at == 300, "a stray message before arrival is not this task's either"
+
+
+def _meeting(mid: str, created: int, title: str = "Sync") -> Meeting:
+    return Meeting(meeting_id=mid, title=title, start=created + 60, end=created + 90, room="Oak", organizer="me",
+                   attendees=["ana"], created_at=created, booked_by_trainee=True)
+
+
+def test_every_check_kind_ignores_actions_before_arrival() -> None:
+    """Each kind, with the same right action once before ``since`` (ignored: no pass, no attempt) and once
+    after it (counted)."""
+    since, at = 200, 500
+    cases: list[tuple[Check, dict[str, Any], Callable[[int], DayRecord]]] = [
+        (SubmissionCheck(field="x", expected="x"), {"x": "7"},
+         lambda t: DayRecord(submissions=[Submission(task_id="t1", time=t, answer={"x": "7"})])),
+        (SubmittedCheck(), {}, lambda t: DayRecord(submissions=[Submission(task_id="t1", time=t, answer={})])),
+        (FileCheck(path="/workspace/a.md", expected="text"), {"text": "done"},
+         lambda t: DayRecord(files={"/workspace/a.md": [FileVersion(time=0, content="old", author="initial"),
+                                                         FileVersion(time=t, content="done", author="trainee")]})),
+        (CsvCheck(path="/workspace/a.csv", aspect="filled", expected="cells"), {"cells": [[0, "v", 2.0]]},
+         lambda t: DayRecord(files={"/workspace/a.csv": [
+             FileVersion(time=0, content="k,v\na,\n", author="initial"),
+             FileVersion(time=t, content="k,v\na,2\n", author="trainee")]})),
+        (CsvRowsCheck(path="/workspace/a.csv", key_column="k", expected="rows"), {"rows": [{"k": "a", "v": 2}]},
+         lambda t: DayRecord(files={"/workspace/a.csv": [
+             FileVersion(time=t, content="k,v\na,2\n", author="trainee")]})),
+        (MeetingCheck(aspect="exists"), {},
+         lambda t: DayRecord(meetings={"b1": _meeting("b1", t)},
+                             submissions=[Submission(task_id="t1", time=t + 5, answer={"meeting_id": "b1"})])),
+        (MeetingCheck(aspect="exists"), {},  # named by title, as the oracle's plan does
+         lambda t: DayRecord(meetings={"b1": _meeting("b1", t)},
+                             submissions=[Submission(task_id="t1", time=t + 5, answer={"meeting_id": "Sync"})])),
+        (AttendedCheck(meeting_id="m9"), {},
+         lambda t: DayRecord(meetings={"m9": _meeting("m9", 0).model_copy(update={"start": t, "end": t + 30})},
+                             attendance=[Attendance(meeting_id="m9", joined_at=t)])),
+        (MessageCheck(to="ana", expected="code"), {"code": "K-1"},
+         lambda t: DayRecord(messages=[SentMessage(time=t, to=["ana"], text="K-1")])),
+    ]
+    # a booking made before arrival, named by a submission after it: the submission is an attempt, never a pass
+    early_booking = DayRecord(meetings={"b1": _meeting("b1", since - 50)},
+                              submissions=[Submission(task_id="t1", time=since + 5, answer={"meeting_id": "b1"})])
+    assert not MeetingCheck(aspect="exists").evaluate(early_booking, "t1", {}, at, since=since).passed
+    for check, answers, record_at in cases:
+        before = check.evaluate(record_at(since - 50), "t1", answers, at, since=since)
+        after = check.evaluate(record_at(since + 10), "t1", answers, at, since=since)
+        assert not before.passed and before.attempted_at is None, (check, before)
+        assert after.passed and after.attempted_at is not None, (check, after)
