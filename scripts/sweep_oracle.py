@@ -9,7 +9,7 @@ not dropped by the day generator as infeasible.
     python scripts/sweep_oracle.py                  # >= 10,000 instances across all families
     python scripts/sweep_oracle.py --quick          # 5 seeds per meta-task (a smoke run)
     python scripts/sweep_oracle.py --total 20000 --workers 2
-    python scripts/sweep_oracle.py --write-docs     # also record the result in docs/invariants.md
+    python scripts/sweep_oracle.py --write-docs     # also record it in docs/invariants.md and docs/library.md
 
 Prints instances per family, the success and unsupported-answer figures, every failure with its meta-task
 and seed (rerun one with ``--only family/variant/difficulty --seeds-from N --per-meta 1``), and instances
@@ -40,7 +40,8 @@ from firstday.world import generate_company
 
 SPEC = SuiteSpec(name="single-task", scenarios=1)
 LABEL = "sweep"
-DOC = Path(__file__).resolve().parent.parent / "docs" / "invariants.md"
+DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
+DOCS = (DOCS_DIR / "invariants.md", DOCS_DIR / "library.md")  # the invariant's page and the library's
 BEGIN, END = "<!-- sweep:begin -->", "<!-- sweep:end -->"
 MAX_FAILURES_KEPT = 5  # per meta-task
 
@@ -185,12 +186,13 @@ def render_markdown(summary: dict[str, object], per_meta: int) -> str:
 
 
 def write_docs(block: str) -> None:
-    text = DOC.read_text() if DOC.exists() else ""
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n## Oracle sweep\n\n" + block + "\n"
-    DOC.write_text(text)
+    for doc in DOCS:
+        text = doc.read_text() if doc.exists() else ""
+        if BEGIN in text and END in text:
+            text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+        else:
+            text = text.rstrip("\n") + "\n\n## Oracle sweep\n\n" + block + "\n"
+        doc.write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--only", action="append", default=[], help="meta-task prefix, e.g. 'status_watch/trend'")
     ap.add_argument("--json", type=Path, default=None, help="also write the summary as JSON here")
-    ap.add_argument("--write-docs", action="store_true", help="record the result in docs/invariants.md")
+    ap.add_argument("--write-docs", action="store_true",
+                    help="record the result in docs/invariants.md and docs/library.md")
     args = ap.parse_args(argv)
     n_meta = sum(len(meta_tasks(f)) for f in families().values())
     per_meta = args.per_meta or (5 if args.quick else math.ceil(args.total / max(1, n_meta)))
