@@ -155,7 +155,6 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
     order = sorted(range(n), key=lambda i: (arrivals[i], i))
 
     used_paths: set[str] = set()
-    claimed: set[str] = set()
     tasks: list[TaskInstance] = []
     for idx, i in enumerate(order, start=1):
         fam_name, variant, difficulty = meta[i]
@@ -166,7 +165,7 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
             rng=make_rng(scenario_seed, "day", day_index, "task", idx, fam_name, variant, difficulty),
             company=company, task_id=task_id, variant=variant, difficulty=difficulty, arrival=arrivals[i],
             priority=priorities[i], requester=requester, day_start=day_start, day_end=day_end,
-            meetings=meetings, used_paths=used_paths, claimed=claimed,
+            meetings=meetings, used_paths=used_paths,
         )
         inst = fam.generate(ctx)
         if inst.task_id != task_id or inst.family != fam.name:

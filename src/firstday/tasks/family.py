@@ -35,9 +35,6 @@ class GenContext:
     day_end: int = 1080
     meetings: list[MeetingAsset] = field(default_factory=list)  # meetings already placed today
     used_paths: set[str] = field(default_factory=set)
-    # values earlier tasks of the day already claimed (family-prefixed, e.g. "dashboard_triage/service/x"):
-    # a family keeps the values its checks look for distinct within a day, so one action cannot serve two tasks
-    claimed: set[str] = field(default_factory=set)
 
     def path(self, folder: str, stem: str, ext: str) -> str:
         """A drive path unique within the day (task id appended only on collision)."""
