@@ -41,9 +41,7 @@ def safe_text(x: Any) -> str:
     placeholder that equals no expected answer, instead of an exception."""
     try:
         text = x if isinstance(x, str) else str(x)
-    except (ValueError, RecursionError, MemoryError):
-        return f"<unprintable {type(x).__name__}>"
-    except Exception:  # a foreign object's __str__: still the agent's value, never a scoring crash
+    except Exception:  # ValueError (digits), RecursionError (depth), MemoryError, or a foreign __str__
         return f"<unprintable {type(x).__name__}>"
     return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT]
 
