@@ -163,12 +163,13 @@ def summarise(results: list[MetaResult], wall: float, workers: int) -> dict[str,
     }
 
 
-def render_markdown(summary: dict[str, object], per_meta: int) -> str:
+def render_markdown(summary: dict[str, object], per_meta: int, first_seed: int = 0) -> str:
     per_family = summary["per_family"]
     assert isinstance(per_family, dict)
     lines = [BEGIN, "",
-             f"Last sweep (`python scripts/sweep_oracle.py`, {per_meta} seeds per meta-task, seed label "
-             f"`{LABEL}`, {summary['workers']} worker process(es)): **{summary['instances']:,} instances** of "
+             f"Last sweep (`python scripts/sweep_oracle.py`, {per_meta} seeds per meta-task from seed "
+             f"{first_seed}, seed label `{LABEL}`, {summary['workers']} worker process(es)): "
+             f"**{summary['instances']:,} instances** of "
              f"{summary['meta_tasks']} meta-tasks in {summary['families']} families, **{summary['failed']} "
              f"failed** (success {summary['success_percent']} %, unsupported {summary['unsupported_percent']} %); "
              f"{summary['wall_seconds']} s wall clock, {summary['instances_per_second']} instances/s.",
@@ -228,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2) + "\n")
     if args.write_docs:
-        write_docs(render_markdown(summary, per_meta))
+        write_docs(render_markdown(summary, per_meta, args.seeds_from))
     return 1 if summary["failed"] else 0
 
 
