@@ -9,11 +9,11 @@ not dropped by the day generator as infeasible.
     python scripts/sweep_oracle.py                  # >= 10,000 instances across all families
     python scripts/sweep_oracle.py --quick          # 5 seeds per meta-task (a smoke run)
     python scripts/sweep_oracle.py --total 20000 --workers 2
-    python scripts/sweep_oracle.py --write-docs     # also record the result in docs/library.md
+    python scripts/sweep_oracle.py --write-docs     # also record it in docs/invariants.md and docs/library.md
 
-Prints instances per family, every failure with its meta-task and seed (rerun one with
-``--only family/variant/difficulty --seeds-from N --per-meta 1``), and instances per second. Exits 1 if
-any instance fails.
+Prints instances per family, the success and unsupported-answer figures, every failure with its meta-task
+and seed (rerun one with ``--only family/variant/difficulty --seeds-from N --per-meta 1``), and instances
+per second. Exits 1 if any instance fails (not 100 % success, or any unsupported answer).
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ from firstday.world import generate_company
 
 SPEC = SuiteSpec(name="single-task", scenarios=1)
 LABEL = "sweep"
-DOC = Path(__file__).resolve().parent.parent / "docs" / "library.md"
+DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
+DOCS = (DOCS_DIR / "invariants.md", DOCS_DIR / "library.md")  # the invariant's page and the library's
 BEGIN, END = "<!-- sweep:begin -->", "<!-- sweep:end -->"
 MAX_FAILURES_KEPT = 5  # per meta-task
 
@@ -51,6 +52,7 @@ class MetaResult:
     instances: int = 0
     failures: list[str] = field(default_factory=list)
     failed: int = 0
+    unsupported: int = 0  # instances where the oracle had an unsupported answer (also counted as failed)
     seconds: float = 0.0
 
 
@@ -98,6 +100,7 @@ def sweep_meta(job: tuple[tuple[str, str, str], int, int]) -> MetaResult:
             out.instances += 1
             if problem:
                 out.failed += 1
+                out.unsupported += "unsupported answers" in problem
                 if len(out.failures) < MAX_FAILURES_KEPT:
                     out.failures.append(f"seed {seed}: {problem}")
     finally:
@@ -146,8 +149,12 @@ def summarise(results: list[MetaResult], wall: float, workers: int) -> dict[str,
         fam["failed"] += r.failed
         fam["seconds"] += r.seconds
     total = sum(r.instances for r in results)
+    failed = sum(r.failed for r in results)
+    unsupported = sum(r.unsupported for r in results)
     return {
-        "instances": total, "failed": sum(r.failed for r in results), "meta_tasks": len(results),
+        "instances": total, "failed": failed, "meta_tasks": len(results),
+        "success_percent": round(100 * (total - failed) / total, 3) if total else None,
+        "unsupported_percent": round(100 * unsupported / total, 3) if total else None,
         "families": len(by_family), "wall_seconds": round(wall, 1),
         "instances_per_second": round(total / wall, 1) if wall else None, "workers": workers,
         "per_family": {k: {**v, "seconds": round(v["seconds"], 1)} for k, v in sorted(by_family.items())},
@@ -156,14 +163,16 @@ def summarise(results: list[MetaResult], wall: float, workers: int) -> dict[str,
     }
 
 
-def render_markdown(summary: dict[str, object], per_meta: int) -> str:
+def render_markdown(summary: dict[str, object], per_meta: int, first_seed: int = 0) -> str:
     per_family = summary["per_family"]
     assert isinstance(per_family, dict)
     lines = [BEGIN, "",
-             f"Last sweep (`python scripts/sweep_oracle.py`, {per_meta} seeds per meta-task, seed label "
-             f"`{LABEL}`, {summary['workers']} worker process(es)): **{summary['instances']:,} instances** of "
+             f"Last sweep (`python scripts/sweep_oracle.py`, {per_meta} seeds per meta-task from seed "
+             f"{first_seed}, seed label `{LABEL}`, {summary['workers']} worker process(es)): "
+             f"**{summary['instances']:,} instances** of "
              f"{summary['meta_tasks']} meta-tasks in {summary['families']} families, **{summary['failed']} "
-             f"failed**; {summary['wall_seconds']} s wall clock, {summary['instances_per_second']} instances/s.",
+             f"failed** (success {summary['success_percent']} %, unsupported {summary['unsupported_percent']} %); "
+             f"{summary['wall_seconds']} s wall clock, {summary['instances_per_second']} instances/s.",
              "", "| family | meta-tasks | instances | failed | worker seconds |", "|---|---:|---:|---:|---:|"]
     for name, row in per_family.items():
         lines.append(f"| `{name}` | {int(row['meta_tasks'])} | {int(row['instances'])} | {int(row['failed'])} | "
@@ -178,12 +187,13 @@ def render_markdown(summary: dict[str, object], per_meta: int) -> str:
 
 
 def write_docs(block: str) -> None:
-    text = DOC.read_text() if DOC.exists() else ""
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n## Oracle sweep\n\n" + block + "\n"
-    DOC.write_text(text)
+    for doc in DOCS:
+        text = doc.read_text() if doc.exists() else ""
+        if BEGIN in text and END in text:
+            text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+        else:
+            text = text.rstrip("\n") + "\n\n## Oracle sweep\n\n" + block + "\n"
+        doc.write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--only", action="append", default=[], help="meta-task prefix, e.g. 'status_watch/trend'")
     ap.add_argument("--json", type=Path, default=None, help="also write the summary as JSON here")
-    ap.add_argument("--write-docs", action="store_true", help="record the result in docs/library.md")
+    ap.add_argument("--write-docs", action="store_true",
+                    help="record the result in docs/invariants.md and docs/library.md")
     args = ap.parse_args(argv)
     n_meta = sum(len(meta_tasks(f)) for f in families().values())
     per_meta = args.per_meta or (5 if args.quick else math.ceil(args.total / max(1, n_meta)))
@@ -207,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, row in per_family.items():
         print(f"{name:<24} {int(row['meta_tasks']):>5} {int(row['instances']):>10} {int(row['failed']):>7} "
               f"{row['seconds']:>8}")
+    print(f"oracle success {summary['success_percent']} %, unsupported {summary['unsupported_percent']} %")
     print(f"total: {summary['instances']} instances, {summary['failed']} failed, {summary['wall_seconds']} s, "
           f"{summary['instances_per_second']} instances/s with {summary['workers']} worker(s)")
     failures = summary["failures"]
@@ -217,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2) + "\n")
     if args.write_docs:
-        write_docs(render_markdown(summary, per_meta))
+        write_docs(render_markdown(summary, per_meta, args.seeds_from))
     return 1 if summary["failed"] else 0
 
 

@@ -142,11 +142,14 @@ class _BrokenCheck:
 
     kind = "broken"
 
-    def evaluate(self, *args: Any) -> Any:
+    def evaluate(self, *args: Any, **kwargs: Any) -> Any:
         raise ZeroDivisionError("scorer bug")
 
 
-def test_a_crashing_check_is_an_error_excluded_from_the_means() -> None:
+def test_a_crashing_check_is_a_reported_defect_counted_zero() -> None:
+    """A check that raises (here on any input, so on the task's own answer too) is a defect of the task: it is
+    reported on the card and in the day's ``errors``, and the task counts 0 in every mean — never dropped,
+    or an agent could choose which tasks are averaged."""
     scenario, day = next((s, d) for s, d in sample() if len(d.tasks) >= 2)
     victim = day.tasks[0]
     broken = Checkpoint.model_construct(cp_id="broken", description="crashes", weight=1.0, clue_ids=[],
@@ -155,14 +158,15 @@ def test_a_crashing_check_is_an_error_excluded_from_the_means() -> None:
     sabotaged = day.model_copy(update={"tasks": [
         victim.model_copy(update={"checkpoints": [*victim.checkpoints, broken]}), *day.tasks[1:]]})
     result = run_agent("oracle", scenario, sabotaged)
-    assert result.status == "ok", "a scorer bug is not the agent's fault"
+    assert result.status == "ok", "a scorer defect is not the agent's fault"
     card = {t.task_id: t for t in result.score.tasks}[victim.task_id]
-    assert card.score is None and card.success is None
-    assert card.error is not None and "ZeroDivisionError: scorer bug" in card.error
+    assert card.score == 0.0 and card.success is False
+    assert card.error is not None and "scoring defect" in card.error and "ZeroDivisionError: scorer bug" in card.error
     assert [c.error is not None for c in card.checkpoints] == [False] * len(victim.checkpoints) + [True]
     m = result.score.metrics
     assert m.errors == 1 and m.scored_tasks == m.tasks - 1
-    assert m.score == 1.0 and m.success_rate == 1.0, "the erroring task must be excluded, not counted as zero"
+    assert m.score == pytest.approx((m.tasks - 1) / m.tasks), "the defective task counts 0 in the mean"
+    assert m.success_rate == pytest.approx((m.tasks - 1) / m.tasks)
     result.score.model_dump_json()
 
 

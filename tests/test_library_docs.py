@@ -39,7 +39,9 @@ def test_sweep_script_checks_instances_and_writes_its_block(tmp_path: Path, monk
     gen = _load("gen_library_docs")
     doc = tmp_path / "library.md"
     doc.write_text(gen.render(""), encoding="utf-8")
-    monkeypatch.setattr(sweep, "DOC", doc)
+    invariants = tmp_path / "invariants.md"
+    invariants.write_text("# Invariants\n", encoding="utf-8")
+    monkeypatch.setattr(sweep, "DOCS", (invariants, doc))
     name = sorted(families())[0]
     fam = families()[name]
     variant, difficulty = meta_tasks(fam)[0]
@@ -47,8 +49,9 @@ def test_sweep_script_checks_instances_and_writes_its_block(tmp_path: Path, monk
                        "--write-docs", "--json", str(tmp_path / "sweep.json")])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "total: 2 instances, 0 failed" in out
+    assert "total: 2 instances, 0 failed" in out and "oracle success 100.0 %, unsupported 0.0 %" in out
     text = doc.read_text(encoding="utf-8")
     assert "**2 instances**" in text and "**0 failed**" in text
+    assert "**2 instances**" in invariants.read_text(encoding="utf-8"), "the figure is also on the invariants page"
     # regenerating the page keeps the sweep block
     assert gen.render(text) == text

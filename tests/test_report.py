@@ -75,15 +75,18 @@ def test_micro_averages_over_tasks_and_day_means() -> None:
     assert fams["fam_b"].tasks == 1 and fams["fam_b"].success_rate == 0.0
 
 
-def test_errors_are_counted_never_averaged_as_zeros() -> None:
+def test_error_episodes_are_left_out_and_scoring_defects_count_zero() -> None:
     episodes = [
-        _episode("s0", [_task("t1", 1.0), _task("t2", None, error="checkpoint c1: KeyError")]),
+        _episode("s0", [_task("t1", 1.0), _task("t2", 0.0, error="scoring defect in checkpoint c1: KeyError")]),
         _episode("s1", [_task("t3", 0.0)], status="error", missed=3),
     ]
     row = aggregate_run("r", "r", _manifest(), episodes)
-    assert row.error_episodes == 1 and row.task_errors == 1 and row.tasks == 1
-    assert row.score == 1.0 and row.success_rate == 1.0
+    assert row.error_episodes == 1 and row.task_errors == 1 and row.tasks == 2
+    assert row.score == 0.5 and row.success_rate == 0.5, "a scoring defect counts 0, never dropped"
     assert row.meetings_missed == 0.0  # the error day's figures are left out
+    # an older run folder stored a defect's score as None: it still counts 0
+    old = aggregate_run("r", "r", _manifest(), [_episode("s0", [_task("t1", 1.0), _task("t2", None, error="x")])])
+    assert old.score == 0.5 and old.task_errors == 1
 
 
 def test_nothing_scored_gives_none_not_zero() -> None:
@@ -112,6 +115,18 @@ def test_build_report_sorts_labels_and_warns(tmp_path: Path) -> None:
     out = io.StringIO()
     render_report(report, Console(file=out, width=120))
     assert "100.0%" in out.getvalue() and "Per family" in out.getvalue()
+
+
+def test_scoring_defects_are_flagged_in_red(tmp_path: Path) -> None:
+    run = _write_run(tmp_path / "run", _manifest(), [_episode("s0", [
+        _task("t1", 1.0), _task("t2", 0.0, error="scoring defect in checkpoint c1: KeyError: 'x'")])])
+    report = build_report([run])
+    assert any("scoring defects: 1" in w for w in report.warnings)
+    out = io.StringIO()
+    render_report(report, Console(file=out, width=200, force_terminal=True, color_system="standard"))
+    line = next(ln for ln in out.getvalue().splitlines() if "scoring defects: 1" in ln)
+    assert "\x1b[1;31m" in line, "the defect count is printed in bold red"
+    assert report.runs[0].score == 0.5, "the defective task counts 0"
 
 
 def test_same_folder_names_get_distinct_labels(tmp_path: Path) -> None:

@@ -67,8 +67,8 @@ class HintLadder(BaseModel):
 
 def _row(tier: str, difficulty: str, ok: list[EpisodeSummary]) -> LadderRow:
     def pick(e: EpisodeSummary) -> list[TaskScore]:
-        return [t for t in e.tasks if t.error is None and t.score is not None
-                and (difficulty == "all" or t.difficulty == difficulty)]
+        # a task with a scoring defect counts 0, as in every average (docs/scoring.md)
+        return [t for t in e.tasks if difficulty == "all" or t.difficulty == difficulty]
 
     tasks = [t for e in ok for t in pick(e)]
     total = _ratio_parts(tasks, [])

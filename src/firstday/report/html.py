@@ -105,7 +105,7 @@ def render_html(report: Report, title: str = "firstday report") -> str:
 <body>
 <h1>{escape(title)}</h1>
 <p class="sub">firstday {escape(report.firstday_version)} · {len(report.runs)} run(s) ·
-error episodes and unscored tasks are counted apart, never averaged as zeros</p>
+error episodes are counted apart, never averaged as zeros; scoring defects count 0 and are reported</p>
 {warnings}
 <h2>Leaderboard</h2>
 {_table(OUTCOME_COLUMNS, report.runs)}

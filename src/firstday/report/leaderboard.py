@@ -6,8 +6,9 @@ Averaging rules (also in each field's description, which is the ``--json`` schem
   score, success, priority-weighted score, on-time rate, urgent latency, clue discovery, and the
   unsupported-answer rate (over attempted answer-bearing checkpoints);
 * day-level figures are averaged over days: meetings missed and late, work left, questions per clue;
-* error episodes and tasks whose scoring failed are left out of every average and counted apart;
-  they are never zeros;
+* error episodes are left out of every average and counted apart; they are never zeros;
+* a task with a scoring defect (its check failed on the task's own answer) counts 0 in every average and is
+  also counted apart (``task_errors``, "scoring defects: N" in red), so an agent cannot choose what is averaged;
 * with repeated trials every task-trial counts once; pass^k and pass@k are per task, then averaged;
 * every headline figure has a 95 % percentile bootstrap interval, resampling scenarios (see
   :mod:`firstday.report.stats` and docs/statistics.md).
@@ -25,6 +26,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, Field
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from firstday._version import __version__
@@ -67,7 +69,7 @@ class RunRow(BaseModel):
     episodes: int = Field(description="finished episodes on disk (ok + error)")
     error_episodes: int = Field(description="episodes that failed (agent exception, loading error); not averaged")
     tasks: int = Field(description="scored tasks in ok episodes")
-    task_errors: int = Field(description="tasks in ok episodes whose scoring failed; not averaged")
+    task_errors: int = Field(description="tasks in ok episodes with a scoring defect; counted 0 in every average")
     success_rate: float | None = Field(description="share of scored tasks with every checkpoint passed on time "
                                                    "(micro-average over tasks)")
     score: float | None = Field(description="mean checkpoint score: passed weight / total weight, on time only "
@@ -129,7 +131,7 @@ def _family_rows(tasks: list[TaskScore]) -> list[FamilyRow]:
 
 
 def _scored(e: EpisodeSummary) -> list[TaskScore]:
-    return [t for t in e.tasks if t.error is None and t.score is not None]
+    return list(e.tasks)  # a task with a scoring defect counts 0 (its score is 0.0; None in older runs)
 
 
 def _ratio_parts(tasks: list[TaskScore], days: list[DayMetrics]) -> dict[str, tuple[float, float]]:
@@ -195,7 +197,7 @@ def _reliability(ok: list[EpisodeSummary], trials: int) -> list[PassRow]:
 def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[EpisodeSummary]) -> RunRow:
     ok = [e for e in episodes if e.status == "ok" and e.metrics is not None]
     all_tasks = [t for e in ok for t in e.tasks]
-    tasks = [t for t in all_tasks if t.error is None and t.score is not None]
+    tasks = all_tasks  # scoring defects count 0 in every average (and are counted apart below)
     days = [e.metrics for e in ok if e.metrics is not None]
     weight = {t.task_id: float(PRIORITY_WEIGHT.get(t.priority, 2)) for t in tasks}
     urgent = [float(t.latency) for t in tasks if t.priority == "urgent" and t.latency is not None]
@@ -207,7 +209,7 @@ def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[Ep
         hints=manifest.env_config.hints, suite_name=manifest.suite_name, suite_hash=manifest.suite_hash,
         episodes_expected=manifest.n_episodes, episodes=len(episodes),
         error_episodes=sum(1 for e in episodes if e.status == "error"),
-        tasks=len(tasks), task_errors=len(all_tasks) - len(tasks),
+        tasks=len(tasks), task_errors=sum(1 for t in all_tasks if t.error is not None),
         success_rate=_mean([1.0 if t.success else 0.0 for t in tasks]),
         score=_mean([t.score or 0.0 for t in tasks]),
         priority_weighted_score=_weighted([(weight[t.task_id], t.score or 0.0) for t in tasks]),
@@ -222,6 +224,9 @@ def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[Ep
         families=_family_rows(tasks), trials=manifest.trials, intervals=_intervals(ok),
         reliability=_reliability(ok, manifest.trials),
     )
+
+
+SCORING_DEFECTS = "scoring defects"  # the warning's words, printed in red
 
 
 def _labels(paths: list[Path]) -> list[str]:
@@ -252,9 +257,11 @@ def build_report(run_dirs: Sequence[Path | str], *, sort: bool = True) -> Report
             warnings.append(f"{r.label}: no confidence intervals (they resample scenarios; fewer than 2 scored)")
         elif 0 < clusters < 10:
             warnings.append(f"{r.label}: confidence intervals from only {clusters} scenarios are rough")
-        if r.error_episodes or r.task_errors:
-            warnings.append(f"{r.label}: {r.error_episodes} error episode(s) and {r.task_errors} unscored task(s) "
-                            "are left out of the averages")
+        if r.error_episodes:
+            warnings.append(f"{r.label}: {r.error_episodes} error episode(s) are left out of the averages")
+        if r.task_errors:
+            warnings.append(f"{r.label}: {SCORING_DEFECTS}: {r.task_errors} (tasks whose own expected answer fails "
+                            "their check; each counted 0; a defect of the suite to report)")
     return Report(firstday_version=__version__, runs=rows,
                   families=sorted({f.family for r in rows for f in r.families}), warnings=warnings)
 
@@ -399,4 +406,7 @@ def render_report(report: Report, console: Console, *, families: bool = True, di
                                                                           pass_cell(r, k, "at"))))
             console.print(table)
     for w in report.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+        if SCORING_DEFECTS in w:
+            console.print(f"[bold red]{escape(w)}[/bold red]", highlight=False)
+        else:
+            console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)

@@ -162,14 +162,13 @@ class _Day:
 
 def _meta_scores(e: EpisodeSummary) -> dict[str, float]:
     by: dict[str, list[float]] = defaultdict(list)
-    for t in e.tasks:
-        if t.error is None and t.score is not None:
-            by[t.meta_task].append(t.score)
+    for t in e.tasks:  # a task with a scoring defect counts 0 (its score is 0.0; None in older runs)
+        by[t.meta_task].append(t.score or 0.0)
     return {m: sum(v) / len(v) for m, v in by.items()}
 
 
 def _task_scores(e: EpisodeSummary) -> list[float]:
-    return [t.score for t in e.tasks if t.error is None and t.score is not None]
+    return [t.score or 0.0 for t in e.tasks]  # a scoring defect counts 0
 
 
 def _listed(keys: Iterable[str]) -> str:

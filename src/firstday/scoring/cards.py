@@ -27,7 +27,8 @@ class TaskScore(BaseModel):
     priority: str
     arrival: int
     deadline: int
-    score: float | None = Field(description="checkpoint score: passed weight / total weight (None on error)")
+    score: float | None = Field(description="checkpoint score: passed weight / total weight (0 for a scoring defect; "
+                                            "None only in runs saved before defects counted 0)")
     success: bool | None
     submitted_at: int | None = Field(description="first submission time")
     on_time: bool = Field(description="a submission exists by the deadline")
@@ -35,15 +36,15 @@ class TaskScore(BaseModel):
     clues_required: int
     clues_observed: int
     checkpoints: list[CheckpointResult]
-    error: str | None = None
+    error: str | None = Field(default=None, description="a scoring defect of this task (it still counts 0)")
 
 
 class DayMetrics(BaseModel):
     """Per-day figures. Rates are None when their denominator is zero."""
 
     tasks: int
-    scored_tasks: int
-    score: float | None = Field(description="mean checkpoint score over scored tasks")
+    scored_tasks: int = Field(description="tasks scored without a scoring defect")
+    score: float | None = Field(description="mean checkpoint score over the arrived tasks (a scoring defect counts 0)")
     success_rate: float | None
     priority_weighted_score: float | None = Field(description="score weighted by priority (low 1, normal 2, urgent 4)")
     on_time_rate: float | None = Field(description="priority-weighted share of tasks submitted by their deadline")
@@ -61,7 +62,8 @@ class DayMetrics(BaseModel):
     questions_per_clue: float | None = Field(description="messages sent per colleague-held clue observed")
     messages_sent: int
     tool_calls: int
-    errors: int = Field(description="tasks whose scoring failed (infrastructure errors, not zeros)")
+    errors: int = Field(description="tasks with a scoring defect (a check failed on the task's own answer): reported, "
+                                    "and counted 0 in every mean")
 
 
 class DayScore(BaseModel):

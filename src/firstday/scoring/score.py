@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from firstday.scoring.cards import CheckpointResult, DayMetrics, DayScore, TaskScore
 from firstday.suites.spec import Day
+from firstday.tasks.checks import safe_text
 from firstday.tasks.model import TaskInstance
 from firstday.trusted import trusted
 from firstday.world.assets import PRIORITY_WEIGHT
@@ -21,13 +22,17 @@ def score_task(task: TaskInstance, record: DayRecord, end: int) -> TaskScore:
     error: str | None = None
     for cp in task.checkpoints:
         try:
-            on_time = cp.check.evaluate(record, task.task_id, task.answers, task.deadline)
-            late = on_time if on_time.passed else cp.check.evaluate(record, task.task_id, task.answers, end)
-        except Exception as exc:  # a scorer bug is an error, never a silent zero
-            error = f"checkpoint {cp.cp_id}: {type(exc).__name__}: {exc}"
+            # every check is windowed to its task: work done before the task arrived was for something else
+            on_time = cp.check.evaluate(record, task.task_id, task.answers, task.deadline, since=task.arrival)
+            late = on_time if on_time.passed else cp.check.evaluate(record, task.task_id, task.answers, end,
+                                                                    since=task.arrival)
+        except Exception as exc:
+            # checks are total over agent input (a value they cannot judge is "not right"), so what still
+            # raises is a defect of the task itself: reported loudly, and the checkpoint earns nothing
+            error = f"scoring defect in checkpoint {cp.cp_id}: {type(exc).__name__}: {safe_text(exc)[:300]}"
             results.append(CheckpointResult(cp_id=cp.cp_id, description=cp.description, weight=cp.weight,
                                             passed=False, answer_bearing=cp.answer_bearing,
-                                            feedback="(not scored: internal error)", error=error))
+                                            feedback="(not scored: a defect of this task's scoring)", error=error))
             continue
         attempted = on_time.attempted_at if on_time.attempted_at is not None else late.attempted_at
         unsupported = bool(
@@ -53,8 +58,10 @@ def score_task(task: TaskInstance, record: DayRecord, end: int) -> TaskScore:
     return trusted(TaskScore, {
         "task_id": task.task_id, "family": task.family, "variant": task.variant, "difficulty": task.difficulty,
         "meta_task": task.meta_task, "priority": task.priority, "arrival": task.arrival, "deadline": task.deadline,
-        "score": None if error else (got / total if total else 0.0),
-        "success": None if error else all(c.passed for c in results),
+        # a task with a scoring defect counts 0 in every mean: dropping it would let an agent choose which
+        # tasks are averaged
+        "score": 0.0 if error else (got / total if total else 0.0),
+        "success": False if error else all(c.passed for c in results),
         "submitted_at": min(subs) if subs else None,
         "on_time": any(t <= task.deadline for t in subs),
         "latency": (min(subs) - task.arrival) if subs else None,
@@ -70,9 +77,9 @@ def score_day(scenario_id: str, day: Day, record: DayRecord) -> DayScore:
     horizon = max(end, day.day_end)
     arrived = [t for t in day.tasks if t.arrival <= horizon]
     scores = [score_task(t, record, end) for t in arrived]
-    ok = [s for s in scores if s.error is None]
+    # every arrived task is averaged; one with a scoring defect counts 0 (its score is 0.0), never dropped
     w = {s.task_id: PRIORITY_WEIGHT[s.priority] for s in scores}
-    wsum = sum(w[s.task_id] for s in ok)
+    wsum = sum(w[s.task_id] for s in scores)
     urgent = [float(s.latency) for s in scores if s.priority == "urgent" and s.latency is not None]
     required = [m for t in day.tasks for m in t.meetings if m.trainee_required] + [
         m for m in day.meetings if m.trainee_required]
@@ -84,16 +91,16 @@ def score_day(scenario_id: str, day: Day, record: DayRecord) -> DayScore:
             missed += 1
         elif min(joins) > m.start + LATE_GRACE:
             late += 1
-    attempted = [c for s in ok for c in s.checkpoints if c.answer_bearing and c.attempted_at is not None]
+    attempted = [c for s in scores for c in s.checkpoints if c.answer_bearing and c.attempted_at is not None]
     colleague_clues = {c.clue_id for t in arrived for c in t.clues if c.location == "colleague"}
     found_colleague = sum(1 for c in colleague_clues if c in record.observed)
     req_total = sum(s.clues_required for s in scores)
     metrics = DayMetrics(
-        tasks=len(scores), scored_tasks=len(ok),
-        score=_mean([s.score for s in ok if s.score is not None]),
-        success_rate=_mean([1.0 if s.success else 0.0 for s in ok]),
-        priority_weighted_score=(sum(w[s.task_id] * (s.score or 0.0) for s in ok) / wsum) if wsum else None,
-        on_time_rate=(sum(w[s.task_id] for s in ok if s.on_time) / wsum) if wsum else None,
+        tasks=len(scores), scored_tasks=sum(1 for s in scores if s.error is None),
+        score=_mean([s.score for s in scores if s.score is not None]),
+        success_rate=_mean([1.0 if s.success else 0.0 for s in scores]),
+        priority_weighted_score=(sum(w[s.task_id] * (s.score or 0.0) for s in scores) / wsum) if wsum else None,
+        on_time_rate=(sum(w[s.task_id] for s in scores if s.on_time) / wsum) if wsum else None,
         urgent_latency=_mean(urgent),
         meetings_required=len(required), meetings_missed=missed, meetings_late=late,
         work_left=sum(1 for s in scores if s.submitted_at is None),
@@ -101,6 +108,6 @@ def score_day(scenario_id: str, day: Day, record: DayRecord) -> DayScore:
         unsupported_rate=_mean([1.0 if c.unsupported else 0.0 for c in attempted]),
         questions_per_clue=(len(record.messages) / found_colleague) if found_colleague else None,
         messages_sent=len(record.messages), tool_calls=record.tool_calls,
-        errors=len(scores) - len(ok),
+        errors=sum(1 for s in scores if s.error is not None),
     )
     return DayScore(scenario_id=scenario_id, day_index=day.day_index, tasks=scores, metrics=metrics)

@@ -11,13 +11,13 @@ import csv
 import functools
 import io
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from firstday.world.records import DayRecord, Meeting
+from firstday.world.records import DayRecord, Meeting, Submission
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,27 @@ class CheckOutcome:
     attempted_at: int | None = None
 
 
+class TaskDefect(Exception):
+    """A check cannot be evaluated even on the task's own expected answer: a defect of the task (its
+    generator), never of the agent. Scoring reports it loudly and counts the task 0."""
+
+
+_MAX_TEXT = 1_000_000  # characters of an agent's value that are compared; longer ones are cut, not refused
+
+
+def safe_text(x: Any) -> str:
+    """``str(x)`` for any value an agent can submit: integers too long to print in decimal (Python refuses
+    more than 4,300 digits), structures too deep to print, and values whose ``str`` raises give a
+    placeholder that equals no expected answer, instead of an exception."""
+    try:
+        text = x if isinstance(x, str) else str(x)
+    except Exception:  # ValueError (digits), RecursionError (depth), MemoryError, or a foreign __str__
+        return f"<unprintable {type(x).__name__}>"
+    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT]
+
+
 def norm_text(x: Any) -> str:
-    return " ".join(str(x).strip().lower().split())
+    return " ".join(safe_text(x).strip().lower().split())
 
 
 # answers' keys are a small vocabulary of short strings, matched by every check of every episode (long
@@ -55,24 +74,58 @@ def _dig(answer: Any, field: str) -> tuple[bool, Any]:
 
 
 def _as_number(x: Any) -> float | None:
+    """A finite number, or ``None`` for anything else (booleans, NaN, infinities, integers beyond the float
+    range, numeric strings that overflow such as "1e999", non-numbers)."""
     if isinstance(x, bool):
         return None
-    if isinstance(x, int | float):
-        return float(x) if math.isfinite(x) else None
     if isinstance(x, str):
+        if len(x) > 400:  # no real number is written this long; float() of a huge digit string is slow
+            return None
         try:
-            return float(x.replace(",", "").replace("$", "").replace("%", "").strip())
+            x = float(x.replace(",", "").replace("$", "").replace("%", "").strip())
         except ValueError:
             return None
+    if isinstance(x, int):
+        try:
+            x = float(x)
+        except OverflowError:
+            return None
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
     return None
 
 
 def _as_set(x: Any) -> set[str] | None:
     if isinstance(x, str):
-        return {norm_text(p) for p in x.split(",") if p.strip()}
+        return {norm_text(p) for p in safe_text(x).split(",") if p.strip()}
     if isinstance(x, list | tuple):
         return {norm_text(p) for p in x}
     return None
+
+
+_NO_REFERENCE = object()
+
+
+def _judged(judge: Callable[[Any], CheckOutcome], value: Any, reference: Any, what: str,
+            attempted: int | None) -> CheckOutcome:
+    """``judge(value)`` for a value the agent produced, total over whatever that is.
+
+    If judging raises, the same judge is run on ``reference`` (the task's own expected value): if that
+    raises too, the check itself is broken (:class:`TaskDefect`); otherwise the agent's value is what
+    could not be judged, and it is simply not right, with the reason. With no reference, everything the
+    expected answer needs was prepared before, so an exception here can only come from the agent's value.
+    """
+    try:
+        return judge(value)
+    except Exception as exc:
+        if reference is not _NO_REFERENCE:
+            try:
+                judge(reference)
+            except Exception as ref_exc:
+                raise TaskDefect(f"the check fails on the task's own expected answer: "
+                                 f"{type(ref_exc).__name__}: {safe_text(ref_exc)[:200]}") from exc
+        return CheckOutcome(False, f"{what} could not be judged ({type(exc).__name__}); it is not right",
+                            attempted)
 
 
 def compare(value: Any, expected: Any, how: str, tolerance: float) -> tuple[bool, str]:
@@ -99,6 +152,28 @@ def compare(value: Any, expected: Any, how: str, tolerance: float) -> tuple[bool
     raise ValueError(f"unknown comparison {how!r}")
 
 
+def _last_submission(record: DayRecord, task_id: str, at: int, since: int) -> Submission | None:
+    """The task's last submission in the window ``[since, at]``; earlier ones do not count."""
+    found = None
+    for s in record.submissions:
+        if s.task_id == task_id and since <= s.time <= at:
+            found = s
+    return found
+
+
+def _judged_dig(answer: Any, field: str) -> tuple[bool, Any]:
+    """:func:`_dig`, where an answer that cannot be walked (e.g. keys whose text cannot be made) has no field."""
+    try:
+        return _dig(answer, field)
+    except Exception:
+        return False, None
+
+
+def _trainee_edits(record: DayRecord, path: str, at: int, since: int) -> list[int]:
+    """Times of the trainee's (or its code runner's) versions of ``path`` in the window ``[since, at]``."""
+    return [v.time for v in record.files.get(path, ()) if v.author != "initial" and since <= v.time <= at]
+
+
 class SubmissionCheck(BaseModel):
     """A field of the task's last on-time submission compared with a hidden answer."""
 
@@ -108,15 +183,21 @@ class SubmissionCheck(BaseModel):
     compare: Literal["equals", "set_equals", "number_close", "contains"] = "equals"
     tolerance: float = 0.0
 
-    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
-        sub = record.last_submission(task_id, at)
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int,
+                 since: int = 0) -> CheckOutcome:
+        sub = _last_submission(record, task_id, at, since)
         if sub is None:
             return CheckOutcome(False, "nothing was submitted for this task")
-        found, value = _dig(sub.answer, self.field)
+        found, value = _judged_dig(sub.answer, self.field)
         if not found:
             return CheckOutcome(False, f"the submission has no field '{self.field}'", sub.time)
-        ok, detail = compare(value, answers[self.expected], self.compare, self.tolerance)
-        return CheckOutcome(ok, f"'{self.field or 'answer'}': {detail}", sub.time)
+        expected = answers[self.expected]
+
+        def judge(v: Any) -> CheckOutcome:
+            ok, detail = compare(v, expected, self.compare, self.tolerance)
+            return CheckOutcome(ok, f"'{self.field or 'answer'}': {detail}", sub.time)
+
+        return _judged(judge, value, expected, f"'{self.field or 'answer'}'", sub.time)
 
 
 class SubmittedCheck(BaseModel):
@@ -124,8 +205,9 @@ class SubmittedCheck(BaseModel):
 
     kind: Literal["submitted"] = "submitted"
 
-    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
-        sub = record.last_submission(task_id, at)
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int,
+                 since: int = 0) -> CheckOutcome:
+        sub = _last_submission(record, task_id, at, since)
         return CheckOutcome(sub is not None, "submitted" if sub else "nothing was submitted",
                             sub.time if sub else None)
 
@@ -142,47 +224,70 @@ class FileCheck(BaseModel):
     expected: str = Field(description="key into answers: full text ('equals') or list of strings")
     compare: Literal["equals", "contains_all", "excludes_all"] = "equals"
 
-    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int,
+                 since: int = 0) -> CheckOutcome:
         version = record.file_at(self.path, at)
-        edits = [v.time for v in record.files.get(self.path, ()) if v.author != "initial" and v.time <= at]
+        edits = _trainee_edits(record, self.path, at, since)
         attempted = edits[-1] if edits else None
         if version is None:
             return CheckOutcome(False, f"{self.path} does not exist", attempted)
+        if not edits:
+            # the content as of the deadline is compared, but only the trainee's own edit for this task (at or
+            # after its arrival) can earn it: an untouched file, or one edited for an earlier task, does not
+            return CheckOutcome(False, f"{self.path} was not changed after the task arrived")
         exp = answers[self.expected]
         if self.compare == "equals":
-            got, want = _norm_lines(version.content), _norm_lines(str(exp))
-            if got == want:
-                return CheckOutcome(True, f"{self.path} is correct", attempted)
-            wrong = sum(1 for a, b in zip(got, want, strict=False) if a != b) + abs(len(got) - len(want))
-            return CheckOutcome(False, f"{self.path} differs from what was needed on {wrong} line(s)", attempted)
+            want = _norm_lines(str(exp))
+
+            def judge_equals(content: Any) -> CheckOutcome:
+                got = _norm_lines(safe_text(content))
+                if got == want:
+                    return CheckOutcome(True, f"{self.path} is correct", attempted)
+                wrong = sum(1 for a, b in zip(got, want, strict=False) if a != b) + abs(len(got) - len(want))
+                return CheckOutcome(False, f"{self.path} differs from what was needed on {wrong} line(s)", attempted)
+
+            return _judged(judge_equals, version.content, str(exp), self.path, attempted)
         items = [str(x) for x in exp]
         if self.compare == "contains_all":
-            missing = [x for x in items if x not in version.content]
-            # the agent attempted these items only if it wrote them: leaving an item alone is no claim
-            return CheckOutcome(not missing, f"{self.path}: {len(missing)} required item(s) missing",
-                                attempted if not missing else None)
-        present = [x for x in items if x in version.content]
-        return CheckOutcome(not present, f"{self.path}: {len(present)} item(s) that should be gone remain", attempted)
+            def judge_contains(content: Any) -> CheckOutcome:
+                missing = [x for x in items if x not in safe_text(content)]
+                # the agent attempted these items only if it wrote them: leaving an item alone is no claim
+                return CheckOutcome(not missing, f"{self.path}: {len(missing)} required item(s) missing",
+                                    attempted if not missing else None)
+
+            return _judged(judge_contains, version.content, "\n".join(items), self.path, attempted)
+
+        def judge_excludes(content: Any) -> CheckOutcome:
+            present = [x for x in items if x in safe_text(content)]
+            return CheckOutcome(not present, f"{self.path}: {len(present)} item(s) that should be gone remain",
+                                attempted)
+
+        return _judged(judge_excludes, version.content, "", self.path, attempted)
 
 
-def _submitted_meeting(record: DayRecord, task_id: str, field: str, at: int) -> tuple[Meeting | None, str, int | None]:
-    sub = record.last_submission(task_id, at)
+def _submitted_meeting(record: DayRecord, task_id: str, field: str, at: int,
+                       since: int = 0) -> tuple[Meeting | None, str, int | None]:
+    sub = _last_submission(record, task_id, at, since)
     if sub is None:
         return None, "nothing was submitted for this task", None
-    found, value = _dig(sub.answer, field)
+    found, value = _judged_dig(sub.answer, field)
     if not found:
         return None, f"the submission has no field '{field}'", sub.time
-    key = str(value).strip()
-    m = record.meetings.get(key)
-    if m is None or not m.booked_by_trainee:
+    if value is None or isinstance(value, bool | dict | list | tuple):
+        return None, f"'{field}' does not name a meeting", sub.time
+    key = safe_text(value).strip()
+    # a booking made before the task arrived was made for something else: it never counts for this task
+    mine = {mid: x for mid, x in record.meetings.items() if x.booked_by_trainee and x.created_at >= since}
+    m = mine.get(key)
+    if m is None:
         # the field may also hold the booking's exact title: ids are assigned by the world in booking order, so
         # a plan written at generation time (the oracle's) can only name its booking by the (unique) title.
         # With several bookings of that title, the latest one live at `at` counts.
-        titled = [x for x in record.meetings.values() if x.booked_by_trainee and norm_text(x.title) == norm_text(key)]
+        titled = [x for x in mine.values() if norm_text(x.title) == norm_text(key)]
         live = [x for x in titled if x.created_at <= at and (x.cancelled_at is None or x.cancelled_at > at)]
         m = live[-1] if live else titled[-1] if titled else None
     if m is None:
-        return None, "the submitted meeting id is not one of your bookings", sub.time
+        return None, "the submitted meeting id is not one of your bookings made for this task", sub.time
     if m.created_at > at or (m.cancelled_at is not None and m.cancelled_at <= at):
         return None, "the submitted meeting was not booked (or was cancelled) by the deadline", sub.time
     return m, "", m.created_at
@@ -197,8 +302,9 @@ class MeetingCheck(BaseModel):
                     "room"]
     expected: str | None = Field(default=None, description="key into answers (not needed for 'exists')")
 
-    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
-        m, why, attempted = _submitted_meeting(record, task_id, self.field, at)
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int,
+                 since: int = 0) -> CheckOutcome:
+        m, why, attempted = _submitted_meeting(record, task_id, self.field, at, since)
         if m is None:
             return CheckOutcome(False, why, attempted)
         if self.aspect == "exists":
@@ -234,15 +340,17 @@ class AttendedCheck(BaseModel):
     field: str | None = Field(default=None, description="or: the submitted field naming the meeting")
     max_late: int = 5
 
-    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int,
+                 since: int = 0) -> CheckOutcome:
         mid = self.meeting_id
         if mid is None:
-            m, why, _ = _submitted_meeting(record, task_id, self.field or "meeting_id", 10**6)
+            m, why, _ = _submitted_meeting(record, task_id, self.field or "meeting_id", 10**6, since)
             if m is None:
                 return CheckOutcome(False, why)
             mid = m.meeting_id
         meeting = record.meetings.get(mid)
-        joins = [a.joined_at for a in record.attendance if a.meeting_id == mid]
+        # a join before the task arrived was not for this task (a meeting the task is about starts after it)
+        joins = [a.joined_at for a in record.attendance if a.meeting_id == mid and a.joined_at >= since]
         if meeting is None or not joins:
             return CheckOutcome(False, "the meeting was not attended")
         ok = min(joins) <= meeting.start + self.max_late
@@ -267,6 +375,9 @@ class MessageCheck(BaseModel):
     since: int | None = Field(default=None, description="minute from which a message counts (with within_minutes)")
     within_minutes: int | None = Field(default=None, ge=0, description="a message counts only if sent at most "
                                        "this many minutes after ``since``")
+    together_with: list[str] = Field(default_factory=list, description="keys into answers whose values must be in "
+                                     "the same message (e.g. the service a severity is about), so a short value "
+                                     "sent for another task of the day does not count for this one")
 
     @model_validator(mode="after")
     def _window_needs_a_start(self) -> MessageCheck:
@@ -274,9 +385,15 @@ class MessageCheck(BaseModel):
             raise ValueError("within_minutes needs since (the minute the value became visible)")
         return self
 
-    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int,
+                 since: int = 0) -> CheckOutcome:
         want = norm_text(answers[self.expected])
-        sent = [m for m in record.messages if m.time <= at and want in norm_text(m.text)]
+        if not want:
+            raise TaskDefect("the expected value of a message check is empty (any message would contain it)")
+        context = [norm_text(answers[k]) for k in self.together_with]
+        # messages sent before the task arrived were about something else: they neither pass nor fail it
+        sent = [m for m in record.messages if since <= m.time <= at and want in (text := norm_text(m.text))
+                and all(c in text for c in context)]
         hits = [m.time for m in sent if self.to in m.to]
         if not hits:
             return CheckOutcome(False, f"no message with the needed information reached {self.to}")
@@ -373,29 +490,34 @@ class RosterCheck(BaseModel):
     aspect: RosterAspect
     expected: str = Field(default="roster_spec", description="key into answers: the constraints")
 
-    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
-        sub = record.last_submission(task_id, at)
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int,
+                 since: int = 0) -> CheckOutcome:
+        sub = _last_submission(record, task_id, at, since)
         if sub is None:
             return CheckOutcome(False, "nothing was submitted for this task")
-        found, roster = _dig(sub.answer, self.field)
+        found, roster = _judged_dig(sub.answer, self.field)
         if not found:
             return CheckOutcome(False, f"the submission has no field '{self.field}'", sub.time)
         spec = answers[self.expected]
+        return _judged(lambda r: self._judge(r, spec, sub.time), roster, {}, "the roster", sub.time)
+
+    def _judge(self, roster: Any, spec: Mapping[str, Any], attempted: int) -> CheckOutcome:
+        sub_time = attempted
         v = roster_violations(roster, spec)
         if v["coverage"]:
             return CheckOutcome(False, f"the roster does not cover every slot with exactly one person from the "
-                                       f"pool ({int(v['coverage'])} problem(s))", sub.time)
+                                       f"pool ({int(v['coverage'])} problem(s))", sub_time)
         if self.aspect == "coverage":
-            return CheckOutcome(True, "every slot is covered", sub.time)
+            return CheckOutcome(True, "every slot is covered", sub_time)
         if self.aspect == "optimal":
             rules = sum(v[k] for k in ("availability", "max_shifts", "skills", "one_per_day"))
             if rules:
-                return CheckOutcome(False, "the roster breaks a rule, so it cannot be the best one", sub.time)
+                return CheckOutcome(False, "the roster breaks a rule, so it cannot be the best one", sub_time)
             ok = abs(float(v["total_cost"]) - float(spec["optimum"])) < 1e-6
-            return CheckOutcome(ok, "the roster is optimal" if ok else "a better roster exists", sub.time)
+            return CheckOutcome(ok, "the roster is optimal" if ok else "a better roster exists", sub_time)
         n = v[self.aspect]
         return CheckOutcome(n == 0, f"{self.aspect.replace('_', ' ')}: " + (
-            "respected" if n == 0 else f"{int(n)} violation(s)"), sub.time)
+            "respected" if n == 0 else f"{int(n)} violation(s)"), sub_time)
 
 
 class CsvCheck(BaseModel):
@@ -411,26 +533,41 @@ class CsvCheck(BaseModel):
     abs_tol: float = 0.0
     rel_tol: float = 0.0
 
-    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int,
+                 since: int = 0) -> CheckOutcome:
         version = record.file_at(self.path, at)
-        edits = [v.time for v in record.files.get(self.path, ()) if v.author != "initial" and v.time <= at]
+        edits = _trainee_edits(record, self.path, at, since)
         if version is None:
             return CheckOutcome(False, f"{self.path} does not exist", edits[-1] if edits else None)
         if not edits:
-            return CheckOutcome(False, f"{self.path} was not changed")
+            return CheckOutcome(False, f"{self.path} was not changed after the task arrived")
         attempted = edits[-1]
-        rows = list(csv.DictReader(io.StringIO(version.content.strip() + "\n")))
         exp = answers[self.expected]
         if self.aspect == "filled":
-            wrong = 0
-            for row, column, value in exp:
-                got = _as_number(rows[row].get(column)) if row < len(rows) else None
-                want = float(value)
-                if got is None or abs(got - want) > max(self.abs_tol, self.rel_tol * abs(want)):
-                    wrong += 1
-            detail = "every filled cell is right" if not wrong else f"{wrong} of {len(exp)} cell(s) wrong or empty"
-            return CheckOutcome(not wrong, f"{self.path}: {detail}", attempted)
+            # the expected cells are prepared here, outside the judging of the agent's file: a bad one is a defect
+            cells = [(int(row), str(column), float(value)) for row, column, value in exp]
+            return _judged(lambda content: self._judge_filled(content, cells, attempted), version.content,
+                           _NO_REFERENCE, self.path, attempted)
         original = list(csv.DictReader(io.StringIO(str(exp))))
+        return _judged(lambda content: self._judge_preserved(content, original, attempted), version.content,
+                       str(exp), self.path, attempted)
+
+    def _judge_filled(self, content: str, cells: list[tuple[int, str, float]], attempted: int) -> CheckOutcome:
+        rows = _csv_dict_rows(content)
+        if rows is None:
+            return CheckOutcome(False, f"{self.path} is not readable as CSV", attempted)
+        wrong = 0
+        for row, column, want in cells:
+            got = _as_number(rows[row].get(column)) if 0 <= row < len(rows) else None
+            if got is None or abs(got - want) > max(self.abs_tol, self.rel_tol * abs(want)):
+                wrong += 1
+        detail = "every filled cell is right" if not wrong else f"{wrong} of {len(cells)} cell(s) wrong or empty"
+        return CheckOutcome(not wrong, f"{self.path}: {detail}", attempted)
+
+    def _judge_preserved(self, content: str, original: list[dict[str, str]], attempted: int) -> CheckOutcome:
+        rows = _csv_dict_rows(content)
+        if rows is None:
+            return CheckOutcome(False, f"{self.path} is not readable as CSV", attempted)
         if len(rows) != len(original) or (rows and set(rows[0]) != set(original[0])):
             return CheckOutcome(False, f"{self.path}: rows or columns were added, removed or renamed", attempted)
         changed = 0
@@ -438,13 +575,36 @@ class CsvCheck(BaseModel):
             for column, before in old.items():
                 if not (before or "").strip():
                     continue
-                after = (new.get(column) or "").strip()
+                after = new.get(column)
+                after = after.strip() if isinstance(after, str) else ""  # a short row's missing cell is None
                 a, b = _as_number(before), _as_number(after)
                 same = (a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)) or \
                     norm_text(before) == norm_text(after)
                 changed += not same
         detail = "the given cells are unchanged" if not changed else f"{changed} given cell(s) were changed"
         return CheckOutcome(not changed, f"{self.path}: {detail}", attempted)
+
+
+def _csv_table(content: str) -> list[list[str]] | None:
+    """The rows of a CSV text, or ``None`` if it cannot be parsed (e.g. a field beyond the csv module's size
+    limit, or a NUL byte on older Pythons): an unreadable file is simply not right."""
+    try:
+        return list(csv.reader(io.StringIO(content.strip() + "\n")))
+    except csv.Error:
+        return None
+
+
+def _csv_dict_rows(content: str) -> list[dict[str, str | None]] | None:
+    """Like ``csv.DictReader`` (the first row names the columns; blank lines skipped), but ``None`` for an
+    unreadable text, and never a ``None`` key: cells beyond the header are dropped."""
+    table = _csv_table(content)
+    if table is None:
+        return None
+    table = [r for r in table if r]
+    if not table:
+        return []
+    header = table[0]
+    return [{h: (r[i] if i < len(r) else None) for i, h in enumerate(header)} for r in table[1:]]
 
 
 def _cells_match(got: str, want: Any) -> bool:
@@ -471,16 +631,30 @@ class CsvRowsCheck(BaseModel):
     expected: str = Field(description="key into answers: present -> [{column: value}, ...] (each with the key "
                                       "column); absent -> [key value, ...]")
 
-    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int) -> CheckOutcome:
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int,
+                 since: int = 0) -> CheckOutcome:
         version = record.file_at(self.path, at)
-        edits = [v.time for v in record.files.get(self.path, ()) if v.author != "initial" and v.time <= at]
+        edits = _trainee_edits(record, self.path, at, since)
         attempted = edits[-1] if edits else None
         if version is None:
             return CheckOutcome(False, f"{self.path} does not exist", attempted)
         if not edits:
-            return CheckOutcome(False, f"{self.path} was not changed")
-        reader = csv.reader(io.StringIO(version.content.strip() + "\n"))
-        table = [r for r in reader if any(c.strip() for c in r)]
+            return CheckOutcome(False, f"{self.path} was not changed after the task arrived")
+        exp = answers[self.expected]
+        if self.aspect == "absent":
+            reference = f"{self.key_column}\n"
+        else:
+            columns = list(dict.fromkeys(c for want in exp for c in want))
+            reference = "\n".join([",".join(_csv_cell(c) for c in columns)] + [
+                ",".join(_csv_cell(want.get(c, "")) for c in columns) for want in exp])
+        return _judged(lambda content: self._judge(content, exp, attempted), version.content, reference,
+                       self.path, attempted)
+
+    def _judge(self, content: str, exp: Any, attempted: int | None) -> CheckOutcome:
+        parsed = _csv_table(content)
+        if parsed is None:
+            return CheckOutcome(False, f"{self.path} is not readable as CSV", attempted)
+        table = [r for r in parsed if any(c.strip() for c in r)]
         if not table:
             return CheckOutcome(False, f"{self.path} is empty", attempted)
         header = [norm_text(h) for h in table[0]]
@@ -491,7 +665,6 @@ class CsvRowsCheck(BaseModel):
         by_key: dict[str, list[dict[str, str]]] = {}
         for r in rows:
             by_key.setdefault(norm_text(r[key]), []).append(r)
-        exp = answers[self.expected]
         if self.aspect == "absent":
             present = [k for k in exp if norm_text(k) in by_key]
             return CheckOutcome(not present, f"{self.path}: {len(present)} row(s) that should not be there",
@@ -504,6 +677,13 @@ class CsvRowsCheck(BaseModel):
                 problems += 1
         detail = "the rows are right" if not problems else f"{problems} of {len(exp)} row(s) missing or wrong"
         return CheckOutcome(not problems, f"{self.path}: {detail}", attempted)
+
+
+def _csv_cell(value: Any) -> str:
+    """One value written as a CSV cell (quoted when needed), for a reference file built from expected rows."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow([value])
+    return out.getvalue()
 
 
 Check = Annotated[

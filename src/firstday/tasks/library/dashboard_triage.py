@@ -24,6 +24,8 @@ from firstday.world.assets import Fact, FileAsset
 from firstday.world.images import ImageSpec, register_renderer
 from firstday.world.tools import ToolCall
 
+KEY_SERVICE = "dashboard_triage:service:"  # a degraded service already taken by an incident of the day
+
 SERVICES = (
     "checkout-api", "search-svc", "auth-gateway", "billing-worker", "notify-hub", "inventory-db", "media-cdn",
     "reports-etl", "edge-proxy", "recs-engine", "mail-relay", "ledger-core", "profile-api", "geo-lookup",
@@ -233,7 +235,11 @@ class DashboardTriage:
         teams = rng.sample(TEAMS, n_teams)
         owner = {s: teams[i] if i < n_teams else rng.choice(teams) for i, s in enumerate(services)}
         tiers = {s: rng.choice((1, 1, 2)) for s in services}
-        bad = rng.choice(services)
+        # two incidents of one day on the same service could be paged with one message: keep them apart (the
+        # day-wide used_paths set doubles as the registry of claimed values, as in floor_plan_booking)
+        free = [s for s in services if f"{KEY_SERVICE}{s}" not in ctx.used_paths] or services
+        bad = rng.choice(free)
+        ctx.used_paths.add(f"{KEY_SERVICE}{bad}")
         if tier_rule and rng.random() < 0.5:
             tiers[bad] = 2
         target = rng.choice(SEVERITIES)
@@ -384,7 +390,7 @@ class DashboardTriage:
                        feedback="Page the owning team's on-call engineer with a direct message naming the service."),
             Checkpoint(cp_id="page-severity", description="the page states the severity",
                        clue_ids=[board, runbook_c, rota_c], weight=0.5,
-                       check=MessageCheck(to=page.handle, expected="severity"),
+                       check=MessageCheck(to=page.handle, expected="severity", together_with=["service"]),
                        feedback="The page should state the severity graded by the runbook."),
         ]
         return TaskInstance(

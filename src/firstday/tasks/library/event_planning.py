@@ -258,7 +258,9 @@ class EventPlanning:
         weekdays = [d for d in days if d.weekday() < 5]
         start_i = rng.randint(0, len(weekdays) - n_dates)
         dates = weekdays[start_i:start_i + n_dates]
-        common = rng.choice(dates[1:])  # never the first candidate date
+        # any candidate, the first included: the dates are listed in calendar order, so the common one's position
+        # must be uniform or "take the first/last date" would beat chance (tests/test_position_bias.py)
+        common = rng.choice(dates)
         busy: dict[str, set[dt.date]] = {e.handle: set() for e in team}
         for d in dates:
             if d != common:
