@@ -1,5 +1,6 @@
 """Built-in agents: ``oracle`` (privileged plan replay), ``heuristic`` (public-information baseline),
-``guess`` (answers without exploring) and ``noop`` (does nothing)."""
+``guess`` (answers without exploring) and ``noop`` (does nothing). The test adversary ``spray`` lives in
+:mod:`firstday.agents.adversaries`."""
 
 from __future__ import annotations
 
@@ -305,7 +306,8 @@ def _noop(ctx: AgentContext) -> NoopAgent:
 
 
 # the model-backed agents register themselves on import (their SDKs are imported only when used);
-# so does heuristic-learning (agents/learning.py)
+# so does heuristic-learning (agents/learning.py), and the spray test adversary (agents/adversaries.py)
+from firstday.agents import adversaries as _adversaries  # noqa: E402, F401
 from firstday.agents import learning as _learning_agents  # noqa: E402, F401
 from firstday.agents import llm as _llm_agents  # noqa: E402, F401
 from firstday.agents import react as _react_agents  # noqa: E402, F401
