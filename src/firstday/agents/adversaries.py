@@ -131,8 +131,8 @@ class Candidates:
 
 def _is_question(plan: list[ToolCall], i: int) -> bool:
     """A message the plan waits for a reply to: exploration (asking), not the task's action."""
-    args = plan[i].arguments if isinstance(plan[i].arguments, dict) else {}
-    to = args.get("to")
+    raw = plan[i].arguments
+    to = raw.get("to") if isinstance(raw, dict) else None
     return isinstance(to, str) and any(
         c.name == "wait" and isinstance(c.arguments, dict) and c.arguments.get("for_message_from") == to
         for c in plan[i + 1:])

@@ -527,8 +527,8 @@ class MessageOnlyCheck(BaseModel):
     the expected one included), the message to ``to`` counts only if it names no other candidate, so one
     message listing every candidate does not pass either. ``visible_from`` and ``within_minutes`` bound when
     the message may reach ``to``, as for ``message``; ``about`` narrows the messages considered to those that
-    also carry other values of the task (e.g. the service a severity is about). Messages sent before the task arrived (``since``) are
-    ignored, to pass or to fail.
+    also carry other values of the task (e.g. the service a severity is about). Messages sent before the task
+    arrived (``since``) are ignored, to pass or to fail.
     """
 
     kind: Literal["message_only"] = "message_only"
