@@ -5,10 +5,11 @@ check kinds (``message_only``, ``file_items``) and the noise metric, each attack
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Literal
 
 import pytest
-from conftest import all_meta_tasks, preset_days, run_agent, single_task_day
 
+from conftest import all_meta_tasks, preset_days, run_agent, single_task_day
 from firstday.agents import AgentContext, agent_names, make_agent
 from firstday.agents.adversaries import SprayAgent, spray_plan
 from firstday.report.leaderboard import BEHAVIOUR_COLUMNS, DIMENSIONS
@@ -82,7 +83,7 @@ def test_spray_passes_nothing_on_multi_task_days() -> None:
 def test_the_exemptions_are_real_checkpoints() -> None:
     # an exemption naming a checkpoint that does not exist would silently exempt nothing (or hide a rename)
     for family, variant, difficulty, cp in EXEMPT:
-        scenario, day = single_task_day((family, variant, difficulty), seed=0, label="spray-exempt")
+        _, day = single_task_day((family, variant, difficulty), seed=0, label="spray-exempt")
         task = day.tasks[0]
         assert cp in {c.cp_id for c in task.checkpoints if c.answer_bearing}, (family, variant, difficulty, cp)
 
@@ -103,7 +104,8 @@ def test_spray_is_registered_and_acts_on_every_target() -> None:
     assert page.arguments["text"] in texts  # type: ignore[index]
     assert any(all(s in t for s in task.answers["services"]) for t in texts)  # one message listing every service
     submit = next(c for c in plan if c.name == "submit")
-    answer = submit.arguments["answer"]  # type: ignore[index]
+    assert isinstance(submit.arguments, dict)
+    answer = submit.arguments["answer"]
     assert set(task.answers["services"]) <= set(answer["service"]) and len(answer["paged"]) == len(everyone)
 
 
@@ -176,8 +178,8 @@ LINKS = {"new": [URL + "ch-2000"], "links": [URL + x for x in ("ch-1000", "ch-10
          "keep": [URL + "ch-1001", URL + "ch-2000"]}
 
 
-def _file(*versions: tuple[int, str, str]) -> DayRecord:
-    return DayRecord(files={"/workspace/kb/a.md": [FileVersion(time=t, content=c, author=a)  # type: ignore[arg-type]
+def _file(*versions: tuple[int, str, Literal["initial", "trainee"]]) -> DayRecord:
+    return DayRecord(files={"/workspace/kb/a.md": [FileVersion(time=t, content=c, author=a)
                                                    for t, c, a in versions]})
 
 
@@ -201,7 +203,7 @@ def test_file_items_needs_the_expected_items_and_no_other_candidate() -> None:
 
 # --- noise ---------------------------------------------------------------------------------------------------
 def _noise_day() -> Day:
-    scenario, day = single_task_day(("org_chart_routing", "direct_manager", "easy"), seed=1, label="noise")
+    _, day = single_task_day(("org_chart_routing", "direct_manager", "easy"), seed=1, label="noise")
     return day
 
 
