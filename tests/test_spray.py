@@ -11,7 +11,7 @@ import pytest
 
 from conftest import all_meta_tasks, preset_days, run_agent, single_task_day
 from firstday.agents import AgentContext, agent_names, make_agent
-from firstday.agents.adversaries import SprayAgent, spray_plan
+from firstday.agents.adversaries import SPRAY_EXEMPT, SprayAgent, spray_plan
 from firstday.report.leaderboard import BEHAVIOUR_COLUMNS, DIMENSIONS
 from firstday.scoring.cards import DayMetrics
 from firstday.scoring.score import MASS_RECIPIENTS, noise_counts
@@ -19,17 +19,7 @@ from firstday.suites import Day, Scenario
 from firstday.tasks.checks import FileItemsCheck, MessageOnlyCheck
 from firstday.world.records import DayRecord, FileVersion, Meeting, SentMessage, Submission
 
-# Answer-bearing checkpoints the spray may pass, each with why listing every candidate is the answer there
-# (so no check can tell the spray from a right answer). Keys: (family, variant, difficulty, checkpoint id).
-EXEMPT: dict[tuple[str, str, str, str], str] = {
-    ("whiteboard_actions", "action_list", "easy", "open-items"):
-        "nothing is struck through at easy: every item on the whiteboard is open, so the list of all is right",
-    **{(family_, variant, "medium", "entered"): "no form is invalid at medium: every form is to be entered"
-       for family_ in ("form_data_entry",)
-       for variant in ("visitor_registration", "equipment_request", "expense_claim")},
-    **{("form_data_entry", variant, "easy", "entered"): "one form at easy, and it is valid"
-       for variant in ("visitor_registration", "equipment_request", "expense_claim")},
-}
+EXEMPT = SPRAY_EXEMPT  # with the reason for each (listing every candidate is the answer there)
 
 
 def _sweep(days: list[tuple[Scenario, Day]]) -> tuple[dict[str, set[str]], list[str], list[int]]:

@@ -29,6 +29,16 @@ from firstday.tasks.model import TaskInstance
 from firstday.world.company import Company
 from firstday.world.tools import ToolCall
 
+# Answer-bearing checkpoints the spray may pass, each with why listing every candidate *is* the answer there
+# (no check can tell the spray from a right answer). Keys: (family, variant, difficulty, checkpoint id).
+SPRAY_EXEMPT: dict[tuple[str, str, str, str], str] = {
+    ("whiteboard_actions", "action_list", "easy", "open-items"):
+        "nothing is struck through at easy: every item on the whiteboard is open, so the list of all is right",
+    **{("form_data_entry", variant, difficulty, "entered"): "no form is invalid below hard: every form is entered"
+       for variant in ("visitor_registration", "equipment_request", "expense_claim")
+       for difficulty in ("easy", "medium")},
+}
+
 # calls that only look (or let time pass): replayed as the oracle makes them
 READ_ONLY = frozenset({"read_file", "list_files", "open_page", "list_colleagues", "list_rooms", "room_schedule",
                        "wait", "attend_meeting", "run_python", "list_tasks", "notebook", "search_files",

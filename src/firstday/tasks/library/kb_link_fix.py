@@ -317,10 +317,10 @@ class KbLinkFix:
         checkpoints: list[Checkpoint] = []
         # every chart link of the task (old and new ids): a fixed article may hold only the ones its expected
         # text holds, so writing every link seen into an article does not pass
-        answers: dict[str, object] = {"links": sorted({_url(c.chart_id) for c in retired + active + unlinked}
-                                                      | {_url(c.new_id) for c in retired})}
+        links = sorted({_url(c.chart_id) for c in retired + active + unlinked} | {_url(c.new_id) for c in retired})
+        answers: dict[str, object] = {"links": links}
         for a in articles:
-            answers[f"keep:{a.path}"] = [u for u in answers["links"] if u in expected[a.path]]  # type: ignore[attr-defined]
+            answers[f"keep:{a.path}"] = [u for u in links if u in expected[a.path]]
             linked = list({c.chart_id: c for c in a.links if c.status == "retired"}.values())
             for c in linked:
                 key = f"new:{a.path}:{c.chart_id}"
