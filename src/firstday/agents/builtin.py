@@ -306,8 +306,7 @@ def _noop(ctx: AgentContext) -> NoopAgent:
 
 
 # the model-backed agents register themselves on import (their SDKs are imported only when used);
-# so does heuristic-learning (agents/learning.py), and the spray test adversary (agents/adversaries.py)
-from firstday.agents import adversaries as _adversaries  # noqa: E402, F401
+# so does heuristic-learning (agents/learning.py)
 from firstday.agents import learning as _learning_agents  # noqa: E402, F401
 from firstday.agents import llm as _llm_agents  # noqa: E402, F401
 from firstday.agents import react as _react_agents  # noqa: E402, F401
