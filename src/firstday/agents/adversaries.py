@@ -40,9 +40,9 @@ SPRAY_EXEMPT: dict[tuple[str, str, str, str], str] = {
 }
 
 # calls that only look (or let time pass): replayed as the oracle makes them
-READ_ONLY = frozenset({"read_file", "list_files", "open_page", "list_colleagues", "list_rooms", "room_schedule",
-                       "wait", "attend_meeting", "run_python", "list_tasks", "notebook", "search_files",
-                       "view_image", "my_calendar", "check_calendar"})
+READ_ONLY = frozenset({"read_file", "list_files", "open_page", "list_colleagues", "lookup_colleague", "read_inbox",
+                       "list_rooms", "room_schedule", "list_meetings", "wait", "attend_meeting", "run_python",
+                       "calculator", "list_tasks", "notebook"})
 GROUP_LIMIT = 50  # recipients per group message (send_message refuses more)
 PLACEHOLDER = "unknown"  # listed beside a value no other candidate is known for: still not a choice
 
@@ -188,7 +188,9 @@ def spray_plan(task: TaskInstance, company: Company) -> list[ToolCall]:
         elif call.name == "submit":
             out.append(ToolCall(name="submit", arguments={**args, "answer": cands.spread(args.get("answer"))}))
         else:
-            out.append(call)  # a call this module does not know how to spray: made as planned
+            # a call this module does not know how to spray (edit_file, cancel_meeting...): made as planned, so
+            # a family that starts using one shows up in tests/test_spray.py as a checkpoint the spray passes
+            out.append(call)
     return out
 
 
