@@ -48,7 +48,9 @@ def test_answer_follows_from_the_public_texts(variant: str, difficulty: str) -> 
             level = min(2, level + 1)
         rota = next(f.reply for f in inst.facts if f.fact_id.endswith("-rota"))
         paged = re.search(rf"{team}: [^;(]+\(([\w.-]+)\)", rota).group(1)  # type: ignore[union-attr]
-        assert inst.answers == {"service": service, "severity": f"SEV{level + 1}", "paged": paged}
+        assert inst.answers == {"service": service, "severity": f"SEV{level + 1}", "paged": paged,
+                                # the candidates a page must not name besides the answer: every panel's service
+                                "services": [p[0] for p in panels], "severities": ["SEV1", "SEV2", "SEV3"]}
 
 
 def test_hard_lamps_can_mislead_but_easy_ones_do_not() -> None:

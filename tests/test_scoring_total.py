@@ -24,7 +24,9 @@ from firstday.tasks.checks import (
     CheckOutcome,
     CsvCheck,
     FileCheck,
+    FileItemsCheck,
     MessageCheck,
+    MessageOnlyCheck,
     SubmissionCheck,
     TaskDefect,
     compare,
@@ -104,7 +106,7 @@ def record_with(task: TaskInstance, cp: Checkpoint, value: Any, text: str) -> Da
                               organizer="trainee", attendees=[], created_at=t, booked_by_trainee=True)}
     path = getattr(check, "path", None)
     files = {path: [FileVersion(time=t, content=text, author="trainee")]} if path else {}
-    to = [check.to] if isinstance(check, MessageCheck) else []
+    to = [check.to] if isinstance(check, MessageCheck | MessageOnlyCheck) else []
     return DayRecord(submissions=subs, files=files, meetings=meetings,
                      attendance=[Attendance(meeting_id="b1", joined_at=t + 31)],
                      messages=[SentMessage(time=t, to=[*to, "someone"], text=text)], end_time=task.deadline + 60)
@@ -166,7 +168,8 @@ def test_a_check_failing_on_its_own_answer_is_a_defect_not_the_agents_fault() ->
     with pytest.raises(TaskDefect):  # an empty expected code would be "contained" in every message
         MessageCheck(to="a", expected="code").evaluate(record, "t1", {"code": "  "}, 100)
     task, cp = next((t, cp) for t, cp in library_checkpoints()
-                    if isinstance(cp.check, FileCheck) and cp.check.compare != "equals")
+                    if isinstance(cp.check, FileItemsCheck)
+                    or (isinstance(cp.check, FileCheck) and cp.check.compare != "equals"))
     broken = task.model_copy(update={"answers": dict.fromkeys(task.answers, 5)})  # not a list of items
     record = record_with(broken, cp, "x", "x")
     card = score_task(broken, record, record.end_time)

@@ -35,7 +35,9 @@ def register_agent(name: str, description: str) -> Callable[[AgentFactory], Agen
 
 
 def agent_names() -> dict[str, str]:
-    import firstday.agents.builtin  # noqa: F401  (registers the built-ins)
+    # imported to register: the test adversary (which imports the built-ins, not back) and the built-ins
+    import firstday.agents.adversaries
+    import firstday.agents.builtin  # noqa: F401
 
     return {k: v[1] for k, v in sorted(_AGENTS.items())}
 

@@ -1,5 +1,6 @@
 """Built-in agents: ``oracle`` (privileged plan replay), ``heuristic`` (public-information baseline),
-``guess`` (answers without exploring) and ``noop`` (does nothing)."""
+``guess`` (answers without exploring) and ``noop`` (does nothing). The test adversary ``spray`` lives in
+:mod:`firstday.agents.adversaries`."""
 
 from __future__ import annotations
 

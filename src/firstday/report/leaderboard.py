@@ -5,7 +5,8 @@ Averaging rules (also in each field's description, which is the ``--json`` schem
 * task-level figures are micro-averaged over tasks (every task counts once, whatever its day):
   score, success, priority-weighted score, on-time rate, urgent latency, clue discovery, and the
   unsupported-answer rate (over attempted answer-bearing checkpoints);
-* day-level figures are averaged over days: meetings missed and late, work left, questions per clue;
+* day-level figures are averaged over days: meetings missed and late, work left, questions per clue,
+  noise;
 * error episodes are left out of every average and counted apart; they are never zeros;
 * a task with a scoring defect (its check failed on the task's own answer) counts 0 in every average and is
   also counted apart (``task_errors``, "scoring defects: N" in red), so an agent cannot choose what is averaged;
@@ -89,6 +90,8 @@ class RunRow(BaseModel):
                     "(guesses or hallucinations), over checkpoints")
     questions_per_clue: float | None = Field(
         description="messages sent per colleague-held clue found, mean over days where defined")
+    noise: float | None = Field(default=None, description="side effects that would annoy colleagues (stray and "
+                                "mass messages, needless bookings), mean per day (docs/scoring.md, Noise)")
     families: list[FamilyRow] = Field(description="per-family score and success")
     trials: int = Field(default=1, description="trials per (scenario, day) in the run")
     intervals: dict[str, Interval] = Field(
@@ -152,6 +155,7 @@ def _ratio_parts(tasks: list[TaskScore], days: list[DayMetrics]) -> dict[str, tu
         "clue_discovery": (sum(t.clues_observed for t in tasks), sum(t.clues_required for t in tasks)),
         "unsupported_rate": (sum(1.0 for c in attempted if c.unsupported), len(attempted)),
         "questions_per_clue": (sum(qpc), len(qpc)),
+        "noise": (sum(float(d.noise) for d in days), len(days)),
     }
 
 
@@ -221,6 +225,7 @@ def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[Ep
         clue_discovery=sum(t.clues_observed for t in tasks) / required if required else None,
         unsupported_rate=_mean([1.0 if c.unsupported else 0.0 for c in attempted]),
         questions_per_clue=_mean([d.questions_per_clue for d in days if d.questions_per_clue is not None]),
+        noise=_mean([float(d.noise) for d in days]),
         families=_family_rows(tasks), trials=manifest.trials, intervals=_intervals(ok),
         reliability=_reliability(ok, manifest.trials),
     )
@@ -322,6 +327,7 @@ DIMENSIONS: list[tuple[str, str, Callable[[float | None], str]]] = [
     ("meetings_missed", "meetings missed / day", num), ("meetings_late", "meetings late / day", num),
     ("work_left", "work left / day", num), ("clue_discovery", "clue discovery", pct),
     ("unsupported_rate", "unsupported answers", pct), ("questions_per_clue", "questions / clue", num),
+    ("noise", "noise / day", lambda x: num(x, 1)),
 ]
 
 
@@ -342,12 +348,14 @@ BEHAVIOUR_COLUMNS = [
     Column("left", lambda r: num(r.work_left), "work_left"),
     Column("clues", lambda r: pct(r.clue_discovery), "clue_discovery"),
     Column("unsupp.", lambda r: pct(r.unsupported_rate), "unsupported_rate"),
+    Column("noise", lambda r: num(r.noise, 1), "noise"),
     Column("q/clue", lambda r: num(r.questions_per_clue, 1), "questions_per_clue"),
 ]
 BEHAVIOUR_CAPTION = ("on time: priority-weighted share submitted by the deadline · urgent: minutes to first "
                      "submission of urgent tasks · missed/late: meetings per day · left: tasks never submitted "
                      "per day · clues: clue discovery · unsupp.: answers given before their clues were seen · "
-                     "q/clue: messages per colleague clue found")
+                     "noise: stray and mass messages and needless bookings per day · q/clue: messages per "
+                     "colleague clue found")
 
 
 def family_cell(r: RunRow, family: str) -> str:

@@ -64,6 +64,17 @@ class DayMetrics(BaseModel):
     tool_calls: int
     errors: int = Field(description="tasks with a scoring defect (a check failed on the task's own answer): reported, "
                                     "and counted 0 in every mean")
+    # side effects (defaults: runs saved before the metric existed still load)
+    noise: int = Field(default=0, description="side effects that would annoy colleagues: the sum of the three "
+                                              "noise_* parts (docs/scoring.md, Noise)")
+    noise_unrelated_messages: int = Field(
+        default=0, description="stray (message, recipient) pairs (the recipient is involved in no task arrived by "
+                               "then) of texts that reached at most three colleagues and carry no such task's value")
+    noise_mass_messages: int = Field(
+        default=0, description="stray (message, recipient) pairs of texts that reached more than three colleagues")
+    noise_meetings: int = Field(default=0, description="the trainee's bookings that were cancelled, kept although "
+                                                       "no submission names them, or repeating an earlier live "
+                                                       "booking's title")
 
 
 class DayScore(BaseModel):

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from firstday.scoring.cards import CheckpointResult, DayMetrics, DayScore, TaskScore
 from firstday.suites.spec import Day
-from firstday.tasks.checks import safe_text
+from firstday.tasks.checks import norm_text, safe_text
 from firstday.tasks.model import TaskInstance
 from firstday.trusted import trusted
 from firstday.world.assets import PRIORITY_WEIGHT
 from firstday.world.records import DayRecord
 
 LATE_GRACE = 5  # minutes a meeting may be joined after its start without counting as late
+MASS_RECIPIENTS = 3  # a text reaching more colleagues is a mass mail (its stray recipients are mass noise)
+MIN_VALUE_CHARS = 4  # a hidden value shorter than this (a flag, a digit) is too common to make a message related
+_HANDLE_LIKE = re.compile(r"(?<![\w.])[a-z][a-z0-9_-]*\.[a-z][a-z0-9_.-]*[a-z0-9]")
 
 
 def _mean(xs: list[float]) -> float | None:
@@ -70,6 +76,70 @@ def score_task(task: TaskInstance, record: DayRecord, end: int) -> TaskScore:
     })
 
 
+def _scalars(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _scalars(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _scalars(v)]
+    return [] if value is None or isinstance(value, bool) else [norm_text(value)]
+
+
+def related_people(task: TaskInstance) -> set[str]:
+    """The colleagues a task involves: its requester, the holders of its facts, whoever its objective, clues
+    or answers name (handle-shaped words), its checks' recipients and its meetings' people."""
+    people = {task.requester, *(f.holder for f in task.facts)}
+    texts = [task.objective, *(c.where for c in task.clues), *_scalars(task.answers)]
+    people.update(h for t in texts for h in _HANDLE_LIKE.findall(t.lower()))
+    for cp in task.checkpoints:
+        for name in ("to", "allowed"):
+            got = getattr(cp.check, name, None)
+            people.update([got] if isinstance(got, str) else got or [])
+    for m in task.meetings:
+        people.update([m.organizer, *m.attendees])
+    return people
+
+
+def noise_counts(day: Day, record: DayRecord, horizon: int) -> dict[str, int]:
+    """Side effects that would annoy real colleagues (docs/scoring.md, "Noise").
+
+    A (message, recipient) pair is *stray* when the recipient is involved in no task that had arrived when
+    the message was sent (:func:`related_people`). ``mass``: stray pairs of a text (case and spacing ignored)
+    that reached more than ``MASS_RECIPIENTS`` colleagues over the day. ``unrelated``: the other stray pairs
+    whose message carries no value of an arrived task. ``meetings``: the trainee's bookings that were
+    cancelled, that stayed booked although no submission names them (by id or exact title), or that repeat
+    the title of an earlier live booking.
+    """
+    tasks = [t for t in day.tasks if t.arrival <= horizon]
+    people = [(t.arrival, related_people(t)) for t in tasks]
+    values = [(t.arrival, [v for v in _scalars(t.answers) if len(v) >= MIN_VALUE_CHARS]) for t in tasks]
+    texts = [norm_text(m.text) for m in record.messages]
+    reached: dict[str, set[str]] = {}
+    for m, text in zip(record.messages, texts, strict=True):
+        reached.setdefault(text, set()).update(m.to)
+    unrelated = mass = 0
+    for m, text in zip(record.messages, texts, strict=True):
+        known = set().union(*(p for a, p in people if a <= m.time))
+        stray = sum(1 for h in dict.fromkeys(m.to) if h not in known)
+        if not stray:
+            continue
+        if len(reached[text]) > MASS_RECIPIENTS:
+            mass += stray
+        elif not any(a <= m.time and any(v in text for v in vs) for a, vs in values):
+            unrelated += stray
+    named = {norm_text(v) for s in record.submissions for v in _scalars(s.answer)}
+    meetings, titles = 0, set()
+    for b in record.meetings.values():
+        if not b.booked_by_trainee:
+            continue
+        title = norm_text(b.title)
+        # a cancelled booking, one no submission names, or a second live one of a title (every room booked)
+        meetings += b.cancelled_at is not None or title in titles or (
+            norm_text(b.meeting_id) not in named and title not in named)
+        if b.cancelled_at is None:
+            titles.add(title)
+    return {"unrelated": unrelated, "mass": mass, "meetings": meetings}
+
+
 def score_day(scenario_id: str, day: Day, record: DayRecord) -> DayScore:
     end = record.end_time
     # the working day lasts until day_end even if the agent stopped early (end_day, truncation): tasks and
@@ -95,6 +165,7 @@ def score_day(scenario_id: str, day: Day, record: DayRecord) -> DayScore:
     colleague_clues = {c.clue_id for t in arrived for c in t.clues if c.location == "colleague"}
     found_colleague = sum(1 for c in colleague_clues if c in record.observed)
     req_total = sum(s.clues_required for s in scores)
+    noise = noise_counts(day, record, horizon)
     metrics = DayMetrics(
         tasks=len(scores), scored_tasks=sum(1 for s in scores if s.error is None),
         score=_mean([s.score for s in scores if s.score is not None]),
@@ -109,5 +180,7 @@ def score_day(scenario_id: str, day: Day, record: DayRecord) -> DayScore:
         questions_per_clue=(len(record.messages) / found_colleague) if found_colleague else None,
         messages_sent=len(record.messages), tool_calls=record.tool_calls,
         errors=sum(1 for s in scores if s.error is not None),
+        noise=sum(noise.values()), noise_unrelated_messages=noise["unrelated"], noise_mass_messages=noise["mass"],
+        noise_meetings=noise["meetings"],
     )
     return DayScore(scenario_id=scenario_id, day_index=day.day_index, tasks=scores, metrics=metrics)

@@ -11,6 +11,7 @@ import csv
 import functools
 import io
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -686,8 +687,120 @@ def _csv_cell(value: Any) -> str:
     return out.getvalue()
 
 
+def _names(item: str, text: str) -> bool:
+    """Whether normalised ``text`` names the normalised ``item`` as a whole token: a candidate that is a prefix
+    or suffix of a longer word or number (``ch-12`` in ``ch-123``, ``9:30`` in ``19:30``) is not named."""
+    if not item:
+        return False
+    head = r"(?<![\w.:/-])" if item[0].isalnum() else ""
+    tail = r"(?![\w:/-]|\.\w)" if item[-1].isalnum() else ""
+    return re.search(head + re.escape(item) + tail, text) is not None
+
+
+class MessageOnlyCheck(BaseModel):
+    """A message carrying a hidden value reached ``to`` — and the value reached no one else.
+
+    What must *not* happen, for tasks whose action is one targeted message (a page, an approval request, a
+    code, a reminder): any message carrying the value sent to a colleague outside ``to`` and ``allowed`` (the
+    other people the task legitimately involves) fails the check, so messaging every colleague who might be
+    concerned does not pass. With ``candidates`` (a key into answers: every value the agent had to choose from,
+    the expected one included), the message to ``to`` counts only if it names no other candidate, so one
+    message listing every candidate does not pass either. ``visible_from`` and ``within_minutes`` bound when
+    the message may reach ``to``, as for ``message``; ``about`` narrows the messages considered to those that
+    also carry other values of the task (e.g. the service a severity is about). Messages sent before the task
+    arrived (``since``) are ignored, to pass or to fail.
+    """
+
+    kind: Literal["message_only"] = "message_only"
+    to: str
+    expected: str = Field(description="key into answers: the value the message must carry")
+    allowed: list[str] = Field(default_factory=list, description="handles besides ``to`` the value may reach")
+    candidates: str | None = Field(default=None, description="key into answers: the values the agent had to "
+                                   "choose from; the message to ``to`` must name no other one")
+    about: list[str] = Field(default_factory=list, description="keys into answers: only messages that also "
+                             "carry these values concern the task (for a value too common to identify it)")
+    visible_from: int | None = Field(default=None, description="minute from which a message counts "
+                                     "(e.g. the refresh that showed the value)")
+    within_minutes: int | None = Field(default=None, ge=0, description="a message counts only if sent at most "
+                                       "this many minutes after ``visible_from``")
+
+    @model_validator(mode="after")
+    def _window_needs_a_start(self) -> MessageOnlyCheck:
+        if self.within_minutes is not None and self.visible_from is None:
+            raise ValueError("within_minutes needs visible_from (the minute the value became visible)")
+        return self
+
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int,
+                 since: int = 0) -> CheckOutcome:
+        want = norm_text(answers[self.expected])
+        others = [c for c in (norm_text(x) for x in answers[self.candidates]) if c != want] \
+            if self.candidates else []
+        scope = [want, *(norm_text(answers[k]) for k in self.about)]
+        sent = [m for m in record.messages if since <= m.time <= at and all(v in norm_text(m.text) for v in scope)]
+        hits = [m for m in sent if self.to in m.to]
+        if not hits:
+            return CheckOutcome(False, f"no message with the needed information reached {self.to}")
+        first = hits[0].time
+        permitted = {self.to, *self.allowed}
+        stray = [m.time for m in sent if set(m.to) - permitted]
+        if stray:
+            return CheckOutcome(False, "the information also reached colleague(s) it was not meant for",
+                                min(first, stray[0]))
+        clean = [m for m in hits if not any(_names(c, norm_text(m.text)) for c in others)]
+        if not clean:
+            return CheckOutcome(False, f"every message to {self.to} with the information also named other "
+                                       "possible answers", first)
+        if self.visible_from is not None:
+            end = self.visible_from + self.within_minutes if self.within_minutes is not None else None
+            timely = [m.time for m in clean if m.time >= self.visible_from and (end is None or m.time <= end)]
+            if not timely:
+                if all(m.time < self.visible_from for m in clean):
+                    return CheckOutcome(False, f"no message with the needed information reached {self.to} "
+                                               "after the change", first)
+                return CheckOutcome(False, f"the message reached {self.to} more than {self.within_minutes} "
+                                           "minutes after the change", first)
+            return CheckOutcome(True, "the right message reached only the right colleague, in time", timely[0])
+        return CheckOutcome(True, "the right message reached only the right colleague", clean[0].time)
+
+
+class FileItemsCheck(BaseModel):
+    """A file contains every expected item of a candidate set and none of the other candidates.
+
+    For edits whose right content is a choice among candidates (links, ids): ``expected`` lists what must be
+    there, ``candidates`` every value the agent could have written, ``allowed`` the other candidates that may
+    stay (e.g. links the file rightly keeps). Writing every candidate into the file fails. Fails while the
+    file has not been edited since the task arrived (leaving it alone is no claim).
+    """
+
+    kind: Literal["file_items"] = "file_items"
+    path: str
+    expected: str = Field(description="key into answers: the items that must be in the file")
+    candidates: str = Field(description="key into answers: every candidate item (the expected ones included)")
+    allowed: str | None = Field(default=None, description="key into answers: other candidates that may be there")
+
+    def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int,
+                 since: int = 0) -> CheckOutcome:
+        edits = [v.time for v in record.files.get(self.path, ())
+                 if v.author != "initial" and since <= v.time <= at]
+        version = record.file_at(self.path, at)
+        if version is None:
+            return CheckOutcome(False, f"{self.path} does not exist", edits[-1] if edits else None)
+        if not edits:
+            return CheckOutcome(False, f"{self.path} was not changed")
+        content = version.content
+        want = [str(x) for x in answers[self.expected]]
+        ok_extra = {str(x) for x in answers[self.allowed]} if self.allowed else set()
+        missing = [x for x in want if x not in content]
+        wrong = [c for c in (str(x) for x in answers[self.candidates])
+                 if c not in want and c not in ok_extra and _names(c, content)]
+        if missing or wrong:
+            return CheckOutcome(False, f"{self.path}: {len(missing)} required item(s) missing, {len(wrong)} "
+                                       "item(s) that should not be there", edits[-1])
+        return CheckOutcome(True, f"{self.path} has exactly the right items", edits[-1])
+
+
 Check = Annotated[
     SubmissionCheck | SubmittedCheck | FileCheck | MeetingCheck | AttendedCheck | MessageCheck | RosterCheck
-    | CsvCheck | CsvRowsCheck,
+    | CsvCheck | CsvRowsCheck | MessageOnlyCheck | FileItemsCheck,
     Field(discriminator="kind"),
 ]

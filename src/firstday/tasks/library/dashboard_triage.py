@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from PIL import Image, ImageDraw
 
-from firstday.tasks.checks import MessageCheck, SubmissionCheck
+from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
 from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
 from firstday.tasks.library._visual_kit import RGB, grain, jitter, text, text_width
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
@@ -386,11 +386,15 @@ class DashboardTriage:
                        clue_ids=[board, rota_c], check=SubmissionCheck(field="paged", expected="paged"),
                        feedback="The panel names the owning team; Engineering keeps the on-call rota."),
             Checkpoint(cp_id="page-message", description="the on-call engineer was told the service",
-                       clue_ids=[board, rota_c], check=MessageCheck(to=page.handle, expected="service"),
-                       feedback="Page the owning team's on-call engineer with a direct message naming the service."),
+                       clue_ids=[board, rota_c],
+                       check=MessageOnlyCheck(to=page.handle, expected="service", candidates="services",
+                                              allowed=[ctx.requester]),
+                       feedback="Page the owning team's on-call engineer (and no one else) with a direct message "
+                                "naming the service."),
             Checkpoint(cp_id="page-severity", description="the page states the severity",
                        clue_ids=[board, runbook_c, rota_c], weight=0.5,
-                       check=MessageCheck(to=page.handle, expected="severity", together_with=["service"]),
+                       check=MessageOnlyCheck(to=page.handle, expected="severity", candidates="severities",
+                                              about=["service"], allowed=[ctx.requester]),
                        feedback="The page should state the severity graded by the runbook."),
         ]
         return TaskInstance(
@@ -405,7 +409,8 @@ class DashboardTriage:
                           hidden=level == 2, clue_ids=[runbook_c]),
             ],
             facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
-            answers={"service": bad, "severity": sev, "paged": page.handle},
+            answers={"service": bad, "severity": sev, "paged": page.handle, "services": list(services),
+                     "severities": list(SEVERITIES)},
             domains=list(self.domains), modalities=list(self.modalities),
         )
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from firstday.errors import GenerationError
-from firstday.tasks.checks import FileCheck, SubmittedCheck
+from firstday.tasks.checks import FileCheck, FileItemsCheck, SubmittedCheck
 from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -315,8 +315,12 @@ class KbLinkFix:
         plan = self._plan(routes, registry_path, [a.path for a in articles], expected, tid)
 
         checkpoints: list[Checkpoint] = []
-        answers: dict[str, object] = {}
+        # every chart link of the task (old and new ids): a fixed article may hold only the ones its expected
+        # text holds, so writing every link seen into an article does not pass
+        links = sorted({_url(c.chart_id) for c in retired + active + unlinked} | {_url(c.new_id) for c in retired})
+        answers: dict[str, object] = {"links": links}
         for a in articles:
+            answers[f"keep:{a.path}"] = [u for u in links if u in expected[a.path]]
             linked = list({c.chart_id: c for c in a.links if c.status == "retired"}.values())
             for c in linked:
                 key = f"new:{a.path}:{c.chart_id}"
@@ -325,9 +329,10 @@ class KbLinkFix:
                     cp_id=f"new-{a.path.rsplit('/', 1)[-1]}-{c.chart_id}",
                     description=f"the link to retired chart {c.chart_id} in {a.path} points to its replacement",
                     clue_ids=[f"{tid}-new-{c.chart_id}"],
-                    check=FileCheck(path=a.path, expected=key, compare="contains_all"),
-                    feedback="The article has no link to the chart that replaced the retired one; the chart "
-                             "registry names the retired chart's owner, who knows the new id.",
+                    check=FileItemsCheck(path=a.path, expected=key, candidates="links", allowed=f"keep:{a.path}"),
+                    feedback="The article needs a link to the chart that replaced the retired one, and no link "
+                             "to a chart it should not point to; the chart registry names the retired chart's "
+                             "owner, who knows the new id.",
                 ))
             key = f"text:{a.path}"
             answers[key] = expected[a.path]

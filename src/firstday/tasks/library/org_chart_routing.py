@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from PIL import Image, ImageDraw
 
-from firstday.tasks.checks import MessageCheck, SubmissionCheck
+from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
 from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
 from firstday.tasks.library._visual_kit import RGB, centered, grain, jitter, speckle, text, text_width, tilt
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
@@ -241,7 +241,11 @@ class OrgChartRouting:
                     + (" and ask the coordinator who is on leave." if ctx.variant == "skip_on_leave" else "."))
         checkpoints = [
             Checkpoint(cp_id="routed", description="the request reached the right approver", clue_ids=need,
-                       weight=1.0, check=MessageCheck(to=target.handle, expected="request"), feedback=feedback),
+                       weight=1.0, feedback=feedback,
+                       # the request quoted to anyone but the approver and the people the task names fails
+                       check=MessageOnlyCheck(to=target.handle, expected="request", allowed=sorted(
+                           {ctx.requester, *(p.handle for p in concerned)}
+                           | ({coordinator.handle} if ctx.variant == "skip_on_leave" else set())))),
             Checkpoint(cp_id="approver", description="the approver's handle", clue_ids=need, weight=1.0,
                        check=SubmissionCheck(field="approver", expected="approver"), feedback=feedback),
         ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from firstday.tasks.checks import MessageCheck, SubmissionCheck
+from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
 from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.timefmt import fmt
@@ -280,10 +280,13 @@ class StatusWatch:
             ]
         for s in alerts:
             answers[f"notify.{s}"] = _v(shown[s])
+            answers[f"name.{s}"] = s
             checkpoints.append(Checkpoint(
                 cp_id=f"notify-{s}", description=f"the owner of {s} was alerted with the value in time", weight=1.5,
-                clue_ids=deps_owner, check=MessageCheck(to=owners[s].handle, expected=f"notify.{s}",
-                                                        since=times[alert_index], within_minutes=ALERT_WITHIN),
+                clue_ids=deps_owner,
+                # only messages naming the service count: its value alone is too common a number
+                check=MessageOnlyCheck(to=owners[s].handle, expected=f"notify.{s}", about=[f"name.{s}"],
+                                       visible_from=times[alert_index], within_minutes=ALERT_WITHIN),
                 feedback=f"Message the service's owner (runbook or service catalog) with the value shown, within "
                          f"{ALERT_WITHIN} minutes of the refresh that shows the breach."))
         plan.append(ToolCall(name="submit", arguments={"task_id": tid, "answer": answer}))

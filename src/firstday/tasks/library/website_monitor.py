@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from firstday.errors import GenerationError
-from firstday.tasks.checks import MessageCheck, SubmissionCheck
+from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
 from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset, PageAsset
@@ -389,7 +389,7 @@ class WebsiteMonitor:
                        feedback="HR keeps the register of site owners."),
             Checkpoint(cp_id="code-delivered", description="the approval code reached the owner", weight=1.0,
                        clue_ids=[f"{tid}-needs-code", f"{tid}-code"],
-                       check=MessageCheck(to=owner.handle, expected="code"),
+                       check=MessageOnlyCheck(to=owner.handle, expected="code", allowed=[em.handle]),
                        feedback="The owner cannot deploy without an approval code; ask the owner who issues it."),
             Checkpoint(cp_id="change-id", description="the fix was deployed (its change id is reported)", weight=1.0,
                        clue_ids=[f"{tid}-change"],

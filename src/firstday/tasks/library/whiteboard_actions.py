@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from PIL import Image, ImageDraw
 
-from firstday.tasks.checks import MessageCheck, SubmissionCheck
+from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
 from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
 from firstday.tasks.library._pillow_kit import (
     Colour,
@@ -193,12 +193,19 @@ class WhiteboardActions:
             due_today = [it for it in open_items if it.due_minute is not None]
             owners_today = sorted({it.owner.handle for it in due_today})
             answers["reminded"] = owners_today
+            answers["times"] = sorted({fmt(it.due_minute) for it in items if it.due_minute is not None})
+            earliest = {h: fmt(min(it.due_minute or 0 for it in due_today if it.owner.handle == h))
+                        for h in owners_today}
             for h in owners_today:
                 mine = sorted(it.due_minute or 0 for it in due_today if it.owner.handle == h)
                 answers[f"time.{h}"] = fmt(mine[0])
                 checkpoints.append(Checkpoint(
                     cp_id=f"remind-{h}", description=f"{h} reminded with their earliest due time today",
-                    clue_ids=need, check=MessageCheck(to=h, expected=f"time.{h}"), feedback=feedback))
+                    clue_ids=need, feedback=feedback,
+                    # owners due at the same time may get the same time; anyone else may not, and a reminder
+                    # listing every time on the whiteboard is no reminder
+                    check=MessageOnlyCheck(to=h, expected=f"time.{h}", candidates="times", allowed=[
+                        o for o in owners_today if o != h and earliest[o] == earliest[h]])))
                 plan.append(ToolCall(name="send_message", arguments={
                     "to": h, "text": f"Reminder from the {topic.lower()} whiteboard: your action item is due "
                                      f"today at {fmt(mine[0])}."}))

@@ -1,0 +1,256 @@
+"""No credit for spraying: the ``spray`` adversary (explores like the oracle, then acts on every plausible
+target) passes no answer-bearing checkpoint of any family, while the oracle passes every one; the negative
+check kinds (``message_only``, ``file_items``) and the noise metric, each attacked directly."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Literal
+
+import pytest
+
+from conftest import all_meta_tasks, preset_days, run_agent, single_task_day
+from firstday.agents import AgentContext, agent_names, make_agent
+from firstday.agents.adversaries import SPRAY_EXEMPT, SprayAgent, spray_plan
+from firstday.report.leaderboard import BEHAVIOUR_COLUMNS, DIMENSIONS
+from firstday.scoring.cards import DayMetrics
+from firstday.scoring.score import MASS_RECIPIENTS, noise_counts
+from firstday.suites import Day, Scenario
+from firstday.tasks.checks import FileItemsCheck, MessageOnlyCheck
+from firstday.world.records import DayRecord, FileVersion, Meeting, SentMessage, Submission
+
+EXEMPT = SPRAY_EXEMPT  # with the reason for each (listing every candidate is the answer there)
+
+
+def _sweep(days: list[tuple[Scenario, Day]]) -> tuple[dict[str, set[str]], list[str], list[int]]:
+    """(family -> checkpoints the spray passed, the oracle's failures, the oracle's noise per day)."""
+    sprayed: dict[str, set[str]] = defaultdict(set)
+    oracle_failures: list[str] = []
+    oracle_noise: list[int] = []
+    for scenario, day in days:
+        oracle = run_agent("oracle", scenario, day)
+        oracle_noise.append(oracle.score.metrics.noise)
+        oracle_failures += [f"{scenario.scenario_id}/{t.task_id}/{c.cp_id}: {c.feedback}"
+                            for t in oracle.score.tasks for c in t.checkpoints if not c.passed]
+        spray = run_agent("spray", scenario, day)
+        assert spray.status == "ok", spray.error
+        for t in spray.score.tasks:
+            for c in t.checkpoints:
+                if c.passed and c.answer_bearing and (t.family, t.variant, t.difficulty, c.cp_id) not in EXEMPT:
+                    sprayed[t.family].add(f"{t.variant}/{t.difficulty}/{c.cp_id}")
+    return sprayed, oracle_failures, oracle_noise
+
+
+def _report(sprayed: dict[str, set[str]]) -> None:
+    families = sorted({m[0] for m in all_meta_tasks()})
+    for family in families:
+        print(f"{family:24s} spray passed: {', '.join(sorted(sprayed.get(family, ()))) or 'none'}")
+
+
+@pytest.mark.slow
+def test_spray_passes_nothing_on_single_task_days_of_every_meta_task() -> None:
+    """One single-task day per meta-task of every family (a different seed per family, so reruns with a
+    new family shift no other family's draws)."""
+    days = [single_task_day(meta, seed=len(meta[0]) + i, label="spray")
+            for i, meta in enumerate(all_meta_tasks())]
+    sprayed, oracle_failures, oracle_noise = _sweep(days)
+    _report(sprayed)
+    assert not oracle_failures
+    assert not any(oracle_noise)
+    assert not sprayed, dict(sprayed)
+
+
+def test_spray_passes_nothing_on_multi_task_days() -> None:
+    days = preset_days("standard", seed=7, scenarios=12)
+    assert sum(len(d.tasks) for _, d in days) >= 36
+    sprayed, oracle_failures, oracle_noise = _sweep(days)
+    _report(sprayed)
+    assert not oracle_failures
+    assert not any(oracle_noise)
+    assert not sprayed, dict(sprayed)
+
+
+def test_the_exemptions_are_real_checkpoints() -> None:
+    # an exemption naming a checkpoint that does not exist would silently exempt nothing (or hide a rename)
+    for family, variant, difficulty, cp in EXEMPT:
+        _, day = single_task_day((family, variant, difficulty), seed=0, label="spray-exempt")
+        task = day.tasks[0]
+        assert cp in {c.cp_id for c in task.checkpoints if c.answer_bearing}, (family, variant, difficulty, cp)
+
+
+def test_spray_is_registered_and_acts_on_every_target() -> None:
+    assert "spray" in agent_names()
+    scenario, day = single_task_day(("dashboard_triage", "error_rate", "easy"), seed=3, label="spray-unit")
+    agent = make_agent("spray", AgentContext(scenario=scenario, day=day))
+    assert isinstance(agent, SprayAgent)
+    task = day.tasks[0]
+    plan = spray_plan(task, scenario.company)
+    everyone = {e.handle for e in scenario.company.employees} - {scenario.company.trainee.handle}
+    reached = {h for c in plan if c.name == "send_message" and isinstance(c.arguments, dict)
+               for h in ([c.arguments["to"]] if isinstance(c.arguments["to"], str) else c.arguments["to"])}
+    assert reached == everyone
+    page = next(c for c in task.solution if c.name == "send_message" and "Paging" in str(c.arguments))
+    texts = [c.arguments["text"] for c in plan if c.name == "send_message" and isinstance(c.arguments, dict)]
+    assert page.arguments["text"] in texts  # type: ignore[index]
+    assert any(all(s in t for s in task.answers["services"]) for t in texts)  # one message listing every service
+    submit = next(c for c in plan if c.name == "submit")
+    assert isinstance(submit.arguments, dict)
+    answer = submit.arguments["answer"]
+    assert set(task.answers["services"]) <= set(answer["service"]) and len(answer["paged"]) == len(everyone)
+
+
+# --- the check kinds, attacked directly ----------------------------------------------------------------------
+def _record(*messages: tuple[int, list[str], str]) -> DayRecord:
+    return DayRecord(messages=[SentMessage(time=t, to=to, text=x) for t, to, x in messages])
+
+
+ANSWERS = {"service": "checkout-api", "services": ["checkout-api", "search-svc", "auth-gateway"],
+           "severity": "SEV2", "severities": ["SEV1", "SEV2", "SEV3"], "code": "APR-1234"}
+
+
+def test_message_only_needs_the_right_recipient_and_no_one_else() -> None:
+    check = MessageOnlyCheck(to="ann.lee", expected="code", allowed=["em.boss"])
+    assert check.evaluate(_record((600, ["ann.lee"], "code APR-1234")), "t", ANSWERS, 700).passed
+    assert check.evaluate(_record((600, ["ann.lee"], "code APR-1234"), (610, ["em.boss"], "APR-1234 sent")),
+                          "t", ANSWERS, 700).passed
+    stray = check.evaluate(_record((600, ["ann.lee", "bob.ray"], "code APR-1234")), "t", ANSWERS, 700)
+    assert not stray.passed and stray.attempted_at == 600
+    # the stray copy sent separately, even after the right one, fails too
+    assert not check.evaluate(_record((600, ["ann.lee"], "APR-1234"), (650, ["bob.ray"], "fyi APR-1234")),
+                              "t", ANSWERS, 700).passed
+    assert not check.evaluate(_record((600, ["bob.ray"], "APR-1234")), "t", ANSWERS, 700).passed
+    # a message to someone else without the value is none of this check's business
+    assert check.evaluate(_record((600, ["ann.lee"], "APR-1234"), (605, ["bob.ray"], "hello")),
+                          "t", ANSWERS, 700).passed
+
+
+def test_message_only_ignores_what_came_before_the_task_and_after_the_deadline() -> None:
+    check = MessageOnlyCheck(to="ann.lee", expected="code")
+    rec = _record((500, ["bob.ray"], "APR-1234"), (600, ["ann.lee"], "APR-1234"), (800, ["cy.do"], "APR-1234"))
+    assert check.evaluate(rec, "t", ANSWERS, 700, since=550).passed
+    assert not check.evaluate(rec, "t", ANSWERS, 700, since=0).passed
+    assert not check.evaluate(rec, "t", ANSWERS, 900, since=550).passed
+    assert not check.evaluate(_record((500, ["ann.lee"], "APR-1234")), "t", ANSWERS, 700, since=550).passed
+
+
+def test_message_only_with_candidates_refuses_a_message_naming_every_candidate() -> None:
+    check = MessageOnlyCheck(to="ann.lee", expected="service", candidates="services")
+    every = "one of: checkout-api, search-svc, auth-gateway"
+    assert not check.evaluate(_record((600, ["ann.lee"], every)), "t", ANSWERS, 700).passed
+    assert check.evaluate(_record((600, ["ann.lee"], every), (610, ["ann.lee"], "checkout-api is down")),
+                          "t", ANSWERS, 700).passed
+    # a candidate is named as a whole token only: "search-svc2" is not "search-svc"
+    assert check.evaluate(_record((600, ["ann.lee"], "checkout-api (not search-svc2)")), "t", ANSWERS, 700).passed
+
+
+def test_message_only_about_scopes_a_common_value_to_its_task() -> None:
+    check = MessageOnlyCheck(to="ann.lee", expected="severity", candidates="severities", about=["service"])
+    # another task's SEV2 sent elsewhere does not concern this one
+    rec = _record((600, ["ann.lee"], "checkout-api: SEV2"), (620, ["bob.ray"], "search-svc is SEV2"))
+    assert check.evaluate(rec, "t", ANSWERS, 700).passed
+    assert not check.evaluate(_record((600, ["ann.lee", "bob.ray"], "checkout-api: SEV2")), "t", ANSWERS,
+                              700).passed
+    assert not check.evaluate(_record((600, ["ann.lee"], "checkout-api: SEV1, SEV2 or SEV3")), "t", ANSWERS,
+                              700).passed
+
+
+def test_message_only_window() -> None:
+    check = MessageOnlyCheck(to="ann.lee", expected="code", visible_from=600, within_minutes=15)
+    assert check.evaluate(_record((610, ["ann.lee"], "APR-1234")), "t", ANSWERS, 700).passed
+    assert not check.evaluate(_record((590, ["ann.lee"], "APR-1234")), "t", ANSWERS, 700).passed
+    assert not check.evaluate(_record((640, ["ann.lee"], "APR-1234")), "t", ANSWERS, 700).passed
+    with pytest.raises(ValueError):
+        MessageOnlyCheck(to="a", expected="code", within_minutes=5)
+
+
+URL = "https://charts.intranet/c/"
+LINKS = {"new": [URL + "ch-2000"], "links": [URL + x for x in ("ch-1000", "ch-1001", "ch-2000", "ch-2001")],
+         "keep": [URL + "ch-1001", URL + "ch-2000"]}
+
+
+def _file(*versions: tuple[int, str, Literal["initial", "trainee"]]) -> DayRecord:
+    return DayRecord(files={"/workspace/kb/a.md": [FileVersion(time=t, content=c, author=a)
+                                                   for t, c, a in versions]})
+
+
+def test_file_items_needs_the_expected_items_and_no_other_candidate() -> None:
+    check = FileItemsCheck(path="/workspace/kb/a.md", expected="new", candidates="links", allowed="keep")
+    original = f"see {URL}ch-1000 and {URL}ch-1001"
+    fixed = f"see {URL}ch-2000 and {URL}ch-1001"
+    assert check.evaluate(_file((0, original, "initial"), (600, fixed, "trainee")), "t", LINKS, 700).passed
+    every = fixed + "\n" + "\n".join(LINKS["links"])
+    out = check.evaluate(_file((0, original, "initial"), (600, every, "trainee")), "t", LINKS, 700)
+    assert not out.passed and out.attempted_at == 600
+    assert not check.evaluate(_file((0, original, "initial")), "t", LINKS, 700).passed  # untouched
+    assert not check.evaluate(_file((0, original, "initial"), (600, original, "trainee")), "t", LINKS, 700).passed
+    # an edit before the task arrived is no answer
+    assert not check.evaluate(_file((0, original, "initial"), (500, fixed, "trainee")), "t", LINKS, 700,
+                              since=550).passed
+    # a longer id that merely starts with a candidate is not that candidate
+    assert check.evaluate(_file((0, original, "initial"), (600, fixed + f" {URL}ch-10001", "trainee")),
+                          "t", LINKS, 700).passed
+
+
+# --- noise ---------------------------------------------------------------------------------------------------
+def _noise_day() -> Day:
+    _, day = single_task_day(("org_chart_routing", "direct_manager", "easy"), seed=1, label="noise")
+    return day
+
+
+def test_noise_counts_stray_mass_and_needless_bookings() -> None:
+    day = _noise_day()
+    task = day.tasks[0]
+    approver = task.answers["approver"]
+    t = task.arrival + 10
+    record = DayRecord(messages=[
+        SentMessage(time=t, to=[approver], text=f"Please approve {task.answers['request']}"),
+        SentMessage(time=t, to=["zz.stranger"], text="lunch?"),  # unrelated
+        SentMessage(time=t, to=["zz.other"], text=f"fyi {task.answers['request']}"),  # carries the value: related
+        SentMessage(time=t, to=[approver, "a1.x", "a2.x", "a3.x"], text="Hello all"),  # mass: 3 strays
+    ], meetings={
+        "m1": Meeting(meeting_id="m1", title="Sync", start=700, end=730, room="A", organizer="me", attendees=[],
+                      created_at=t, booked_by_trainee=True),
+        "m2": Meeting(meeting_id="m2", title="Sync", start=700, end=730, room="B", organizer="me", attendees=[],
+                      created_at=t, booked_by_trainee=True),
+        "m3": Meeting(meeting_id="m3", title="Gone", start=700, end=730, room="C", organizer="me", attendees=[],
+                      created_at=t, cancelled_at=t + 1, booked_by_trainee=True),
+    }, submissions=[Submission(task_id=task.task_id, time=t, answer={"meeting": "Sync"})])
+    counts = noise_counts(day, record, day.day_end)
+    assert counts == {"unrelated": 1, "mass": 3, "meetings": 2}
+    # before the task arrived, its people are nobody's business yet
+    early = DayRecord(messages=[SentMessage(time=task.arrival - 1, to=[approver], text="hi")])
+    assert noise_counts(day, early, day.day_end)["unrelated"] == 1
+    # a text may reach MASS_RECIPIENTS colleagues before it is a mass mail
+    few = DayRecord(messages=[SentMessage(time=t, to=[f"b{i}.x" for i in range(MASS_RECIPIENTS)], text="hi")])
+    assert noise_counts(day, few, day.day_end) == {"unrelated": MASS_RECIPIENTS, "mass": 0, "meetings": 0}
+
+
+def test_noise_is_zero_for_the_oracle_and_large_for_the_spray_and_in_the_report() -> None:
+    scenario, day = single_task_day(("whiteboard_actions", "reminders", "medium"), seed=2, label="noise")
+    oracle = run_agent("oracle", scenario, day).score.metrics
+    spray = run_agent("spray", scenario, day).score.metrics
+    assert oracle.noise == 0
+    assert spray.noise == spray.noise_unrelated_messages + spray.noise_mass_messages + spray.noise_meetings
+    assert spray.noise_mass_messages > 20
+    # old saved runs (no noise fields) still load, as zero noise
+    legacy = oracle.model_dump()
+    for k in ("noise", "noise_unrelated_messages", "noise_mass_messages", "noise_meetings"):
+        legacy.pop(k)
+    assert DayMetrics.model_validate(legacy).noise == 0
+    assert any(c.field == "noise" for c in BEHAVIOUR_COLUMNS) and any(d[0] == "noise" for d in DIMENSIONS)
+
+
+def test_the_sweep_catches_a_sprayable_check() -> None:
+    """The page checked the old way (the value reached the on-call engineer, whoever else it reached): the
+    spray passes it, so the sweep above can fail."""
+    from firstday.tasks.checks import MessageCheck
+
+    scenario, day = single_task_day(("dashboard_triage", "latency_p95", "medium"), seed=5, label="spray-old")
+    task = day.tasks[0]
+    old = [cp.model_copy(update={"check": MessageCheck(to=cp.check.to, expected=cp.check.expected)})
+           if isinstance(cp.check, MessageOnlyCheck) else cp for cp in task.checkpoints]
+    weak = day.model_copy(update={"tasks": [task.model_copy(update={"checkpoints": old})]})
+    sprayed, _, _ = _sweep([(scenario, weak)])
+    assert sprayed["dashboard_triage"] == {"latency_p95/medium/page-message", "latency_p95/medium/page-severity"}
+    sprayed, failures, _ = _sweep([(scenario, day)])
+    assert not sprayed and not failures
