@@ -101,14 +101,19 @@ def admit_call(call: ToolCall) -> ToolCall:
     This is the one place a call from an agent is made safe: an honest call (plain strings, flat JSON
     arguments) comes back as the same object after a few type checks.
     """
-    if type(call) is ToolCall:
-        d = call.__dict__
-        name, args, cid = d.get("name"), d.get("arguments"), d.get("id")
-        if (type(name) is str and type(cid) is str and name.isascii() and cid.isascii()
-                and len(name) <= MAX_NAME_CHARS and len(cid) <= MAX_NAME_CHARS
-                and ((type(args) is str and args.isascii()) or _flat_and_small(args))):
-            return call
-    return _admit_slowly(call)
+    return call if _plain_call(call) else _admit_slowly(call)
+
+
+def _plain_call(call: ToolCall) -> bool:
+    """Whether ``call`` is a ToolCall with ASCII name and id of sane length, and ASCII JSON text or
+    flat and small arguments (:func:`_flat_and_small`): nothing to make safe, nothing to refuse."""
+    if type(call) is not ToolCall:
+        return False
+    d = call.__dict__
+    name, args, cid = d.get("name"), d.get("arguments"), d.get("id")
+    return (type(name) is str and type(cid) is str and name.isascii() and cid.isascii()
+            and len(name) <= MAX_NAME_CHARS and len(cid) <= MAX_NAME_CHARS
+            and ((type(args) is str and args.isascii()) or _flat_and_small(args)))
 
 
 def _admit_slowly(call: ToolCall) -> ToolCall:
@@ -338,25 +343,6 @@ def _flat_and_small(args: Any) -> bool:
     return bound <= MAX_ARGUMENT_CHARS
 
 
-def _nested_deeper_than(value: Any, limit: int) -> bool:
-    """Whether lists and dicts in ``value`` nest more than ``limit`` levels (iterative: never recurses)."""
-    # level by level: no per-item tuples, since this runs on every call's arguments
-    level, depth = [value], 0
-    while level:
-        children: list[Any] = []
-        for v in level:
-            if isinstance(v, dict):
-                children.extend(v.values())
-            elif isinstance(v, list | tuple):
-                children.extend(v)
-            else:
-                continue
-            if depth >= limit:
-                return True
-        level, depth = children, depth + 1
-    return False
-
-
 def _checked_arguments(args: Any) -> Any:
     """``args`` as plain JSON within the argument bounds, strings made safe (else :class:`NotJSON`).
     The node budget is the size limit: every value takes at least one character of JSON."""
@@ -395,7 +381,9 @@ class Toolbox:
     # --- dispatch -------------------------------------------------------------------------------
     def execute(self, call: ToolCall) -> ToolResult:
         # the one place a call from an agent is made safe (a few type checks for an honest or admitted call)
-        call = admit_call(call)
+        plain = _plain_call(call)
+        if not plain:
+            call = _admit_slowly(call)
         w = self.world
         started = w.now
         try:
@@ -407,7 +395,7 @@ class Toolbox:
             if t is None:
                 raise ToolError(f"unknown tool {call.name!r}; available tools: {', '.join(sorted(self._tools))}")
             args = call.arguments
-            if isinstance(args, str):
+            if type(args) is str:
                 if len(args) > MAX_ARGUMENT_CHARS:
                     raise ToolError(f"arguments too large ({len(args)} characters; {MAX_ARGUMENT_CHARS} at most)")
                 try:
@@ -425,14 +413,11 @@ class Toolbox:
                         args = _checked_arguments(args)
                     except NotJSON as exc:
                         raise ToolError(str(exc)) from None
-            if not _flat_and_small(args):
-                if _nested_deeper_than(args, MAX_ARGUMENT_DEPTH):
-                    # deeper values could not be saved with the trace (JSON encoders recurse)
-                    raise ToolError(f"arguments are nested too deeply ({MAX_ARGUMENT_DEPTH} levels at most)")
-                if not isinstance(call.arguments, str) and not _json_fits(args, MAX_ARGUMENT_CHARS):
-                    raise ToolError(f"arguments too large ({MAX_ARGUMENT_CHARS} characters at most)")
-                if not isinstance(args, dict):
-                    raise ToolError("arguments must be a JSON object mapping argument names to values")
+                    if type(args) is not dict:
+                        raise ToolError("arguments must be a JSON object mapping argument names to values")
+            elif not plain and not _flat_and_small(args) and not _json_fits(args, MAX_ARGUMENT_CHARS):
+                # admitted by _admit_slowly: a dict of plain JSON, not too deep, of bounded size; measured here
+                raise ToolError(f"arguments too large ({MAX_ARGUMENT_CHARS} characters at most)")
             try:
                 parsed = t.model.model_validate(args)
             except ValidationError as exc:
