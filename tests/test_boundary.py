@@ -476,3 +476,37 @@ def test_cli_run_with_a_model_sending_lone_surrogates_and_bad_json(server: Any, 
         "the sanitised reply went back to the model"
     rep = cli.invoke(app, ["report", str(out)])
     assert rep.exit_code == 0, rep.output
+
+
+class _OddAgent(_ScriptedAgent):
+    """An agent whose own attributes and hooks are hostile: a name that is not text, usage with NaN, a
+    reflection that raises an exception nobody can print."""
+
+    name = "odd\ud800"
+
+    def usage(self) -> dict[str, Any]:
+        return {"input_tokens": 1, "cost_usd": math.nan}
+
+    async def reflect(self, feedback: Any) -> Any:
+        raise _UnprintableError
+
+
+@pytest.mark.parametrize("name", ["odd\ud800", 5])
+def test_hostile_agent_attributes_and_reflection(name: Any, tmp_path: Path) -> None:
+    from firstday.env import EnvConfig
+
+    register_agent("test-odd", "hostile attributes (tests only)")(lambda ctx: _OddAgent())
+    _OddAgent.name = name
+    _ScriptedAgent.script = [[ToolCall(name="list_tasks")]]
+    try:
+        summary = run_suite(_SUITE[0], "test-odd", tmp_path / "run", env_config=EnvConfig(memory=True))
+    finally:
+        agent_registry._AGENTS.pop("test-odd", None)
+    (s,) = summary.episodes
+    assert s.agent == (f"odd{FFFD}" if isinstance(name, str) else "test-odd")
+    assert s.usage is None  # NaN is no cost
+    assert s.status == "error" and s.error is not None
+    assert s.error.startswith("ReflectionError: _UnprintableError: [the exception's message could not be read]")
+    folder = RunFolder(tmp_path / "run")
+    assert folder.read_episode(s.key) == s
+    folder.close()

@@ -69,7 +69,7 @@ class AgentUsage(BaseModel):
 
     input_tokens: int = 0
     output_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float = Field(default=0.0, allow_inf_nan=False)  # NaN would be saved as null and not read back
     requests: int = 0
 
     @classmethod

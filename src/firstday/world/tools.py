@@ -2,7 +2,9 @@
 
 Every call goes through :meth:`Toolbox.execute`, which never raises: unknown tools, malformed JSON,
 wrong types, oversized arguments and refused actions all come back as an error result that says what
-was wrong, and cost a minute of virtual time like any other action.
+was wrong, and cost a minute of virtual time like any other action. Every call is first admitted
+(:func:`admit_call`): its strings made safe for UTF-8 JSON, and arguments that are not plain JSON
+refused (docs/invariants.md, "Robust at the boundary").
 """
 
 from __future__ import annotations
