@@ -30,7 +30,7 @@ from firstday.run import RunFolder, run_suite
 from firstday.run.results import EpisodeSummary, model_json, trace_bytes
 from firstday.suites import load_suite
 from firstday.trusted import trusted
-from firstday.world.tools import ERROR_COST, RefusedCall, ToolCall, admit_call, agent_calls
+from firstday.world.tools import ERROR_COST, MAX_ARGUMENT_CHARS, RefusedCall, ToolCall, admit_call, agent_calls
 
 FFFD = "\ufffd"
 FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None,
@@ -201,6 +201,7 @@ NON_JSON: dict[str, tuple[Callable[[], ToolCall], str]] = {
     "NaN in JSON text": (lambda: with_args("wait", '{"minutes": NaN}'), "NaN and infinities"),
     "10 MB string": (lambda: with_args("read_file", {"path": "x" * 10_000_000}), "too large"),
     "10 MB key": (lambda: with_args("read_file", {"x" * 10_000_000: 1}), "too large"),
+    "10 MB JSON text": (lambda: with_args("read_file", '{"path": "' + "x" * 10_000_000 + '"}'), "too large"),
     "10,000 deep": (lambda: with_args("submit", {"task_id": "t1", "answer": deep_list(10_000)}), "nested too deeply"),
     "10,000 deep JSON text": (lambda: with_args("submit", '{"answer": ' + "[" * 10_000 + "]" * 10_000 + "}"),
                               "nested too deeply"),
@@ -234,6 +235,7 @@ def test_non_json_values_are_a_tool_error_that_costs_a_minute(case: str, tmp_pat
     first = assert_tool_error(traces[0], words)
     assert first["id"] in ("c1", "")  # the agent's id, when it was a string
     assert len(first["content"]) < 2_000  # the refusal quotes nothing enormous
+    assert len(json.dumps(calls(traces[0])[0])) < MAX_ARGUMENT_CHARS + 1_000  # nor the trace (refused values cut)
 
 
 NOT_CALLS = {
@@ -510,3 +512,13 @@ def test_hostile_agent_attributes_and_reflection(name: Any, tmp_path: Path) -> N
     folder = RunFolder(tmp_path / "run")
     assert folder.read_episode(s.key) == s
     folder.close()
+
+
+def test_gym_actions_that_cannot_be_read_are_refused_calls() -> None:
+    from firstday.env.gym import parse_action
+
+    for action in [deep_list(10_000), "[" * 10_000 + "]" * 10_000, [{"name": "x\ud800", "arguments": _Opaque()}],
+                   _Opaque(), "\ud800"]:
+        (call,) = parse_action(action)[:1]
+        admitted = admit_call(call)
+        json.dumps(admitted.model_dump(), allow_nan=False).encode("utf-8")

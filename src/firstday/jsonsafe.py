@@ -133,13 +133,14 @@ SAFE_NODES = 100_000
 SAFE_CHARS = 1_000_000
 
 
-def json_safe(value: Any, *, max_chars: int = SAFE_CHARS, max_depth: int = SAFE_DEPTH) -> Any:
+def json_safe(value: Any, *, max_chars: int = SAFE_CHARS, max_depth: int = SAFE_DEPTH,
+              max_nodes: int = SAFE_NODES) -> Any:
     """Any value as a JSON value that serialises without fail: strings made safe (and cut at
     ``max_chars``), dict keys as strings, tuples and sets as lists, NaN and infinities as None, huge
     integers, bytes and other objects as a short description; parts nested deeper than ``max_depth``
-    and values past ``SAFE_NODES`` are replaced by a marker. Never raises (a value whose repr fails is
+    and values past ``max_nodes`` are replaced by a marker. Never raises (a value whose repr fails is
     described by its type) and never recurses deeper than ``max_depth``."""
-    budget = [SAFE_NODES]
+    budget = [max_nodes]
     return _coerce(value, max_depth, budget, max_chars)
 
 
@@ -170,17 +171,17 @@ def _coerce(v: Any, depth: int, budget: list[int], max_chars: int) -> Any:
             return f"[unreadable {type_name(v)}]"
     if issubclass(t, str):
         return _coerce(str.__str__(v), depth, budget, max_chars)
-    return _describe(v, max_chars)
+    return describe(v, min(max_chars, 200))
 
 
 def _key(k: Any, max_chars: int) -> str:
     if issubclass(type(k), str):
         text = str.__str__(k)
         return safe_text(text[:max_chars])
-    return _describe(k, max_chars)
+    return describe(k, min(max_chars, 200))
 
 
-def _describe(v: Any, max_chars: int) -> str:
+def describe(v: Any, max_chars: int = 200) -> str:
     """A short printable description of an object (its repr, cut), never an exception."""
     try:
         text = repr(v)
@@ -189,8 +190,7 @@ def _describe(v: Any, max_chars: int) -> str:
         text = str.__str__(text)
     except Exception:
         return f"[{type_name(v)} object]"
-    limit = min(max_chars, 200)
-    return safe_text(text if len(text) <= limit else text[:limit] + "...")
+    return safe_text(text if len(text) <= max_chars else text[:max_chars] + "...")
 
 
 def exception_text(exc: BaseException, limit: int = 4_000) -> str:

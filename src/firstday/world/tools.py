@@ -115,7 +115,7 @@ def _plain_call(call: ToolCall) -> bool:
     name, args, cid = d.get("name"), d.get("arguments"), d.get("id")
     return (type(name) is str and type(cid) is str and name.isascii() and cid.isascii()
             and len(name) <= MAX_NAME_CHARS and len(cid) <= MAX_NAME_CHARS
-            and ((type(args) is str and args.isascii()) or _flat_and_small(args)))
+            and ((type(args) is str and len(args) <= MAX_ARGUMENT_CHARS and args.isascii()) or _flat_and_small(args)))
 
 
 def _admit_slowly(call: ToolCall) -> ToolCall:
@@ -160,16 +160,19 @@ def _admit_fields(call: ToolCall) -> ToolCall:
         cid = ""
     if issubclass(type(args), str):
         args = safe_text(args)  # raw JSON text: parsed (and its values checked) by Toolbox.execute
+        if len(args) > MAX_ARGUMENT_CHARS:
+            reasons.append(f"arguments too large ({len(args)} characters; {MAX_ARGUMENT_CHARS} at most)")
+            args = args[:1000] + "[cut]"  # recorded in the trace for the record only
     elif type(args) is not dict:
         reasons.append(f"arguments must be a JSON object mapping argument names to values, not a {type_name(args)}")
-        args = {"[refused]": json_safe(args, max_chars=1000, max_depth=MAX_ARGUMENT_DEPTH)}
+        args = {"[refused]": _refused_record(args)}
     else:
         try:
             args = _checked_arguments(args)
         except NotJSON as exc:
             reasons.append(str(exc))
             # recorded in the trace for the record only (cut: it may be anything up to 10 MB or 10,000 deep)
-            args = json_safe(args, max_chars=1000, max_depth=MAX_ARGUMENT_DEPTH)
+            args = _refused_record(args)
     if reasons:
         return trusted(RefusedCall, {"name": name, "arguments": args, "id": cid, "reason": "; ".join(reasons)})
     return trusted(ToolCall, {"name": name, "arguments": args, "id": cid})
@@ -345,6 +348,11 @@ def _flat_and_small(args: Any) -> bool:
     return bound <= MAX_ARGUMENT_CHARS
 
 
+def _refused_record(args: Any) -> Any:
+    """Refused arguments as the trace records them: JSON-safe and cut (they may be 10 MB or 10,000 deep)."""
+    return json_safe(args, max_chars=1000, max_depth=MAX_ARGUMENT_DEPTH, max_nodes=200)
+
+
 def _checked_arguments(args: Any) -> Any:
     """``args`` as plain JSON within the argument bounds, strings made safe (else :class:`NotJSON`).
     The node budget is the size limit: every value takes at least one character of JSON."""
@@ -397,9 +405,7 @@ class Toolbox:
             if t is None:
                 raise ToolError(f"unknown tool {call.name!r}; available tools: {', '.join(sorted(self._tools))}")
             args = call.arguments
-            if type(args) is str:
-                if len(args) > MAX_ARGUMENT_CHARS:
-                    raise ToolError(f"arguments too large ({len(args)} characters; {MAX_ARGUMENT_CHARS} at most)")
+            if type(args) is str:  # admitted: at most MAX_ARGUMENT_CHARS characters
                 try:
                     args = json.loads(args) if args.strip() else {}
                 except json.JSONDecodeError as exc:
