@@ -34,14 +34,21 @@ def safe_text(text: str) -> str:
     comes back as a plain str. Text without surrogates is returned as it is (the same object)."""
     if type(text) is not str:
         text = str.__str__(text)  # the base method: a subclass's own __str__ is never called
-    if text.isascii() or _SURROGATES.search(text) is None:
+    if not needs_care(text):
         return text
     return _SURROGATES.sub(REPLACEMENT, text)
 
 
 def needs_care(text: str) -> bool:
-    """Whether ``text`` (a plain str) holds a lone surrogate (cheap for ASCII text: the usual case)."""
-    return not text.isascii() and _SURROGATES.search(text) is not None
+    """Whether ``text`` (a plain str) holds a lone surrogate: O(1) for ASCII text (the usual case);
+    otherwise the UTF-8 encoder finds out (several times faster than a regular expression)."""
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def type_name(value: object) -> str:
@@ -61,7 +68,8 @@ def checked_json(value: Any, *, max_depth: int, max_nodes: int, max_chars: int) 
     """``value`` if it is plain JSON (exact str, int, float, bool, None, list, tuple, dict with str keys),
     with lone surrogates replaced in its strings (keys too; str subclasses become str); else
     :class:`NotJSON`. Limits: lists and dicts nested at most ``max_depth`` levels, at most ``max_nodes``
-    values in all, no string longer than ``max_chars``, finite floats, integers of at most
+    values in all, at most ``max_chars`` characters in all its strings and keys (each takes at least that
+    many characters of JSON; a bound that also keeps the walk linear), finite floats, integers of at most
     ``MAX_INT_DIGITS`` digits.
 
     The walk is iterative and checks the depth before going deeper, so a cyclic or 10,000-deep value
@@ -69,7 +77,7 @@ def checked_json(value: Any, *, max_depth: int, max_nodes: int, max_chars: int) 
     into billions of values). A value needing no change is returned as it is (no copy).
     """
     dirty = False  # a string must be replaced: rebuild (bounded by the checks, so recursion is safe)
-    nodes = 0
+    nodes = chars = 0
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         v, depth = stack.pop()
@@ -78,8 +86,9 @@ def checked_json(value: Any, *, max_depth: int, max_nodes: int, max_chars: int) 
             raise NotJSON(f"arguments too large (more than {max_nodes} values)")
         t = type(v)
         if t is str:
-            if len(v) > max_chars:
-                raise NotJSON(f"arguments too large (a string of {len(v)} characters; {max_chars} at most)")
+            chars += len(v)
+            if chars > max_chars:
+                raise NotJSON(f"arguments too large (more than {max_chars} characters of text)")
             dirty = dirty or needs_care(v)
         elif v is None or t is bool:
             pass
@@ -92,22 +101,29 @@ def checked_json(value: Any, *, max_depth: int, max_nodes: int, max_chars: int) 
         elif t is dict or t is list or t is tuple:
             if depth >= max_depth:
                 raise NotJSON(f"arguments are nested too deeply ({max_depth} levels at most)")
+            if nodes + len(stack) + len(v) > max_nodes:  # every item will be counted: refuse before walking them
+                raise NotJSON(f"arguments too large (more than {max_nodes} values)")
             if t is dict:
                 for k in v:
                     if type(k) is not str:
                         if not issubclass(type(k), str):
                             raise NotJSON(f"arguments hold a key of type {type_name(k)} (object keys must be strings)")
+                        chars += str.__len__(k)
+                        if chars > max_chars:
+                            raise NotJSON(f"arguments too large (more than {max_chars} characters of text)")
                         dirty = True
-                    elif len(k) > max_chars:
-                        raise NotJSON(f"arguments too large (a key of {len(k)} characters; {max_chars} at most)")
                     else:
+                        chars += len(k)
+                        if chars > max_chars:
+                            raise NotJSON(f"arguments too large (more than {max_chars} characters of text)")
                         dirty = dirty or needs_care(k)
                 stack.extend((x, depth + 1) for x in v.values())
             else:
                 stack.extend((x, depth + 1) for x in v)
         elif issubclass(t, str):  # (isinstance could call a hostile __class__)
-            if str.__len__(v) > max_chars:
-                raise NotJSON(f"arguments too large (a string of {str.__len__(v)} characters; {max_chars} at most)")
+            chars += str.__len__(v)
+            if chars > max_chars:
+                raise NotJSON(f"arguments too large (more than {max_chars} characters of text)")
             dirty = True
         else:
             raise NotJSON(f"arguments hold a value of type {type_name(v)} (only strings, numbers, booleans, "

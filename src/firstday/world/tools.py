@@ -44,6 +44,9 @@ MAX_ARGUMENT_DEPTH = 32
 MAX_RESULT_CHARS = 20_000
 MAX_NAME_CHARS = 200  # a tool name or call id longer than this is refused (and cut where it is echoed)
 ERROR_COST = 1
+#: tools whose results carry text from outside the environment (a subprocess's output, file names read
+#: from a disk, which Python decodes with lone surrogates for undecodable bytes): made safe like arguments
+OUTSIDE_TEXT_TOOLS = frozenset({"run_python"})
 
 DEFAULT_COSTS: dict[str, int] = {
     "list_tasks": 1, "list_colleagues": 1, "lookup_colleague": 1, "send_message": 5, "read_inbox": 1,
@@ -143,26 +146,29 @@ def _admit_fields(call: ToolCall) -> ToolCall:
     cid: Any = fields.get("id", "")
     args: Any = fields.get("arguments", {})
     if issubclass(type(name), str):
-        name = safe_text(name)
+        name = str.__str__(name)  # (cut before it is made safe: it may be 10 MB)
         if len(name) > MAX_NAME_CHARS:
             reasons.append(f"the tool name is {len(name)} characters long ({MAX_NAME_CHARS} at most)")
             name = name[:MAX_NAME_CHARS]
+        name = safe_text(name)
     else:
         reasons.append(f"the tool name must be a string, not a {type_name(name)}")
         name = ""
     if issubclass(type(cid), str):
-        cid = safe_text(cid)
+        cid = str.__str__(cid)
         if len(cid) > MAX_NAME_CHARS:
             reasons.append(f"the call id is {len(cid)} characters long ({MAX_NAME_CHARS} at most)")
             cid = cid[:MAX_NAME_CHARS]
+        cid = safe_text(cid)
     else:
         reasons.append(f"the call id must be a string, not a {type_name(cid)}")
         cid = ""
-    if issubclass(type(args), str):
-        args = safe_text(args)  # raw JSON text: parsed (and its values checked) by Toolbox.execute
+    if issubclass(type(args), str):  # raw JSON text: parsed (and its values checked) by Toolbox.execute
+        args = str.__str__(args)
         if len(args) > MAX_ARGUMENT_CHARS:
             reasons.append(f"arguments too large ({len(args)} characters; {MAX_ARGUMENT_CHARS} at most)")
             args = args[:1000] + "[cut]"  # recorded in the trace for the record only
+        args = safe_text(args)
     elif type(args) is not dict:
         reasons.append(f"arguments must be a JSON object mapping argument names to values, not a {type_name(args)}")
         args = {"[refused]": _refused_record(args)}
@@ -436,7 +442,9 @@ class Toolbox:
             if cost:
                 w.advance(cost)
             w.record.tool_calls += 1
-            text = safe_text(out.text)  # tools echo what they are given, and run_python prints anything
+            text = out.text
+            if t.name in OUTSIDE_TEXT_TOOLS:  # (the others return the world's text and admitted arguments)
+                text = safe_text(text)
             if len(text) > MAX_RESULT_CHARS:
                 text = text[:MAX_RESULT_CHARS] + f"\n[truncated: result longer than {MAX_RESULT_CHARS} characters]"
             call_id = call.id
