@@ -26,6 +26,7 @@ from firstday.agents import register_agent
 from firstday.env import Briefing, Observation, TraceEvent
 from firstday.env.memory import normalize_lessons
 from firstday.jsonsafe import checked_json, exception_text, json_safe, safe_text
+from firstday.report import build_report
 from firstday.run import RunFolder, run_suite
 from firstday.run.results import EpisodeSummary, model_json, trace_bytes
 from firstday.suites import load_suite
@@ -44,6 +45,7 @@ class _ScriptedAgent:
     name = "test-hostile"
     script: ClassVar[list[Any]] = []
     info: ClassVar[Any] = None
+    at_done: ClassVar[Any] = []  # what it answers the final observation (ignored)
 
     def __init__(self) -> None:
         self.turn = 0
@@ -53,7 +55,7 @@ class _ScriptedAgent:
 
     async def act(self, observation: Observation) -> Any:
         if observation.done:
-            return []
+            return self.at_done
         self.turn += 1
         if self.turn <= len(self.script):
             step = self.script[self.turn - 1]
@@ -105,6 +107,8 @@ def run_script(script: list[Any], tmp_path: Path, info: Any = None) -> tuple[lis
                 text.encode("utf-8")  # no lone surrogate, not even as a JSON escape
         traces.append(folder.read_trace(key))
     folder.close()
+    (row,) = build_report([out]).runs  # the run reads back complete
+    assert row.episodes == row.episodes_expected == summary.total
     return summaries, traces
 
 
@@ -247,6 +251,15 @@ NOT_CALLS = {
     "a list of dicts": ([{"name": "end_day", "arguments": {}}], "item 0 is a dict"),
     "a list with a string": ([ToolCall(name="list_tasks"), "end_day"], "item 1 is a str"),
 }
+
+
+def test_the_answer_to_the_final_observation_is_ignored(tmp_path: Path) -> None:
+    _ScriptedAgent.at_done = object()
+    try:
+        summaries, _ = run_script([[ToolCall(name="list_tasks")]], tmp_path)
+    finally:
+        _ScriptedAgent.at_done = []
+    assert summaries[0].status == "ok"
 
 
 @pytest.mark.parametrize("case", list(NOT_CALLS))

@@ -7,7 +7,7 @@ from typing import Literal, Protocol, runtime_checkable
 from pydantic import BaseModel
 
 from firstday.env.episode import Briefing, DayEnv, Observation, TraceEvent
-from firstday.jsonsafe import exception_text, traceback_text
+from firstday.jsonsafe import exception_text, safe_text, traceback_text, type_name
 from firstday.scoring.cards import DayScore
 from firstday.world.tools import ToolCall
 
@@ -45,6 +45,15 @@ class EpisodeResult(BaseModel):
     trace: list[TraceEvent]
 
 
+def agent_name(agent: object, fallback: str) -> str:
+    """The agent's own ``name``, safe to save; ``fallback`` if it has none or it is not a string."""
+    try:
+        name = agent.name  # type: ignore[attr-defined]
+    except Exception:
+        return fallback
+    return safe_text(name) if isinstance(name, str) else fallback
+
+
 def record_agent_info(env: DayEnv, agent: Agent, index: int) -> None:
     """Put ``agent.trace_info()`` (if the agent has it) into the trace event at ``index`` (0: briefing, -1: end)."""
     try:
@@ -73,5 +82,6 @@ async def run_episode(env: DayEnv, agent: Agent) -> EpisodeResult:
     await env.aclose()
     card = env.score()
     record_agent_info(env, agent, -1)
-    return EpisodeResult(scenario_id=env.scenario.scenario_id, day_index=env.day.day_index, agent=agent.name,
+    return EpisodeResult(scenario_id=env.scenario.scenario_id, day_index=env.day.day_index,
+                         agent=agent_name(agent, type_name(agent)),
                          status=status, error=error, turns=env.turns, score=card, trace=env.trace)

@@ -153,16 +153,15 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
 
     step_deadline = _StepDeadline(limits.act_timeout_s)
 
-    async def act(obs: Observation) -> list[ToolCall]:
+    async def act(obs: Observation) -> object:
         # the agent runs in this task (no extra task per step; an exception such as KeyboardInterrupt
         # travels exactly as in run_episode), under a deadline that costs no timer per step
         try:
             with step_deadline:
-                calls = await agent.act(obs)
+                return await agent.act(obs)
         except TimeoutError:
             raise StepTimeoutError(f"agent step (model call) exceeded act_timeout_s={limits.act_timeout_s:g} s") \
                 from None
-        return agent_calls(calls)  # admitted (strings made safe); not a list of ToolCall: AgentOutputError
 
     async def step(calls: list[ToolCall]) -> Observation:
         nonlocal stepping_in_thread
@@ -191,8 +190,9 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
         obs = env.reset()
         record_agent_info(env, agent, 0)
         while not obs.done:
-            obs = await step(await act(await env.settle(obs)))
-        await act(await env.settle(obs))  # let the agent see the final observation (end of day)
+            # admitted (strings made safe); anything but a list of ToolCall raises AgentOutputError
+            obs = await step(agent_calls(await act(await env.settle(obs))))
+        await act(await env.settle(obs))  # let the agent see the final observation (its answer is ignored)
 
     try:
         async with asyncio.timeout(limits.episode_timeout_s):

@@ -36,9 +36,10 @@ from firstday._version import __version__
 from firstday.agents import AgentContext, agent_names, make_agent
 from firstday.env import DayEnv, EnvConfig, TraceEvent
 from firstday.env.episode import day_hash
+from firstday.env.loop import agent_name
 from firstday.env.memory import Memory, normalize_lessons
 from firstday.errors import ConfigError, UnknownNameError
-from firstday.jsonsafe import exception_text, safe_text
+from firstday.jsonsafe import exception_text
 from firstday.run import simulated as _simulated  # noqa: F401  (registers the simulated-model agent)
 from firstday.run.episode import ScenarioCache, guarded_episode
 from firstday.run.results import (
@@ -123,15 +124,6 @@ async def _reflect(env: DayEnv, agent: Any, memory: Memory, limits: RunLimits) -
     return memory.model_copy(update={"lessons": [*memory.lessons, *new][-2000:]}), None
 
 
-def _agent_name(agent: object, registered: str) -> str:
-    """The agent's own ``name``, safe to save; the name it was registered under if that is not a string."""
-    try:
-        name = agent.name  # type: ignore[attr-defined]
-    except Exception:
-        return registered
-    return safe_text(name) if isinstance(name, str) else registered
-
-
 ScenarioLoader = Callable[[str], Scenario | Awaitable[Scenario]]
 
 
@@ -177,7 +169,7 @@ async def run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCache
     truncated = next((bool(ev.data.get("truncated")) for ev in reversed(result.trace) if ev.type == "end"), False)
     summary = EpisodeSummary(
         scenario_id=job.scenario_id, day_index=job.day_index, trial=job.trial, seed=job.seed,
-        agent=_agent_name(agent, job.agent),
+        agent=agent_name(agent, job.agent),
         status=status, error=error, turns=result.turns, truncated=truncated,
         metrics=result.score.metrics if result.score else None, tasks=result.score.tasks if result.score else [],
         usage=AgentUsage.of(agent), instance_hash=instance_hash, memory=job.env_config.memory,
