@@ -115,7 +115,10 @@ def _plain_call(call: ToolCall) -> bool:
     if type(call) is not ToolCall:
         return False
     d = call.__dict__
-    name, args, cid = d.get("name"), d.get("arguments"), d.get("id")
+    try:  # (subscripts: cheaper than .get on this path, which every call takes)
+        name, args, cid = d["name"], d["arguments"], d["id"]
+    except KeyError:  # built with model_construct and fields left out
+        return False
     return (type(name) is str and type(cid) is str and name.isascii() and cid.isascii()
             and len(name) <= MAX_NAME_CHARS and len(cid) <= MAX_NAME_CHARS
             and ((type(args) is str and len(args) <= MAX_ARGUMENT_CHARS and args.isascii()) or _flat_and_small(args)))
