@@ -10,6 +10,7 @@ a list of tool calls at all is an agent error. Lone surrogates are replaced by U
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -31,7 +32,15 @@ from firstday.run import RunFolder, run_suite
 from firstday.run.results import EpisodeSummary, model_json, trace_bytes
 from firstday.suites import load_suite
 from firstday.trusted import trusted
-from firstday.world.tools import ERROR_COST, MAX_ARGUMENT_CHARS, RefusedCall, ToolCall, admit_call, agent_calls
+from firstday.world.tools import (
+    ERROR_COST,
+    MAX_ARGUMENT_CHARS,
+    RefusedCall,
+    Toolbox,
+    ToolCall,
+    admit_call,
+    agent_calls,
+)
 
 FFFD = "\ufffd"
 FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None,
@@ -221,6 +230,7 @@ NON_JSON: dict[str, tuple[Callable[[], ToolCall], str]] = {
     "missing fields": (lambda: constructed(), "name must be a string, not a NoneType"),
     "hostile subclass": (lambda: _HostileCall(name="list_tasks", arguments={}, id="c1"), "plain ToolCall"),
     "10 MB tool name": (lambda: ToolCall(name="x" * 10_000_000, id="c1"), "tool name is 10000000"),
+    "run_python with bytes": (lambda: with_args("run_python", {"code": b"print(1)"}), "type bytes"),
 }
 
 
@@ -360,9 +370,9 @@ def test_agent_info_is_made_saveable(info: Any, tmp_path: Path) -> None:
 
 # ---- hypothesis: every tool, hostile arguments, through the runner and the saver -------------------------
 
-TOOL_NAMES = ["list_tasks", "list_colleagues", "lookup_colleague", "send_message", "read_inbox", "list_files",
-              "read_file", "write_file", "edit_file", "open_page", "list_rooms", "room_schedule", "book_meeting",
-              "cancel_meeting", "list_meetings", "attend_meeting", "calculator", "submit", "wait", "notebook"]
+# every tool but run_python (it starts a process; its refusals are in NON_JSON, before any process)
+TOOL_NAMES = sorted(name for name, fn in inspect.getmembers(Toolbox, inspect.isfunction)
+                    if getattr(fn, "__firstday_tool__", False) and name != "run_python")
 ARG_NAMES = ["path", "to", "text", "task_id", "answer", "title", "action", "content", "old", "new", "url", "room",
              "start", "duration_minutes", "attendees", "meeting_id", "expression", "minutes", "until", "handle",
              "department", "last", "offset", "query", "for_message_from"]
@@ -394,9 +404,8 @@ def test_hostile_calls_to_every_tool_never_cost_the_run(turns: list[list[ToolCal
     summaries, traces = run_script(list(turns), tmp_path)
     (s,) = summaries
     assert s.status == "ok", s.error  # tool errors only: the episode went on
-    sent = sum(len(t) for t in turns)
     got = results(traces[0])
-    assert len(got) >= sent  # every call answered (a call that ended the day leaves the rest unexecuted)
+    assert len(got) >= len(calls(traces[0])) > 0  # every call answered (after end_day: "not executed")
     for r in got:
         assert "internal error" not in r["content"], r
 
