@@ -14,10 +14,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from firstday.jsonsafe import MAX_INT_DIGITS
 from firstday.seeding import make_rng
 from firstday.world.assets import PublicTask
 from firstday.world.company import generate_company
-from firstday.world.tools import ERROR_COST, GROUP_MESSAGE_COST, Toolbox, ToolSpec
+from firstday.world.tools import (
+    ERROR_COST,
+    GROUP_MESSAGE_COST,
+    MAX_ARGUMENT_CHARS,
+    MAX_ARGUMENT_DEPTH,
+    Toolbox,
+    ToolSpec,
+)
 from firstday.world.world import DayContent, World
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "tools.md"
@@ -30,7 +38,11 @@ These are all the tools an agent can call. Each is a method of `firstday.world.t
 JSON schema (what an LLM agent receives, see `ToolSpec.openai_schema()`) is built from the method's
 signature and docstring, so the table below is exactly what agents see. Every call goes through
 `Toolbox.execute`, which never raises: a refused or malformed call returns `ok=false` with a message
-saying what was wrong, and costs {error_cost} minute of virtual time.
+saying what was wrong, and costs {error_cost} minute of virtual time. Arguments must be plain JSON: bytes,
+other objects, NaN and infinities, integers of more than {int_digits} digits, non-string keys, nesting deeper
+than {max_depth} levels and more than {max_chars:,} characters are refused that way. Text is taken as UTF-8: a
+lone surrogate (e.g. the JSON escape `"\\ud800"`) in a tool name, call id or argument is replaced by U+FFFD
+(see [invariants.md](invariants.md#robust-at-the-boundary)).
 
 "Cost" is the virtual time a successful call takes, in minutes. Exceptions: a group message
 (`send_message` to more than one handle) costs {group_cost}; `wait` and `attend_meeting` cost 0 but move the
@@ -91,7 +103,8 @@ def _toolbox() -> Toolbox:
 
 def render() -> str:
     specs = sorted(_toolbox().specs, key=lambda s: s.name)
-    out = [HEADER.format(error_cost=ERROR_COST, group_cost=GROUP_MESSAGE_COST)]
+    out = [HEADER.format(error_cost=ERROR_COST, group_cost=GROUP_MESSAGE_COST, int_digits=MAX_INT_DIGITS,
+                         max_depth=MAX_ARGUMENT_DEPTH, max_chars=MAX_ARGUMENT_CHARS)]
     for spec in specs:
         out.append(f"| [`{spec.name}`](#{spec.name}) | {spec.cost_minutes} | {spec.description.replace('|', '/')} |\n")
     for spec in specs:

@@ -8,6 +8,8 @@ Its replies come from a policy chosen by the request's ``model``:
   request numbers of a conversation: ``429`` (with Retry-After), ``500``, ``timeout`` (sleeps past the
   client's timeout), ``truncated_json``, ``unknown_tool``, ``text_only``, ``bad_react`` (prose without
   an action). A faulty answer never advances the script, so the next request gets the scripted call.
+  A step may give ``raw_arguments`` (the arguments text sent verbatim, e.g. malformed JSON) and
+  ``content`` (text sent with the call). Replies are ASCII JSON: a lone surrogate goes as ``"\ud800"``.
 - ``colleague-echo`` / ``colleague-liar`` / ``colleague-dropper``: LLM colleague rephrasings that keep
   the values, invent a value, or lose the values.
 - ``echo``: a short fixed text (the benchmark's call).
@@ -168,14 +170,18 @@ class LLMServer:
             return self._completion(body, text="Let me think about the best way to approach this.")
         if fault == "bad_react":
             return self._completion(body, text="Thought: I will now read the manual, I think.")
-        name, args_text = str(step["name"]), json.dumps(step["arguments"])
+        # "raw_arguments": the arguments text exactly as given (malformed JSON, raw lone surrogates ...)
+        name = str(step["name"])
+        args_text = str(step["raw_arguments"]) if "raw_arguments" in step else json.dumps(step["arguments"])
         if fault == "truncated_json":
             args_text = args_text[: max(1, len(args_text) // 2)]
         elif fault == "unknown_tool":
             name, args_text = "teleport_to_office", "{}"
         if react:
             return self._completion(body, text=f"Thought: next step.\nAction: {name} {args_text}")
-        return self._completion(body, calls=[(f"call_{n}", name, args_text)])
+        content = step.get("content")
+        return self._completion(body, calls=[(f"call_{n}", name, args_text)],
+                                text=content if isinstance(content, str) else None)
 
     def _completion(self, body: dict[str, Any], *, text: str | None = None,
                     calls: list[tuple[str, str, str]] | None = None) -> JSONResponse:
@@ -184,12 +190,18 @@ class LLMServer:
             message["tool_calls"] = [{"id": cid, "type": "function", "function": {"name": name, "arguments": args}}
                                      for cid, name, args in calls]
         prompt, completion = self.policy.usage
-        return JSONResponse({
+        # ASCII JSON (as json.dumps writes it): a lone surrogate in a reply travels as its "\ud800" escape
+        return _AsciiJSONResponse({
             "id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": body.get("model", ""),
             "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
             "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
                       "total_tokens": prompt + completion},
         })
+
+
+class _AsciiJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode("ascii")
 
 
 def image_parts(body: dict[str, Any]) -> list[dict[str, Any]]:

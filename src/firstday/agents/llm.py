@@ -33,7 +33,7 @@ from firstday.agents.base import AgentContext, register_agent
 from firstday.env.episode import Briefing, Observation
 from firstday.env.memory import Lesson
 from firstday.errors import ConfigError
-from firstday.models.base import ModelProvider, ModelRequest, ModelResponse
+from firstday.models.base import ModelProvider, ModelRequest, ModelResponse, safe_response
 from firstday.models.registry import ModelSettings, provider_from_settings
 from firstday.scoring.feedback import MentorFeedback
 from firstday.timefmt import fmt
@@ -346,7 +346,8 @@ class ChatAgent(ABC):
             max_tokens=max_tokens or self.opts.max_tokens, stop=self._stop_sequences() if messages is None else None,
         )
         self.steps += 1
-        response = await self.provider.complete(request, role="agent")
+        # providers make replies safe already (ModelProvider.complete); a custom provider may not
+        response = safe_response(await self.provider.complete(request, role="agent"))
         self.prompt_tokens += response.usage.prompt_tokens
         self.completion_tokens += response.usage.completion_tokens
         self.cost_usd += 0.0 if response.cached else response.cost_usd

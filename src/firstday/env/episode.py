@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from firstday.caching import IdentityCache
 from firstday.env.memory import Lesson, Memory
+from firstday.jsonsafe import json_safe, safe_text
 from firstday.scoring.cards import DayScore
 from firstday.scoring.score import score_day
 from firstday.suites.spec import Day, Scenario
@@ -22,7 +23,7 @@ from firstday.timefmt import fmt
 from firstday.trusted import trusted
 from firstday.world.company import Company
 from firstday.world.records import Notification
-from firstday.world.tools import Toolbox, ToolCall, ToolResult, ToolSpec
+from firstday.world.tools import Toolbox, ToolCall, ToolResult, ToolSpec, agent_calls
 from firstday.world.world import DayContent, World
 
 if TYPE_CHECKING:
@@ -234,6 +235,9 @@ class DayEnv:
         return self._observe([])
 
     def step(self, calls: list[ToolCall]) -> Observation:
+        """Execute the agent's calls. Each is admitted first (``agent_calls``: strings made safe, non-JSON
+        arguments refused as a tool error); anything but a list of ToolCall raises ``AgentOutputError``."""
+        calls = agent_calls(calls)
         if self.done:
             # every call is answered, even after the end (never silently dropped)
             now = self.world.now
@@ -294,11 +298,18 @@ class DayEnv:
             "notebook": [n.model_copy() for n in self.world.notebook.notes]})
 
     def log_event(self, type_: Literal["feedback", "reflection"], data: dict[str, Any]) -> None:
-        """Record a step of the learning protocol (after the day's end) in the trace."""
-        self.trace.append(TraceEvent(t=self.world.now, type=type_, data=data))  # the caller's data: validated
+        """Record a step of the learning protocol (after the day's end) in the trace (``data`` may hold
+        what the agent's reflection returned: made JSON-safe)."""
+        self.trace.append(TraceEvent(t=self.world.now, type=type_, data=json_safe(data)))
 
     def record_agent_error(self, message: str) -> None:
-        self._log("agent_error", {"message": message})
+        # the message quotes the agent's own exception, which may hold anything
+        self._log("agent_error", {"message": safe_text(message)})
+
+    def record_agent_info(self, index: int, info: object) -> None:
+        """Put what the agent says about itself (``trace_info()``) into the trace event at ``index``, made
+        JSON-safe (it comes from the agent's code: objects, cycles, surrogates)."""
+        self.trace[index].data["agent"] = json_safe(info)
 
     def score(self) -> DayScore:
         self.world.record.end_time = self.world.now

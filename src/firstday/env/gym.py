@@ -29,6 +29,7 @@ from typing import Any, SupportsFloat
 from firstday.env.episode import DayEnv, EnvConfig
 from firstday.env.memory import Memory
 from firstday.errors import ConfigError
+from firstday.jsonsafe import describe, exception_text
 from firstday.suites.spec import Day, Scenario
 from firstday.world.tools import ToolCall
 
@@ -97,9 +98,9 @@ def parse_action(action: Any) -> list[ToolCall]:
         if not isinstance(action, list | tuple):
             raise ValueError("an action is a list of tool calls")
         return [a if isinstance(a, ToolCall) else ToolCall.model_validate(a) for a in action]
-    except (ValueError, TypeError) as exc:
-        detail = str(exc).splitlines()[0][:200]
-        return [ToolCall(name="invalid_action", arguments={"action": str(raw)[:500], "problem": detail})]
+    except (ValueError, TypeError, RecursionError) as exc:  # (RecursionError: JSON text nested thousands deep)
+        detail = (exception_text(exc).partition(": ")[2].splitlines() or [""])[0][:200]
+        return [ToolCall(name="invalid_action", arguments={"action": describe(raw, 500), "problem": detail})]
 
 
 class FirstdayEnv(gymnasium.Env[str, str]):

@@ -18,6 +18,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, Field
 
+from firstday.jsonsafe import json_safe
 from firstday.scoring.feedback import MentorFeedback
 from firstday.world.assets import PublicTask
 from firstday.world.notebook import Note, words
@@ -71,14 +72,18 @@ class Memory(BaseModel):
 def normalize_lessons(raw: object, day_index: int, start: int = 0) -> list[Lesson]:
     """An agent's reflection output (lessons, strings or dicts with ``text``/``category``) as lessons
     with ids; empty or oversized entries are dropped or cut, never an error."""
-    items = raw if isinstance(raw, list | tuple) else [raw] if raw else []
+    listed = raw if type(raw) is list or type(raw) is tuple else [] if raw is None else [raw]
+    # from the agent's code, so anything: made plain JSON (strings safe, objects described) once, here
+    items = json_safe([{"text": item.__dict__.get("text"), "category": item.__dict__.get("category")}
+                       if issubclass(type(item), Lesson) else item for item in listed[:MAX_LESSONS]],
+                      max_chars=MAX_LESSON_CHARS)
     out: list[Lesson] = []
     for item in items:
-        if isinstance(item, Lesson):
-            text, category = item.text, item.category
-        elif isinstance(item, dict):
+        if item is None or item == "":
+            continue
+        if isinstance(item, dict):
             text, category = str(item.get("text", "")), item.get("category")
-            category = str(category) if category else None
+            category = str(category)[:200] if category else None
         else:
             text, category = str(item), None
         text = text.strip()[:MAX_LESSON_CHARS]

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from firstday.errors import ConfigError, FirstdayError
+from firstday.jsonsafe import needs_care, safe_text
 from firstday.seeding import make_rng
 
 Role = Literal["agent", "colleague", "judge"]
@@ -99,6 +100,19 @@ class ModelResponse(BaseModel):
     model: str = ""
     cached: bool = Field(default=False, description="served from the on-disk cache (no call made)")
     cost_usd: float = 0.0
+
+
+def safe_response(response: ModelResponse) -> ModelResponse:
+    """``response`` with lone surrogates in its text and tool calls replaced by U+FFFD (a model can send
+    them, e.g. as the JSON escape "\\ud800"): the reply is kept in the conversation, sent back to the
+    model and recorded, all as UTF-8. A reply without any is returned as it is."""
+    texts = [response.text or "", *(x for c in response.tool_calls for x in (c.id, c.name, c.arguments))]
+    if not any(needs_care(t) for t in texts):
+        return response
+    return response.model_copy(update={
+        "text": None if response.text is None else safe_text(response.text),
+        "tool_calls": [c.model_copy(update={"id": safe_text(c.id), "name": safe_text(c.name),
+                                            "arguments": safe_text(c.arguments)}) for c in response.tool_calls]})
 
 
 # ---- prices and usage ---------------------------------------------------------------------------------
@@ -287,7 +301,8 @@ class ModelProvider(ABC):
                 hit.cached = True
                 self.ledger.record(role, request.model, hit, priced=priced)
                 return hit
-        response = await self._call_with_retries(request, role)
+        # made safe before anything keeps it (the cache, the conversation, the trace)
+        response = safe_response(await self._call_with_retries(request, role))
         response.cost_usd = self.prices.cost(request.model, response.usage)
         if self.cache is not None:
             self.cache.put(key, request, response)

@@ -19,18 +19,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-import traceback
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from firstday.env.episode import DayEnv, Observation, TraceEvent
 from firstday.env.loop import Agent, record_agent_info
+from firstday.jsonsafe import exception_text, traceback_text
 from firstday.run.results import RunLimits
 from firstday.scoring.cards import DayScore
 from firstday.suites.spec import Scenario
 from firstday.suites.store import Suite
-from firstday.world.tools import ToolCall
+from firstday.world.tools import ToolCall, agent_calls
 
 T = TypeVar("T")
 
@@ -153,12 +153,12 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
 
     step_deadline = _StepDeadline(limits.act_timeout_s)
 
-    async def act(obs: Observation) -> list[ToolCall]:
+    async def act(obs: Observation) -> object:
         # the agent runs in this task (no extra task per step; an exception such as KeyboardInterrupt
         # travels exactly as in run_episode), under a deadline that costs no timer per step
         try:
             with step_deadline:
-                return list(await agent.act(obs))
+                return await agent.act(obs)
         except TimeoutError:
             raise StepTimeoutError(f"agent step (model call) exceeded act_timeout_s={limits.act_timeout_s:g} s") \
                 from None
@@ -190,8 +190,9 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
         obs = env.reset()
         record_agent_info(env, agent, 0)
         while not obs.done:
-            obs = await step(await act(await env.settle(obs)))
-        await act(await env.settle(obs))  # let the agent see the final observation (end of day)
+            # admitted (strings made safe); anything but a list of ToolCall raises AgentOutputError
+            obs = await step(agent_calls(await act(await env.settle(obs))))
+        await act(await env.settle(obs))  # let the agent see the final observation (its answer is ignored)
 
     try:
         async with asyncio.timeout(limits.episode_timeout_s):
@@ -210,8 +211,8 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
         status, error = "error", f"ModelTimeout: {exc}"
         env.record_agent_error(error)
     except Exception as exc:
-        status, error = "error", f"{type(exc).__name__}: {exc}"
-        env.record_agent_error(error + "\n" + traceback.format_exc(limit=5))
+        status, error = "error", exception_text(exc)  # an agent's exception may hold anything
+        env.record_agent_error(error + "\n" + traceback_text())
     if abandoned:
         trace = [*env.trace, TraceEvent(t=env.world.now, type="agent_error", data={"message": error})]
         return GuardedResult(status, error, env.turns, None, trace)

@@ -25,7 +25,7 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field, ValidationError
 from firstday.env.episode import EnvConfig, TraceEvent
 from firstday.env.memory import Memory
 from firstday.errors import ConfigError
+from firstday.jsonsafe import json_safe, needs_care, safe_text
 from firstday.scoring.cards import DayMetrics, TaskScore
 from firstday.suites.store import atomic_write
 
@@ -68,7 +69,7 @@ class AgentUsage(BaseModel):
 
     input_tokens: int = 0
     output_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float = Field(default=0.0, allow_inf_nan=False)  # NaN would be saved as null and not read back
     requests: int = 0
 
     @classmethod
@@ -330,12 +331,14 @@ class RunFolder:
         rows = []
         for r in records:
             key = r.summary.key
-            text = r.summary.model_dump_json(indent=1) + "\n"
+            summary, text = r.summary, model_json(r.summary)
+            if summary.error is not None and needs_care(summary.error):  # the index's copy must be UTF-8 too
+                summary = summary.model_copy(update={"error": safe_text(summary.error)})
             if r.memory is not None:
-                atomic_write(self.memory_path(key), r.memory.model_dump_json(indent=1) + "\n")
+                atomic_write(self.memory_path(key), model_json(r.memory))
             atomic_write(self.trace_path(key), trace_bytes(r.trace))
             atomic_write(_episode_path(self.path, key), text)
-            rows.append((r.summary, text, r.wall_seconds))
+            rows.append((summary, text, r.wall_seconds))
         with self._lock:
             db = self._conn()
             db.execute("BEGIN")
@@ -365,7 +368,8 @@ class RunFolder:
 
     def read_trace(self, key: str) -> list[TraceEvent]:
         text = self.trace_path(key).read_text(encoding="utf-8")
-        return [TraceEvent.model_validate_json(line) for line in text.splitlines() if line.strip()]
+        # lines end with "\n" only: splitlines() would also split at U+0085, U+2028 ... inside a string
+        return [TraceEvent.model_validate_json(line) for line in text.split("\n") if line.strip()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,14 +384,44 @@ class EpisodeRecord:
 
 
 def trace_bytes(trace: Iterable[TraceEvent] | str | bytes) -> bytes:
-    """A trace as saved: one JSON object per line, UTF-8 (text and bytes pass through unchanged)."""
+    """A trace as saved: one JSON object per line, UTF-8 (text and bytes pass through unchanged; text
+    that is not valid UTF-8 gets U+FFFD for what cannot be encoded)."""
     if isinstance(trace, bytes):
         return trace
     if isinstance(trace, str):
-        return trace.encode()
+        return safe_text(trace).encode()
     # the serializer itself: the same bytes as ev.model_dump_json(), without its per-call argument handling
     to_json = TraceEvent.__pydantic_serializer__.to_json
-    return b"".join([to_json(ev) + b"\n" for ev in trace])
+    events = list(trace)
+    try:
+        return b"".join([to_json(ev) + b"\n" for ev in events])
+    except Exception:  # the last line of defence: something unsaveable got past the boundary
+        return b"".join([_event_json(ev, to_json) + b"\n" for ev in events])
+
+
+def _event_json(ev: TraceEvent, to_json: Callable[[TraceEvent], bytes]) -> bytes:
+    """One event as JSON, made saveable if it is not (see :func:`model_json`)."""
+    try:
+        return to_json(ev)
+    except Exception:
+        fields = ev.__dict__
+        return json.dumps({"t": json_safe(fields.get("t")), "type": json_safe(fields.get("type")),
+                           "data": json_safe(fields.get("data"))}, ensure_ascii=False).encode()
+
+
+def model_json(model: BaseModel) -> str:
+    """``model`` as saved (indented JSON and a newline), never failing on what it holds: pydantic refuses
+    lone surrogates, unknown objects and values nested too deeply, and the saver must not (a run whose
+    episode cannot be saved stops, and every rerun would stop the same way). Such a model is saved
+    with :func:`firstday.jsonsafe.json_safe` applied (surrogates replaced, objects described)."""
+    try:
+        return model.model_dump_json(indent=1) + "\n"
+    except Exception:
+        try:
+            data = model.model_dump()
+        except Exception:
+            data = dict(model.__dict__)
+        return json.dumps(json_safe(data), indent=1, ensure_ascii=False) + "\n"
 
 
 def trace_text(trace: Iterable[TraceEvent] | str | bytes) -> str:

@@ -36,8 +36,10 @@ from firstday._version import __version__
 from firstday.agents import AgentContext, agent_names, make_agent
 from firstday.env import DayEnv, EnvConfig, TraceEvent
 from firstday.env.episode import day_hash
+from firstday.env.loop import agent_name
 from firstday.env.memory import Memory, normalize_lessons
 from firstday.errors import ConfigError, UnknownNameError
+from firstday.jsonsafe import exception_text
 from firstday.run import simulated as _simulated  # noqa: F401  (registers the simulated-model agent)
 from firstday.run.episode import ScenarioCache, guarded_episode
 from firstday.run.results import (
@@ -48,6 +50,7 @@ from firstday.run.results import (
     RunLimits,
     RunManifest,
     episode_key,
+    model_json,
     trace_text,
 )
 from firstday.run.saving import EpisodeSaver
@@ -113,7 +116,7 @@ async def _reflect(env: DayEnv, agent: Any, memory: Memory, limits: RunLimits) -
         env.log_event("reflection", {"lessons": [], "error": error})
         return memory, error
     except Exception as exc:  # the day is scored, but tomorrow's memory is unknown: an error episode
-        error = f"ReflectionError: {type(exc).__name__}: {exc}"
+        error = f"ReflectionError: {exception_text(exc)}"  # the agent's exception: may hold anything
         env.log_event("reflection", {"lessons": [], "error": error})
         return memory, error
     new = normalize_lessons(raw, env.day.day_index)
@@ -150,7 +153,7 @@ async def run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCache
             env = DayEnv(scenario, day, job.env_config, memory=job.memory)
             instance_hash = day_hash(scenario, day)
         except Exception as exc:  # building the agent or the day failed: record it and carry on
-            return error_outcome(job, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
+            return error_outcome(job, exception_text(exc), time.perf_counter() - started)
         result = await guarded_episode(env, agent, job.limits, tool_slots)
         status, error = result.status, result.error
         memory = None
@@ -165,7 +168,8 @@ async def run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCache
     # the "end" event is among the last of a trace (at most one per trace): look from the end
     truncated = next((bool(ev.data.get("truncated")) for ev in reversed(result.trace) if ev.type == "end"), False)
     summary = EpisodeSummary(
-        scenario_id=job.scenario_id, day_index=job.day_index, trial=job.trial, seed=job.seed, agent=agent.name,
+        scenario_id=job.scenario_id, day_index=job.day_index, trial=job.trial, seed=job.seed,
+        agent=agent_name(agent, job.agent),
         status=status, error=error, turns=result.turns, truncated=truncated,
         metrics=result.score.metrics if result.score else None, tasks=result.score.tasks if result.score else [],
         usage=AgentUsage.of(agent), instance_hash=instance_hash, memory=job.env_config.memory,
@@ -189,8 +193,8 @@ async def run_job_serialised(job: EpisodeJob, caches: dict[str, ScenarioCache],
         outcome = await run_job(job, cache, tool_slots)
     except Exception as exc:  # run_job records its own failures; this is opening the suite
         outcome = error_outcome(job, f"{type(exc).__name__}: {exc}")
-    memory = outcome.memory.model_dump_json() if outcome.memory is not None else None
-    return outcome.summary.model_dump_json(), trace_text(outcome.trace), outcome.wall_seconds, memory
+    memory = model_json(outcome.memory) if outcome.memory is not None else None  # (never fails: see model_json)
+    return model_json(outcome.summary), trace_text(outcome.trace), outcome.wall_seconds, memory
 
 
 def outcome_of(result: EpisodeResult) -> EpisodeOutcome:

@@ -2,7 +2,9 @@
 
 Every call goes through :meth:`Toolbox.execute`, which never raises: unknown tools, malformed JSON,
 wrong types, oversized arguments and refused actions all come back as an error result that says what
-was wrong, and cost a minute of virtual time like any other action.
+was wrong, and cost a minute of virtual time like any other action. Every call is first admitted
+(:func:`admit_call`): its strings made safe for UTF-8 JSON, and arguments that are not plain JSON
+refused (docs/invariants.md, "Robust at the boundary").
 """
 
 from __future__ import annotations
@@ -13,11 +15,22 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from math import isfinite
 from typing import Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from firstday.errors import ToolError
+from firstday.jsonsafe import (
+    MAX_INT_DIGITS,
+    NotJSON,
+    checked_json,
+    exception_text,
+    json_safe,
+    needs_care,
+    safe_text,
+    type_name,
+)
 from firstday.timefmt import fmt, parse
 from firstday.trusted import trusted
 from firstday.world.calculator import CalcError, evaluate
@@ -29,7 +42,11 @@ from firstday.world.world import World, normalize_path
 MAX_ARGUMENT_CHARS = 200_000
 MAX_ARGUMENT_DEPTH = 32
 MAX_RESULT_CHARS = 20_000
+MAX_NAME_CHARS = 200  # a tool name or call id longer than this is refused (and cut where it is echoed)
 ERROR_COST = 1
+#: tools whose results carry text from outside the environment (a subprocess's output, file names read
+#: from a disk, which Python decodes with lone surrogates for undecodable bytes): made safe like arguments
+OUTSIDE_TEXT_TOOLS = frozenset({"run_python"})
 
 DEFAULT_COSTS: dict[str, int] = {
     "list_tasks": 1, "list_colleagues": 1, "lookup_colleague": 1, "send_message": 5, "read_inbox": 1,
@@ -53,6 +70,121 @@ class ToolCall(BaseModel):
     name: str
     arguments: dict[str, Any] | str = Field(default_factory=dict)
     id: str = ""
+
+
+class RefusedCall(ToolCall):
+    """A call refused where it entered (see :func:`admit_call`): its fields are safe to record, ``reason``
+    is the tool error it gets. Never serialised as such (the trace records its name, id and arguments)."""
+
+    reason: str
+
+
+class AgentOutputError(Exception):
+    """An agent's ``act()`` returned something that is not a list of tool calls (ends the episode as an
+    agent error)."""
+
+
+def agent_calls(value: object) -> list[ToolCall]:
+    """What an agent's ``act()`` returned, as admitted calls (:func:`admit_call`); raises
+    :class:`AgentOutputError` unless it is a list (or tuple) of :class:`ToolCall`."""
+    t = type(value)
+    if t is not list and t is not tuple:
+        raise AgentOutputError(f"act() must return a list of ToolCall objects, not a {type_name(value)}")
+    calls: list[Any] = list(value)  # type: ignore[call-overload]  # (exact list or tuple)
+    for i, c in enumerate(calls):
+        if not issubclass(type(c), ToolCall):  # by type: isinstance could call a hostile __class__
+            raise AgentOutputError(f"act() must return a list of ToolCall objects; item {i} is a {type_name(c)}")
+    return [admit_call(c) for c in calls]
+
+
+def admit_call(call: ToolCall) -> ToolCall:
+    """``call`` as the environment takes it in: every string safe for UTF-8 JSON (lone surrogates
+    replaced by U+FFFD), or a :class:`RefusedCall` whose fields are safe to record and whose ``reason``
+    says what is wrong (non-JSON arguments, a name or id that is not a string, a subclass of ToolCall,
+    ...). It never raises, whatever ``call`` holds.
+
+    This is the one place a call from an agent is made safe: an honest call (plain strings, flat JSON
+    arguments) comes back as the same object after a few type checks.
+    """
+    return call if _plain_call(call) else _admit_slowly(call)
+
+
+def _plain_call(call: ToolCall) -> bool:
+    """Whether ``call`` is a ToolCall with ASCII name and id of sane length, and ASCII JSON text or
+    flat and small arguments (:func:`_flat_and_small`): nothing to make safe, nothing to refuse."""
+    if type(call) is not ToolCall:
+        return False
+    d = call.__dict__
+    try:  # (subscripts: cheaper than .get on this path, which every call takes)
+        name, args, cid = d["name"], d["arguments"], d["id"]
+    except KeyError:  # built with model_construct and fields left out
+        return False
+    return (type(name) is str and type(cid) is str and name.isascii() and cid.isascii()
+            and len(name) <= MAX_NAME_CHARS and len(cid) <= MAX_NAME_CHARS
+            and ((type(args) is str and len(args) <= MAX_ARGUMENT_CHARS and args.isascii()) or _flat_and_small(args)))
+
+
+def _admit_slowly(call: ToolCall) -> ToolCall:
+    try:
+        return _admit_fields(call)
+    except Exception as exc:  # a hostile object may still find a way: refuse it, never raise
+        return trusted(RefusedCall, {"name": "", "arguments": {}, "id": "",
+                                     "reason": f"the tool call could not be read ({exception_text(exc, 200)})"})
+
+
+def _admit_fields(call: ToolCall) -> ToolCall:
+    try:
+        # the instance's own fields: a subclass's properties, __getattr__ or __eq__ are never called
+        d = object.__getattribute__(call, "__dict__")
+        fields = dict.copy(d) if issubclass(type(d), dict) else {}
+    except Exception:
+        fields = {}
+    reasons: list[str] = []
+    if type(call) is RefusedCall and type(fields.get("reason")) is str:
+        reasons.append(safe_text(fields["reason"]))
+    elif type(call) is not ToolCall:
+        # a subclass may override anything (__eq__, __hash__, __str__, properties): never acted on
+        reasons.append(f"a tool call must be a plain ToolCall, not a {type_name(call)}")
+    name: Any = fields.get("name")
+    cid: Any = fields.get("id", "")
+    args: Any = fields.get("arguments", {})
+    if issubclass(type(name), str):
+        name = str.__str__(name)  # (cut before it is made safe: it may be 10 MB)
+        if len(name) > MAX_NAME_CHARS:
+            reasons.append(f"the tool name is {len(name)} characters long ({MAX_NAME_CHARS} at most)")
+            name = name[:MAX_NAME_CHARS]
+        name = safe_text(name)
+    else:
+        reasons.append(f"the tool name must be a string, not a {type_name(name)}")
+        name = ""
+    if issubclass(type(cid), str):
+        cid = str.__str__(cid)
+        if len(cid) > MAX_NAME_CHARS:
+            reasons.append(f"the call id is {len(cid)} characters long ({MAX_NAME_CHARS} at most)")
+            cid = cid[:MAX_NAME_CHARS]
+        cid = safe_text(cid)
+    else:
+        reasons.append(f"the call id must be a string, not a {type_name(cid)}")
+        cid = ""
+    if issubclass(type(args), str):  # raw JSON text: parsed (and its values checked) by Toolbox.execute
+        args = str.__str__(args)
+        if len(args) > MAX_ARGUMENT_CHARS:
+            reasons.append(f"arguments too large ({len(args)} characters; {MAX_ARGUMENT_CHARS} at most)")
+            args = args[:1000] + "[cut]"  # recorded in the trace for the record only
+        args = safe_text(args)
+    elif type(args) is not dict:
+        reasons.append(f"arguments must be a JSON object mapping argument names to values, not a {type_name(args)}")
+        args = {"[refused]": _refused_record(args)}
+    else:
+        try:
+            args = _checked_arguments(args)
+        except NotJSON as exc:
+            reasons.append(str(exc))
+            # recorded in the trace for the record only (cut: it may be anything up to 10 MB or 10,000 deep)
+            args = _refused_record(args)
+    if reasons:
+        return trusted(RefusedCall, {"name": name, "arguments": args, "id": cid, "reason": "; ".join(reasons)})
+    return trusted(ToolCall, {"name": name, "arguments": args, "id": cid})
 
 
 class ToolResult(BaseModel):
@@ -200,7 +332,8 @@ def _json_fits(value: Any, limit: int) -> bool:
 
 
 def _flat_and_small(args: Any) -> bool:
-    """Whether ``args`` is a dict of str keys to scalars (str, bool, None, float, not-huge int) whose
+    """Whether ``args`` is a dict of str keys to scalars (str without lone surrogates, bool, None, finite
+    float, not-huge int) whose
     serialised length is surely within ``MAX_ARGUMENT_CHARS``: the usual call, which then needs neither
     the depth nor the size check (the bounds of ``_json_fits``, one level deep and without its stack;
     anything else takes those checks)."""
@@ -211,32 +344,28 @@ def _flat_and_small(args: Any) -> bool:
         t = type(v)
         if type(k) is not str:
             return False
+        if not k.isascii() and needs_care(k):
+            return False  # a lone surrogate: made safe by the full check
         if t is str:
+            if not v.isascii() and needs_care(v):
+                return False
             bound += _CHAR_CHARS * (len(k) + len(v)) + 8  # two pairs of quotes, ': ' and ', '
-        elif v is None or t is bool or t is float or (t is int and -_SMALL_INT < v < _SMALL_INT):
+        elif v is None or t is bool or (t is int and -_SMALL_INT < v < _SMALL_INT) or (t is float and isfinite(v)):
             bound += _CHAR_CHARS * len(k) + 6 + _SCALAR_CHARS
         else:
             return False
     return bound <= MAX_ARGUMENT_CHARS
 
 
-def _nested_deeper_than(value: Any, limit: int) -> bool:
-    """Whether lists and dicts in ``value`` nest more than ``limit`` levels (iterative: never recurses)."""
-    # level by level: no per-item tuples, since this runs on every call's arguments
-    level, depth = [value], 0
-    while level:
-        children: list[Any] = []
-        for v in level:
-            if isinstance(v, dict):
-                children.extend(v.values())
-            elif isinstance(v, list | tuple):
-                children.extend(v)
-            else:
-                continue
-            if depth >= limit:
-                return True
-        level, depth = children, depth + 1
-    return False
+def _refused_record(args: Any) -> Any:
+    """Refused arguments as the trace records them: JSON-safe and cut (they may be 10 MB or 10,000 deep)."""
+    return json_safe(args, max_chars=1000, max_depth=MAX_ARGUMENT_DEPTH, max_nodes=200)
+
+
+def _checked_arguments(args: Any) -> Any:
+    """``args`` as plain JSON within the argument bounds, strings made safe (else :class:`NotJSON`).
+    The node budget is the size limit: every value takes at least one character of JSON."""
+    return checked_json(args, max_depth=MAX_ARGUMENT_DEPTH, max_nodes=MAX_ARGUMENT_CHARS, max_chars=MAX_ARGUMENT_CHARS)
 
 
 def _fmt_validation(exc: ValidationError) -> str:
@@ -270,32 +399,42 @@ class Toolbox:
 
     # --- dispatch -------------------------------------------------------------------------------
     def execute(self, call: ToolCall) -> ToolResult:
+        # the one place a call from an agent is made safe (a few type checks for an honest or admitted call)
+        plain = _plain_call(call)
+        if not plain:
+            call = _admit_slowly(call)
         w = self.world
         started = w.now
         try:
             if w.ended:
                 raise ToolError("the working day is over; no more actions are possible")
+            if type(call) is RefusedCall:
+                raise ToolError(call.reason)
             t = self._tools.get(call.name)
             if t is None:
                 raise ToolError(f"unknown tool {call.name!r}; available tools: {', '.join(sorted(self._tools))}")
             args = call.arguments
-            if isinstance(args, str):
-                if len(args) > MAX_ARGUMENT_CHARS:
-                    raise ToolError(f"arguments too large ({len(args)} characters; {MAX_ARGUMENT_CHARS} at most)")
+            if type(args) is str:  # admitted: at most MAX_ARGUMENT_CHARS characters
                 try:
                     args = json.loads(args) if args.strip() else {}
                 except json.JSONDecodeError as exc:
                     raise ToolError(f"arguments are not valid JSON ({exc.msg} at position {exc.pos})") from None
                 except RecursionError:
                     raise ToolError(f"arguments are nested too deeply ({MAX_ARGUMENT_DEPTH} levels at most)") from None
-            if not _flat_and_small(args):
-                if _nested_deeper_than(args, MAX_ARGUMENT_DEPTH):
-                    # deeper values could not be saved with the trace (JSON encoders recurse)
-                    raise ToolError(f"arguments are nested too deeply ({MAX_ARGUMENT_DEPTH} levels at most)")
-                if not isinstance(call.arguments, str) and not _json_fits(args, MAX_ARGUMENT_CHARS):
-                    raise ToolError(f"arguments too large ({MAX_ARGUMENT_CHARS} characters at most)")
-                if not isinstance(args, dict):
-                    raise ToolError("arguments must be a JSON object mapping argument names to values")
+                except ValueError:  # e.g. an integer literal of thousands of digits
+                    raise ToolError(f"arguments hold an integer too large to read (more than {MAX_INT_DIGITS} "
+                                    "digits)") from None
+                if not _flat_and_small(args):
+                    # escapes such as "\ud800" decode to lone surrogates, NaN and Infinity parse: check again
+                    try:
+                        args = _checked_arguments(args)
+                    except NotJSON as exc:
+                        raise ToolError(str(exc)) from None
+                    if type(args) is not dict:
+                        raise ToolError("arguments must be a JSON object mapping argument names to values")
+            elif not plain and not _flat_and_small(args) and not _json_fits(args, MAX_ARGUMENT_CHARS):
+                # admitted by _admit_slowly: a dict of plain JSON, not too deep, of bounded size; measured here
+                raise ToolError(f"arguments too large ({MAX_ARGUMENT_CHARS} characters at most)")
             try:
                 parsed = t.model.model_validate(args)
             except ValidationError as exc:
@@ -307,6 +446,8 @@ class Toolbox:
                 w.advance(cost)
             w.record.tool_calls += 1
             text = out.text
+            if t.name in OUTSIDE_TEXT_TOOLS:  # (the others return the world's text and admitted arguments)
+                text = safe_text(text)
             if len(text) > MAX_RESULT_CHARS:
                 text = text[:MAX_RESULT_CHARS] + f"\n[truncated: result longer than {MAX_RESULT_CHARS} characters]"
             call_id = call.id
@@ -317,9 +458,9 @@ class Toolbox:
             return ToolResult(call_id=call_id, name=call.name, ok=True, content=text, images=out.images,
                               started=started, ended=w.now)
         except ToolError as exc:
-            msg = f"error: {exc}"
+            msg = safe_text(f"error: {exc}")  # messages quote what they refuse
         except Exception as exc:  # a bug in a tool must not end the episode
-            msg = f"error: internal error in tool {call.name!r} ({type(exc).__name__}: {exc}); the call had no effect"
+            msg = f"error: internal error in tool {call.name!r} ({exception_text(exc)}); the call had no effect"
         self.world.record.tool_calls += 1
         if not w.ended:
             w.advance(ERROR_COST)
