@@ -108,6 +108,9 @@ class RunManifest(BaseModel):
     limits: RunLimits = Field(default_factory=RunLimits, description="timeouts (informational)")
     firstday_version: str
     created_at: str = Field(description="UTC time the run was started (run metadata, not generated data)")
+    sandbox: str = Field(
+        default="", description="run_python's runner really used: landlock (kernel sandbox) or audit (audit hook, "
+                                "not a security boundary); 'a+b' when resumed under another; empty: not recorded")
 
     def settings(self) -> dict[str, Any]:
         """The fields that must match for a resumed run to continue this one."""

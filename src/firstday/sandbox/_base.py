@@ -1,0 +1,146 @@
+"""What every backend shares: the result, the interface, and the child's life cycle (copy in, run in its
+own session with limits, kill the group at the timeout, copy back)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from firstday.sandbox._limits import Limits
+
+#: the landlock bootstrap exits with this code when a step of the restriction failed (nothing ran)
+RESTRICTION_FAILED_EXIT = 97
+
+
+@dataclass
+class RunResult:
+    exit_code: int | None
+    output: str
+    timed_out: bool = False
+    written: dict[str, str] = field(default_factory=dict)
+    refused: list[str] = field(default_factory=list)
+    #: the backend that really ran the code ("landlock" or "audit")
+    sandbox: str = ""
+
+
+class SandboxBackend(ABC):
+    """A way to run agent code over a copy of its files."""
+
+    name: str
+
+    @abstractmethod
+    def available(self) -> str | None:
+        """None when this backend can run here; otherwise why it cannot (one sentence)."""
+
+    @abstractmethod
+    def run(self, code: str, workspace: dict[str, str], shared: dict[str, tuple[str, bool]],
+            limits: Limits) -> RunResult:
+        """Run ``code``; ``workspace`` maps relative paths to text, ``shared`` to (content, is_base64)."""
+
+
+def _populate(root: Path, workspace: dict[str, str], shared: dict[str, tuple[str, bool]]) -> Path:
+    ws, sh = root / "workspace", root / "shared"
+    ws.mkdir()
+    sh.mkdir()
+    for rel, text in workspace.items():
+        p = ws / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    for rel, (content, b64) in shared.items():
+        p = sh / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if b64:
+            p.write_bytes(base64.b64decode(content))
+        else:
+            p.write_text(content, encoding="utf-8")
+    return ws
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone already
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _decode(data: str | bytes | None) -> str:
+    return data.decode(errors="replace") if isinstance(data, bytes) else (data or "")
+
+
+def run_in_child(backend: str, program: str, args: Callable[[Path], list[str]], code: str,
+                 workspace: dict[str, str], shared: dict[str, tuple[str, bool]], limits: Limits) -> RunResult:
+    """Run ``program`` (a bootstrap that reads the agent's code from stdin) in a fresh ``python -I`` in a new
+    session, its working directory the copied workspace; ``args(root)`` gives its arguments once the
+    temporary directory ``root`` exists. At the timeout the whole process group is killed."""
+    with tempfile.TemporaryDirectory(prefix="firstday-run-") as tmp:
+        root = Path(tmp)
+        ws = _populate(root, workspace, shared)
+        boot = root / ".boot.py"
+        boot.write_text(program, encoding="utf-8")
+        env = {"PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+               "MPLBACKEND": "Agg", "HOME": str(root), "TMPDIR": str(root)}
+        argv = [sys.executable, "-I", str(boot), *args(root)]
+        # a new session: the child and anything it might start form one process group, killed as a whole
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, cwd=ws, env=env, start_new_session=True)
+        try:
+            out, err = proc.communicate(code, timeout=limits.timeout_s + limits.grace_s)
+            timed_out = False
+        except subprocess.TimeoutExpired as exc:
+            _kill_group(proc.pid)
+            try:
+                out, err = proc.communicate(timeout=limits.grace_s)
+            except subprocess.TimeoutExpired:  # a pipe held open by something outside the group
+                proc.kill()
+                out, err = _decode(exc.stdout), ""
+            timed_out = True
+        finally:
+            _kill_group(proc.pid)  # leftovers of the group (only possible where processes can be started)
+        output = out + (("\n" + err) if err else "")
+        if timed_out:
+            result = RunResult(exit_code=None, output=out + f"\n[timed out after {limits.timeout_s:g} s]",
+                               timed_out=True, sandbox=backend)
+        elif proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+            # the CPU-time limit ended it (a busy loop can hit it before the wall-clock limit)
+            result = RunResult(exit_code=None, timed_out=True, sandbox=backend,
+                               output=output + f"\n[timed out: CPU time limit of {limits.cpu_seconds} s exceeded]")
+        else:
+            result = RunResult(exit_code=proc.returncode, output=output, sandbox=backend)
+        result.output = result.output.replace(str(root), "").strip()
+        if len(result.output) > limits.max_output_chars:
+            result.output = (result.output[:limits.max_output_chars]
+                             + f"\n[output truncated at {limits.max_output_chars} characters]")
+        _copy_back(ws, workspace, limits, result)
+        return result
+
+
+def _copy_back(ws: Path, before: dict[str, str], limits: Limits, result: RunResult) -> None:
+    for dirpath, dirnames, filenames in os.walk(ws, followlinks=False):
+        for name in filenames + dirnames:
+            p = Path(dirpath) / name
+            rel = p.relative_to(ws).as_posix()
+            if p.is_symlink():
+                result.refused.append(f"{rel} (symlink)")
+                continue
+            if p.is_dir():
+                continue
+            if not p.is_file():  # a FIFO or other special file: never opened (it could block)
+                result.refused.append(f"{rel} (not a regular file)")
+                continue
+            if p.stat().st_size > limits.max_copyback_bytes:
+                result.refused.append(f"{rel} (larger than {limits.max_copyback_bytes} bytes)")
+                continue
+            try:
+                text = p.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                result.refused.append(f"{rel} (not UTF-8 text)")
+                continue
+            if before.get(rel) != text:
+                result.written[rel] = text
