@@ -115,7 +115,9 @@ class RunManifest(BaseModel):
     def settings(self) -> dict[str, Any]:
         """The fields that must match for a resumed run to continue this one."""
         data = self.model_dump(mode="json")  # compare as saved (a tuple option reloads as a list)
-        return {"agent": data["agent"], "agent options": data["agent_options"], "env config": data["env_config"],
+        # where agent code runs is recorded (``sandbox``), not compared: a run may resume under --require-sandbox
+        env = {k: v for k, v in data["env_config"].items() if k not in ("sandbox", "require_sandbox")}
+        return {"agent": data["agent"], "agent options": data["agent_options"], "env config": env,
                 "seed": data["seed"], "suite hash": data["suite_hash"]}
 
 

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from firstday.sandbox._limits import Limits
 
@@ -70,8 +71,10 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-def _decode(data: str | bytes | None) -> str:
-    return data.decode(errors="replace") if isinstance(data, bytes) else (data or "")
+def _head(file: IO[bytes], max_chars: int) -> str:
+    """The start of a captured output file: enough characters to fill ``max_chars`` and show it was cut."""
+    file.seek(0)
+    return file.read(4 * max_chars + 4).decode("utf-8", errors="replace")
 
 
 def run_in_child(backend: str, program: str, args: Callable[[Path], list[str]], code: str,
@@ -87,22 +90,23 @@ def run_in_child(backend: str, program: str, args: Callable[[Path], list[str]], 
         env = {"PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "MPLBACKEND": "Agg", "HOME": str(root), "TMPDIR": str(root)}
         argv = [sys.executable, "-I", str(boot), *args(root)]
-        # a new session: the child and anything it might start form one process group, killed as a whole
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, cwd=ws, env=env, start_new_session=True)
-        try:
-            out, err = proc.communicate(code, timeout=limits.timeout_s + limits.grace_s)
-            timed_out = False
-        except subprocess.TimeoutExpired as exc:
-            _kill_group(proc.pid)
+        # a new session: the child and anything it might start form one process group, killed as a whole.
+        # Output goes to unnamed files, not pipes: RLIMIT_FSIZE caps what the child can write there, and the
+        # parent reads back only the first characters, so a flood of prints costs neither memory nor time.
+        with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=out_file, stderr=err_file, cwd=ws, env=env,
+                                    start_new_session=True)
             try:
-                out, err = proc.communicate(timeout=limits.grace_s)
-            except subprocess.TimeoutExpired:  # a pipe held open by something outside the group
-                proc.kill()
-                out, err = _decode(exc.stdout), ""
-            timed_out = True
-        finally:
-            _kill_group(proc.pid)  # leftovers of the group (only possible where processes can be started)
+                proc.communicate(code.encode("utf-8", errors="surrogateescape"),
+                                 timeout=limits.timeout_s + limits.grace_s)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                _kill_group(proc.pid)
+                proc.wait()
+                timed_out = True
+            finally:
+                _kill_group(proc.pid)  # leftovers of the group (only possible where processes can be started)
+            out, err = (_head(f, limits.max_output_chars) for f in (out_file, err_file))
         output = out + (("\n" + err) if err else "")
         if timed_out:
             result = RunResult(exit_code=None, output=out + f"\n[timed out after {limits.timeout_s:g} s]",

@@ -1,0 +1,253 @@
+"""The run_python sandbox: the conformance suite against both backends, legitimate data work under the kernel
+backend, the process group at the timeout, failing closed, the read roots, the seccomp program (evaluated
+here on synthetic calls), and the fallback policy (auto warns once, require_sandbox refuses)."""
+
+from __future__ import annotations
+
+import json
+import sysconfig
+import warnings
+from pathlib import Path
+
+import pytest
+
+from firstday.sandbox import (
+    BACKENDS,
+    RESTRICTION_FAILED_EXIT,
+    Limits,
+    SandboxFallbackWarning,
+    SandboxUnavailable,
+    _landlock,
+    _registry,
+    _syscalls,
+    check_backend,
+    conformance_attempts,
+    resolve_backend,
+    run_code,
+)
+
+LANDLOCK = BACKENDS["landlock"]
+AUDIT = BACKENDS["audit"]
+needs_landlock = pytest.mark.skipif(LANDLOCK.available() is not None,
+                                    reason=f"kernel sandbox unavailable: {LANDLOCK.available()}")
+
+
+# --- conformance --------------------------------------------------------------------------------------------
+@needs_landlock
+def test_kernel_backend_refuses_every_escape_attempt(tmp_path: Path) -> None:
+    report = check_backend(LANDLOCK, workdir=tmp_path)
+    assert len(report.results) == len(conformance_attempts()) >= 30
+    assert report.all_refused, {r.name: r.evidence for r in report.results if not r.refused}
+    assert report.as_expected
+    hook_off = [r for r in report.results if r.name.endswith("/hook-off")]
+    # with the hook switched off, the refusals come from the kernel (errno), not from the audit hook's message
+    assert hook_off and all("firstday code runner" not in r.evidence for r in hook_off)
+    assert not list(tmp_path.iterdir()), "the check leaves nothing behind"
+
+
+def test_audit_backend_known_gaps_are_reported(tmp_path: Path) -> None:
+    report = check_backend(AUDIT, workdir=tmp_path)
+    assert report.as_expected, {r.name: (r.refused, r.expected, r.evidence) for r in report.results
+                                if not r.as_expected}
+    # the two escapes of the original report, and everything once the hook is switched off
+    assert {"symlink-dir-fd", "hook-patch-then-system", "dir-fd-then-system"} <= set(report.escaped)
+    assert all(not r.refused for r in report.results if r.name.endswith("/hook-off"))
+    # the hook still refuses the plain attempts (it stays the friendly first line)
+    assert any(r.refused and "firstday code runner" in r.evidence for r in report.results)
+
+
+# --- legitimate work ----------------------------------------------------------------------------------------
+LEGIT = """
+import json, threading
+import numpy as np, pandas as pd
+import matplotlib.pyplot as plt
+df = pd.read_csv("../shared/sales.csv")
+meta = json.load(open("../shared/meta.json"))
+total = float(np.sum(df["amount"]))
+out = []
+t = threading.Thread(target=lambda: out.append(df["amount"].max()))
+t.start(); t.join()
+fig, ax = plt.subplots(); df.plot(x="region", y="amount", ax=ax); fig.savefig("chart.png")
+open("result.txt", "w").write(f"{meta['unit']} {total:.1f} max {out[0]}")
+print("total", total, pd.Timestamp("2024-03-01", tz="Europe/Paris").hour)
+"""
+
+
+@needs_landlock
+def test_pandas_numpy_matplotlib_and_threads_work_in_the_kernel_sandbox() -> None:
+    res = LANDLOCK.run(LEGIT, {"notes.txt": "old\n"},
+                       {"sales.csv": ("region,amount\nnorth,10.5\nsouth,4.5\n", False),
+                        "meta.json": (json.dumps({"unit": "EUR"}), False)}, Limits(timeout_s=60))
+    assert res.sandbox == "landlock"
+    assert res.exit_code == 0, res.output
+    assert "total 15.0 0" in res.output
+    assert res.written == {"result.txt": "EUR 15.0 max 10.5"}
+    assert res.refused == ["chart.png (not UTF-8 text)"]  # copied-back rules unchanged: text files only
+
+
+# --- processes ----------------------------------------------------------------------------------------------
+def _gone(pid: int) -> bool:
+    """No such process, or only its zombie (killed; its parent died, so whoever adopted it reaps it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+@pytest.mark.parametrize("backend", ["landlock", "audit"])
+def test_timeout_kills_the_whole_process_group(backend: str) -> None:
+    if BACKENDS[backend].available() is not None:
+        pytest.skip("kernel sandbox unavailable")
+    # under audit the hook is switched off and a grandchild started; under landlock that fork is refused
+    code = ("import os, sys, time\n"
+            "m = sys.modules['__main__']; m._blocked = ('x',); m._inside = lambda *a: True\n"
+            "print('child', os.getpid(), flush=True)\n"
+            "try:\n    pid = os.fork()\nexcept OSError:\n    pid = -1\n"
+            "if pid == 0:\n    print('grandchild', os.getpid(), flush=True)\n"
+            "time.sleep(60)\n")
+    res = BACKENDS[backend].run(code, {}, {}, Limits(timeout_s=1.0, grace_s=0.5))
+    assert res.timed_out and "timed out" in res.output
+    pids = [int(line.split()[1]) for line in res.output.splitlines() if line.startswith(("child", "grandchild"))]
+    assert pids and all(_gone(p) for p in pids), res.output
+    assert (len(pids) == 2) == (backend == "audit")
+
+
+def test_output_flood_is_capped_without_reading_it_all() -> None:
+    res = AUDIT.run("import sys\nfor _ in range(10**6):\n    sys.stdout.write('x' * 10**5)\n", {}, {},
+                    Limits(timeout_s=5))
+    assert len(res.output) < 10_200 and "[output truncated at 10000 characters]" in res.output
+
+
+def test_a_fifo_in_the_workspace_does_not_hang_the_copy_back() -> None:
+    res = AUDIT.run("import os\nos.mkfifo('pipe')\nprint('made')", {}, {}, Limits(timeout_s=5))
+    assert "made" in res.output and res.refused == ["pipe (not a regular file)"]
+
+
+# --- failing closed -----------------------------------------------------------------------------------------
+@needs_landlock
+def test_restriction_failure_runs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_landlock, "read_roots", lambda root: ["/nonexistent/firstday-root"])
+    res = LANDLOCK.run("open('ran.txt', 'w').write('x')\nprint('AGENT' + 'RAN')", {}, {}, Limits(timeout_s=5))
+    assert res.exit_code == RESTRICTION_FAILED_EXIT
+    assert "AGENTRAN" not in res.output and not res.written
+    assert "firstday sandbox: the landlock restriction failed" in res.output and "nothing was run" in res.output
+
+
+@needs_landlock
+def test_restriction_is_applied_before_the_code_is_read() -> None:
+    # the bootstrap reads stdin only after restricting: the agent's code finds itself restricted from line 1
+    boot = _landlock.BOOTSTRAP
+    assert boot.index("_firstday_restrict(json.loads") < boot.index("sys.stdin.read()")
+    res = LANDLOCK.run("print(open('/proc/self/status').read())", {}, {}, Limits(timeout_s=5))
+    assert "PermissionError" in res.output and res.exit_code == 1  # not even the child's own /proc
+
+
+# --- read roots ---------------------------------------------------------------------------------------------
+def test_read_roots_hold_libraries_only(tmp_path: Path) -> None:
+    roots = [Path(r) for r in _landlock.read_roots(tmp_path)]
+    forbidden = {Path(p) for p in ("/", "/work", "/root", "/home", "/tmp", "/usr", "/etc", "/proc")}
+    assert not forbidden & set(roots)
+    for r in roots:
+        for guarded in (tmp_path.resolve(), Path.home().resolve(), Path.cwd().resolve()):
+            assert not (r == guarded or r in guarded.parents), (r, guarded)
+    assert Path(sysconfig.get_paths()["stdlib"]).resolve() in roots
+    purelib = Path(sysconfig.get_paths()["purelib"]).resolve()
+    assert any(purelib == r or r in purelib.parents for r in roots)
+    src = Path(__file__).resolve().parents[1] / "src"
+    assert not any(src == r or r in src.parents or src in r.parents for r in roots), "firstday's source readable"
+
+
+def test_read_roots_drop_a_directory_holding_the_working_directory(monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path) -> None:
+    lib = Path("/usr/lib").resolve()
+    inside = next((p for p in lib.iterdir() if p.is_dir() and not p.is_symlink()), None)
+    if inside is None:
+        pytest.skip("no directory under /usr/lib")
+    monkeypatch.chdir(inside)
+    assert str(lib) not in _landlock.read_roots(tmp_path)
+
+
+def test_every_landlock_right_of_the_abi_is_handled() -> None:
+    assert _syscalls.handled_fs(7) == (1 << 16) - 1  # incl. REFER, TRUNCATE, IOCTL_DEV
+    assert _syscalls.handled_fs(1) == (1 << 13) - 1
+    if LANDLOCK.available() is None:
+        assert _syscalls.landlock_abi() >= 1
+
+
+# --- the seccomp program, evaluated on synthetic calls --------------------------------------------------------
+def _bpf(prog: list[tuple[int, int, int, int]], nr: int, arch: int, arg0: int = 0) -> int:
+    data = {0: nr, 4: arch, 16: arg0 & 0xFFFFFFFF}
+    acc, pc = 0, 0
+    while True:
+        code, jt, jf, k = prog[pc]
+        if code == 0x20:
+            acc = data[k]
+        elif code == 0x06:
+            return k
+        else:
+            taken = {0x15: acc == k, 0x35: acc >= k, 0x45: bool(acc & k)}[code]
+            pc += jt if taken else jf
+        pc += 1
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "aarch64"])
+def test_seccomp_program(arch: str) -> None:
+    prog = _syscalls.seccomp_program(arch)
+    nums, audit_arch = _syscalls.SYSCALLS[arch], _syscalls.AUDIT_ARCH[arch]
+    kill, allow = _syscalls.SECCOMP_RET_KILL_PROCESS, _syscalls.SECCOMP_RET_ALLOW
+    eperm, enosys = _syscalls.SECCOMP_RET_ERRNO | 1, _syscalls.SECCOMP_RET_ERRNO | 38
+    other_arch = _syscalls.AUDIT_ARCH["aarch64" if arch == "x86_64" else "x86_64"]
+    assert _bpf(prog, nums["socket"], other_arch) == kill
+    assert _bpf(prog, 0x40000000 + 41, audit_arch) == (kill if arch == "x86_64" else allow)  # x32
+    for name in ("socket", "socketpair", "execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev",
+                 "io_uring_setup", "unshare", "mount", "init_module", "bpf"):
+        assert _bpf(prog, nums[name], audit_arch) == eperm, name
+    if arch == "x86_64":
+        assert _bpf(prog, nums["fork"], audit_arch) == eperm and _bpf(prog, nums["vfork"], audit_arch) == eperm
+    assert _bpf(prog, nums["clone3"], audit_arch) == enosys
+    assert _bpf(prog, nums["clone"], audit_arch, arg0=0x11) == eperm  # fork-like: SIGCHLD only
+    assert _bpf(prog, nums["clone"], audit_arch, arg0=0x4111) == eperm  # vfork-like: CLONE_VM|CLONE_VFORK
+    assert _bpf(prog, nums["clone"], audit_arch, arg0=0x3D0F00) == allow  # pthread_create's flags
+    for allowed in (0, 1, 3, 9, 63):  # read/write/close/... whatever the numbers: not in the deny list
+        if allowed not in {nums[n] for n in _syscalls.DENIED_SYSCALLS if n in nums} | {nums["clone"],
+                                                                                     nums["clone3"]}:
+            assert _bpf(prog, allowed, audit_arch) == allow
+
+
+# --- fallback policy ----------------------------------------------------------------------------------------
+@pytest.fixture
+def no_landlock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(type(LANDLOCK), "available", lambda self: "this kernel has no Landlock (test)")
+    monkeypatch.setattr(_registry, "_warned", False)
+
+
+@pytest.mark.usefixtures("no_landlock")
+def test_auto_falls_back_to_audit_with_one_warning() -> None:
+    with pytest.warns(SandboxFallbackWarning, match="not a security boundary: this kernel has no Landlock"):
+        assert resolve_backend("auto") is AUDIT
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_backend("auto") is AUDIT  # once per process
+        res = run_code("print(1 + 1)", {}, {}, sandbox="auto")
+    assert res.sandbox == "audit" and res.output == "2"
+
+
+@pytest.mark.usefixtures("no_landlock")
+def test_require_sandbox_and_explicit_landlock_refuse_without_landlock() -> None:
+    for name, required in (("auto", True), ("landlock", False), ("landlock", True)):
+        with pytest.raises(SandboxUnavailable, match="this kernel has no Landlock") as exc:
+            resolve_backend(name, required)
+        assert "\n" not in str(exc.value)
+    with pytest.raises(SandboxUnavailable, match="--sandbox audit"):
+        resolve_backend("audit", True)
+    with pytest.raises(SandboxUnavailable, match="unknown sandbox"):
+        resolve_backend("docker")
+    assert resolve_backend("audit") is AUDIT
+
+
+@needs_landlock
+def test_auto_uses_the_kernel_backend_here() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_backend("auto", True) is LANDLOCK
