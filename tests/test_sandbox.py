@@ -138,7 +138,7 @@ def test_restriction_failure_runs_nothing(monkeypatch: pytest.MonkeyPatch) -> No
 def test_restriction_is_applied_before_the_code_is_read() -> None:
     # the bootstrap reads stdin only after restricting: the agent's code finds itself restricted from line 1
     boot = _landlock.BOOTSTRAP
-    assert boot.index("_firstday_restrict(json.loads") < boot.index("sys.stdin.read()")
+    assert boot.index("_firstday_restrict(*sys.argv") < boot.index("sys.stdin.read()")
     res = LANDLOCK.run("print(open('/proc/self/status').read())", {}, {}, Limits(timeout_s=5))
     assert "PermissionError" in res.output and res.exit_code == 1  # not even the child's own /proc
 

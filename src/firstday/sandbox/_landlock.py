@@ -6,7 +6,6 @@ agent's code. It fails closed: if any step fails, the child prints one line and 
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 import sysconfig
@@ -29,25 +28,27 @@ FORBIDDEN_ROOTS = ("/", "/work", "/root", "/home", "/tmp", "/var", "/etc", "/usr
 
 _SYSCALLS_SOURCE = Path(_syscalls.__file__).read_text(encoding="utf-8")
 
-#: the restriction, between the syscall bindings (prepended) and the audit hook + agent code (appended)
+#: the restriction, between the syscall bindings (prepended) and the audit hook + agent code (appended);
+#: arguments: CPU seconds, file size, open files, address space, then the read roots, the read-write roots and
+#: the device files, each list newline-separated (no json import: the child starts on every call)
 _RESTRICT = rf'''
-import json, resource, sys
-def _firstday_restrict(cfg):
-    resource.setrlimit(resource.RLIMIT_CPU, (cfg["cpu_s"], cfg["cpu_s"] + 1))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (cfg["fsize"], cfg["fsize"]))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (cfg["nofile"], cfg["nofile"]))
+import resource, sys
+def _firstday_restrict(cpu_s, fsize, nofile, mem, read, write, devices):
+    resource.setrlimit(resource.RLIMIT_CPU, (int(cpu_s), int(cpu_s) + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (int(fsize), int(fsize)))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (int(nofile), int(nofile)))
     try:
-        resource.setrlimit(resource.RLIMIT_AS, (cfg["mem"], cfg["mem"]))
+        resource.setrlimit(resource.RLIMIT_AS, (int(mem), int(mem)))
     except (ValueError, OSError):
         pass  # not settable on every platform; the CPU and wall-clock limits still hold
     if not single_threaded():
         raise RestrictionError(0, "the interpreter already runs a second thread")
     no_new_privs()
     drop_capabilities()
-    landlock_restrict(cfg["read"], cfg["write"], cfg["devices"])
+    landlock_restrict(*([p for p in arg.split("\n") if p] for arg in (read, write, devices)))
     seccomp_install()
 try:
-    _firstday_restrict(json.loads(sys.argv[1]))
+    _firstday_restrict(*sys.argv[1:8])
 except BaseException as _exc:
     sys.stderr.write("firstday sandbox: the landlock restriction failed (" + str(_exc) + "); nothing was run\n")
     sys.stderr.flush()
@@ -69,6 +70,15 @@ def read_roots(temp_root: Path) -> list[str]:
     directory, of the home directory or of the current working directory). ``sys.path`` entries of
     the parent (such as an editable install's source folder) are not included: the code needs the
     libraries, not firstday."""
+    guarded = [temp_root.resolve(), Path.home().resolve(), Path.cwd().resolve()]
+    roots = [r for r in _library_roots() if not any(_is_same_or_ancestor(r, g) for g in guarded)]
+    # a root inside another one adds nothing
+    return sorted(str(r) for r in roots if not any(o != r and r.is_relative_to(o) for o in roots))
+
+
+@functools.cache
+def _library_roots() -> tuple[Path, ...]:
+    """The candidates of :func:`read_roots`, resolved once per process (sysconfig is slow to ask)."""
     paths = sysconfig.get_paths()
     candidates = [paths["stdlib"], paths["platstdlib"], paths["purelib"], paths["platlib"],
                   os.path.join(paths["stdlib"], "lib-dynload")]
@@ -76,20 +86,13 @@ def read_roots(temp_root: Path) -> list[str]:
     if isinstance(libdir, str) and isinstance(ldlibrary, str):
         candidates.append(os.path.join(libdir, ldlibrary))
     candidates += SYSTEM_READ_ROOTS
-    guarded = [temp_root.resolve(), Path.home().resolve(), Path.cwd().resolve()]
     forbidden = {Path(p) for p in FORBIDDEN_ROOTS}
-    roots: list[str] = []
+    roots: list[Path] = []
     for c in candidates:
         p = Path(c)
-        if not p.exists():
-            continue
-        real = p.resolve()
-        if real in forbidden or any(_is_same_or_ancestor(real, g) for g in guarded):
-            continue
-        if str(real) not in roots:
-            roots.append(str(real))
-    # a root inside another one adds nothing
-    return sorted(r for r in roots if not any(o != r and Path(r).is_relative_to(o) for o in roots))
+        if p.exists() and (real := p.resolve()) not in forbidden and real not in roots:
+            roots.append(real)
+    return tuple(roots)
 
 
 @functools.cache
@@ -123,8 +126,7 @@ class LandlockBackend(SandboxBackend):
     def run(self, code: str, workspace: dict[str, str], shared: dict[str, tuple[str, bool]],
             limits: Limits) -> RunResult:
         def args(root: Path) -> list[str]:
-            return [json.dumps({"cpu_s": limits.cpu_seconds, "fsize": limits.file_size_bytes,
-                                "nofile": limits.open_files, "mem": limits.memory_bytes,
-                                "read": read_roots(root), "write": [str(root.resolve())],
-                                "devices": [d for d in DEVICE_FILES if os.path.exists(d)]})]
+            return [str(limits.cpu_seconds), str(limits.file_size_bytes), str(limits.open_files),
+                    str(limits.memory_bytes), "\n".join(read_roots(root)), str(root.resolve()),
+                    "\n".join(d for d in DEVICE_FILES if os.path.exists(d))]
         return run_in_child(self.name, BOOTSTRAP, args, code, workspace, shared, limits)

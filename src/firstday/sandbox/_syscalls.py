@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import platform
 import struct
 
 # --- architecture -----------------------------------------------------------------------------------
@@ -101,11 +100,19 @@ class RestrictionError(OSError):
 
 
 def machine() -> str:
-    return platform.machine().lower().replace("arm64", "aarch64").replace("amd64", "x86_64")
+    # os.uname, not platform.machine: importing platform costs the child milliseconds on every call
+    return os.uname().machine.lower().replace("arm64", "aarch64").replace("amd64", "x86_64")
+
+
+_LIBC: list[ctypes.CDLL] = []
 
 
 def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)
+    if not _LIBC:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.syscall.restype = ctypes.c_long
+        _LIBC.append(libc)
+    return _LIBC[0]
 
 
 def _check(result: int, what: str) -> int:
@@ -121,7 +128,6 @@ def landlock_abi() -> int:
     if numbers is None:
         return 0
     libc = _libc()
-    libc.syscall.restype = ctypes.c_long
     version = int(libc.syscall(ctypes.c_long(numbers["landlock_create_ruleset"]), None, ctypes.c_size_t(0),
                                ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION)))
     return max(version, 0)
@@ -163,7 +169,6 @@ def landlock_restrict(read_roots: list[str], write_roots: list[str], read_write_
     (ABI >= 4), abstract unix sockets and signals out of the domain (ABI >= 6). Returns the ABI used."""
     numbers = SYSCALLS[machine()]
     libc = _libc()
-    libc.syscall.restype = ctypes.c_long
     abi = landlock_abi()
     if abi < 1:
         raise RestrictionError(0, "Landlock is not available in this kernel")
@@ -233,7 +238,6 @@ def seccomp_install() -> None:
     filters = (_SockFilter * len(prog))(*[_SockFilter(c, jt, jf, k) for c, jt, jf, k in prog])
     fprog = _SockFprog(len(prog), ctypes.cast(filters, ctypes.POINTER(_SockFilter)))
     libc = _libc()
-    libc.syscall.restype = ctypes.c_long
     _check(int(libc.syscall(ctypes.c_long(SYSCALLS[arch]["seccomp"]), ctypes.c_uint(SECCOMP_SET_MODE_FILTER),
                             ctypes.c_uint(SECCOMP_FILTER_FLAG_TSYNC), ctypes.byref(fprog))), "seccomp")
 
