@@ -70,7 +70,12 @@ def read_roots(temp_root: Path) -> list[str]:
     directory, of the home directory or of the current working directory). ``sys.path`` entries of
     the parent (such as an editable install's source folder) are not included: the code needs the
     libraries, not firstday."""
-    guarded = [temp_root.resolve(), Path.home().resolve(), Path.cwd().resolve()]
+    guarded = [temp_root.resolve()]
+    for where in (Path.home, Path.cwd):
+        try:
+            guarded.append(where().resolve())
+        except (RuntimeError, OSError):  # no home directory known, or the working directory was removed
+            continue
     roots = [r for r in _library_roots() if not any(_is_same_or_ancestor(r, g) for g in guarded)]
     # a root inside another one adds nothing
     return sorted(str(r) for r in roots if not any(o != r and r.is_relative_to(o) for o in roots))
