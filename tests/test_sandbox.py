@@ -36,7 +36,7 @@ needs_landlock = pytest.mark.skipif(LANDLOCK.available() is not None,
 @needs_landlock
 def test_kernel_backend_refuses_every_escape_attempt(tmp_path: Path) -> None:
     report = check_backend(LANDLOCK, workdir=tmp_path)
-    assert len(report.results) == len(conformance_attempts()) >= 30
+    assert len(report.results) == len(conformance_attempts()) >= 40
     assert report.all_refused, {r.name: r.evidence for r in report.results if not r.refused}
     assert report.as_expected
     hook_off = [r for r in report.results if r.name.endswith("/hook-off")]
@@ -177,12 +177,17 @@ def test_every_landlock_right_of_the_abi_is_handled() -> None:
 
 # --- the seccomp program, evaluated on synthetic calls --------------------------------------------------------
 def _bpf(prog: list[tuple[int, int, int, int]], nr: int, arch: int, arg0: int = 0) -> int:
-    data = {0: nr, 4: arch, 16: arg0 & 0xFFFFFFFF}
+    return _bpf_args(prog, nr, arch, arg0)
+
+
+def _bpf_args(prog: list[tuple[int, int, int, int]], nr: int, arch: int, *args: int) -> int:
+    """Run the program on one call: ``seccomp_data`` with the low 32 bits of each argument."""
+    data = {0: nr, 4: arch} | {16 + 8 * i: a & 0xFFFFFFFF for i, a in enumerate(args)}
     acc, pc = 0, 0
     while True:
         code, jt, jf, k = prog[pc]
         if code == 0x20:
-            acc = data[k]
+            acc = data.get(k, 0)
         elif code == 0x06:
             return k
         else:
@@ -209,10 +214,20 @@ def test_seccomp_program(arch: str) -> None:
     assert _bpf(prog, nums["clone"], audit_arch, arg0=0x11) == eperm  # fork-like: SIGCHLD only
     assert _bpf(prog, nums["clone"], audit_arch, arg0=0x4111) == eperm  # vfork-like: CLONE_VM|CLONE_VFORK
     assert _bpf(prog, nums["clone"], audit_arch, arg0=0x3D0F00) == allow  # pthread_create's flags
-    for allowed in (0, 1, 3, 9, 63):  # read/write/close/... whatever the numbers: not in the deny list
-        if allowed not in {nums[n] for n in _syscalls.DENIED_SYSCALLS if n in nums} | {nums["clone"],
-                                                                                     nums["clone3"]}:
-            assert _bpf(prog, allowed, audit_arch) == allow
+    for name in ("prlimit64", "sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr"):
+        assert _bpf(prog, nums[name], audit_arch, arg0=4242) == eperm, name  # another process
+        assert _bpf(prog, nums[name], audit_arch, arg0=0) == allow, name  # itself
+    assert _bpf(prog, nums["ioprio_set"], audit_arch) == eperm
+    setpriority = nums["setpriority"]
+    assert _bpf_args(prog, setpriority, audit_arch, 0, 0) == allow  # PRIO_PROCESS, itself
+    assert _bpf_args(prog, setpriority, audit_arch, 0, 4242) == eperm  # another process
+    assert _bpf_args(prog, setpriority, audit_arch, 2, 0) == eperm  # PRIO_USER: every process of the user
+    # every number: refused exactly when listed, whatever its place in the program
+    denied = {nums[n] for n in _syscalls.DENIED_SYSCALLS if n in nums}
+    special = {nums[n] for n, _ in _syscalls.SELF_ONLY_SYSCALLS} | {nums["clone"], nums["clone3"], setpriority}
+    for nr in range(500):
+        if nr not in special:
+            assert _bpf_args(prog, nr, audit_arch, 4242, 4242) == (eperm if nr in denied else allow), nr
 
 
 # --- fallback policy ----------------------------------------------------------------------------------------

@@ -102,6 +102,7 @@ def run_in_child(backend: str, program: str, args: Callable[[Path], list[str]], 
                 timed_out = False
             except subprocess.TimeoutExpired:
                 _kill_group(proc.pid)
+                proc.kill()  # the child itself, should it have left its group
                 proc.wait()
                 timed_out = True
             finally:

@@ -148,6 +148,25 @@ _ATTEMPTS: list[list[Attempt]] = [
              "if fd >= 0:\n    print(os.read(fd, 200).decode())\n"
              "if libc.syscall(nr[1], 2, 1, 0) >= 0:\n    print('ESCAPED:ctypes-raw-syscalls socket')\n"
              "if libc.syscall(nr[2], os.getppid(), 0) == 0:\n    print('ESCAPED:ctypes-raw-syscalls kill')"),
+    _attempt("parent-rlimit", "prlimit64 on the parent (set to its current core-size limit: no change if it escapes)",
+             "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+             "nr = {{'x86_64': 302, 'aarch64': 261}}[os.uname().machine]\ncur = (ctypes.c_uint64 * 2)()\n"
+             "ppid = os.getppid()\n"
+             "if libc.syscall(nr, ppid, 4, None, cur) == 0 and libc.syscall(nr, ppid, 4, cur, None) == 0:\n"
+             "    print('ESCAPED:parent-rlimit')"),
+    _attempt("pidfd-signal-parent", "pidfd_open on the parent, then pidfd_send_signal (signal 0)",
+             "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nfd = libc.syscall(434, os.getppid(), 0)\n"
+             "if fd >= 0 and libc.syscall(424, fd, 0, None, 0) == 0:\n    print('ESCAPED:pidfd-signal-parent')"),
+    _attempt("parent-memory", "process_vm_readv: read 16 bytes of the parent's memory",
+             "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+             "try:\n    addr = int(open(f'/proc/{{os.getppid()}}/maps').readline().split('-')[0], 16)\n"
+             "except OSError:\n    addr = 0x400000\n"
+             "class Iovec(ctypes.Structure):\n    _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]\n"
+             "buf = ctypes.create_string_buffer(16)\n"
+             "local, remote = Iovec(ctypes.cast(buf, ctypes.c_void_p), 16), Iovec(addr, 16)\n"
+             "nr = {{'x86_64': 310, 'aarch64': 270}}[os.uname().machine]\n"
+             "if libc.syscall(nr, os.getppid(), ctypes.byref(local), 1, ctypes.byref(remote), 1, 0) > 0:\n"
+             "    print('ESCAPED:parent-memory')"),
     _attempt("write-outside", "write a file outside the copy",
              "open({outside!r}, 'w').write('x')\nprint('ESCAPED:write-outside')"),
 ]

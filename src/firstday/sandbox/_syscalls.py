@@ -31,6 +31,8 @@ SYSCALLS: dict[str, dict[str, int]] = {
         "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsmount": 432, "fspick": 433, "mount_setattr": 442,
         "keyctl": 250, "add_key": 248, "request_key": 249, "pidfd_getfd": 438, "kcmp": 312,
         "name_to_handle_at": 303, "open_by_handle_at": 304, "mknod": 133, "mknodat": 259,
+        "ioprio_set": 251, "prlimit64": 302, "setpriority": 141, "sched_setparam": 142, "sched_setscheduler": 144,
+        "sched_setaffinity": 203, "sched_setattr": 314,
     },
     "aarch64": {
         "landlock_create_ruleset": 444, "landlock_add_rule": 445, "landlock_restrict_self": 446, "seccomp": 277,
@@ -43,6 +45,8 @@ SYSCALLS: dict[str, dict[str, int]] = {
         "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsmount": 432, "fspick": 433, "mount_setattr": 442,
         "keyctl": 219, "add_key": 217, "request_key": 218, "pidfd_getfd": 438, "kcmp": 272,
         "name_to_handle_at": 264, "open_by_handle_at": 265, "mknodat": 33,
+        "ioprio_set": 30, "prlimit64": 261, "setpriority": 140, "sched_setparam": 118, "sched_setscheduler": 119,
+        "sched_setaffinity": 122, "sched_setattr": 274,
     },
 }
 AUDIT_ARCH = {"x86_64": AUDIT_ARCH_X86_64, "aarch64": AUDIT_ARCH_AARCH64}
@@ -62,6 +66,14 @@ DENIED_SYSCALLS: tuple[str, ...] = (
     "ioperm", "bpf", "perf_event_open", "userfaultfd", "unshare", "setns", "mount", "umount2", "pivot_root",
     "chroot", "open_tree", "move_mount", "fsopen", "fsmount", "fspick", "mount_setattr", "keyctl", "add_key",
     "request_key", "name_to_handle_at", "open_by_handle_at", "mknod", "mknodat",
+    # I/O priority of other processes (which/who select a group or a user): nothing here needs it
+    "ioprio_set",
+)
+#: allowed on the calling process only (the pid argument, at this index, must be 0): a process of the same
+#: user may otherwise change another's resource limits or scheduling, and Landlock does not scope these
+SELF_ONLY_SYSCALLS: tuple[tuple[str, int], ...] = (
+    ("prlimit64", 0), ("sched_setaffinity", 0), ("sched_setscheduler", 0), ("sched_setparam", 0),
+    ("sched_setattr", 0),
 )
 CLONE_THREAD = 0x00010000
 
@@ -205,7 +217,8 @@ def landlock_restrict(read_roots: list[str], write_roots: list[str], read_write_
 
 def seccomp_program(arch: str) -> list[tuple[int, int, int, int]]:
     """The BPF program: kill on a foreign architecture (and x32 calls), refuse the calls of
-    :data:`DENIED_SYSCALLS`, ``clone`` without CLONE_THREAD and ``clone3``, allow the rest."""
+    :data:`DENIED_SYSCALLS`, ``clone`` without CLONE_THREAD and ``clone3``, the calls of
+    :data:`SELF_ONLY_SYSCALLS` and ``setpriority`` aimed at another process, allow the rest."""
     numbers = SYSCALLS[arch]
     ld_abs, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, ..., BPF_RET|K
     errno_perm, errno_nosys = SECCOMP_RET_ERRNO | EPERM, SECCOMP_RET_ERRNO | ENOSYS
@@ -221,8 +234,26 @@ def seccomp_program(arch: str) -> list[tuple[int, int, int, int]]:
         if name in numbers:
             prog += [(jeq, 0, 1, numbers[name]), (ret, 0, 0, errno_perm)]
     prog += [(jeq, 0, 1, numbers["clone3"]), (ret, 0, 0, errno_nosys)]
+    for name, index in SELF_ONLY_SYSCALLS:
+        prog += [
+            (jeq, 0, 4, numbers[name]),  # another call: on to the next block
+            (ld_abs, 0, 0, 16 + 8 * index),  # low 32 bits of the pid argument (pid_t)
+            (jeq, 1, 0, 0),
+            (ret, 0, 0, errno_perm),
+            (ret, 0, 0, SECCOMP_RET_ALLOW),
+        ]
+    # setpriority(which, who, prio): only (PRIO_PROCESS, 0), this process; a group or a user would reach others
     prog += [
-        (jeq, 0, 3, numbers["clone"]),
+        (jeq, 0, 6, numbers["setpriority"]),  # another call: on to the next block
+        (ld_abs, 0, 0, 16),
+        (jeq, 0, 2, 0),
+        (ld_abs, 0, 0, 24),
+        (jeq, 1, 0, 0),
+        (ret, 0, 0, errno_perm),
+        (ret, 0, 0, SECCOMP_RET_ALLOW),
+    ]
+    prog += [
+        (jeq, 0, 3, numbers["clone"]),  # another call: to the final ALLOW
         (ld_abs, 0, 0, 16),  # low 32 bits of args[0] (little-endian): the clone flags on both architectures
         (jset, 1, 0, CLONE_THREAD),
         (ret, 0, 0, errno_perm),
