@@ -36,7 +36,7 @@ needs_landlock = pytest.mark.skipif(LANDLOCK.available() is not None,
 @needs_landlock
 def test_kernel_backend_refuses_every_escape_attempt(tmp_path: Path) -> None:
     report = check_backend(LANDLOCK, workdir=tmp_path)
-    assert len(report.results) == len(conformance_attempts()) >= 40
+    assert len(report.results) == len(conformance_attempts()) >= 43
     assert report.all_refused, {r.name: r.evidence for r in report.results if not r.refused}
     assert report.as_expected
     hook_off = [r for r in report.results if r.name.endswith("/hook-off")]
@@ -222,9 +222,13 @@ def test_seccomp_program(arch: str) -> None:
     assert _bpf_args(prog, setpriority, audit_arch, 0, 0) == allow  # PRIO_PROCESS, itself
     assert _bpf_args(prog, setpriority, audit_arch, 0, 4242) == eperm  # another process
     assert _bpf_args(prog, setpriority, audit_arch, 2, 0) == eperm  # PRIO_USER: every process of the user
+    for request in _syscalls.DENIED_IOCTLS:
+        assert _bpf_args(prog, nums["ioctl"], audit_arch, 3, request) == eperm
+    assert _bpf_args(prog, nums["ioctl"], audit_arch, 3, 0x5401) == allow  # TCGETS (isatty) stays possible
     # every number: refused exactly when listed, whatever its place in the program
     denied = {nums[n] for n in _syscalls.DENIED_SYSCALLS if n in nums}
-    special = {nums[n] for n, _ in _syscalls.SELF_ONLY_SYSCALLS} | {nums["clone"], nums["clone3"], setpriority}
+    special = {nums[n] for n, _ in _syscalls.SELF_ONLY_SYSCALLS} | {nums["clone"], nums["clone3"], setpriority,
+                                                                   nums["ioctl"]}
     for nr in range(500):
         if nr not in special:
             assert _bpf_args(prog, nr, audit_arch, 4242, 4242) == (eperm if nr in denied else allow), nr

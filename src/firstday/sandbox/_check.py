@@ -167,6 +167,9 @@ _ATTEMPTS: list[list[Attempt]] = [
              "nr = {{'x86_64': 310, 'aarch64': 270}}[os.uname().machine]\n"
              "if libc.syscall(nr, os.getppid(), ctypes.byref(local), 1, ctypes.byref(remote), 1, 0) > 0:\n"
              "    print('ESCAPED:parent-memory')"),
+    _attempt("chmod-outside", "chmod and utime on the secret (to its current mode and times: no change if it escapes)",
+             "import os\nst = os.stat({secret!r})\nos.chmod({secret!r}, st.st_mode & 0o7777)\n"
+             "os.utime({secret!r}, ns=(st.st_atime_ns, st.st_mtime_ns))\nprint('ESCAPED:chmod-outside')"),
     _attempt("write-outside", "write a file outside the copy",
              "open({outside!r}, 'w').write('x')\nprint('ESCAPED:write-outside')"),
 ]

@@ -33,6 +33,14 @@ SYSCALLS: dict[str, dict[str, int]] = {
         "name_to_handle_at": 303, "open_by_handle_at": 304, "mknod": 133, "mknodat": 259,
         "ioprio_set": 251, "prlimit64": 302, "setpriority": 141, "sched_setparam": 142, "sched_setscheduler": 144,
         "sched_setaffinity": 203, "sched_setattr": 314,
+        "chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93, "lchown": 94,
+        "fchownat": 260, "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280, "setxattr": 188,
+        "lsetxattr": 189, "fsetxattr": 190, "removexattr": 197, "lremovexattr": 198, "fremovexattr": 199,
+        "setxattrat": 463, "removexattrat": 466, "ioctl": 16,
+        "shmget": 29, "shmat": 30, "shmctl": 31, "semget": 64, "semop": 65, "semctl": 66, "semtimedop": 220,
+        "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "mq_open": 240, "mq_unlink": 241,
+        "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245,
+        "inotify_add_watch": 254, "fanotify_init": 300, "fanotify_mark": 301, "syslog": 103,
     },
     "aarch64": {
         "landlock_create_ruleset": 444, "landlock_add_rule": 445, "landlock_restrict_self": 446, "seccomp": 277,
@@ -47,6 +55,13 @@ SYSCALLS: dict[str, dict[str, int]] = {
         "name_to_handle_at": 264, "open_by_handle_at": 265, "mknodat": 33,
         "ioprio_set": 30, "prlimit64": 261, "setpriority": 140, "sched_setparam": 118, "sched_setscheduler": 119,
         "sched_setaffinity": 122, "sched_setattr": 274,
+        "fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchown": 55, "fchownat": 54, "utimensat": 88,
+        "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "removexattr": 14, "lremovexattr": 15, "fremovexattr": 16,
+        "setxattrat": 463, "removexattrat": 466, "ioctl": 29,
+        "shmget": 194, "shmat": 196, "shmctl": 195, "semget": 190, "semop": 193, "semctl": 191, "semtimedop": 192,
+        "msgget": 186, "msgsnd": 189, "msgrcv": 188, "msgctl": 187, "mq_open": 180, "mq_unlink": 181,
+        "mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184, "mq_getsetattr": 185,
+        "inotify_add_watch": 27, "fanotify_init": 262, "fanotify_mark": 263, "syslog": 116,
     },
 }
 AUDIT_ARCH = {"x86_64": AUDIT_ARCH_X86_64, "aarch64": AUDIT_ARCH_AARCH64}
@@ -68,7 +83,19 @@ DENIED_SYSCALLS: tuple[str, ...] = (
     "request_key", "name_to_handle_at", "open_by_handle_at", "mknod", "mknodat",
     # I/O priority of other processes (which/who select a group or a user): nothing here needs it
     "ioprio_set",
+    # file metadata: Landlock (ABI <= 7) does not restrict chmod, chown, utime or xattrs, so an owner could
+    # otherwise set the setuid bit on a file it only reads (a library) or change files outside the copy
+    "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat", "utime", "utimes",
+    "futimesat", "utimensat", "setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr",
+    "fremovexattr", "setxattrat", "removexattrat",
+    # System V and POSIX message-queue IPC (not files: Landlock does not see them), file watches, kernel log
+    "shmget", "shmat", "shmctl", "semget", "semop", "semctl", "semtimedop", "msgget", "msgsnd", "msgrcv",
+    "msgctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr",
+    "inotify_add_watch", "fanotify_init", "fanotify_mark", "syslog",
 )
+#: ioctl requests refused on any file: inode flags and project ids (chattr), the inode version, and faking
+#: terminal input (TIOCSTI); the same numbers on x86_64 and aarch64
+DENIED_IOCTLS: tuple[int, ...] = (0x40086602, 0x40046602, 0x401C5820, 0x40087602, 0x40047602, 0x5412)
 #: allowed on the calling process only (the pid argument, at this index, must be 0): a process of the same
 #: user may otherwise change another's resource limits or scheduling, and Landlock does not scope these
 SELF_ONLY_SYSCALLS: tuple[tuple[str, int], ...] = (
@@ -242,6 +269,10 @@ def seccomp_program(arch: str) -> list[tuple[int, int, int, int]]:
             (ret, 0, 0, errno_perm),
             (ret, 0, 0, SECCOMP_RET_ALLOW),
         ]
+    prog += [(jeq, 0, 2 + 2 * len(DENIED_IOCTLS), numbers["ioctl"]), (ld_abs, 0, 0, 24)]  # request: args[1]
+    for request in DENIED_IOCTLS:
+        prog += [(jeq, 0, 1, request), (ret, 0, 0, errno_perm)]
+    prog += [(ret, 0, 0, SECCOMP_RET_ALLOW)]
     # setpriority(which, who, prio): only (PRIO_PROCESS, 0), this process; a group or a user would reach others
     prog += [
         (jeq, 0, 6, numbers["setpriority"]),  # another call: on to the next block
