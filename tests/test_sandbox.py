@@ -17,6 +17,7 @@ from firstday.sandbox import (
     Limits,
     SandboxFallbackWarning,
     SandboxUnavailable,
+    _check,
     _landlock,
     _registry,
     _syscalls,
@@ -122,6 +123,33 @@ def test_output_flood_is_capped_without_reading_it_all() -> None:
 def test_a_fifo_in_the_workspace_does_not_hang_the_copy_back() -> None:
     res = AUDIT.run("import os\nos.mkfifo('pipe')\nprint('made')", {}, {}, Limits(timeout_s=5))
     assert "made" in res.output and res.refused == ["pipe (not a regular file)"]
+
+
+def test_copy_back_refuses_names_the_drive_cannot_hold_and_caps_the_file_count() -> None:
+    code = ("import os\nopen(b'bad\\xff.txt', 'w').write('x')\nopen('new\\nline.txt', 'w').write('y')\n"
+            "os.makedirs('a/' * 260, exist_ok=True)\nopen('a/' * 260 + 'f.txt', 'w').write('deep')\n"
+            "for i in range(5):\n    open(f'f{i}.txt', 'w').write(str(i))\n")
+    res = AUDIT.run(code, {}, {}, Limits(timeout_s=10, max_copyback_files=3))
+    assert res.exit_code == 0, res.output
+    assert len(res.written) == 3 and all(k.startswith("f") for k in res.written)
+    refused = "\n".join(res.refused)
+    assert "bad\ufffd.txt (file name is not UTF-8)" in refused
+    assert "new?line.txt (control character or backslash in the file name)" in refused
+    assert "(path longer than 512 characters)" in refused
+    assert "(more than 3 files written)" in refused
+    json.dumps(res.refused, ensure_ascii=False).encode("utf-8")  # every name is savable as UTF-8 JSON
+
+
+@needs_landlock
+def test_a_hard_link_to_a_file_outside_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("firstday-hardlink-secret\n")
+    code = _check.DISARM_AUDIT_HOOK + (
+        f"import os\ntry:\n    os.link({str(secret)!r}, 'hl')\n    print(open('hl').read())\n"
+        "except OSError as exc:\n    print('refused', exc.errno)\n")
+    res = LANDLOCK.run(code, {}, {}, Limits(timeout_s=5))
+    assert "refused" in res.output and "firstday-hardlink-secret" not in res.output
+    assert not res.written
 
 
 # --- failing closed -----------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from firstday.sandbox._limits import Limits
+from firstday.sandbox._limits import MAX_PATH_CHARS, Limits
 
 #: the landlock bootstrap exits with this code when a step of the restriction failed (nothing ran)
 RESTRICTION_FAILED_EXIT = 97
@@ -126,18 +126,45 @@ def run_in_child(backend: str, program: str, args: Callable[[Path], list[str]], 
         return result
 
 
+def _display(rel: str) -> str:
+    """A path as the agent may see it: undecodable bytes replaced (a lone surrogate cannot be saved as JSON),
+    control characters shown as '?'."""
+    text = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return "".join("?" if ord(c) < 32 or ord(c) == 127 else c for c in text)
+
+
+def _name_problem(rel: str) -> str | None:
+    """Why a file name cannot become a drive path, or None."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not UTF-8"
+    if any(ord(c) < 32 or ord(c) == 127 for c in rel) or "\\" in rel:
+        return "control character or backslash in the file name"
+    if len("/workspace/" + rel) > MAX_PATH_CHARS:
+        return f"path longer than {MAX_PATH_CHARS} characters"
+    return None
+
+
 def _copy_back(ws: Path, before: dict[str, str], limits: Limits, result: RunResult) -> None:
+    """New or changed regular UTF-8 files under ``ws`` into ``result.written``; everything else is listed in
+    ``result.refused`` with the reason. Names the drive could not hold are refused, never passed on."""
     for dirpath, dirnames, filenames in os.walk(ws, followlinks=False):
-        for name in filenames + dirnames:
+        for name in sorted(filenames + dirnames):
             p = Path(dirpath) / name
             rel = p.relative_to(ws).as_posix()
+            shown = _display(rel)
             if p.is_symlink():
-                result.refused.append(f"{rel} (symlink)")
+                result.refused.append(f"{shown} (symlink)")
                 continue
             if p.is_dir():
                 continue
             if not p.is_file():  # a FIFO or other special file: never opened (it could block)
-                result.refused.append(f"{rel} (not a regular file)")
+                result.refused.append(f"{shown} (not a regular file)")
+                continue
+            problem = _name_problem(rel)
+            if problem is not None:
+                result.refused.append(f"{shown} ({problem})")
                 continue
             if p.stat().st_size > limits.max_copyback_bytes:
                 result.refused.append(f"{rel} (larger than {limits.max_copyback_bytes} bytes)")
@@ -148,4 +175,7 @@ def _copy_back(ws: Path, before: dict[str, str], limits: Limits, result: RunResu
                 result.refused.append(f"{rel} (not UTF-8 text)")
                 continue
             if before.get(rel) != text:
+                if len(result.written) >= limits.max_copyback_files:
+                    result.refused.append(f"{rel} (more than {limits.max_copyback_files} files written)")
+                    continue
                 result.written[rel] = text

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 MAX_OUTPUT_CHARS = 10_000
 #: a file written in the workspace is copied back only up to this size
 MAX_COPYBACK_BYTES = 1_000_000
+#: at most this many new or changed files are copied back per call
+MAX_COPYBACK_FILES = 1_000
+#: a copied-back file's path (under /workspace/) is at most this long, as the drive allows
+MAX_PATH_CHARS = 512
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,7 @@ class Limits:
     open_files: int = 256  # RLIMIT_NOFILE
     max_output_chars: int = MAX_OUTPUT_CHARS
     max_copyback_bytes: int = MAX_COPYBACK_BYTES
+    max_copyback_files: int = MAX_COPYBACK_FILES
 
     @property
     def cpu_seconds(self) -> int:
