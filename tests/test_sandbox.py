@@ -171,6 +171,21 @@ def test_restriction_is_applied_before_the_code_is_read() -> None:
     assert "PermissionError" in res.output and res.exit_code == 1  # not even the child's own /proc
 
 
+@needs_landlock
+def test_a_kernel_where_the_restriction_fails_is_reported_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """auto then falls back (with the reason) instead of choosing a backend whose every call fails closed."""
+    monkeypatch.setattr(_landlock, "read_roots", lambda root: ["/nonexistent/firstday-root"])
+    _landlock._kernel_reason.cache_clear()
+    try:
+        reason = LANDLOCK.available()
+    finally:
+        monkeypatch.undo()
+        _landlock._kernel_reason.cache_clear()
+    assert reason is not None and reason.startswith("the kernel restriction failed in a probe child (firstday "
+                                                    "sandbox: the landlock restriction failed")
+    assert LANDLOCK.available() is None
+
+
 # --- read roots ---------------------------------------------------------------------------------------------
 def test_read_roots_hold_libraries_only(tmp_path: Path) -> None:
     roots = [Path(r) for r in _landlock.read_roots(tmp_path)]

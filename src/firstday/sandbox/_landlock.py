@@ -114,6 +114,12 @@ def _kernel_reason() -> str | None:
     if abi < 1:
         return ("this kernel has no Landlock (it needs Linux >= 5.13 with CONFIG_SECURITY_LANDLOCK=y and "
                 "'landlock' in the lsm= boot parameter)")
+    # Landlock alone is not enough (seccomp filters, /proc/self/status, capset): one probe child per process
+    # proves the whole restriction works here, so that auto falls back instead of every call failing closed
+    probe = LandlockBackend().run("print('firstday-probe-' + 'ok')", {}, {}, Limits(timeout_s=30))
+    if probe.output.strip() != "firstday-probe-ok":
+        first = (probe.output.strip().splitlines() or ["no output"])[0]
+        return f"the kernel restriction failed in a probe child ({first[:300]})"
     return None
 
 
