@@ -152,6 +152,14 @@ def test_a_hard_link_to_a_file_outside_is_refused(tmp_path: Path) -> None:
     assert not res.written
 
 
+def test_copy_in_refuses_paths_leaving_the_copy() -> None:
+    for bad in ({"../escape.txt": "x"}, {"/tmp/abs.txt": "x"}):
+        with pytest.raises(ValueError, match="not a path inside the copy"):
+            AUDIT.run("print(1)", bad, {}, Limits(timeout_s=5))
+    with pytest.raises(ValueError, match="not a path inside the copy"):
+        AUDIT.run("print(1)", {}, {"a/../../x.csv": ("1", False)}, Limits(timeout_s=5))
+
+
 # --- failing closed -----------------------------------------------------------------------------------------
 @needs_landlock
 def test_restriction_failure_runs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

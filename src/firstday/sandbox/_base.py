@@ -48,16 +48,24 @@ class SandboxBackend(ABC):
         """Run ``code``; ``workspace`` maps relative paths to text, ``shared`` to (content, is_base64)."""
 
 
+def _inside(folder: Path, rel: str) -> Path:
+    """``folder / rel``, refusing a relative path that would leave ``folder`` (the drive never makes one)."""
+    p = folder / rel
+    if rel.startswith("/") or ".." in Path(rel).parts or not p.resolve().is_relative_to(folder.resolve()):
+        raise ValueError(f"refusing to copy {rel!r}: not a path inside the copy")
+    return p
+
+
 def _populate(root: Path, workspace: dict[str, str], shared: dict[str, tuple[str, bool]]) -> Path:
     ws, sh = root / "workspace", root / "shared"
     ws.mkdir()
     sh.mkdir()
     for rel, text in workspace.items():
-        p = ws / rel
+        p = _inside(ws, rel)
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")
     for rel, (content, b64) in shared.items():
-        p = sh / rel
+        p = _inside(sh, rel)
         p.parent.mkdir(parents=True, exist_ok=True)
         if b64:
             p.write_bytes(base64.b64decode(content))
