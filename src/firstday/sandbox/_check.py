@@ -214,7 +214,9 @@ class _Listeners:
         self.tcp = socket.create_server(("127.0.0.1", 0))
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.udp.bind(("127.0.0.1", 0))
-        self.unix_path = str(workdir / "s.sock")
+        # AF_UNIX paths are short (108 bytes): under a deep working directory, a short private folder instead
+        self._short_dir = None if len(str(workdir)) < 90 else tempfile.mkdtemp(prefix="fd-sbx-")
+        self.unix_path = str(Path(self._short_dir or workdir) / "s.sock")
         self.unix = socket.socket(socket.AF_UNIX)
         self.unix.bind(self.unix_path)
         self.unix.listen()
@@ -243,6 +245,8 @@ class _Listeners:
     def close(self) -> None:
         for s in (self.tcp, self.udp, self.unix):
             s.close()
+        if self._short_dir is not None:
+            shutil.rmtree(self._short_dir, ignore_errors=True)
 
 
 @contextmanager
