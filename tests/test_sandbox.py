@@ -140,7 +140,9 @@ def test_a_fifo_in_the_workspace_does_not_hang_the_copy_back() -> None:
 
 def test_copy_back_refuses_names_the_drive_cannot_hold_and_caps_the_file_count() -> None:
     code = ("import os\nopen(b'bad\\xff.txt', 'w').write('x')\nopen('new\\nline.txt', 'w').write('y')\n"
-            "os.makedirs('a/' * 260, exist_ok=True)\nopen('a/' * 260 + 'f.txt', 'w').write('deep')\n"
+            "os.makedirs('a/' * 40, exist_ok=True)\nopen('a/' * 40 + 'f.txt', 'w').write('deep')\n"
+            "os.makedirs('x' * 200 + '/' + 'y' * 200, exist_ok=True)\n"
+            "open('x' * 200 + '/' + 'y' * 200 + '/' + 'z' * 150, 'w').write('long')\n"
             "for i in range(5):\n    open(f'f{i}.txt', 'w').write(str(i))\n")
     res = AUDIT.run(code, {}, {}, Limits(timeout_s=10, max_copyback_files=3))
     assert res.exit_code == 0, res.output
@@ -149,6 +151,7 @@ def test_copy_back_refuses_names_the_drive_cannot_hold_and_caps_the_file_count()
     assert "bad\ufffd.txt (file name is not UTF-8)" in refused
     assert "new?line.txt (control character or backslash in the file name)" in refused
     assert "(path longer than 512 characters)" in refused
+    assert "a/" * 32 + " (nested too deep: not copied back)" in refused  # not walked further either
     assert "(more than 3 files written)" in refused
     json.dumps(res.refused, ensure_ascii=False).encode("utf-8")  # every name is savable as UTF-8 JSON
 
@@ -171,6 +174,23 @@ def test_copy_in_refuses_paths_leaving_the_copy() -> None:
             AUDIT.run("print(1)", bad, {}, Limits(timeout_s=5))
     with pytest.raises(ValueError, match="not a path inside the copy"):
         AUDIT.run("print(1)", {}, {"a/../../x.csv": ("1", False)}, Limits(timeout_s=5))
+
+
+@pytest.mark.parametrize("backend", ["landlock", "audit"])
+def test_a_workspace_replaced_by_a_symlink_is_not_followed_by_the_copy_back(backend: str, tmp_path: Path) -> None:
+    """The parent must not read where the code points it: a workspace swapped for a symlink to a folder
+    outside (made with the hook off; under landlock the symlink can be made, only reading through it fails)."""
+    if BACKENDS[backend].available() is not None:
+        pytest.skip("kernel sandbox unavailable")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("firstday-swap-secret\n")
+    code = _check.DISARM_AUDIT_HOOK + (
+        f"import os\nos.chdir('..')\nos.rename('workspace', 'old')\nos.symlink({str(outside)!r}, 'workspace')\n"
+        "os.mkdir('old/sub')\nos.symlink(" + repr(str(outside)) + ", 'old/sub/link')\nprint('swapped')\n")
+    res = BACKENDS[backend].run(code, {"notes.txt": "hi\n"}, {}, Limits(timeout_s=10))
+    assert "swapped" in res.output, res.output
+    assert not res.written and res.refused == ["workspace (replaced by the code: nothing copied back)"]
 
 
 # --- failing closed -----------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import base64
 import contextlib
 import os
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from firstday.sandbox._limits import MAX_PATH_CHARS, Limits
+from firstday.sandbox._limits import MAX_COPYBACK_DEPTH, MAX_PATH_CHARS, Limits
 
 #: the landlock bootstrap exits with this code when a step of the restriction failed (nothing ran)
 RESTRICTION_FAILED_EXIT = 97
@@ -93,6 +94,7 @@ def run_in_child(backend: str, program: str, args: Callable[[Path], list[str]], 
     with tempfile.TemporaryDirectory(prefix="firstday-run-") as tmp:
         root = Path(tmp)
         ws = _populate(root, workspace, shared)
+        ws_identity = os.lstat(ws)  # the code may replace the folder (e.g. by a symlink): copy back only this one
         boot = root / ".boot.py"
         boot.write_text(program, encoding="utf-8")
         env = {"PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
@@ -130,7 +132,7 @@ def run_in_child(backend: str, program: str, args: Callable[[Path], list[str]], 
         if len(result.output) > limits.max_output_chars:
             result.output = (result.output[:limits.max_output_chars]
                              + f"\n[output truncated at {limits.max_output_chars} characters]")
-        _copy_back(ws, workspace, limits, result)
+        _copy_back(ws, ws_identity, workspace, limits, result)
         return result
 
 
@@ -154,31 +156,53 @@ def _name_problem(rel: str) -> str | None:
     return None
 
 
-def _copy_back(ws: Path, before: dict[str, str], limits: Limits, result: RunResult) -> None:
+def _copy_back(ws: Path, identity: os.stat_result, before: dict[str, str], limits: Limits,
+               result: RunResult) -> None:
     """New or changed regular UTF-8 files under ``ws`` into ``result.written``; everything else is listed in
-    ``result.refused`` with the reason. Names the drive could not hold are refused, never passed on."""
-    for dirpath, dirnames, filenames in os.walk(ws, followlinks=False):
-        for name in sorted(filenames + dirnames):
-            p = Path(dirpath) / name
-            rel = p.relative_to(ws).as_posix()
+    ``result.refused`` with the reason. Names the drive could not hold are refused, never passed on.
+
+    The code controls this folder, so the walk trusts nothing in it: the folder must still be the one created
+    (not a symlink the code put in its place, which would make this process read wherever it points), the
+    walk goes by directory descriptors without following symlinks, and each file is opened with O_NOFOLLOW
+    and checked on its descriptor (a regular file, small enough) before it is read."""
+    try:
+        now = os.lstat(ws)
+    except FileNotFoundError:
+        return  # the code removed its workspace: nothing to copy back
+    if not stat.S_ISDIR(now.st_mode) or not os.path.samestat(now, identity):
+        result.refused.append("workspace (replaced by the code: nothing copied back)")
+        return
+    for dirpath, dirnames, filenames, dirfd in os.fwalk(ws, follow_symlinks=False):
+        here = Path(dirpath).relative_to(ws)
+        # prune before descending: the walk holds a descriptor per level, and deeper paths are refused anyway
+        for name in list(dirnames):
+            rel = (here / name).as_posix()
+            if len(here.parts) + 1 > MAX_COPYBACK_DEPTH or len("/workspace/" + rel) > MAX_PATH_CHARS:
+                dirnames.remove(name)
+                result.refused.append(f"{_display(rel)}/ (nested too deep: not copied back)")
+        for name in sorted(filenames):
+            rel = (here / name).as_posix()
             shown = _display(rel)
-            if p.is_symlink():
+            try:
+                st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISLNK(st.st_mode):
                 result.refused.append(f"{shown} (symlink)")
                 continue
-            if p.is_dir():
-                continue
-            if not p.is_file():  # a FIFO or other special file: never opened (it could block)
+            if not stat.S_ISREG(st.st_mode):  # a FIFO or other special file: never opened (it could block)
                 result.refused.append(f"{shown} (not a regular file)")
                 continue
             problem = _name_problem(rel)
             if problem is not None:
                 result.refused.append(f"{shown} ({problem})")
                 continue
-            if p.stat().st_size > limits.max_copyback_bytes:
-                result.refused.append(f"{rel} (larger than {limits.max_copyback_bytes} bytes)")
-                continue
             try:
-                text = p.read_text(encoding="utf-8")
+                data = _read_regular(name, dirfd, limits.max_copyback_bytes)
+                text = data.decode("utf-8")
+            except _Refused as exc:
+                result.refused.append(f"{rel} ({exc})")
+                continue
             except UnicodeDecodeError:
                 result.refused.append(f"{rel} (not UTF-8 text)")
                 continue
@@ -187,3 +211,22 @@ def _copy_back(ws: Path, before: dict[str, str], limits: Limits, result: RunResu
                     result.refused.append(f"{rel} (more than {limits.max_copyback_files} files written)")
                     continue
                 result.written[rel] = text
+
+
+class _Refused(Exception):
+    """A file that is not copied back; the message says why."""
+
+
+def _read_regular(name: str, dirfd: int, max_bytes: int) -> bytes:
+    """The bytes of a regular file, opened without following a symlink and checked on its descriptor."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dirfd)
+    except OSError as exc:
+        raise _Refused(f"cannot be opened: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _Refused("not a regular file")
+        data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise _Refused(f"larger than {max_bytes} bytes")
+    return data

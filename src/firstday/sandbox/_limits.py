@@ -13,6 +13,8 @@ MAX_COPYBACK_BYTES = 1_000_000
 MAX_COPYBACK_FILES = 1_000
 #: a copied-back file's path (under /workspace/) is at most this long, as the drive allows
 MAX_PATH_CHARS = 512
+#: folders nested deeper than this in the workspace are not copied back (nor walked)
+MAX_COPYBACK_DEPTH = 32
 
 
 @dataclass(frozen=True)
