@@ -289,6 +289,20 @@ EventLoopArg = Annotated[str, typer.Option(
                          "pip install 'firstday[fast]').")]
 AddressArg = Annotated[str | None, typer.Option(
     "--address", help="Ray cluster address (e.g. ray://head:10001 or auto); default: a local Ray cluster.")]
+SandboxArg = Annotated[str, typer.Option(
+    "--sandbox", help="run_python's runner: auto (the kernel sandbox where available), landlock, or audit (an audit "
+                      "hook only: not a security boundary); see docs/code-runner.md.")]
+RequireSandboxArg = Annotated[bool, typer.Option(
+    "--require-sandbox", help="Refuse to start unless run_python runs in the kernel sandbox (no audit fallback).")]
+
+
+def _sandbox_settings(sandbox: str, require_sandbox: bool) -> dict[str, Any]:
+    """EnvConfig fields for --sandbox/--require-sandbox, checked before anything runs (a kernel without
+    Landlock and --require-sandbox: one line, exit 2)."""
+    from firstday.sandbox import resolve_backend
+
+    resolve_backend(sandbox, require_sandbox)  # raises SandboxUnavailable (a ConfigError) with the reason
+    return {"sandbox": sandbox, "require_sandbox": require_sandbox}
 
 
 def _executor(name: str, concurrency: int, workers: int | None, address: str | None,
@@ -374,6 +388,8 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display and no tables.")] = False,
     jsonl: Annotated[bool, typer.Option(
         "--jsonl", help="Print one JSON line per finished episode on stdout (nothing else on stdout).")] = False,
+    sandbox: SandboxArg = "auto",
+    require_sandbox: RequireSandboxArg = False,
 ) -> None:
     """Run an agent over every day of every scenario of a suite; results are saved as each episode ends.
 
@@ -386,6 +402,7 @@ def run(
     from firstday.run.results import summary_line
 
     console = _stdout()
+    sandbox_settings = _sandbox_settings(sandbox, require_sandbox)
     options = _parse_options(option or [])
     limits = RunLimits(**{k: v for k, v in (("act_timeout_s", act_timeout), ("episode_timeout_s", episode_timeout))
                           if v is not None})
@@ -400,7 +417,7 @@ def run(
     if hints not in HINT_TIERS:
         raise ConfigError(f"--hints: unknown tier {hints!r}; use one of {', '.join(HINT_TIERS)}")
     env_config = EnvConfig(text_only=text_only, colleague_model=colleague_model, colleague_options=colleague_options,
-                           memory=memory, hints=cast(Any, hints),
+                           memory=memory, hints=cast(Any, hints), **sandbox_settings,
                            **({"run_timeout_s": tool_timeout} if tool_timeout is not None else {}))
     _check_models(options if model else None, colleague_model, colleague_options)
     LEDGER.reset()
@@ -538,6 +555,8 @@ def hints(
     address: AddressArg = None,
     seed: Annotated[int, typer.Option(help="Run seed for agents that use randomness.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the table.")] = False,
+    sandbox: SandboxArg = "auto",
+    require_sandbox: RequireSandboxArg = False,
 ) -> None:
     """The hint ladder: run an agent once per hint tier on the same suite, then score it per tier and
     difficulty with 95 % bootstrap intervals; writes DIR/hints.json and DIR/hints.png (docs/hints.md)."""
@@ -547,6 +566,7 @@ def hints(
     from firstday.report.hints import LADDER_JSON, LADDER_PNG, build_ladder, plot_ladder, render_ladder
     from firstday.run import run_suite
 
+    sandbox_settings = _sandbox_settings(sandbox, require_sandbox)
     chosen = [t.strip() for t in tiers.split(",") if t.strip()]
     unknown = [t for t in chosen if t not in HINT_TIERS]
     if unknown or not chosen or len(set(chosen)) != len(chosen):
@@ -560,8 +580,9 @@ def hints(
     for tier in chosen:
         t0 = time.perf_counter()
         try:
-            summary = run_suite(suite, agent, out / tier, env_config=EnvConfig(hints=cast(Any, tier)),
-                                agent_options=options, seed=seed, executor=executor, event_loop=event_loop)
+            config = EnvConfig(hints=cast(Any, tier), **sandbox_settings)
+            summary = run_suite(suite, agent, out / tier, env_config=config, agent_options=options, seed=seed,
+                                executor=executor, event_loop=event_loop)
         except KeyboardInterrupt:
             _fail(f"interrupted; finished episodes are saved in {out}; run the same command again to resume",
                   INTERRUPTED)
@@ -609,6 +630,8 @@ def learn(
     = 1,
     retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Rerun saved error episodes.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the tables.")] = False,
+    sandbox: SandboxArg = "auto",
+    require_sandbox: RequireSandboxArg = False,
 ) -> None:
     """Continual learning: run an agent with memory (DIR/memory) and its paired control without memory
     (DIR/control) on the same instances, then report the learning gain with 95 % intervals; writes
@@ -628,6 +651,7 @@ def learn(
     else:
         if suite is None or agent is None or out is None:
             raise ConfigError("give SUITE --agent NAME --out DIR (or --report-only DIR for earlier runs)")
+        sandbox_settings = _sandbox_settings(sandbox, require_sandbox)
         days = load_suite(suite).manifest.spec.days
         if days < 2:
             raise ConfigError(f"{suite} has a single day per scenario: the learning gain compares later days with "
@@ -640,7 +664,7 @@ def learn(
         for name, memory in ((LEARN_TREATMENT, True), (LEARN_CONTROL, False)):
             t0 = time.perf_counter()
             try:
-                summary = run_suite(suite, agent, out / name, env_config=EnvConfig(memory=memory),
+                summary = run_suite(suite, agent, out / name, env_config=EnvConfig(memory=memory, **sandbox_settings),
                                     agent_options=options, seed=seed, trials=trials, retry_errors=retry_errors,
                                     executor=executor, event_loop=event_loop)
             except KeyboardInterrupt:
@@ -678,6 +702,39 @@ def report_learning(
     if out is not None:
         js, png = write_learning(rep, out)
         (_stderr() if as_json else _stdout()).print(f"written: {escape(str(js))}, {escape(str(png))}")
+
+
+# ---- sandbox -------------------------------------------------------------------------------------------
+
+sandbox_app = typer.Typer(no_args_is_help=True, help="The run_python sandbox: check it on this kernel.")
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@sandbox_app.command("check")
+@_user_errors
+def sandbox_check(
+    backend: Annotated[list[str] | None, typer.Option(
+        "--backend", "-b", help="Backend to check (landlock, audit); repeatable. [default: every backend]")] = None,
+) -> None:
+    """Run the conformance suite (named escape attempts) against each backend on this kernel and print which
+    attempts were refused. Exits 1 when a backend behaves other than expected."""
+    from firstday.sandbox import BACKENDS, check_backend, render_check
+
+    names = backend or list(BACKENDS)
+    unknown = [n for n in names if n not in BACKENDS]
+    if unknown:
+        raise ConfigError(f"--backend: unknown {', '.join(unknown)}; choose from {', '.join(BACKENDS)}")
+    console, failed = _stdout(), False
+    for name in names:
+        reason = BACKENDS[name].available()
+        if reason is not None:
+            console.print(f"{name}: not available here ({reason})")
+            continue
+        report = check_backend(BACKENDS[name])
+        render_check(report, console)
+        failed |= not report.as_expected
+    if failed:
+        raise typer.Exit(1)
 
 
 def main() -> None:

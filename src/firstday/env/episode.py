@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from firstday.caching import IdentityCache
 from firstday.env.memory import Lesson, Memory
 from firstday.jsonsafe import json_safe, safe_text
+from firstday.sandbox import resolve_backend
 from firstday.scoring.cards import DayScore
 from firstday.scoring.score import score_day
 from firstday.suites.spec import Day, Scenario
@@ -51,6 +52,11 @@ class EnvConfig(BaseModel):
     max_turns: int = Field(default=1000, ge=1, description="turns before the episode is truncated")
     max_calls_per_turn: int = Field(default=64, ge=1)
     run_timeout_s: float = Field(default=10.0, gt=0, description="wall-clock limit of one run_python call")
+    sandbox: Literal["auto", "landlock", "audit"] = Field(
+        default="auto", description="run_python's runner: landlock (kernel sandbox), audit (audit hook only, not a "
+                                    "security boundary), or auto (landlock where available); see docs/code-runner.md")
+    require_sandbox: bool = Field(
+        default=False, description="refuse to run (an error up front) rather than fall back to the audit runner")
     colleague_model: str | None = Field(
         default=None, description="LLM colleagues: a model name such as openai/gpt-4o-mini (None: deterministic)")
     colleague_options: dict[str, Any] = Field(
@@ -160,7 +166,10 @@ class DayEnv:
         families()  # families register their image renderers on import
         self.world = World(day_content(scenario, day), text_only=self.config.text_only,
                            notebook=self.memory.notebook if self.memory else None, day_index=day.day_index)
-        self.tools = Toolbox(self.world, self.config.costs, run_timeout_s=self.config.run_timeout_s)
+        # resolved now: with require_sandbox, a kernel without Landlock is an error before the day starts
+        resolve_backend(self.config.sandbox, self.config.require_sandbox)
+        self.tools = Toolbox(self.world, self.config.costs, run_timeout_s=self.config.run_timeout_s,
+                             sandbox=self.config.sandbox, require_sandbox=self.config.require_sandbox)
         self.trace: list[TraceEvent] = []
         self.turns = 0
         self.truncated = False

@@ -66,6 +66,7 @@ class RunRow(BaseModel):
     hints: str = Field(default="none", description="hint tier delivered with each task")
     suite_name: str
     suite_hash: str
+    sandbox: str = Field(default="", description="run_python's runner in the run (landlock, audit; empty: unrecorded)")
     episodes_expected: int = Field(description="episodes in the suite")
     episodes: int = Field(description="finished episodes on disk (ok + error)")
     error_episodes: int = Field(description="episodes that failed (agent exception, loading error); not averaged")
@@ -211,6 +212,7 @@ def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[Ep
         run=run, label=label, agent=manifest.agent, agent_options=manifest.agent_options,
         text_only=manifest.env_config.text_only, memory=manifest.env_config.memory,
         hints=manifest.env_config.hints, suite_name=manifest.suite_name, suite_hash=manifest.suite_hash,
+        sandbox=manifest.sandbox,
         episodes_expected=manifest.n_episodes, episodes=len(episodes),
         error_episodes=sum(1 for e in episodes if e.status == "error"),
         tasks=len(tasks), task_errors=sum(1 for t in all_tasks if t.error is not None),
@@ -239,6 +241,19 @@ def _labels(paths: list[Path]) -> list[str]:
     return [n if names.count(n) == 1 else str(p) for n, p in zip(names, paths, strict=True)]
 
 
+def sandbox_warnings(rows: Sequence[RunRow]) -> list[str]:
+    """Runs whose agent code ran without the kernel sandbox, or under different runners."""
+    out = []
+    weak = [r.label for r in rows if r.sandbox != "landlock"]
+    if weak:
+        out.append(f"{', '.join(weak)}: run_python ran without the kernel sandbox (audit hook or unrecorded), which "
+                   "hostile agent code can escape; rerun with --require-sandbox on a Linux kernel with Landlock")
+    if len({r.sandbox for r in rows}) > 1:
+        out.append("the runs used different run_python runners: " + ", ".join(
+            f"{r.label} {r.sandbox or 'unrecorded'}" for r in rows))
+    return out
+
+
 def build_report(run_dirs: Sequence[Path | str], *, sort: bool = True) -> Report:
     """Load run folders and aggregate them. Raises ``ConfigError`` for a folder that is not a run."""
     if not run_dirs:
@@ -253,6 +268,7 @@ def build_report(run_dirs: Sequence[Path | str], *, sort: bool = True) -> Report
     warnings = []
     if len({r.suite_hash for r in rows}) > 1:
         warnings.append("the runs were made on different suites: their numbers are not directly comparable")
+    warnings += sandbox_warnings(rows)
     for r in rows:
         if r.episodes < r.episodes_expected:
             warnings.append(f"{r.label}: incomplete, {r.episodes} of {r.episodes_expected} episodes "
@@ -381,6 +397,9 @@ def render_report(report: Report, console: Console, *, families: bool = True, di
         console.print("no runs")
         return
     console.print(_table("Leaderboard", OUTCOME_COLUMNS, report.runs))
+    for r in report.runs:
+        console.print(f"{escape(r.label)}: suite {r.suite_hash[:12]}, run_python sandbox {r.sandbox or 'unrecorded'}",
+                      highlight=False)
     console.print(_table("Scheduling and exploration", BEHAVIOUR_COLUMNS, report.runs, BEHAVIOUR_CAPTION))
     console.print()
     if families and report.families:

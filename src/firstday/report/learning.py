@@ -190,7 +190,8 @@ def _check_manifests(t_dir: Path, c_dir: Path, t: RunManifest, c: RunManifest) -
         raise ConfigError(f"the runs used different agents or options (treatment {t.agent} {t.agent_options}, "
                           f"control {c.agent} {c.agent_options}); the control must be the same agent")
     te, ce = t.env_config.model_dump(mode="json"), c.env_config.model_dump(mode="json")
-    differ = [k for k in te if k != "memory" and te[k] != ce.get(k)]
+    # where agent code ran (sandbox, require_sandbox) does not make runs incomparable; the report warns of it
+    differ = [k for k in te if k not in ("memory", "sandbox", "require_sandbox") and te[k] != ce.get(k)]
     if differ:
         raise ConfigError("the runs differ in more than memory: environment " + ", ".join(
             f"{k} {te[k]!r} (treatment) vs {ce.get(k)!r} (control)" for k in differ))

@@ -109,11 +109,16 @@ class RunManifest(BaseModel):
     limits: RunLimits = Field(default_factory=RunLimits, description="timeouts (informational)")
     firstday_version: str
     created_at: str = Field(description="UTC time the run was started (run metadata, not generated data)")
+    sandbox: str = Field(
+        default="", description="run_python's runner really used: landlock (kernel sandbox) or audit (audit hook, "
+                                "not a security boundary); 'a+b' when resumed under another; empty: not recorded")
 
     def settings(self) -> dict[str, Any]:
         """The fields that must match for a resumed run to continue this one."""
         data = self.model_dump(mode="json")  # compare as saved (a tuple option reloads as a list)
-        return {"agent": data["agent"], "agent options": data["agent_options"], "env config": data["env_config"],
+        # where agent code runs is recorded (``sandbox``), not compared: a run may resume under --require-sandbox
+        env = {k: v for k, v in data["env_config"].items() if k not in ("sandbox", "require_sandbox")}
+        return {"agent": data["agent"], "agent options": data["agent_options"], "env config": env,
                 "seed": data["seed"], "suite hash": data["suite_hash"]}
 
 

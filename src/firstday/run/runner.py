@@ -54,6 +54,7 @@ from firstday.run.results import (
     trace_text,
 )
 from firstday.run.saving import EpisodeSaver
+from firstday.sandbox import resolve_backend
 from firstday.scoring.feedback import mentor_feedback
 from firstday.seeding import derive_seed
 from firstday.suites.spec import Scenario
@@ -356,6 +357,12 @@ def _describe_mismatch(old: RunManifest, new: RunManifest) -> str:
     return "; ".join(parts)
 
 
+def _merged_sandbox(saved: str, now: str) -> str:
+    """The runners a resumed run used, e.g. ``audit+landlock`` (``unrecorded`` for runs made before)."""
+    parts = {p for p in (saved or "unrecorded").split("+")} | {now}
+    return "+".join(sorted(parts))
+
+
 def _prepare_folder(folder: RunFolder, manifest: RunManifest) -> RunManifest:
     """Start a new run folder or check that an existing one is the same run (resume).
 
@@ -369,7 +376,8 @@ def _prepare_folder(folder: RunFolder, manifest: RunManifest) -> RunManifest:
                 f"use another --out, or delete {folder.path} to start over")
         trials = max(old.trials, manifest.trials)
         updated = old.model_copy(update={"trials": trials, "n_episodes": old.n_episodes // old.trials * trials,
-                                         "limits": manifest.limits})
+                                         "limits": manifest.limits,
+                                         "sandbox": _merged_sandbox(old.sandbox, manifest.sandbox)})
         if updated != old:
             folder.write_manifest(updated)
         return updated
@@ -512,11 +520,15 @@ async def run_suite_async(
     known = agent_names()
     if agent not in known:
         raise UnknownNameError("agent", agent, list(known))
+    env_config = env_config or EnvConfig()
+    # the runner really used (auto may fall back); with require_sandbox, no kernel sandbox is an error now
+    backend = resolve_backend(env_config.sandbox, env_config.require_sandbox)
     manifest = RunManifest(
-        agent=agent, agent_options=dict(agent_options or {}), env_config=env_config or EnvConfig(), seed=seed,
+        agent=agent, agent_options=dict(agent_options or {}), env_config=env_config, seed=seed,
         suite_path=str(suite.path), suite_name=suite.manifest.spec.name, suite_hash=suite.manifest.content_hash,
         n_episodes=suite.manifest.n_days * trials, trials=trials, limits=limits or RunLimits(),
         firstday_version=__version__, created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        sandbox=backend.name,
     )
     folder = RunFolder(Path(out_dir))
     try:

@@ -31,12 +31,12 @@ from firstday.jsonsafe import (
     safe_text,
     type_name,
 )
+from firstday.sandbox import run_code
 from firstday.timefmt import fmt, parse
 from firstday.trusted import trusted
 from firstday.world.calculator import CalcError, evaluate
 from firstday.world.notebook import MAX_NOTE_CHARS, MAX_NOTES
 from firstday.world.records import Attendance, Meeting
-from firstday.world.runner import run_code
 from firstday.world.world import World, normalize_path
 
 MAX_ARGUMENT_CHARS = 200_000
@@ -384,10 +384,14 @@ def _fmt_validation(exc: ValidationError) -> str:
 class Toolbox:
     """The public tools bound to one day's :class:`World`."""
 
-    def __init__(self, world: World, costs: dict[str, int] | None = None, *, run_timeout_s: float = 10.0) -> None:
+    def __init__(self, world: World, costs: dict[str, int] | None = None, *, run_timeout_s: float = 10.0,
+                 sandbox: str = "auto", require_sandbox: bool = False) -> None:
         self.world = world
         self.costs = {**DEFAULT_COSTS, **(costs or {})}
         self.run_timeout_s = run_timeout_s
+        # run_python's backend by name (EnvConfig.sandbox): firstday.sandbox resolves it and applies the fallback
+        self.sandbox = sandbox
+        self.require_sandbox = require_sandbox
         # unbound methods, shared by every toolbox with these costs: no bound method per tool per day,
         # and no reference cycle (toolbox -> bound method -> toolbox), so a finished day is freed at once
         self._tools: dict[str, _Tool] = _tools_of(type(self), tuple(sorted(self.costs.items())))
@@ -885,7 +889,8 @@ class Toolbox:
                 if is_img and w.text_only:
                     continue
                 shared[p[len("/shared/"):]] = (content, is_img)
-        res = run_code(code, ws, shared, timeout_s=self.run_timeout_s)
+        res = run_code(code, ws, shared, sandbox=self.sandbox, require_sandbox=self.require_sandbox,
+                       timeout_s=self.run_timeout_s)
         for rel, text in res.written.items():
             w.write(f"/workspace/{rel}", text, author="runner")
         parts = [res.output or "(no output)"]
