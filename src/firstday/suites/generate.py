@@ -167,13 +167,18 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
             priority=priorities[i], requester=requester, day_start=day_start, day_end=day_end,
             meetings=meetings, used_paths=used_paths,
         )
-        inst = fam.generate(ctx)
+        try:
+            inst = fam.generate(ctx)
+        except Exception as exc:  # a generator defect: name where it happened so it can be reproduced
+            raise GenerationError(f"day {day_index}, task {task_id} ({fam_name}/{variant}/{difficulty}): "
+                                  f"{type(exc).__name__}: {exc}") from exc
         if inst.task_id != task_id or inst.family != fam.name:
             raise GenerationError(f"family {fam.name!r} returned an instance with the wrong id or family name")
         meetings.extend(inst.meetings)
         tasks.append(inst)
 
     # deadlines: generous by priority, then extended until the oracle's policy meets every one
+    dropped: list[str] = []
     cap = {t.task_id: min(t.latest_deadline or day_end - 15, day_end - 15) for t in tasks}
     for t in tasks:
         t.deadline = min(_round5(t.arrival + t.effort_minutes + SLACK[t.priority]), cap[t.task_id])
@@ -187,6 +192,7 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
         if all(finish[t.task_id] + 5 > cap[t.task_id] for t in late):
             # cannot be made feasible: drop the infeasible tasks (deterministically)
             drop = {t.task_id for t in late}
+            dropped += [f"{t.task_id} {t.meta_task}" for t in late]
             tasks = [t for t in tasks if t.task_id not in drop]
     else:
         raise GenerationError("could not schedule the day's deadlines")
@@ -201,7 +207,8 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
                     text=f"How is {t.task_id} going? Remember it is due at {fmt(t.deadline)}.",
                 ))
     day = Day(day_index=day_index, day_start=day_start, day_end=day_end, tasks=tasks,
-              meetings=[m for m in meetings if m.meeting_id == "m1"], follow_ups=follow_ups)
+              meetings=[m for m in meetings if m.meeting_id == "m1"], follow_ups=follow_ups,
+              dropped=dropped)
     return day, meta
 
 
@@ -228,6 +235,16 @@ def _shift_mix(rng: random.Random, spec: SuiteSpec, yesterday: list[MetaTask], s
 
 
 def generate_scenario(spec: SuiteSpec, index: int) -> Scenario:
+    """Scenario ``index`` of ``spec``: a pure function of (spec, index). A generator defect (which the
+    sweeps say does not happen) is raised as a :class:`GenerationError` naming the suite, seed, scenario,
+    day, task and meta-task, so it can be reproduced alone."""
+    try:
+        return _generate_scenario(spec, index)
+    except GenerationError as exc:
+        raise GenerationError(f"suite {spec.name!r} seed {spec.seed}, scenario s{index:03d}: {exc}") from exc
+
+
+def _generate_scenario(spec: SuiteSpec, index: int) -> Scenario:
     seed = derive_seed(spec.seed, "scenario", index)
     company = generate_company(make_rng(seed, "company"), *spec.company_size)
     days: list[Day] = []
@@ -248,4 +265,6 @@ def scenario_hash(scenario: Scenario) -> str:
 
 
 def generate_suite(spec: SuiteSpec) -> list[Scenario]:
+    """Every scenario of ``spec``, in memory (for large suites, :func:`firstday.suites.write_suite` saves
+    them one at a time instead)."""
     return [generate_scenario(spec, i) for i in range(spec.scenarios)]

@@ -67,6 +67,8 @@ class Day(BaseModel):
     tasks: list[TaskInstance]
     meetings: list[MeetingAsset] = Field(default_factory=list, description="background meetings")
     follow_ups: list[FollowUp] = Field(default_factory=list)
+    dropped: list[str] = Field(default_factory=list, description="tasks the generator drew but could not "
+                               "schedule (id and meta-task); none on a healthy day")
 
 
 class Scenario(BaseModel):
@@ -84,4 +86,6 @@ class SuiteManifest(BaseModel):
     n_scenarios: int
     n_days: int
     n_tasks: int
+    n_dropped: int = Field(default=0, description="tasks drawn but dropped because the day could not fit them "
+                           "(each day lists them in its 'dropped')")
     firstday_version: str
