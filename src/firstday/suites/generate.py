@@ -12,7 +12,7 @@ import hashlib
 import random
 from collections.abc import Sequence
 
-from firstday.errors import GenerationError
+from firstday.errors import DayFullError, GenerationError
 from firstday.seeding import derive_seed, make_rng
 from firstday.suites.spec import Day, Scenario, SuiteSpec
 from firstday.tasks.family import Family, GenContext, get_family, step_minutes
@@ -156,6 +156,7 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
 
     used_paths: set[str] = set()
     tasks: list[TaskInstance] = []
+    dropped: list[str] = []
     for idx, i in enumerate(order, start=1):
         fam_name, variant, difficulty = meta[i]
         fam = get_family(fam_name)
@@ -169,6 +170,9 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
         )
         try:
             inst = fam.generate(ctx)
+        except DayFullError as exc:  # the day has no room left for it: left out, and said so
+            dropped.append(f"{task_id} {fam_name}/{variant}/{difficulty} ({exc})")
+            continue
         except Exception as exc:  # a generator defect: name where it happened so it can be reproduced
             raise GenerationError(f"day {day_index}, task {task_id} ({fam_name}/{variant}/{difficulty}): "
                                   f"{type(exc).__name__}: {exc}") from exc
@@ -178,7 +182,6 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
         tasks.append(inst)
 
     # deadlines: generous by priority, then extended until the oracle's policy meets every one
-    dropped: list[str] = []
     cap = {t.task_id: min(t.latest_deadline or day_end - 15, day_end - 15) for t in tasks}
     for t in tasks:
         t.deadline = min(_round5(t.arrival + t.effort_minutes + SLACK[t.priority]), cap[t.task_id])

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from PIL import Image, ImageDraw
 
-from firstday.errors import GenerationError
+from firstday.errors import DayFullError, GenerationError
 from firstday.tasks.checks import MeetingCheck
 from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
 from firstday.tasks.library._visual_kit import RGB, centered, grain, jitter, text, text_width
@@ -275,7 +275,7 @@ class FloorPlanBooking:
         if not grid:
             grid = [s for s in range(-(-early // 5) * 5, ctx.day_end - duration - 4, 5) if open_rooms(s)]
         if not grid:
-            raise GenerationError(f"task {ctx.task_id}: every room big enough for {need} people is taken "
+            raise DayFullError(f"task {ctx.task_id}: every room big enough for {need} people is taken "
                                   "for the rest of the day")
         start = rng.choice(grid)
         end = start + duration
