@@ -10,7 +10,7 @@ from typing import Any
 from firstday.agents.base import AgentContext, register_agent
 from firstday.env.episode import Briefing, Observation
 from firstday.seeding import make_rng
-from firstday.suites.generate import MEETING_JOIN_WINDOW, attend_target, oracle_priority_key, wait_target
+from firstday.suites.schedule import MEETING_JOIN_WINDOW, attend_target, oracle_priority_key, wait_target
 from firstday.tasks.family import BaselineView, get_family
 from firstday.timefmt import fmt
 from firstday.trusted import trusted
@@ -42,14 +42,16 @@ class OracleAgent:
     """Replays each task's solution through the public tools, one call per turn.
 
     Policy: attend required meetings as they start; otherwise work on the arrived task with the
-    highest priority (urgent first, then earliest deadline), one step at a time.
+    earliest deadline (urgent first among equal deadlines), one step at a time; on a day with more work
+    than fits, only the tasks of the day's best schedule (``Day.skipped`` are left undone).
     """
 
     name = "oracle"
 
     def __init__(self, ctx: AgentContext) -> None:
         self.day = ctx.day
-        self.tasks = {t.task_id: t for t in ctx.day.tasks}
+        # on a day with more work than fits, the tasks the best schedule leaves undone are not started
+        self.tasks = {t.task_id: t for t in ctx.day.tasks if t.task_id not in ctx.day.skipped}
         self.pos = dict.fromkeys(self.tasks, 0)
         # per task, per plan step: (meeting it attends, clock time it waits until), read on every turn
         self.targets = {tid: [(attend_target(c), wait_target(c)) for c in t.solution] for tid, t in self.tasks.items()}
@@ -65,7 +67,7 @@ class OracleAgent:
 
     def _note(self, notes: list[Notification]) -> None:
         for n in notes:
-            if n.kind in ("task", "interruption") and n.task_id and n.task_id not in self.arrived:
+            if n.kind in ("task", "interruption") and n.task_id in self.tasks and n.task_id not in self.arrived:
                 self.arrived.append(n.task_id)
             if n.kind == "message" and n.sender and n.task_id is None and self.awaiting.get(n.sender):
                 self.awaiting[n.sender] -= 1
