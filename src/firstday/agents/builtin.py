@@ -125,8 +125,13 @@ class _TaskWorker:
 
     name = "base"
 
-    def __init__(self, ctx: AgentContext, explore: bool) -> None:
+    def __init__(self, ctx: AgentContext, explore: bool, order: str = "priority") -> None:
         self.explore = explore
+        # "priority": urgent first, then by deadline, and an urgent arrival pre-empts the task in hand
+        # (which is resumed later where it stopped); "fifo": in arrival order, each task finished before the next
+        self.order = order
+        self.suspended: dict[str, ToolResult | None] = {}  # pre-empted task -> the result it has not seen yet
+        self.current_task: PublicTask | None = None
         self.company: Company = ctx.scenario.company
         self.seed = ctx.seed
         self.queue: list[PublicTask] = []
@@ -247,21 +252,33 @@ class _TaskWorker:
             return [ToolCall(name="attend_meeting", arguments={"meeting_id": mid})]
         if result is None and self.stash is not None:
             result, self.stash = self.stash, None
+        rank = {"urgent": 0, "normal": 1, "low": 2}
+        if self.order == "fifo":
+            self.queue.sort(key=lambda q: (q.arrival, q.task_id))
+        else:
+            self.queue.sort(key=lambda q: (rank.get(q.priority, 1), q.deadline, q.arrival))
+            current = self.current_task
+            if current is not None and self.queue and rank[self.queue[0].priority] < rank[current.priority]:
+                # an urgent task came in: put the task in hand aside, with the result it is owed
+                self.suspended[current.task_id] = result
+                self.queue.append(current)
+                self.current, self.current_task, result = None, None, None
         while True:
             if self.current is None:
                 if not self.queue:
                     return []
-                rank = {"urgent": 0, "normal": 1, "low": 2}
-                self.queue.sort(key=lambda q: (rank.get(q.priority, 1), q.deadline))
                 task = self.queue.pop(0)
-                self.current = task.task_id
-                self.workers[task.task_id] = self._work(task)
-                result = None
+                self.current, self.current_task = task.task_id, task
+                if task.task_id in self.suspended:  # resumed where it stopped
+                    result = self.suspended.pop(task.task_id)
+                else:
+                    self.workers[task.task_id] = self._work(task)
+                    result = None
             gen = self.workers[self.current]
             try:
                 call = gen.send(result) if result is not None else next(gen)
             except StopIteration:
-                self.current = None
+                self.current, self.current_task = None, None
                 result = None
                 continue
             self.waiting_on_gen = True
@@ -269,12 +286,23 @@ class _TaskWorker:
 
 
 class HeuristicAgent(_TaskWorker):
-    """Reads manuals the objective points at, asks the colleagues it names, submits its best effort."""
+    """Reads manuals the objective points at, asks the colleagues it names, submits its best effort; works
+    urgent tasks first, then by deadline, and lets an urgent arrival pre-empt the task in hand."""
 
     name = "heuristic"
 
     def __init__(self, ctx: AgentContext) -> None:
         super().__init__(ctx, explore=True)
+
+
+class FifoHeuristicAgent(_TaskWorker):
+    """The heuristic's competence with the simplest order: tasks in arrival order, each finished before the
+    next, urgent ones included (the scheduling dimension must tell it from the heuristic)."""
+
+    name = "heuristic-fifo"
+
+    def __init__(self, ctx: AgentContext) -> None:
+        super().__init__(ctx, explore=True, order="fifo")
 
 
 class GuessAgent(_TaskWorker):
@@ -294,6 +322,11 @@ def _oracle(ctx: AgentContext) -> OracleAgent:
 @register_agent("heuristic", "non-privileged baseline: reads manuals, asks named colleagues, best effort")
 def _heuristic(ctx: AgentContext) -> HeuristicAgent:
     return HeuristicAgent(ctx)
+
+
+@register_agent("heuristic-fifo", "the heuristic's competence, tasks in arrival order without pre-emption")
+def _heuristic_fifo(ctx: AgentContext) -> FifoHeuristicAgent:
+    return FifoHeuristicAgent(ctx)
 
 
 @register_agent("guess", "answers immediately without exploring (a hallucination probe)")
