@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import run_agent
-from firstday.suites import generate_scenario, preset
+from firstday.scoring.scheduling import SchedulingFigures, attribute_calls, scheduling_figures
+from firstday.suites import Day, Scenario, generate_scenario, preset
 
 
-def _days(n: int) -> list:  # type: ignore[type-arg]
+def _days(n: int) -> list[tuple[Scenario, Day]]:
     spec = preset("overload", seed=1).model_copy(update={"scenarios": n})
     return [(s, s.days[0]) for s in (generate_scenario(spec, i) for i in range(n))]
 
@@ -29,3 +32,30 @@ def test_fifo_submits_in_arrival_order_and_the_heuristic_preempts_for_urgent_wor
         # the pre-empted work is resumed: the heuristic submits everything the FIFO variant submits, or more
         assert len(set(_submission_order(heur))) >= len(set(order)) - 1
     assert sum(heur_latency) < sum(fifo_latency)
+
+
+def _figures(agent: str, scenario: Scenario, day: Day) -> SchedulingFigures:
+    result = run_agent(agent, scenario, day)
+    calls: list[tuple[str, object, int, int]] = []
+    pending: tuple[str, object] | None = None
+    for e in result.trace:
+        if e.type == "tool_call":
+            pending = (e.data["name"], e.data["arguments"])
+        elif e.type == "tool_result" and pending is not None:
+            calls.append((*pending, e.data["started"], e.data["ended"]))
+            pending = None
+    first = {t.task_id: t.submitted_at for t in result.score.tasks if t.submitted_at is not None}
+    spans = attribute_calls(day, calls, first)
+    return scheduling_figures(day, spans, first, result.score.metrics.priority_weighted_score)
+
+
+def test_priority_inversions_separate_fifo_from_the_heuristic_and_the_oracle_is_efficient() -> None:
+    fifo = heur = 0
+    for scenario, day in _days(3):
+        f, h, o = (_figures(a, scenario, day) for a in ("heuristic-fifo", "heuristic", "oracle"))
+        fifo += f.priority_inversions
+        heur += h.priority_inversions
+        assert o.schedule_efficiency == pytest.approx(1.0)
+        assert h.interruption_response is None or f.interruption_response is None or \
+            h.interruption_response <= f.interruption_response
+    assert fifo > 2 * heur

@@ -157,7 +157,7 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
     day = Day(day_index=day_index, day_start=day_start, day_end=day_end, tasks=tasks,
               meetings=[m for m in meetings if m.meeting_id == "m1"], follow_ups=follow_ups,
               dropped=dropped, load=round(sum(t.effort_minutes for t in tasks) / (day_end - day_start), 4),
-              best_score=round(best.score, 6), best_proven=best.proven,
+              best_score=best.score, best_proven=best.proven,
               skipped=[t.task_id for t in tasks if t.task_id not in best.done])
     return day, meta
 
