@@ -11,7 +11,7 @@ from conftest import describe_episode, run_agent, seeded_company, single_task_da
 from firstday.env import DayEnv
 from firstday.seeding import derive_seed
 from firstday.suites import Day, Scenario, SuiteSpec, generate_day
-from firstday.suites.generate import simulate_oracle, wait_target
+from firstday.suites.schedule import simulate_oracle, wait_target
 from firstday.tasks import Checkpoint, MessageCheck, SubmittedCheck, TaskInstance, get_family
 from firstday.tasks.checks import MessageOnlyCheck
 from firstday.tasks.library.status_watch import ALERT_WITHIN

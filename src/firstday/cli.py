@@ -10,7 +10,6 @@ import functools
 import json
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar, cast
@@ -246,13 +245,16 @@ def generate(
     spec_file: Annotated[Path | None, typer.Option("--spec", help="A suite spec as JSON or TOML.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default 0 for a preset, the spec's own seed)")] = None,
 ) -> None:
-    """Generate a suite from a preset or a spec file and save it (prints its content hash)."""
-    from firstday.suites import generate_suite, load_spec_file, preset, save_suite
+    """Generate a suite from a preset or a spec file and save it (prints its content hash).
+
+    Scenarios are saved as they are made; if generation is interrupted, the same command with the same
+    --out continues where it stopped."""
+    from rich.progress import Progress
+
+    from firstday.suites import load_spec_file, preset, write_suite
 
     if (preset_name is None) == (spec_file is None):
         raise ConfigError("give exactly one of --preset NAME or --spec FILE")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ConfigError(f"--out {out} already exists and is not empty; choose a new folder or delete it")
     if preset_name is not None:
         spec = preset(preset_name, seed or 0)
     else:
@@ -260,14 +262,23 @@ def generate(
         if seed is not None:
             spec = spec.model_copy(update={"seed": seed})
     t0 = time.perf_counter()
-    scenarios = generate_suite(spec)
+    with Progress(console=_stderr(), transient=True, disable=spec.scenarios < 500) as bar:
+        job = bar.add_task("generating", total=spec.scenarios)
+        try:
+            summary = write_suite(spec, out, on_scenario=lambda done, _total: bar.update(job, completed=done))
+        except KeyboardInterrupt:
+            _fail("interrupted; the scenarios saved so far are kept: run the same command again to continue",
+                  code=130)
     gen_s = time.perf_counter() - t0
-    manifest = save_suite(spec, scenarios, out)
-    by_family = Counter(t.family for s in scenarios for d in s.days for t in d.tasks)
+    manifest = summary.manifest
     console = _stdout()
+    resumed = f" ({summary.reused} kept from the interrupted run)" if summary.reused else ""
     console.print(f"suite {spec.name!r} (seed {spec.seed}): {manifest.n_scenarios} scenarios, "
-                  f"{manifest.n_days} days, {manifest.n_tasks} tasks; generated in {gen_s:.2f} s")
-    console.print("tasks per family: " + ", ".join(f"{k} {v}" for k, v in sorted(by_family.items())))
+                  f"{manifest.n_days} days, {manifest.n_tasks} tasks; generated in {gen_s:.2f} s{resumed}")
+    console.print("tasks per family: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.by_family.items())))
+    if manifest.n_dropped:
+        console.print(f"[yellow]{manifest.n_dropped} drawn task(s) did not fit their day and were left out "
+                      "(listed in each day's 'dropped' and counted in the manifest)[/yellow]")
     console.print(f"content hash: {manifest.content_hash}")
     console.print(f"saved to {escape(str(out))}; next: firstday run {escape(str(out))} --agent heuristic "
                   f"--out runs/heuristic")

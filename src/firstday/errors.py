@@ -29,5 +29,11 @@ class GenerationError(FirstdayError):
     """A family produced an invalid task instance (a bug in the family, not user input)."""
 
 
+class DayFullError(GenerationError):
+    """The day drawn so far leaves no room for this task (every slot or room it needs is taken). Not a defect:
+    the day generator leaves the task out and lists it in the day's ``dropped``, as it does for a task whose
+    deadline cannot be met."""
+
+
 class SaveError(FirstdayError):
     """Finished episodes could not be saved in the run folder (a full disk, say): the run stops."""

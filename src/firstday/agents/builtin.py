@@ -11,7 +11,7 @@ from typing import Any
 from firstday.agents.base import AgentContext, register_agent
 from firstday.env.episode import Briefing, Observation
 from firstday.seeding import make_rng
-from firstday.suites.generate import MEETING_JOIN_WINDOW, attend_target, oracle_priority_key, wait_target
+from firstday.suites.schedule import MEETING_JOIN_WINDOW, attend_target, oracle_priority_key, wait_target
 from firstday.tasks.family import BaselineView, get_family
 from firstday.timefmt import fmt
 from firstday.trusted import trusted
@@ -43,14 +43,16 @@ class OracleAgent:
     """Replays each task's solution through the public tools, one call per turn.
 
     Policy: attend required meetings as they start; otherwise work on the arrived task with the
-    highest priority (urgent first, then earliest deadline), one step at a time.
+    earliest deadline (urgent first among equal deadlines), one step at a time; on a day with more work
+    than fits, only the tasks of the day's best schedule (``Day.skipped`` are left undone).
     """
 
     name = "oracle"
 
     def __init__(self, ctx: AgentContext) -> None:
         self.day = ctx.day
-        self.tasks = {t.task_id: t for t in ctx.day.tasks}
+        # on a day with more work than fits, the tasks the best schedule leaves undone are not started
+        self.tasks = {t.task_id: t for t in ctx.day.tasks if t.task_id not in ctx.day.skipped}
         self.pos = dict.fromkeys(self.tasks, 0)
         # per task, per plan step: (meeting it attends, clock time it waits until), read on every turn
         self.targets = {tid: [(attend_target(c), wait_target(c)) for c in t.solution] for tid, t in self.tasks.items()}
@@ -66,7 +68,7 @@ class OracleAgent:
 
     def _note(self, notes: list[Notification]) -> None:
         for n in notes:
-            if n.kind in ("task", "interruption") and n.task_id and n.task_id not in self.arrived:
+            if n.kind in ("task", "interruption") and n.task_id in self.tasks and n.task_id not in self.arrived:
                 self.arrived.append(n.task_id)
             if n.kind == "message" and n.sender and n.task_id is None and self.awaiting.get(n.sender):
                 self.awaiting[n.sender] -= 1
@@ -124,8 +126,13 @@ class _TaskWorker:
 
     name = "base"
 
-    def __init__(self, ctx: AgentContext, explore: bool) -> None:
+    def __init__(self, ctx: AgentContext, explore: bool, order: str = "priority") -> None:
         self.explore = explore
+        # "priority": urgent first, then by deadline, and an urgent arrival pre-empts the task in hand
+        # (which is resumed later where it stopped); "fifo": in arrival order, each task finished before the next
+        self.order = order
+        self.suspended: dict[str, ToolResult | None] = {}  # pre-empted task -> the result it has not seen yet
+        self.current_task: PublicTask | None = None
         self.company: Company = ctx.scenario.company
         self.seed = ctx.seed
         self.queue: list[PublicTask] = []
@@ -246,21 +253,33 @@ class _TaskWorker:
             return [ToolCall(name="attend_meeting", arguments={"meeting_id": mid})]
         if result is None and self.stash is not None:
             result, self.stash = self.stash, None
+        rank = {"urgent": 0, "normal": 1, "low": 2}
+        if self.order == "fifo":
+            self.queue.sort(key=lambda q: (q.arrival, q.task_id))
+        else:
+            self.queue.sort(key=lambda q: (rank.get(q.priority, 1), q.deadline, q.arrival))
+            current = self.current_task
+            if current is not None and self.queue and rank[self.queue[0].priority] < rank[current.priority]:
+                # an urgent task came in: put the task in hand aside, with the result it is owed
+                self.suspended[current.task_id] = result
+                self.queue.append(current)
+                self.current, self.current_task, result = None, None, None
         while True:
             if self.current is None:
                 if not self.queue:
                     return []
-                rank = {"urgent": 0, "normal": 1, "low": 2}
-                self.queue.sort(key=lambda q: (rank.get(q.priority, 1), q.deadline))
                 task = self.queue.pop(0)
-                self.current = task.task_id
-                self.workers[task.task_id] = self._work(task)
-                result = None
+                self.current, self.current_task = task.task_id, task
+                if task.task_id in self.suspended:  # resumed where it stopped
+                    result = self.suspended.pop(task.task_id)
+                else:
+                    self.workers[task.task_id] = self._work(task)
+                    result = None
             gen = self.workers[self.current]
             try:
                 call = gen.send(result) if result is not None else next(gen)
             except StopIteration:
-                self.current = None
+                self.current, self.current_task = None, None
                 result = None
                 continue
             self.waiting_on_gen = True
@@ -268,12 +287,23 @@ class _TaskWorker:
 
 
 class HeuristicAgent(_TaskWorker):
-    """Reads manuals the objective points at, asks the colleagues it names, submits its best effort."""
+    """Reads manuals the objective points at, asks the colleagues it names, submits its best effort; works
+    urgent tasks first, then by deadline, and lets an urgent arrival pre-empt the task in hand."""
 
     name = "heuristic"
 
     def __init__(self, ctx: AgentContext) -> None:
         super().__init__(ctx, explore=True)
+
+
+class FifoHeuristicAgent(_TaskWorker):
+    """The heuristic's competence with the simplest order: tasks in arrival order, each finished before the
+    next, urgent ones included (the scheduling dimension must tell it from the heuristic)."""
+
+    name = "heuristic-fifo"
+
+    def __init__(self, ctx: AgentContext) -> None:
+        super().__init__(ctx, explore=True, order="fifo")
 
 
 class GuessAgent(_TaskWorker):
@@ -293,6 +323,11 @@ def _oracle(ctx: AgentContext) -> OracleAgent:
 @register_agent("heuristic", "non-privileged baseline: reads manuals, asks named colleagues, best effort")
 def _heuristic(ctx: AgentContext) -> HeuristicAgent:
     return HeuristicAgent(ctx)
+
+
+@register_agent("heuristic-fifo", "the heuristic's competence, tasks in arrival order without pre-emption")
+def _heuristic_fifo(ctx: AgentContext) -> FifoHeuristicAgent:
+    return FifoHeuristicAgent(ctx)
 
 
 @register_agent("guess", "answers immediately without exploring (a hallucination probe)")

@@ -25,7 +25,7 @@ from firstday.trusted import trusted
 from firstday.world.company import Company
 from firstday.world.records import Notification
 from firstday.world.tools import Toolbox, ToolCall, ToolResult, ToolSpec, agent_calls
-from firstday.world.world import DayContent, World
+from firstday.world.world import DayContent, TaskAssets, World
 
 if TYPE_CHECKING:
     from firstday.world.llm_colleague import LLMColleagues
@@ -138,15 +138,21 @@ def _day_digest(company: Company, day: Day) -> str:
 
 
 def day_content(scenario: Scenario, day: Day) -> DayContent:
+    """The day's public content. A task's files, facts, meetings and pages enter the world when it arrives
+    (the stream is sealed); those of a task arriving at the start of the day are there from the start."""
+    first = [t for t in day.tasks if t.arrival <= day.day_start]
     return DayContent(
         company=scenario.company,
         tasks=[t.public() for t in day.tasks],
-        files=[f for t in day.tasks for f in t.files],
-        facts=[f for t in day.tasks for f in t.facts],
-        meetings=[*day.meetings, *(m for t in day.tasks for m in t.meetings)],
-        pages=[p for t in day.tasks for p in t.pages],
+        files=[f for t in first for f in t.files],
+        facts=[f for t in first for f in t.facts],
+        meetings=[*day.meetings, *(m for t in first for m in t.meetings)],
+        pages=[p for t in first for p in t.pages],
         follow_ups=list(day.follow_ups),
         day_start=day.day_start, day_end=day.day_end,
+        on_arrival={t.task_id: TaskAssets(files=list(t.files), facts=list(t.facts), meetings=list(t.meetings),
+                                          pages=list(t.pages))
+                    for t in day.tasks if t.arrival > day.day_start},
     )
 
 

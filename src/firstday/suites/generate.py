@@ -10,103 +10,29 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Sequence
+from collections.abc import Callable
 
-from firstday.errors import GenerationError
+from firstday.errors import DayFullError, GenerationError
 from firstday.seeding import derive_seed, make_rng
+from firstday.suites.schedule import (
+    DEADLINE_MARGIN,
+    best_schedule,
+    simulate_oracle,
+)
 from firstday.suites.spec import Day, Scenario, SuiteSpec
-from firstday.tasks.family import Family, GenContext, get_family, step_minutes
+from firstday.tasks.family import Family, GenContext, get_family
 from firstday.tasks.model import DIFFICULTIES, Difficulty, TaskInstance
-from firstday.timefmt import fmt, parse
+from firstday.timefmt import fmt
 from firstday.world.assets import FollowUp, MeetingAsset, Priority
 from firstday.world.company import Company, generate_company
-from firstday.world.tools import ToolCall
 
 SLACK: dict[str, int] = {"urgent": 30, "normal": 90, "low": 150}
-MEETING_JOIN_WINDOW = 6  # the oracle leaves its task work this many minutes before a required meeting
 MetaTask = tuple[str, str, Difficulty]
-
-
-def oracle_priority_key(priority: str, deadline: int) -> tuple[int, int]:
-    """The oracle's ordering: urgent work first, then earliest deadline (shared with the simulator)."""
-    return (0 if priority == "urgent" else 1, deadline)
-
-
-def attend_target(call: ToolCall) -> str | None:
-    """The meeting id if ``call`` attends a meeting (the oracle attends required meetings by policy)."""
-    if call.name != "attend_meeting" or not isinstance(call.arguments, dict):
-        return None
-    mid = call.arguments.get("meeting_id")
-    return mid if isinstance(mid, str) else None
-
-
-def wait_target(call: ToolCall) -> int | None:
-    """The clock time if ``call`` is a plan step ``wait(until='HH:MM')``: the task cannot go on before then
-    (e.g. a dashboard refreshes at that time). The oracle works on other tasks meanwhile, as a person would."""
-    if call.name != "wait" or not isinstance(call.arguments, dict):
-        return None
-    until = call.arguments.get("until")
-    if not isinstance(until, str):
-        return None
-    try:
-        return parse(until)
-    except ValueError:
-        return None
+MAX_TASKS_BY_LOAD = 40  # a day filled to a load target stops here whatever the efforts
 
 
 def _round5(x: int) -> int:
     return -(-x // 5) * 5
-
-
-def _step_minutes(task: TaskInstance, company: Company) -> list[int]:
-    return [max(1, m) for m in step_minutes(task.solution, company)]
-
-
-def simulate_oracle(tasks: Sequence[TaskInstance], meetings: Sequence[MeetingAsset], company: Company,
-                    day_start: int) -> dict[str, int]:
-    """Finish time of each task when worked step by step with the oracle's policy."""
-    steps = {t.task_id: _step_minutes(t, company) for t in tasks}
-    plans = {t.task_id: t.solution for t in tasks}
-    pos = dict.fromkeys(steps, 0)
-    finish: dict[str, int] = {}
-    pending_meetings = sorted((m.start, m.end, m.meeting_id) for m in meetings if m.trainee_required)
-    attended: set[str] = set()
-    now = day_start
-
-    def blocked(task_id: str) -> bool:
-        step = plans[task_id][pos[task_id]]
-        mid = attend_target(step)
-        until = wait_target(step)
-        return (mid is not None and mid not in attended) or (until is not None and now < until)
-
-    for _ in range(100_000):
-        if pending_meetings and pending_meetings[0][0] - now <= MEETING_JOIN_WINDOW:
-            _start, end, mid = pending_meetings.pop(0)
-            now = max(now, end)
-            attended.add(mid)
-            continue
-        ready = [t for t in tasks if t.arrival <= now and t.task_id not in finish and not blocked(t.task_id)]
-        if not ready:
-            future = [t.arrival for t in tasks if t.task_id not in finish and t.arrival > now]
-            future += [u for t in tasks if t.task_id not in finish and t.arrival <= now
-                       and (u := wait_target(plans[t.task_id][pos[t.task_id]])) is not None and u > now]
-            if pending_meetings:
-                future.append(pending_meetings[0][0] - MEETING_JOIN_WINDOW)
-            if not future:
-                if len(finish) < len(tasks):
-                    raise GenerationError("a task waits for a meeting that never takes place")
-                return finish
-            now = max(now + 1, min(future))
-            continue
-        t = min(ready, key=lambda x: oracle_priority_key(x.priority, x.deadline))
-        # a step that attends a required meeting was done by the meeting policy, and a wait-until step whose
-        # time has come is skipped: neither costs anything more
-        step = plans[t.task_id][pos[t.task_id]]
-        now += 0 if attend_target(step) or wait_target(step) is not None else steps[t.task_id][pos[t.task_id]]
-        pos[t.task_id] += 1
-        if pos[t.task_id] >= len(steps[t.task_id]):
-            finish[t.task_id] = now
-    raise GenerationError("oracle simulation did not terminate")
 
 
 def _choose_meta_tasks(rng: random.Random, spec: SuiteSpec, fams: list[Family], n: int) -> list[MetaTask]:
@@ -126,11 +52,11 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
         fams = list(families().values())
     if not fams:
         raise GenerationError("no task families are registered")
-    if meta is None:
+    day_start, day_end = 540, 1080
+    target = rng.uniform(*spec.load) if spec.load is not None else None
+    if meta is None and target is None:
         n = rng.randint(*spec.tasks_per_day)
         meta = _choose_meta_tasks(rng, spec, fams, n)
-    n = len(meta)
-    day_start, day_end = 540, 1080
 
     # the trainee's team meeting
     meetings: list[MeetingAsset] = []
@@ -145,51 +71,79 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
                   "asked everyone to keep deadlines visible.",
         ))
 
-    # arrivals and priorities
-    arrivals = [day_start, *sorted(_round5(rng.randint(day_start + 5, 870)) for _ in range(n - 1))]
-    priorities: list[Priority] = [rng.choices(("low", "normal", "urgent"), (0.3, 0.55, 0.15))[0] for _ in range(n)]
-    if spec.interruption and n >= 2:
-        k = rng.randrange(1, n)
-        arrivals[k] = _round5(rng.randint(720, 840))
-        priorities[k] = "urgent"
-    order = sorted(range(n), key=lambda i: (arrivals[i], i))
-
     used_paths: set[str] = set()
     tasks: list[TaskInstance] = []
-    for idx, i in enumerate(order, start=1):
-        fam_name, variant, difficulty = meta[i]
+    dropped: list[str] = []
+
+    def make(idx: int, mt: MetaTask, arrival: int, priority: Priority) -> TaskInstance | None:
+        fam_name, variant, difficulty = mt
         fam = get_family(fam_name)
         task_id = f"t{idx}"
         requester = company.mentor if rng.random() < 0.7 else rng.choice(company.heads()).handle
         ctx = GenContext(
             rng=make_rng(scenario_seed, "day", day_index, "task", idx, fam_name, variant, difficulty),
-            company=company, task_id=task_id, variant=variant, difficulty=difficulty, arrival=arrivals[i],
-            priority=priorities[i], requester=requester, day_start=day_start, day_end=day_end,
+            company=company, task_id=task_id, variant=variant, difficulty=difficulty, arrival=arrival,
+            priority=priority, requester=requester, day_start=day_start, day_end=day_end,
             meetings=meetings, used_paths=used_paths,
         )
-        inst = fam.generate(ctx)
+        try:
+            inst = fam.generate(ctx)
+        except DayFullError as exc:  # the day has no room left for it: left out, and said so
+            dropped.append(f"{task_id} {fam_name}/{variant}/{difficulty} ({exc})")
+            return None
+        except Exception as exc:  # a generator defect: name where it happened so it can be reproduced
+            raise GenerationError(f"day {day_index}, task {task_id} ({fam_name}/{variant}/{difficulty}): "
+                                  f"{type(exc).__name__}: {exc}") from exc
         if inst.task_id != task_id or inst.family != fam.name:
             raise GenerationError(f"family {fam.name!r} returned an instance with the wrong id or family name")
         meetings.extend(inst.meetings)
-        tasks.append(inst)
+        return inst
 
-    # deadlines: generous by priority, then extended until the oracle's policy meets every one
+    if target is None:
+        assert meta is not None
+        n = len(meta)
+        # arrivals and priorities
+        arrivals = [day_start, *sorted(_round5(rng.randint(day_start + 5, 870)) for _ in range(n - 1))]
+        priorities: list[Priority] = [rng.choices(("low", "normal", "urgent"), (0.3, 0.55, 0.15))[0]
+                                      for _ in range(n)]
+        if spec.interruption and n >= 2:
+            k = rng.randrange(1, n)
+            arrivals[k] = _round5(rng.randint(720, 840))
+            priorities[k] = "urgent"
+        order = sorted(range(n), key=lambda i: (arrivals[i], i))
+        for idx, i in enumerate(order, start=1):
+            inst = make(idx, meta[i], arrivals[i], priorities[i])
+            if inst is not None:
+                tasks.append(inst)
+    else:
+        meta = _fill_to_load(rng, spec, fams, meta, target, make, tasks, day_start, day_end)
+
+    # deadlines: generous by priority, then extended until the oracle's policy meets every one -- unless the
+    # day is meant to hold more than fits (load above 1): then they stay, and the best schedule is computed
+    overloaded = target is not None and target > 1
     cap = {t.task_id: min(t.latest_deadline or day_end - 15, day_end - 15) for t in tasks}
     for t in tasks:
-        t.deadline = min(_round5(t.arrival + t.effort_minutes + SLACK[t.priority]), cap[t.task_id])
-    for _ in range(20):
-        finish = simulate_oracle(tasks, [m for m in meetings if m.trainee_required], company, day_start)
-        late = [t for t in tasks if finish[t.task_id] + 5 > t.deadline]
-        if not late:
-            break
-        for t in late:
-            t.deadline = min(_round5(finish[t.task_id] + 15), cap[t.task_id])
-        if all(finish[t.task_id] + 5 > cap[t.task_id] for t in late):
-            # cannot be made feasible: drop the infeasible tasks (deterministically)
-            drop = {t.task_id for t in late}
-            tasks = [t for t in tasks if t.task_id not in drop]
-    else:
-        raise GenerationError("could not schedule the day's deadlines")
+        slack = SLACK[t.priority] * (2 if overloaded else 1)
+        t.deadline = max(min(_round5(t.arrival + t.effort_minutes + slack), cap[t.task_id]), t.arrival + 5)
+    required = [m for m in meetings if m.trainee_required]
+    if not overloaded:
+        for _ in range(20):
+            finish = simulate_oracle(tasks, required, company, day_start)
+            late = [t for t in tasks if finish[t.task_id] + DEADLINE_MARGIN > t.deadline]
+            if not late:
+                break
+            for t in late:
+                t.deadline = min(_round5(finish[t.task_id] + 15), cap[t.task_id])
+            if all(finish[t.task_id] + DEADLINE_MARGIN > cap[t.task_id] for t in late):
+                # cannot be made feasible: drop the infeasible tasks (deterministically), and say so
+                drop = {t.task_id for t in late}
+                dropped += [f"{t.task_id} {t.meta_task} (cannot be finished by the end of the day)" for t in late]
+                tasks = [t for t in tasks if t.task_id not in drop]
+        else:
+            raise GenerationError("could not schedule the day's deadlines")
+    best = best_schedule(tasks, required, company, day_start)
+    if not overloaded and best.weight != best.total:
+        raise GenerationError("the oracle's schedule does not finish every task of a day that fits")
 
     follow_ups = []
     if spec.follow_ups:
@@ -201,8 +155,50 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
                     text=f"How is {t.task_id} going? Remember it is due at {fmt(t.deadline)}.",
                 ))
     day = Day(day_index=day_index, day_start=day_start, day_end=day_end, tasks=tasks,
-              meetings=[m for m in meetings if m.meeting_id == "m1"], follow_ups=follow_ups)
+              meetings=[m for m in meetings if m.meeting_id == "m1"], follow_ups=follow_ups,
+              dropped=dropped, load=round(sum(t.effort_minutes for t in tasks) / (day_end - day_start), 4),
+              best_score=best.score, best_proven=best.proven,
+              skipped=[t.task_id for t in tasks if t.task_id not in best.done])
     return day, meta
+
+
+def _fill_to_load(rng: random.Random, spec: SuiteSpec, fams: list[Family], meta: list[MetaTask] | None,
+                  target: float, make: Callable[[int, MetaTask, int, Priority], TaskInstance | None],
+                  tasks: list[TaskInstance], day_start: int, day_end: int) -> list[MetaTask]:
+    """Draw tasks one at a time until their efforts add up to ``target`` working days (or ``meta``'s tasks,
+    when a day repeats an earlier day's mix). Each task arrives at a random point of the work that came
+    before it, so the work is there when the trainee could be free for it: no idle gaps, and the day's
+    effort fits only if nothing is wasted. The mid-day interruption is the first task arriving from 12:00
+    (made urgent), or a last task at 12:00-14:00."""
+    budget = target * (day_end - day_start)
+    drawn: list[MetaTask] = []
+    effort = 0
+    arrival = day_start
+    interrupted = not spec.interruption
+    for idx in range(1, MAX_TASKS_BY_LOAD + 1):
+        if meta is not None:
+            if idx > len(meta):
+                break
+            mt = meta[idx - 1]
+        else:
+            if effort >= budget:
+                break
+            mt = _choose_meta_tasks(rng, spec, fams, 1)[0]
+        drawn.append(mt)
+        priority: Priority = rng.choices(("low", "normal", "urgent"), (0.3, 0.55, 0.15))[0]
+        if idx > 1:
+            arrival = max(arrival, _round5(day_start + int(rng.uniform(0.3, 0.9) * effort)))
+        if not interrupted and arrival >= 720:
+            arrival, priority, interrupted = min(arrival, 840), "urgent", True
+        last = (meta is not None and idx == len(meta)) or (meta is None and effort >= budget * 0.9)
+        if not interrupted and last and idx > 1:
+            arrival, priority, interrupted = max(arrival, _round5(rng.randint(720, 840))), "urgent", True
+        arrival = min(arrival, day_end - 60)
+        inst = make(idx, mt, arrival, priority)
+        if inst is not None:
+            tasks.append(inst)
+            effort += inst.effort_minutes
+    return drawn
 
 
 def _shift_mix(rng: random.Random, spec: SuiteSpec, yesterday: list[MetaTask], seen: list[MetaTask]) -> list[MetaTask]:
@@ -228,6 +224,16 @@ def _shift_mix(rng: random.Random, spec: SuiteSpec, yesterday: list[MetaTask], s
 
 
 def generate_scenario(spec: SuiteSpec, index: int) -> Scenario:
+    """Scenario ``index`` of ``spec``: a pure function of (spec, index). A generator defect (which the
+    sweeps say does not happen) is raised as a :class:`GenerationError` naming the suite, seed, scenario,
+    day, task and meta-task, so it can be reproduced alone."""
+    try:
+        return _generate_scenario(spec, index)
+    except GenerationError as exc:
+        raise GenerationError(f"suite {spec.name!r} seed {spec.seed}, scenario s{index:03d}: {exc}") from exc
+
+
+def _generate_scenario(spec: SuiteSpec, index: int) -> Scenario:
     seed = derive_seed(spec.seed, "scenario", index)
     company = generate_company(make_rng(seed, "company"), *spec.company_size)
     days: list[Day] = []
@@ -248,4 +254,6 @@ def scenario_hash(scenario: Scenario) -> str:
 
 
 def generate_suite(spec: SuiteSpec) -> list[Scenario]:
+    """Every scenario of ``spec``, in memory (for large suites, :func:`firstday.suites.write_suite` saves
+    them one at a time instead)."""
     return [generate_scenario(spec, i) for i in range(spec.scenarios)]

@@ -20,6 +20,10 @@ class SuiteSpec(BaseModel):
     scenarios: int = Field(default=2, ge=1, le=10_000)
     days: int = Field(default=1, ge=1, le=30)
     tasks_per_day: tuple[int, int] = (2, 3)
+    load: tuple[float, float] | None = Field(
+        default=None, description="target (min, max) load of a day: the oracle's effort in minutes over the "
+        "working day. Set, it fills each day with tasks until a load drawn from the range is reached (then "
+        "tasks_per_day is not used); above 1 not everything fits and the best achievable schedule is computed")
     families: list[str] | None = Field(default=None, description="family names; None = every registered family")
     difficulty: dict[Literal["easy", "medium", "hard"], float] = Field(
         default_factory=lambda: {"easy": 0.4, "medium": 0.4, "hard": 0.2}  # type: ignore[arg-type]
@@ -37,6 +41,8 @@ class SuiteSpec(BaseModel):
             raise ValueError("tasks_per_day must be (min, max) with 1 <= min <= max <= 12")
         if not self.difficulty or any(w < 0 for w in self.difficulty.values()) or sum(self.difficulty.values()) <= 0:
             raise ValueError("difficulty weights must be non-negative and not all zero")
+        if self.load is not None and not 0.05 <= self.load[0] <= self.load[1] <= 3.0:
+            raise ValueError("load must be (min, max) with 0.05 <= min <= max <= 3.0")
         a, b = self.company_size
         if not 10 <= a <= b <= 300:
             raise ValueError("company_size must be (min, max) with 10 <= min <= max <= 300")
@@ -48,6 +54,10 @@ PRESETS: dict[str, SuiteSpec] = {
     "standard": SuiteSpec(name="standard", scenarios=50, tasks_per_day=(2, 6)),
     "hard": SuiteSpec(name="hard", scenarios=20, tasks_per_day=(4, 6),
                       difficulty={"easy": 0.0, "medium": 0.3, "hard": 0.7}),
+    # days filled with work: everything fits only without dawdling (busy), or not everything fits and the
+    # right work must be dropped (overload); the best achievable schedule is computed by the generator
+    "busy": SuiteSpec(name="busy", scenarios=20, load=(0.7, 0.9)),
+    "overload": SuiteSpec(name="overload", scenarios=20, load=(1.1, 1.4)),
     "continual": SuiteSpec(name="continual", scenarios=30, days=3, tasks_per_day=(3, 4)),
     "continual-mutable": SuiteSpec(name="continual-mutable", scenarios=30, days=3, tasks_per_day=(3, 4),
                                    mode="mutable"),
@@ -67,6 +77,13 @@ class Day(BaseModel):
     tasks: list[TaskInstance]
     meetings: list[MeetingAsset] = Field(default_factory=list, description="background meetings")
     follow_ups: list[FollowUp] = Field(default_factory=list)
+    dropped: list[str] = Field(default_factory=list, description="tasks the generator drew but could not "
+                               "schedule (id, meta-task, why); none on a healthy day")
+    load: float | None = Field(default=None, description="the oracle's effort over the working day")
+    best_score: float = Field(default=1.0, description="the best achievable priority-weighted share of the day "
+                              "(below 1 only when the day holds more work than fits)")
+    best_proven: bool = Field(default=True, description="best_score is proven optimal (see suites/schedule.py)")
+    skipped: list[str] = Field(default_factory=list, description="hidden: tasks the best schedule leaves undone")
 
 
 class Scenario(BaseModel):
@@ -84,4 +101,6 @@ class SuiteManifest(BaseModel):
     n_scenarios: int
     n_days: int
     n_tasks: int
+    n_dropped: int = Field(default=0, description="tasks drawn but dropped because the day could not fit them "
+                           "(each day lists them in its 'dropped')")
     firstday_version: str

@@ -11,9 +11,12 @@ import hashlib
 import json
 import os
 import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from firstday._version import __version__
 from firstday.errors import ConfigError
@@ -58,28 +61,133 @@ def suite_hash(spec: SuiteSpec, scenario_hashes: dict[str, str]) -> str:
     return h.hexdigest()
 
 
-def save_suite(spec: SuiteSpec, scenarios: list[Scenario], out: Path, *, overwrite: bool = False) -> SuiteManifest:
-    out = Path(out)
+PROGRESS = ".progress.jsonl"  # an unfinished generation: the spec, then one line per saved scenario
+
+
+class _Saved(BaseModel):
+    """One scenario already written by an unfinished generation (a line of ``.progress.jsonl``)."""
+
+    scenario_id: str
+    hash: str
+    days: int
+    tasks: int
+    dropped: int = 0
+    families: dict[str, int] = Field(default_factory=dict)
+
+
+@dataclass
+class GenerationSummary:
+    """What :func:`write_suite` saved: the manifest, plus counts the manifest does not keep."""
+
+    manifest: SuiteManifest
+    by_family: Counter[str]
+    generated: int  # scenarios made by this call
+    reused: int  # scenarios kept from an interrupted earlier call with the same spec
+
+
+def _check_out_folder(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out} is a file, not a folder; choose another --out")
-    if out.exists() and any(out.iterdir()) and not (overwrite and (out / MANIFEST).exists()):
+    if (out / MANIFEST).exists():
+        raise ConfigError(f"{out} already holds a suite; choose another --out (or remove it)")
+    if out.exists() and any(p.name != PROGRESS and p.name != "scenarios" for p in out.iterdir()):
         raise ConfigError(f"{out} already exists and is not empty; choose another --out (or remove it)")
-    hashes: dict[str, str] = {}
-    for scn in scenarios:
-        text = scn.model_dump_json()
-        hashes[scn.scenario_id] = hashlib.sha256(text.encode()).hexdigest()
-        atomic_write(out / "scenarios" / f"{scn.scenario_id}.json", text)
+
+
+def _resume(out: Path, spec: SuiteSpec) -> dict[str, _Saved]:
+    """The scenarios an interrupted generation of the same spec saved intact (hash checked)."""
+    progress = out / PROGRESS
+    if not progress.exists():
+        if (out / "scenarios").exists() and any((out / "scenarios").iterdir()):
+            raise ConfigError(f"{out} already exists and is not empty; choose another --out (or remove it)")
+        return {}
+    lines = progress.read_text(encoding="utf-8", errors="replace").splitlines()
+    try:
+        earlier = SuiteSpec.model_validate_json(lines[0]) if lines else None
+    except ValidationError:
+        earlier = None
+    if earlier != spec:
+        raise ConfigError(f"{out} holds an unfinished generation of another spec; choose another --out, or "
+                          "remove the folder to start again")
+    kept: dict[str, _Saved] = {}
+    for line in lines[1:]:
+        try:
+            saved = _Saved.model_validate_json(line)
+        except ValidationError:
+            continue  # the line being written when the process stopped
+        file = out / "scenarios" / f"{saved.scenario_id}.json"
+        with contextlib.suppress(OSError):
+            if hashlib.sha256(file.read_bytes()).hexdigest() == saved.hash:
+                kept[saved.scenario_id] = saved
+    return kept
+
+
+def write_suite(spec: SuiteSpec, out: Path, scenarios: Iterable[Scenario] | None = None, *,
+                on_scenario: Callable[[int, int], None] | None = None) -> GenerationSummary:
+    """Generate ``spec``'s scenarios (or save the given ones) into ``out``, one at a time.
+
+    Each scenario is written as soon as it is made, so memory stays flat however large the suite, and
+    ``.progress.jsonl`` records it. The manifest is written last: a folder without one is unfinished, and
+    calling this again with the same spec and folder keeps the scenarios already saved intact and makes
+    only the rest (another spec is refused). ``on_scenario(done, total)`` reports progress.
+    """
+    from firstday.suites.generate import generate_scenario
+
+    out = Path(out)
+    _check_out_folder(out)
+    kept = _resume(out, spec) if scenarios is None else {}
+    if scenarios is not None and out.exists() and any(out.glob("*")) and any(out.glob("scenarios/*")):
+        raise ConfigError(f"{out} already exists and is not empty; choose another --out (or remove it)")
+    out.mkdir(parents=True, exist_ok=True)
+    progress = out / PROGRESS
+    if not kept:
+        atomic_write(progress, spec.model_dump_json() + "\n")
+    saved: dict[str, _Saved] = dict(kept)
+    total = spec.scenarios if scenarios is None else None
+    source: Iterable[Scenario] = scenarios if scenarios is not None else (
+        generate_scenario(spec, i) for i in range(spec.scenarios) if f"s{i:03d}" not in kept)
+    generated = 0
+    with open(progress, "a", encoding="utf-8") as log:
+        for scn in source:
+            text = scn.model_dump_json()
+            atomic_write(out / "scenarios" / f"{scn.scenario_id}.json", text)
+            tasks = [t for d in scn.days for t in d.tasks]
+            entry = _Saved(scenario_id=scn.scenario_id, hash=hashlib.sha256(text.encode()).hexdigest(),
+                           days=len(scn.days), tasks=len(tasks), dropped=sum(len(d.dropped) for d in scn.days),
+                           families=dict(Counter(t.family for t in tasks)))
+            log.write(entry.model_dump_json() + "\n")
+            log.flush()
+            saved[scn.scenario_id] = entry
+            generated += 1
+            if on_scenario is not None:
+                on_scenario(len(saved), total or len(saved))
+    by_family: Counter[str] = Counter()
+    for entry in saved.values():
+        by_family.update(entry.families)
+    hashes = {sid: e.hash for sid, e in saved.items()}
     manifest = SuiteManifest(
         spec=spec,
         content_hash=suite_hash(spec, hashes),
         scenario_hashes=hashes,
-        n_scenarios=len(scenarios),
-        n_days=sum(len(s.days) for s in scenarios),
-        n_tasks=sum(len(d.tasks) for s in scenarios for d in s.days),
+        n_scenarios=len(saved),
+        n_days=sum(e.days for e in saved.values()),
+        n_tasks=sum(e.tasks for e in saved.values()),
+        n_dropped=sum(e.dropped for e in saved.values()),
         firstday_version=__version__,
     )
     atomic_write(out / MANIFEST, manifest.model_dump_json(indent=1))
-    return manifest
+    progress.unlink()
+    return GenerationSummary(manifest=manifest, by_family=by_family, generated=generated, reused=len(kept))
+
+
+def save_suite(spec: SuiteSpec, scenarios: list[Scenario], out: Path, *, overwrite: bool = False) -> SuiteManifest:
+    """Save scenarios already in memory (see :func:`write_suite` to generate and save in one pass)."""
+    out = Path(out)
+    if overwrite and (out / MANIFEST).exists():
+        (out / MANIFEST).unlink()
+        for old in (out / "scenarios").glob("*.json"):
+            old.unlink()
+    return write_suite(spec, out, scenarios).manifest
 
 
 class Suite:

@@ -103,6 +103,10 @@ class Responder:
         # know nothing); the others get an empty card when asked
         self._employees = {e.handle: e for e in employees}
         self._cards: dict[str, KnowledgeCard] = {}
+        self.add_facts(facts)
+
+    def add_facts(self, facts: list[Fact]) -> None:
+        """Teach the holders these facts (a task's facts arrive with the task: before it, nobody knows them)."""
         for fact in facts:
             holder = self._employees.get(fact.holder)
             if holder is None:

@@ -524,6 +524,7 @@ class Toolbox:
         self, minutes: int | None = None, until: str | None = None, for_message_from: str | None = None
     ) -> Outcome:
         """Idle until something happens. Without arguments, wait until the next event (a message, task or meeting).
+        Any wait ends early when an urgent task arrives.
 
         Args:
             minutes: wait this many minutes (1 to 540)
@@ -555,7 +556,11 @@ class Toolbox:
             nxt = w.events.next_time()
             target = nxt if nxt is not None else w.day_end
         target = min(max(target, w.now), w.day_end)
-        w.advance_to(target)
+        # an urgent arrival ends the wait at its minute, as a colleague at the desk would interrupt
+        hit = w.advance_until(target)
+        if hit is not None and w.now < target:
+            return Outcome(f"Waited until {fmt(w.now)}: interrupted by urgent task {hit.task_id} "
+                           f"(you meant to wait until {fmt(target)}).", cost=0)
         return Outcome(f"Waited until {fmt(w.now)}.", cost=0)
 
     # --- notebook -------------------------------------------------------------------------------

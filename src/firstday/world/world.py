@@ -28,6 +28,8 @@ from firstday.world.records import (
 )
 
 ROOTS = ("/shared", "/workspace")
+#: notification kinds that end a ``wait`` early: the agent gets control at the minute they happen
+INTERRUPTING = frozenset({"interruption"})
 MAX_FILE_CHARS = 1_000_000
 
 
@@ -44,6 +46,19 @@ class DayContent:
     follow_ups: list[FollowUp] = field(default_factory=list)
     day_start: int = 540
     day_end: int = 1080
+    #: per task id, the assets that enter the world only when that task arrives (the stream is sealed:
+    #: nothing specific to a task exists before it is assigned); ``files`` etc. above exist from the start
+    on_arrival: dict[str, TaskAssets] = field(default_factory=dict)
+
+
+@dataclass
+class TaskAssets:
+    """What one task places into the world when it arrives."""
+
+    files: list[FileAsset] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    meetings: list[MeetingAsset] = field(default_factory=list)
+    pages: list[PageAsset] = field(default_factory=list)
 
 
 def normalize_path(path: object, *, default_root: str = "/workspace") -> str:
@@ -83,30 +98,16 @@ class World:
         self.colleagues: dict[str, Employee] = {}
         for e in content.company.employees:
             self.colleagues.setdefault(e.handle, e)
-        self.responder = Responder(
-            [*content.company.employees], content.facts
-        )
+        self.responder = Responder([*content.company.employees], [])
         self.tasks: dict[str, PublicTask] = {t.task_id: t for t in content.tasks}
         self.arrived: list[str] = []
         self.file_assets: dict[str, FileAsset] = {}
         self._rendered: dict[str, str] = {}  # path -> base64 PNG of an asset rendered today
         self.visible: set[str] = set()
-        for f in content.files:
-            if f.path in self.file_assets:
-                raise ValueError(f"two assets share the path {f.path!r}")
-            self.file_assets[f.path] = f
-            # from the day's validated assets: no validation needed (a day places dozens of files and meetings)
-            self.record.files[f.path] = [trusted(FileVersion, {"time": content.day_start, "content": f.content,
-                                                               "author": "initial", "deleted": False})]
-            if not f.hidden:
-                self.visible.add(f.path)
-        self.pages = {p.url: p for p in content.pages}
-        self.meeting_assets = {m.meeting_id: m for m in content.meetings}
-        for m in content.meetings:
-            self.record.meetings[m.meeting_id] = trusted(Meeting, {
-                "meeting_id": m.meeting_id, "title": m.title, "start": m.start, "end": m.end, "room": m.room,
-                "organizer": m.organizer, "attendees": list(m.attendees), "created_at": content.day_start,
-                "cancelled_at": None, "booked_by_trainee": False, "trainee_required": m.trainee_required})
+        self.pages: dict[str, PageAsset] = {}
+        self.meeting_assets: dict[str, MeetingAsset] = {}
+        self._on_arrival = dict(content.on_arrival)
+        self._place(TaskAssets(content.files, content.facts, content.meetings, content.pages), content.day_start)
         self.inbox: list[Notification] = []
         self.pending_notes: list[Notification] = []
         self.pending_clues: set[str] = set()
@@ -116,13 +117,37 @@ class World:
         for t in content.tasks:
             self.events.push(t.arrival, "task_arrival", task_id=t.task_id)
             self.events.push(t.deadline, "deadline", task_id=t.task_id)
-        for m in content.meetings:
-            if m.trainee_required:
-                self.events.push(max(content.day_start, m.start - 10), "meeting_reminder", meeting_id=m.meeting_id)
+        self._remind(content.meetings, content.day_start)
         for fu in content.follow_ups:
             self.events.push(fu.time, "follow_up", task_id=fu.task_id, sender=fu.sender, text=fu.text)
         self.events.push(content.day_end, "end_of_day")
         self.process_due()
+
+    def _place(self, assets: TaskAssets, at: int) -> None:
+        """Put ``assets`` into the world as of minute ``at`` (day start, or a task's arrival)."""
+        for f in assets.files:
+            if f.path in self.file_assets:
+                raise ValueError(f"two assets share the path {f.path!r}")
+            self.file_assets[f.path] = f
+            # from the day's validated assets: no validation needed (a day places dozens of files and meetings)
+            self.record.files[f.path] = [trusted(FileVersion, {"time": at, "content": f.content,
+                                                               "author": "initial", "deleted": False})]
+            if not f.hidden:
+                self.visible.add(f.path)
+        self.responder.add_facts(assets.facts)
+        for p in assets.pages:
+            self.pages[p.url] = p
+        for m in assets.meetings:
+            self.meeting_assets[m.meeting_id] = m
+            self.record.meetings[m.meeting_id] = trusted(Meeting, {
+                "meeting_id": m.meeting_id, "title": m.title, "start": m.start, "end": m.end, "room": m.room,
+                "organizer": m.organizer, "attendees": list(m.attendees), "created_at": at,
+                "cancelled_at": None, "booked_by_trainee": False, "trainee_required": m.trainee_required})
+
+    def _remind(self, meetings: list[MeetingAsset], at: int) -> None:
+        for m in meetings:
+            if m.trainee_required:
+                self.events.push(max(at, m.start - 10), "meeting_reminder", meeting_id=m.meeting_id)
 
     def employee(self, handle: str) -> Employee:
         """The colleague with this handle (``KeyError`` if none), as ``Company.employee`` but indexed."""
@@ -141,6 +166,18 @@ class World:
         self.clock.advance_to(minute)
         self.process_due()
 
+    def advance_until(self, target: int) -> Notification | None:
+        """Advance to ``target`` event by event, stopping at the minute of the first interrupting
+        notification (an urgent task arriving), which is returned; ``None`` if nothing interrupted."""
+        while (nxt := self.events.next_time()) is not None and nxt <= target:
+            seen = len(self.pending_notes)
+            self.advance_to(max(nxt, self.now))
+            hit = next((n for n in self.pending_notes[seen:] if n.kind in INTERRUPTING), None)
+            if hit is not None:
+                return hit
+        self.advance_to(target)
+        return None
+
     def notify(self, kind: str, text: str, *, at: int | None = None, task_id: str | None = None,
                sender: str | None = None, task: PublicTask | None = None) -> None:
         """Queue a notification; ``at`` is when its event happened (default: now)."""
@@ -158,6 +195,10 @@ class World:
             if ev.kind == "task_arrival":
                 t = self.tasks[p["task_id"]]
                 self.arrived.append(t.task_id)
+                assets = self._on_arrival.pop(t.task_id, None)
+                if assets is not None:
+                    self._place(assets, ev.time)
+                    self._remind(assets.meetings, ev.time)
                 who = self.employee(t.requester).name
                 urgent = "URGENT " if t.priority == "urgent" else ""
                 self.notify(

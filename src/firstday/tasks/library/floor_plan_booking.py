@@ -20,13 +20,14 @@ from typing import Any, ClassVar
 
 from PIL import Image, ImageDraw
 
-from firstday.errors import GenerationError
+from firstday.errors import DayFullError, GenerationError
 from firstday.tasks.checks import MeetingCheck
 from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
 from firstday.tasks.library._visual_kit import RGB, centered, grain, jitter, text, text_width
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.timefmt import fmt
 from firstday.world.assets import Fact, FileAsset, MeetingAsset
+from firstday.world.company import Room
 from firstday.world.images import ImageSpec, register_renderer
 from firstday.world.tools import ToolCall
 
@@ -252,26 +253,36 @@ class FloorPlanBooking:
         rng = ctx.rng
         company = ctx.company
         required = [(m.start, m.end) for m in ctx.meetings if m.trainee_required]
+        reserved = _reserved(ctx, KEY_ROOM) + _reserved(ctx, KEY_BOOKED_ROOM)
+        fits = [r for r in company.rooms if r.capacity >= need]
+
+        def open_rooms(start: int) -> list[Room]:
+            """Big-enough rooms with nothing booked or reserved within 15 minutes of the meeting."""
+            end = start + duration
+            if any(_overlap(start, end, a, b) for a, b in required):
+                return []
+            taken = {m.room for m in ctx.meetings if _overlap(start - 15, end + 15, m.start, m.end)}
+            taken |= {r for r, a, b in reserved if _overlap(start - 15, end + 15, a, b)}
+            return [r for r in fits if r.name not in taken]
+
+        # construct, don't retry: draw among the (start, room) pairs that are open; the preferred window
+        # leaves LEAD minutes after the work, and when it is full (a late arrival on a busy day) any start
+        # the work can still be done before is used
         lo = ctx.arrival + effort + LEAD + sum(max(0, b - a) for a, b in required if a >= ctx.arrival)
         hi = ctx.day_end - duration - 15
-        if lo > hi:
-            lo = ctx.arrival + effort + 10
-        grid = [s for s in range(-(-lo // 5) * 5, max(hi, lo) + 1, 5)]
+        early = ctx.arrival + effort + 10
+        grid = [s for s in range(-(-lo // 5) * 5, hi + 1, 5) if open_rooms(s)]
         if not grid:
-            return None
+            grid = [s for s in range(-(-early // 5) * 5, ctx.day_end - duration - 4, 5) if open_rooms(s)]
+        if not grid:
+            raise DayFullError(f"task {ctx.task_id}: every room big enough for {need} people is taken "
+                                  "for the rest of the day")
         start = rng.choice(grid)
         end = start + duration
-        if any(_overlap(start, end, a, b) for a, b in required):
-            return None
-        reserved = _reserved(ctx, KEY_ROOM) + _reserved(ctx, KEY_BOOKED_ROOM)
         booked = {m.room for m in ctx.meetings if _overlap(start, end, m.start, m.end)}
         near_taken = {m.room for m in ctx.meetings if _overlap(start - 15, end + 15, m.start, m.end)}
         near_taken |= {r for r, a, b in reserved if _overlap(start - 15, end + 15, a, b)}
-        fits = [r for r in company.rooms if r.capacity >= need]
-        open_ = [r for r in fits if r.name not in near_taken]
-        if not open_:
-            return None
-        target = rng.choice(open_)
+        target = rng.choice(open_rooms(start))
         near = ctx.variant in ("near_team", "near_and_feature")
         feat = ctx.variant in ("feature", "near_and_feature")
         team = rng.choice(teams_all) if near else None

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from firstday.errors import GenerationError
+from firstday.errors import DayFullError, GenerationError
 from firstday.tasks.checks import AttendedCheck, SubmissionCheck
 from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
@@ -138,7 +138,7 @@ def _place_meeting(ctx: GenContext, duration: int) -> tuple[int, int, str]:
             rooms = [r.name for r in ctx.company.rooms if r.name not in taken and r.capacity >= 5]
             if rooms:
                 return start, dur, rng.choice(rooms)
-    raise GenerationError("meeting_attend: no free time and room for the meeting today")
+    raise DayFullError("meeting_attend: no free time and room for the meeting today")
 
 
 def _busy_people(ctx: GenContext, start: int, end: int) -> set[str]:

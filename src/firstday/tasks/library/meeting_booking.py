@@ -27,7 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from firstday.errors import GenerationError
+from firstday.errors import DayFullError
 from firstday.tasks.checks import MeetingCheck
 from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
@@ -395,7 +395,7 @@ class MeetingBooking:
                 found = next((s for s in grid if ok(s, length, min_lead, apart, crowded)), None)
                 if found is not None:
                     return found, length
-        raise GenerationError(f"task {ctx.task_id}: no room is free for a meeting at any time today")
+        raise DayFullError(f"task {ctx.task_id}: no room is free for a meeting at any time today")
 
     @staticmethod
     def _window(ctx: GenContext, start: int, effort: int, duration: int) -> tuple[int, int]:
