@@ -59,3 +59,15 @@ def test_priority_inversions_separate_fifo_from_the_heuristic_and_the_oracle_is_
         assert h.interruption_response is None or f.interruption_response is None or \
             h.interruption_response <= f.interruption_response
     assert fifo > 2 * heur
+
+
+def test_the_day_card_carries_the_scheduling_figures() -> None:
+    scenario, day = _days(1)[0]
+    metrics = run_agent("oracle", scenario, day).score.metrics
+    assert metrics.schedule_efficiency == pytest.approx(1.0) and metrics.best_score == pytest.approx(day.best_score)
+    assert metrics.load == day.load and metrics.priority_inversions is not None
+    fifo = run_agent("heuristic-fifo", scenario, day).score.metrics
+    assert fifo.priority_inversions is not None and fifo.priority_inversions > metrics.priority_inversions
+    # on time now means passed by the deadline; submitted by the deadline is its own figure
+    assert fifo.on_time_rate is not None and fifo.submitted_on_time_rate is not None
+    assert fifo.on_time_rate <= fifo.submitted_on_time_rate

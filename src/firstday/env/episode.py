@@ -326,9 +326,21 @@ class DayEnv:
         JSON-safe (it comes from the agent's code: objects, cycles, surrogates)."""
         self.trace[index].data["agent"] = json_safe(info)
 
+    def _calls(self) -> list[tuple[str, Any, int, int]]:
+        """The day's tool calls, in order, with when each started and ended (for the scheduling figures)."""
+        calls: list[tuple[str, Any, int, int]] = []
+        pending: tuple[str, Any] | None = None
+        for e in self.trace:
+            if e.type == "tool_call":
+                pending = (e.data.get("name", ""), e.data.get("arguments"))
+            elif e.type == "tool_result" and pending is not None:
+                calls.append((*pending, e.data["started"], e.data["ended"]))
+                pending = None
+        return calls
+
     def score(self) -> DayScore:
         self.world.record.end_time = self.world.now
-        card = score_day(self.scenario.scenario_id, self.day, self.world.record)
+        card = score_day(self.scenario.scenario_id, self.day, self.world.record, calls=self._calls())
         self._log("end", {"turns": self.turns, "truncated": self.truncated})
         self.score_card = card
         return card

@@ -31,7 +31,9 @@ class TaskScore(BaseModel):
                                             "None only in runs saved before defects counted 0)")
     success: bool | None
     submitted_at: int | None = Field(description="first submission time")
-    on_time: bool = Field(description="a submission exists by the deadline")
+    on_time: bool = Field(description="the task's deliverables passed every checkpoint by its deadline (before "
+                                      "0.2: a submission existed by the deadline; that is submitted_on_time now)")
+    submitted_on_time: bool = Field(default=False, description="a submission exists by the deadline")
     latency: int | None = Field(description="minutes from arrival to first submission")
     clues_required: int
     clues_observed: int
@@ -47,7 +49,10 @@ class DayMetrics(BaseModel):
     score: float | None = Field(description="mean checkpoint score over the arrived tasks (a scoring defect counts 0)")
     success_rate: float | None
     priority_weighted_score: float | None = Field(description="score weighted by priority (low 1, normal 2, urgent 4)")
-    on_time_rate: float | None = Field(description="priority-weighted share of tasks submitted by their deadline")
+    on_time_rate: float | None = Field(description="priority-weighted share of tasks whose deliverables passed "
+                                                   "every checkpoint by their deadline")
+    submitted_on_time_rate: float | None = Field(
+        default=None, description="priority-weighted share of tasks submitted (right or not) by their deadline")
     urgent_latency: float | None = Field(
         description="mean minutes from an urgent task's arrival to its first submission"
     )
@@ -64,6 +69,19 @@ class DayMetrics(BaseModel):
     tool_calls: int
     errors: int = Field(description="tasks with a scoring defect (a check failed on the task's own answer): reported, "
                                     "and counted 0 in every mean")
+    # scheduling (docs/scheduling.md; defaults: runs saved before these figures existed still load)
+    load: float | None = Field(default=None, description="the day's load: the oracle's effort over the working day")
+    best_score: float | None = Field(default=None, description="the best achievable priority-weighted score of the "
+                                     "day (1 unless it holds more work than fits)")
+    schedule_efficiency: float | None = Field(default=None, description="priority_weighted_score / best_score")
+    priority_inversions: int | None = Field(
+        default=None, description="calls serving a task while a ready task of higher priority and no later deadline "
+                                  "(one the best schedule finishes) waited")
+    inversion_minutes: int | None = Field(default=None, description="the virtual minutes of those calls")
+    interruption_response: float | None = Field(
+        default=None, description="mean minutes from an urgent arrival to the first call serving it")
+    resumed_rate: float | None = Field(
+        default=None, description="share of tasks in hand at an urgent arrival that were taken up again after it")
     # side effects (defaults: runs saved before the metric existed still load)
     noise: int = Field(default=0, description="side effects that would annoy colleagues: the sum of the three "
                                               "noise_* parts (docs/scoring.md, Noise)")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from firstday.scoring.cards import CheckpointResult, DayMetrics, DayScore, TaskScore
+from firstday.scoring.scheduling import attribute_calls, scheduling_figures
 from firstday.suites.spec import Day
 from firstday.tasks.checks import norm_text, safe_text
 from firstday.tasks.model import TaskInstance
@@ -69,7 +71,8 @@ def score_task(task: TaskInstance, record: DayRecord, end: int) -> TaskScore:
         "score": 0.0 if error else (got / total if total else 0.0),
         "success": False if error else all(c.passed for c in results),
         "submitted_at": min(subs) if subs else None,
-        "on_time": any(t <= task.deadline for t in subs),
+        "on_time": not error and all(c.passed for c in results),
+        "submitted_on_time": any(t <= task.deadline for t in subs),
         "latency": (min(subs) - task.arrival) if subs else None,
         "clues_required": len(required), "clues_observed": sum(1 for c in required if c in record.observed),
         "checkpoints": results, "error": error,
@@ -140,7 +143,10 @@ def noise_counts(day: Day, record: DayRecord, horizon: int) -> dict[str, int]:
     return {"unrelated": unrelated, "mass": mass, "meetings": meetings}
 
 
-def score_day(scenario_id: str, day: Day, record: DayRecord) -> DayScore:
+def score_day(scenario_id: str, day: Day, record: DayRecord,
+              calls: Sequence[tuple[str, Any, int, int]] | None = None) -> DayScore:
+    """The day's score card. ``calls`` (tool name, arguments, started, ended), the day's tool calls in order,
+    adds the scheduling figures of :mod:`firstday.scoring.scheduling`."""
     end = record.end_time
     # the working day lasts until day_end even if the agent stopped early (end_day, truncation): tasks and
     # meetings it would have met still count, so quitting early cannot hide work from the score
@@ -172,6 +178,7 @@ def score_day(scenario_id: str, day: Day, record: DayRecord) -> DayScore:
         success_rate=_mean([1.0 if s.success else 0.0 for s in scores]),
         priority_weighted_score=(sum(w[s.task_id] * (s.score or 0.0) for s in scores) / wsum) if wsum else None,
         on_time_rate=(sum(w[s.task_id] for s in scores if s.on_time) / wsum) if wsum else None,
+        submitted_on_time_rate=(sum(w[s.task_id] for s in scores if s.submitted_on_time) / wsum) if wsum else None,
         urgent_latency=_mean(urgent),
         meetings_required=len(required), meetings_missed=missed, meetings_late=late,
         work_left=sum(1 for s in scores if s.submitted_at is None),
@@ -183,4 +190,11 @@ def score_day(scenario_id: str, day: Day, record: DayRecord) -> DayScore:
         noise=sum(noise.values()), noise_unrelated_messages=noise["unrelated"], noise_mass_messages=noise["mass"],
         noise_meetings=noise["meetings"],
     )
+    if calls is not None:
+        first = {s.task_id: s.submitted_at for s in scores if s.submitted_at is not None}
+        figures = scheduling_figures(day, attribute_calls(day, calls, first), first, metrics.priority_weighted_score)
+        metrics.load, metrics.best_score = day.load, day.best_score
+        metrics.schedule_efficiency = figures.schedule_efficiency
+        metrics.priority_inversions, metrics.inversion_minutes = figures.priority_inversions, figures.inversion_minutes
+        metrics.interruption_response, metrics.resumed_rate = figures.interruption_response, figures.resumed_rate
     return DayScore(scenario_id=scenario_id, day_index=day.day_index, tasks=scores, metrics=metrics)
