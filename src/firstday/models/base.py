@@ -355,7 +355,8 @@ class ModelProvider(ABC):
                 await self._sleep(self.backoff(attempt + 1, retry_after))
         self.ledger.record_failure(role)
         gave_up = ModelError(f"{self.spec}: no answer after {cfg.max_retries + 1} attempt(s); last error: {last}")
-        _record_give_up(gave_up)
+        if type(self)._complete.__module__.startswith("firstday.models."):  # a provider of ours, not an agent's own
+            _record_give_up(gave_up)
         raise gave_up
 
     async def aclose(self) -> None:
