@@ -346,8 +346,8 @@ OUTCOME_COLUMNS = [
     Column("agent", lambda r: r.agent + (" (text)" if r.text_only else "") + (" (memory)" if r.memory else "")
            + (f" (hints: {r.hints})" if r.hints != "none" else ""), "agent", numeric=False),
     Column("episodes", episodes_cell, "episodes"),
-    Column("agent err", lambda r: str(r.agent_errors), "agent_errors"),
-    Column("infra err", lambda r: str(r.infrastructure_errors), "infrastructure_errors"),
+    Column("a.err", lambda r: str(r.agent_errors), "agent_errors"),
+    Column("i.err", lambda r: str(r.infrastructure_errors), "infrastructure_errors"),
     Column("tasks", lambda r: str(r.tasks) + (f" ({r.task_errors} err)" if r.task_errors else ""), "tasks"),
     Column("success [95% CI]", lambda r: ci_text(r, "success_rate"), "success_rate"),
     Column("score [95% CI]", lambda r: ci_text(r, "score"), "score"),
@@ -383,6 +383,8 @@ BEHAVIOUR_COLUMNS = [
     Column("unsupp.", lambda r: pct(r.unsupported_rate), "unsupported_rate"),
     Column("q/clue", lambda r: num(r.questions_per_clue, 1), "questions_per_clue"),
 ]
+OUTCOME_CAPTION = ("a.err: episodes an agent error ended (every task scored 0, in the averages) · i.err: "
+                   "infrastructure errors (left out of the averages; --retry-errors reruns them)")
 BEHAVIOUR_CAPTION = ("on time: priority-weighted share submitted by the deadline · urgent: minutes to first "
                      "submission of urgent tasks · missed/late: meetings per day · left: tasks never submitted "
                      "per day · clues: clue discovery · unsupp.: answers given before their clues were seen · "
@@ -411,7 +413,7 @@ def render_report(report: Report, console: Console, *, families: bool = True, di
     if not report.runs:
         console.print("no runs")
         return
-    console.print(_table("Leaderboard", OUTCOME_COLUMNS, report.runs))
+    console.print(_table("Leaderboard", OUTCOME_COLUMNS, report.runs, OUTCOME_CAPTION))
     console.print(_table("Scheduling and exploration", BEHAVIOUR_COLUMNS, report.runs, BEHAVIOUR_CAPTION))
     console.print()
     if families and report.families:
