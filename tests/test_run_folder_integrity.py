@@ -41,7 +41,7 @@ def _episode(root: Path) -> Path:
     return root / "episodes" / f"{KEY}.json"
 
 
-DAMAGE: dict[str, tuple[Callable[[Path], None], int]] = {
+DAMAGE: dict[str, tuple[Callable[[Path], object], int]] = {
     # name: (what is done to the folder, episodes that must run again)
     "truncated episode": (lambda r: _truncate(_episode(r)), 1),
     "empty episode": (lambda r: _episode(r).write_bytes(b""), 1),
