@@ -179,3 +179,5 @@ def test_a_model_endpoint_that_always_fails_gives_infrastructure_errors_that_ret
     retried = run_suite(suite_dir, "llm", out, agent_options=options, retry_errors=True)
     assert retried.ran == first.total and server.count == calls + 2 * first.total  # rerun: 2 attempts each
     assert retried.infrastructure_errors == first.total
+    rows = RunFolder(out).index_rows()
+    assert len(rows) == first.total and all(r["attempts"] == 2 for r in rows)  # replaced, not duplicated

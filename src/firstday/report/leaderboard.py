@@ -413,7 +413,10 @@ def render_report(report: Report, console: Console, *, families: bool = True, di
     if not report.runs:
         console.print("no runs")
         return
-    console.print(_table("Leaderboard", OUTCOME_COLUMNS, report.runs, OUTCOME_CAPTION))
+    # the error columns only when some run has errors (a terminal is narrow; --json and HTML always have them)
+    errors = any(r.agent_errors or r.infrastructure_errors for r in report.runs)
+    columns = [c for c in OUTCOME_COLUMNS if errors or c.field not in ("agent_errors", "infrastructure_errors")]
+    console.print(_table("Leaderboard", columns, report.runs, OUTCOME_CAPTION if errors else None))
     console.print(_table("Scheduling and exploration", BEHAVIOUR_COLUMNS, report.runs, BEHAVIOUR_CAPTION))
     console.print()
     if families and report.families:
