@@ -110,7 +110,14 @@ class _Forger:
         if self.how == "stashed":
             assert self.kept is not None
             raise self.kept
+        if self.how == "unprintable":
+            raise _Unprintable()
         return []
+
+
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no message for you")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -148,7 +155,7 @@ def test_raising_on_bad_days_scores_no_higher_than_not_raising(suite_dir: Path, 
             assert all(t.zeroed and "scored 0" in t.zeroed for t in e.tasks)
 
 
-@pytest.mark.parametrize("how", ["model-error", "infrastructure-error", "stashed", "own-provider"])
+@pytest.mark.parametrize("how", ["model-error", "infrastructure-error", "stashed", "own-provider", "unprintable"])
 def test_an_agent_raising_an_infrastructure_exception_is_still_charged(suite_dir: Path, tmp_path: Path,
                                                                       how: str, openai_env: None) -> None:
     _Forger.genuine_give_ups = 0
@@ -156,7 +163,7 @@ def test_an_agent_raising_an_infrastructure_exception_is_still_charged(suite_dir
     assert summary.errors == summary.total and summary.agent_errors == summary.total
     assert _Forger.genuine_give_ups == (summary.total if how == "stashed" else 0)
     assert {e.error_kind for e in summary.episodes} == {"agent"}
-    raised = "InfrastructureError" if how == "infrastructure-error" else "ModelError"
+    raised = {"infrastructure-error": "InfrastructureError", "unprintable": "_Unprintable"}.get(how, "ModelError")
     assert all((e.error or "").startswith(raised) for e in summary.episodes)  # failed as intended, not otherwise
     retried = run_suite(suite_dir, "test-forger", tmp_path / "run", agent_options={"how": how}, retry_errors=True)
     assert retried.ran == 0  # agent errors are final

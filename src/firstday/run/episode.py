@@ -57,11 +57,28 @@ class StepTimeoutError(Exception):
     """A model call, a tool step or an episode went over its limit."""
 
 
+#: the longest error message saved with an episode (an exception's text is the agent's to choose)
+MAX_ERROR_CHARS = 2000
+
+
+def describe_error(exc: BaseException) -> str:
+    """``Type: message`` of an exception, safe for any exception an agent raises: a ``__str__`` that
+    raises or returns something huge or not a string cannot turn an error episode into a crashed run."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = "<the exception's message could not be formed>"
+    if not isinstance(text, str):  # a str subclass with surprises, or worse
+        text = "<the exception's message could not be formed>"
+    line = f"{type(exc).__name__}: {text}"
+    return line if len(line) <= MAX_ERROR_CHARS else line[:MAX_ERROR_CHARS] + " ... (truncated)"
+
+
 class _NotTheAgents(Exception):
     """Wraps an exception the runner attributes to infrastructure by where it was raised."""
 
     def __init__(self, cause: BaseException) -> None:
-        super().__init__(f"{type(cause).__name__}: {cause}")
+        super().__init__(describe_error(cause))
 
 
 @dataclass
@@ -252,8 +269,12 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
         status, error, kind = "error", str(exc), "infrastructure"
         env.record_agent_error(error)
     except Exception as exc:
-        status, error, kind = "error", f"{type(exc).__name__}: {exc}", "agent"
-        env.record_agent_error(error + "\n" + traceback.format_exc(limit=5))
+        status, error, kind = "error", describe_error(exc), "agent"
+        try:
+            where = traceback.format_exc(limit=5)[-20_000:]
+        except Exception:  # formatting calls the exception's own methods
+            where = ""
+        env.record_agent_error(error + "\n" + where)
     if abandoned:
         trace = [*env.trace, TraceEvent(t=env.world.now, type="agent_error", data={"message": error})]
         return GuardedResult(status, error, env.turns, None, trace, kind)

@@ -39,7 +39,7 @@ from firstday.env.episode import day_hash
 from firstday.env.memory import Memory, normalize_lessons
 from firstday.errors import ConfigError, UnknownNameError
 from firstday.run import simulated as _simulated  # noqa: F401  (registers the simulated-model agent)
-from firstday.run.episode import ErrorKind, ScenarioCache, guarded_episode
+from firstday.run.episode import ErrorKind, ScenarioCache, describe_error, guarded_episode
 from firstday.run.results import (
     AgentUsage,
     EpisodeRecord,
@@ -117,7 +117,7 @@ async def _reflect(env: DayEnv, agent: Any, memory: Memory, limits: RunLimits) -
         env.log_event("reflection", {"lessons": [], "error": error})
         return memory, error
     except Exception as exc:  # the day is scored, but tomorrow's memory is unknown: an error episode
-        error = f"ReflectionError: {type(exc).__name__}: {exc}"
+        error = f"ReflectionError: {describe_error(exc)}"
         env.log_event("reflection", {"lessons": [], "error": error})
         return memory, error
     new = normalize_lessons(raw, env.day.day_index)
@@ -160,7 +160,7 @@ async def run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCache
                                memory=job.env_config.memory)
             agent = make_agent(job.agent, ctx)
         except Exception as exc:  # the agent's own constructor raised: its error, and its day scores 0
-            init_error = f"AgentInitError: {type(exc).__name__}: {exc}"
+            init_error = f"AgentInitError: {describe_error(exc)}"
             env.record_agent_error(init_error)
             error: str | None = init_error
             card: DayScore | None = env.score()
