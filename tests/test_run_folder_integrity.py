@@ -127,3 +127,18 @@ def test_an_index_row_written_before_checksums_gets_one(pristine: Path, suite_di
     db.close()
     _truncate(out / "traces" / f"{KEY}.jsonl")  # now detected by the saved size
     assert RunFolder(out).inspect().damaged.keys() == {KEY}
+
+
+def test_an_index_of_the_format_before_attribution_and_checksums_is_upgraded(pristine: Path, suite_dir: Path,
+                                                                              tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    shutil.copytree(pristine, out)
+    with sqlite3.connect(out / "results.sqlite") as db:
+        for column in ("error_kind", "sha256", "trace_size"):
+            db.execute(f"ALTER TABLE episodes DROP COLUMN {column}")
+    db.close()
+    assert RunFolder(out).inspect().damaged == {}  # read as it is, without changing it
+    assert run_suite(suite_dir, "oracle", out, trials=2).ran == 0
+    with sqlite3.connect(out / "results.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM episodes WHERE sha256 IS NOT NULL").fetchone() == (6,)
+    db.close()
