@@ -120,12 +120,17 @@ class _Unprintable(Exception):
         raise RuntimeError("no message for you")
 
 
+def _init_crash(ctx: AgentContext) -> _Forger:
+    raise ModelError("openai/x: no answer after 7 attempt(s)")
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _test_agents() -> Iterator[None]:
     register_agent("test-raise-bad-days", "raises at the end of days it judges bad (tests only)")(_RaiseOnBadDays)
     register_agent("test-forger", "raises forged infrastructure errors (tests only)")(_Forger)
+    register_agent("test-init-crash", "its constructor raises (tests only)")(_init_crash)
     yield
-    for name in ("test-raise-bad-days", "test-forger"):
+    for name in ("test-raise-bad-days", "test-forger", "test-init-crash"):
         agent_registry._AGENTS.pop(name, None)
 
 
@@ -188,3 +193,13 @@ def test_a_model_endpoint_that_always_fails_gives_infrastructure_errors_that_ret
     assert retried.infrastructure_errors == first.total
     rows = RunFolder(out).index_rows()
     assert len(rows) == first.total and all(r["attempts"] == 2 for r in rows)  # replaced, not duplicated
+
+
+def test_an_agent_whose_constructor_raises_scores_zero_on_every_task(suite_dir: Path, tmp_path: Path) -> None:
+    summary = run_suite(suite_dir, "test-init-crash", tmp_path / "run")
+    assert summary.agent_errors == summary.total
+    for e in summary.episodes:
+        assert (e.error or "").startswith("AgentInitError: ModelError") and e.error_kind == "agent"
+        assert e.tasks and all(t.score == 0.0 and t.success is False for t in e.tasks)  # the whole day, at 0
+    row = build_report([tmp_path / "run"]).runs[0]
+    assert row.score == 0.0 and row.tasks > 0
