@@ -650,7 +650,8 @@ def summary_line(summary: EpisodeSummary, wall_seconds: float | None = None) -> 
     data: dict[str, Any] = {
         "key": summary.key, "scenario_id": summary.scenario_id, "day_index": summary.day_index,
         "trial": summary.trial, "seed": summary.seed, "status": summary.status, "error": summary.error,
-        "turns": summary.turns, "score": m.score if m else None, "success_rate": m.success_rate if m else None,
+        "error_kind": summary.error_kind, "turns": summary.turns, "score": m.score if m else None,
+        "success_rate": m.success_rate if m else None,
         "tasks": len(summary.tasks), "wall_seconds": None if wall_seconds is None else round(wall_seconds, 3),
         "usage": summary.usage.model_dump() if summary.usage else None,
     }
