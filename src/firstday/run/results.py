@@ -374,8 +374,11 @@ class RunFolder:
         finally:
             db.close()
 
-    def inspect(self) -> FolderHealth:
-        """Check the index and every episode file (see :class:`FolderHealth`). Changes nothing on disk."""
+    def inspect(self, *, need_memory: bool = False) -> FolderHealth:
+        """Check the index and every episode file (see :class:`FolderHealth`). Changes nothing on disk.
+
+        A memory file that is there must be sound; ``need_memory`` (a run about to continue the folder)
+        also counts a missing one as damage: the next day of its chain could not start from it."""
         health = FolderHealth()
         files = {p.name[:-len(".json")]: p for p in (self.path / EPISODES_DIR).glob("*.json")
                  if not p.name.startswith(".")} if (self.path / EPISODES_DIR).is_dir() else {}
@@ -391,7 +394,7 @@ class RunFolder:
                 continue
             if trusted and key not in rows:
                 continue  # written by a run stopped before committing it: not finished (crash safety), rerun
-            summary, text, size, problem = self._check_episode(key, files[key], rows.get(key))
+            summary, text, size, problem = self._check_episode(key, files[key], rows.get(key), need_memory)
             if problem is not None:
                 health.damaged[key] = problem
             else:
@@ -400,7 +403,7 @@ class RunFolder:
                 health.texts[key], health.sizes[key] = text, size
         return health
 
-    def _check_episode(self, key: str, file: Path, row: tuple[str | None, int | None] | None
+    def _check_episode(self, key: str, file: Path, row: tuple[str | None, int | None] | None, need_memory: bool
                        ) -> tuple[EpisodeSummary | None, str | None, int, str | None]:
         """(summary, text, trace size, None) for an intact episode, (.., problem) for a damaged one."""
         try:
@@ -432,11 +435,13 @@ class RunFolder:
                                    "(truncated or changed)")
         if trace_size is None and size and not _ends_with_newline(trace):  # no size to compare: the last line
             return None, None, 0, f"its trace {trace.name} ends mid-line (truncated)"
-        if summary.memory and (summary.status == "ok" or summary.error_kind == "agent"):
+        memory = self.memory_path(key)
+        if summary.memory and (summary.status == "ok" or summary.error_kind == "agent") and (
+                need_memory or memory.exists()):
             try:
-                Memory.model_validate_json(self.memory_path(key).read_bytes())
+                Memory.model_validate_json(memory.read_bytes())
             except (OSError, ValidationError):
-                return None, None, 0, f"the memory it left, {self.memory_path(key).name}, is missing or damaged"
+                return None, None, 0, f"the memory it left, {memory.name}, is missing or damaged"
         return summary, text, size, None
 
     def repair(self) -> list[str]:
@@ -447,7 +452,7 @@ class RunFolder:
         (``*.corrupt``, kept for inspection) and its row dropped, so the run does it again. Intact episodes
         are never rerun."""
         self.close()
-        health = self.inspect()
+        health = self.inspect(need_memory=True)
         notes = []
         if health.index_problem is not None:
             moved = [_move_aside(p) for p in (self.db_path, *_sqlite_sidecars(self.db_path)) if p.exists()]

@@ -38,6 +38,7 @@ from firstday.env import DayEnv, EnvConfig, TraceEvent
 from firstday.env.episode import day_hash
 from firstday.env.memory import Memory, normalize_lessons
 from firstday.errors import ConfigError, UnknownNameError
+from firstday.models.base import give_up_mark, provider_gave_up
 from firstday.run import simulated as _simulated  # noqa: F401  (registers the simulated-model agent)
 from firstday.run.episode import ErrorKind, ScenarioCache, describe_error, guarded_episode
 from firstday.run.results import (
@@ -95,9 +96,12 @@ def error_outcome(job: EpisodeJob, error: str, wall_seconds: float = 0.0,
                                          error_kind=kind), [], wall_seconds)
 
 
-async def _reflect(env: DayEnv, agent: Any, memory: Memory, limits: RunLimits) -> tuple[Memory, str | None]:
+async def _reflect(env: DayEnv, agent: Any, memory: Memory,
+                   limits: RunLimits) -> tuple[Memory, str | None, ErrorKind | None]:
     """The learning protocol's end of day: mentor feedback from the score card, the agent's reflection
-    (its optional ``reflect(feedback)``), and the memory for tomorrow. Returns (memory, error or None)."""
+    (its optional ``reflect(feedback)``), and the memory for tomorrow. Returns (memory, error or None, who
+    caused the error: the model provider giving up during the reflection is infrastructure, anything else
+    the agent's)."""
     card = env.score_card
     assert card is not None
     feedback = mentor_feedback(card)
@@ -106,7 +110,8 @@ async def _reflect(env: DayEnv, agent: Any, memory: Memory, limits: RunLimits) -
     fn = getattr(agent, "reflect", None)
     if not callable(fn):
         env.log_event("reflection", {"lessons": [], "note": "the agent has no reflect step"})
-        return memory, None
+        return memory, None, None
+    mark = give_up_mark()
     try:
         async with asyncio.timeout(limits.act_timeout_s):
             raw = fn(feedback)
@@ -115,14 +120,14 @@ async def _reflect(env: DayEnv, agent: Any, memory: Memory, limits: RunLimits) -
     except TimeoutError:
         error = f"ReflectionTimeout: reflect exceeded act_timeout_s={limits.act_timeout_s:g} s"
         env.log_event("reflection", {"lessons": [], "error": error})
-        return memory, error
-    except Exception as exc:  # the day is scored, but tomorrow's memory is unknown: an error episode
+        return memory, error, "agent"
+    except Exception as exc:  # the day is scored, but tomorrow's lessons are unknown: an error episode
         error = f"ReflectionError: {describe_error(exc)}"
         env.log_event("reflection", {"lessons": [], "error": error})
-        return memory, error
+        return memory, error, "infrastructure" if provider_gave_up(exc, mark) else "agent"
     new = normalize_lessons(raw, env.day.day_index)
     env.log_event("reflection", {"lessons": [lesson.model_dump() for lesson in new]})
-    return memory.model_copy(update={"lessons": [*memory.lessons, *new][-2000:]}), None
+    return memory.model_copy(update={"lessons": [*memory.lessons, *new][-2000:]}), None, None
 
 
 ScenarioLoader = Callable[[str], Scenario | Awaitable[Scenario]]
@@ -178,10 +183,13 @@ async def run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCache
         if env.memory is not None and card is not None and (status == "ok" or kind == "agent"):
             after = env.memory_after()
             assert after is not None
-            memory, reflect_error = await _reflect(env, agent, after, job.limits)
-            if reflect_error and status == "ok":  # the reflection is the agent's code: an agent error
-                status, error, kind = "error", reflect_error, "agent"
-                card = _zeroed(env, card, error)
+            memory, reflect_error, reflect_kind = await _reflect(env, agent, after, job.limits)
+            if reflect_error and status == "ok":
+                status, error, kind = "error", reflect_error, reflect_kind
+                if kind == "agent":  # the reflection is the agent's code: the day scores 0, the chain goes on
+                    card = _zeroed(env, card, error)
+                else:  # the model endpoint failed: tomorrow's lessons are unknown, the day is rerun
+                    memory = None
     finally:
         if cache is not None:
             cache.release(job.scenario_id)
