@@ -29,6 +29,8 @@ from firstday.models.base import (
 from firstday.report import build_report
 from firstday.report.leaderboard import aggregate_run
 from firstday.run import RunFolder, run_suite
+from firstday.scoring.cards import DayScore
+from firstday.scoring.feedback import mentor_feedback
 from firstday.scoring.score import score_day
 from firstday.world.tools import ToolCall
 from llm_server import LLMServer
@@ -203,3 +205,15 @@ def test_an_agent_whose_constructor_raises_scores_zero_on_every_task(suite_dir: 
         assert e.tasks and all(t.score == 0.0 and t.success is False for t in e.tasks)  # the whole day, at 0
     row = build_report([tmp_path / "run"]).runs[0]
     assert row.score == 0.0 and row.tasks > 0
+
+
+def test_the_mentor_feedback_says_why_a_day_scored_zero(suite_dir: Path, tmp_path: Path) -> None:
+    summary = run_suite(suite_dir, "test-forger", tmp_path / "run", agent_options={"how": "model-error"})
+    episode = summary.episodes[0]
+    assert episode.metrics is not None and episode.metrics.score == 0.0 and episode.metrics.success_rate == 0.0
+    card = DayScore(scenario_id=episode.scenario_id, day_index=episode.day_index, tasks=episode.tasks,
+                    metrics=episode.metrics)
+    text = mentor_feedback(card).text
+    assert "scored 0: the episode ended with an error caused by the agent (ModelError" in text
+    # the checkpoint outcomes are kept for reading: zeroing changed scores, not what the checks found
+    assert all(t.checkpoints for t in episode.tasks)
