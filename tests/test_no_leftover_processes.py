@@ -10,6 +10,7 @@ a moment), never waited for by a fixed sleep.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -79,3 +80,30 @@ def test_a_ray_run_leaves_no_ray_process(tmp_path: Path) -> None:
     assert "2 episode(s) run" in stderr
     assert alive == [], f"left running: {alive}"
     assert not [c for _, c in alive if "ray" in c]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="finds processes through /proc")
+def test_a_ray_run_interrupted_by_ctrl_c_leaves_no_ray_process(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    suite = saved_suite(tmp_path / "suite", "smoke", seed=4, scenarios=2)
+    mark = uuid.uuid4().hex
+    env = {**os.environ, MARK: mark}
+    env.pop("RAY_ADDRESS", None)
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "firstday", "run", str(suite), "--agent", "sim-oracle", "-O",
+                             "latency_s=1", "--out", str(out), "--executor", "ray", "--quiet"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 300
+        # the cluster is up and the run has started: interrupt it
+        while not (any("raylet" in c for _, c in _marked(mark)) and (out / "results.sqlite").exists()):
+            assert proc.poll() is None and time.monotonic() < deadline, "the run never started on Ray"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
+    assert _survivors(mark) == []

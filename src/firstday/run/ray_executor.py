@@ -25,11 +25,13 @@ only disconnected from (and its actors released), never stopped.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import math
 import os
 import signal
 import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,6 +53,8 @@ from firstday.run.runner import (
 from firstday.suites.store import Suite
 
 INSTALL_HINT = "the Ray executor needs Ray: pip install 'ray>=2.9'"
+#: environment variable marking the processes of a local cluster a run started (value: unique per cluster)
+OWNER_ENV = "FIRSTDAY_RAY_CLUSTER_OWNER"
 
 
 class EpisodeActor:
@@ -91,31 +95,42 @@ class RayExecutor(EpisodeExecutor):
         self._actor_shape: tuple[int, int] | None = None  # (actors, episodes in flight per actor)
         self._connected = False  # this executor called ray.init (so it calls ray.shutdown)
         self._preexisting: set[ProcessId] | None = None  # with a local cluster started here: processes before it
+        self._tag: str | None = None  # with a local cluster started here: the mark in its processes' environment
+        self._init_thread: concurrent.futures.ThreadPoolExecutor | None = None  # where ray.init runs
 
     def close(self) -> None:
         """Release the episode actors (their processes go back to the cluster); if this executor started a
         local cluster, stop it and every process it started."""
-        actors, self._actors, self._actor_shape = self._actors, [], None
-        if not actors and not self._connected:
-            return
-        import ray
-
-        for actor in actors:
-            with contextlib.suppress(Exception):  # the cluster may be going away already
-                ray.kill(actor)
+        self._release_actors()
         if self._connected:
+            import ray
+
             self._connected = False
             preexisting, self._preexisting = self._preexisting, None
-            # the cluster's processes, found while their parent (the raylet) still lives: once it is gone the
-            # agents it started are re-parented and could no longer be told apart from another cluster's
+            tag, self._tag = self._tag, None
+            # the cluster's processes: those descended from this one (found while the raylet still lives: the
+            # agents it started are re-parented once it is gone), and those carrying the mark this process put
+            # in their environment (an agent the raylet was still starting is found after the raylet is gone)
             ours = _descendants(os.getpid()) - preexisting if preexisting is not None else set()
             with contextlib.suppress(Exception):
                 ray.shutdown()
-            _stop_processes(ours)
+            _stop_processes(ours | (_marked(tag) if tag else set()))
+        if self._init_thread is not None:
+            self._init_thread.shutdown(wait=False)
+            self._init_thread = None
+
+    def _release_actors(self) -> None:
+        actors, self._actors, self._actor_shape = self._actors, [], None
+        if actors:
+            import ray
+
+            for actor in actors:
+                with contextlib.suppress(Exception):  # the cluster may be going away already
+                    ray.kill(actor)
 
     def _ensure_actors(self, ray: Any, n_actors: int, per_actor: int) -> list[Any]:
         if self._actor_shape != (n_actors, per_actor):
-            self.close()
+            self._release_actors()
             actor_class = ray.remote(num_cpus=self.num_cpus, max_restarts=2, max_task_retries=2,
                                      max_concurrency=per_actor)(EpisodeActor)
             tool_slots = max(1, default_tool_slots() // n_actors)
@@ -132,21 +147,35 @@ class RayExecutor(EpisodeExecutor):
             # a local cluster is started by ray.init unless an address is given (argument or RAY_ADDRESS)
             local = self.address is None and not os.environ.get("RAY_ADDRESS")
             before = _descendants(os.getpid()) if local else None
+            tag = f"{os.getpid()}-{uuid.uuid4().hex}" if local else None
+            if tag:  # inherited by every process of the local cluster (raylet, agents, workers): see close()
+                os.environ[OWNER_ENV] = tag
             try:
                 ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
                          **self.init_kwargs)
             except (ConnectionError, ValueError, RuntimeError) as exc:
                 raise ConfigError(f"cannot connect to the Ray cluster at {self.address or 'local'}: {exc}") from None
-            self._connected, self._preexisting = True, before
+            finally:
+                if tag:
+                    os.environ.pop(OWNER_ENV, None)
+            self._connected, self._preexisting, self._tag = True, before, tag
         return ray
 
     async def run(self, suite: Suite, chains: Sequence[Sequence[EpisodeJob]], events: RunEvents) -> None:
         if not chains:
             return
-        ray = await asyncio.to_thread(self._connect)
+        # in a thread (starting a local cluster takes seconds) that outlives the cluster: Linux stops the
+        # cluster's processes when the thread that started them exits (Ray sets PR_SET_PDEATHSIG)
+        if self._init_thread is None:
+            self._init_thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="firstday-ray")
+        started = self._init_thread.submit(self._connect)
         try:
+            ray = await asyncio.wrap_future(started)
             await self._run(ray, chains, events)
         finally:  # errors and Ctrl-C (the task is cancelled) included
+            if not started.done():  # cancelled while the cluster was starting: let it start, then stop it
+                with contextlib.suppress(Exception):
+                    started.result()
             if not self.kept:
                 self.close()
 
@@ -226,6 +255,26 @@ def _descendants(root: int) -> set[ProcessId]:
         if started is not None:
             out.add((pid, started))
             todo += children.get(pid, [])
+    return out
+
+
+def _marked(tag: str) -> set[ProcessId]:
+    """Live processes (other than this one) whose environment holds ``OWNER_ENV=tag`` (Linux: /proc)."""
+    if not os.path.isdir("/proc/self"):
+        return set()
+    needle, out = f"{OWNER_ENV}={tag}".encode(), set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if needle not in f.read().split(b"\0"):
+                    continue
+        except OSError:  # gone, or another user's
+            continue
+        started = _start_time(int(entry))
+        if started is not None:
+            out.add((int(entry), started))
     return out
 
 
