@@ -17,9 +17,10 @@ error episode, never a hang or a lost episode.
 No process outlives the run: a local cluster the executor started (no ``address``, and Ray not
 initialised by the caller) is shut down when the run ends (or the ``with`` block, for a kept executor),
 on errors and Ctrl-C too, and the processes it started that Ray leaves behind (its dashboard and
-runtime-env agents outlive the raylet) are stopped. Only processes descended from this one since the
-cluster was started are touched: a cluster given with ``address``, or one the caller connected to, is
-only disconnected from (and its actors released), never stopped.
+runtime-env agents outlive the raylet) are stopped. Only that cluster's processes are touched (those
+descended from this one since it started the cluster, and those carrying the mark it put in their
+environment, ``OWNER_ENV``): a cluster given with ``address``, or one the caller connected to, is only
+disconnected from (and its actors released), never stopped.
 """
 
 from __future__ import annotations
