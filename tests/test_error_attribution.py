@@ -217,3 +217,17 @@ def test_the_mentor_feedback_says_why_a_day_scored_zero(suite_dir: Path, tmp_pat
     assert "scored 0: the episode ended with an error caused by the agent (ModelError" in text
     # the checkpoint outcomes are kept for reading: zeroing changed scores, not what the checks found
     assert all(t.checkpoints for t in episode.tasks)
+
+
+def test_the_environment_failing_to_do_its_part_is_infrastructure(suite_dir: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def sandbox_down(self: DayEnv, calls: list[ToolCall]) -> Observation:
+        raise InfrastructureError("the code sandbox could not start")
+
+    monkeypatch.setattr(DayEnv, "step", sandbox_down)
+    summary = run_suite(suite_dir, "heuristic", tmp_path / "run")
+    assert summary.infrastructure_errors == summary.total
+    assert all((e.error or "").startswith("InfrastructureError: the code sandbox") for e in summary.episodes)
+    monkeypatch.undo()
+    retried = run_suite(suite_dir, "heuristic", tmp_path / "run", retry_errors=True)
+    assert retried.ran == summary.total and retried.errors == 0

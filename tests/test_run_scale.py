@@ -205,7 +205,7 @@ def test_hung_tool_thread_is_abandoned_as_an_error(suite_dir: Path, tmp_path: Pa
                         env_config=EnvConfig(run_timeout_s=0.1), limits=RunLimits(tool_grace_s=0.2), concurrency=4)
     assert summary.errors == 4
     for e in summary.episodes:
-        assert (e.error or "").startswith("ToolTimeout") and e.metrics is None
+        assert (e.error or "").startswith("ToolTimeout") and e.metrics is None and e.error_kind == "infrastructure"
 
 
 def test_cli_jsonl_quiet_options_and_report_export(suite_dir: Path, tmp_path: Path) -> None:
