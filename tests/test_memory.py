@@ -15,6 +15,7 @@ from firstday.agents import AgentContext, register_agent
 from firstday.agents.builtin import NoopAgent
 from firstday.env import DayEnv, EnvConfig, Observation
 from firstday.env.memory import Lesson, Memory, normalize_lessons
+from firstday.models.base import ModelRequest
 from firstday.run import RunFolder, run_suite
 from firstday.scoring.feedback import MentorFeedback, mentor_feedback
 from firstday.suites import generate_suite, preset
@@ -107,6 +108,7 @@ def test_a_memory_belongs_to_one_scenario() -> None:
 # ---- chains: a scripted agent that writes a note every day and reports what it read ---------------------
 
 FAIL_REFLECT_ON: set[tuple[str, int]] = set()
+OUTAGE_ON: set[tuple[str, int]] = set()  # (scenario, day) whose first step meets a model outage
 
 
 class NoteTaker(NoopAgent):
@@ -119,6 +121,14 @@ class NoteTaker(NoopAgent):
 
     async def act(self, observation: Observation) -> list[ToolCall]:
         self.step += 1
+        if self.step == 1 and (self.ctx.scenario.scenario_id, self.ctx.day.day_index) in OUTAGE_ON:
+            # the model endpoint is down: firstday's provider gives up after its retries (infrastructure)
+            from firstday.models.base import ProviderConfig
+            from firstday.models.openai_compat import OpenAIProvider
+
+            provider = OpenAIProvider("m", base_url="http://127.0.0.1:9/v1",
+                                      config=ProviderConfig(max_retries=0, timeout_s=0.5, cache=False))
+            await provider.complete(ModelRequest(model="m", messages=[{"role": "user", "content": "hi"}]))
         if self.step == 1:
             return [ToolCall(name="notebook", arguments={"action": "read"})]
         if self.step == 2:
@@ -140,6 +150,7 @@ def note_taker() -> Any:
     yield
     agent_registry._AGENTS.pop("test-note-taker", None)
     FAIL_REFLECT_ON.clear()
+    OUTAGE_ON.clear()
 
 
 @pytest.fixture(scope="module")
@@ -192,16 +203,35 @@ def test_resume_with_memory_equals_an_uninterrupted_run(note_taker: None, suite3
         assert (cut / "traces" / f"{key}.jsonl").read_bytes() == (full / "traces" / f"{key}.jsonl").read_bytes()
 
 
-def test_an_error_day_stops_its_chain_and_retry_continues(note_taker: None, suite3: Path, tmp_path: Path) -> None:
+def test_an_agent_error_day_scores_zero_and_its_chain_goes_on(note_taker: None, suite3: Path, tmp_path: Path) -> None:
     run = tmp_path / "r"
     FAIL_REFLECT_ON.add(("s001", 0))
     first = run_suite(suite3, "test-note-taker", run, env_config=EnvConfig(memory=True), concurrency=2)
-    errors = {e.key: e.error or "" for e in first.episodes if e.status == "error"}
-    assert set(errors) == {"s001-d0", "s001-d1", "s001-d2"}
-    assert errors["s001-d0"].startswith("ReflectionError: RuntimeError: reflection model down")
-    assert all(errors[k].startswith("NotRun: day 0 of this scenario") for k in ("s001-d1", "s001-d2"))
-    assert not (run / "memory" / "s001-d0.json").exists()
+    errors = {e.key: e for e in first.episodes if e.status == "error"}
+    assert set(errors) == {"s001-d0"}  # the reflection is the agent's: its error, and the next days still run
+    bad = errors["s001-d0"]
+    assert (bad.error or "").startswith("ReflectionError: RuntimeError: reflection model down")
+    assert bad.error_kind == "agent" and bad.tasks and all(t.score == 0.0 and t.zeroed for t in bad.tasks)
+    memory = RunFolder(run).read_memory("s001-d0")  # the day's notebook and feedback, without its lessons
+    assert memory.lessons == [] and len(memory.feedback) == 1
+    assert "s001 note 0" in _tool_results(run, "s001-d1", "notebook")[0]
     FAIL_REFLECT_ON.clear()
+    retry = run_suite(suite3, "test-note-taker", run, env_config=EnvConfig(memory=True), retry_errors=True)
+    assert retry.ran == 0  # agent errors are final
+
+
+def test_an_infrastructure_error_day_stops_its_chain_and_retry_continues(
+        note_taker: None, suite3: Path, tmp_path: Path, openai_env: None) -> None:
+    run = tmp_path / "r"
+    OUTAGE_ON.add(("s001", 0))
+    first = run_suite(suite3, "test-note-taker", run, env_config=EnvConfig(memory=True), concurrency=2)
+    errors = {e.key: e for e in first.episodes if e.status == "error"}
+    assert set(errors) == {"s001-d0", "s001-d1", "s001-d2"}
+    assert (errors["s001-d0"].error or "").startswith("ModelError")
+    assert all((errors[k].error or "").startswith("NotRun: day 0 of this scenario") for k in ("s001-d1", "s001-d2"))
+    assert {e.error_kind for e in errors.values()} == {"infrastructure"}
+    assert not (run / "memory" / "s001-d0.json").exists()
+    OUTAGE_ON.clear()
     retry = run_suite(suite3, "test-note-taker", run, env_config=EnvConfig(memory=True), retry_errors=True)
     assert retry.ran == 3 and retry.errors == 0
     assert "s001 note 1" in _tool_results(run, "s001-d2", "notebook")[0]

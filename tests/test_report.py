@@ -40,10 +40,12 @@ def _day(missed: int = 0, work_left: int = 0, qpc: float | None = None) -> DayMe
 
 
 def _episode(sid: str, tasks: list[TaskScore], *, status: Literal["ok", "error"] = "ok", missed: int = 0,
-             work_left: int = 0, qpc: float | None = None) -> EpisodeSummary:
+             work_left: int = 0, qpc: float | None = None,
+             kind: Literal["agent", "infrastructure"] | None = "infrastructure") -> EpisodeSummary:
     return EpisodeSummary(scenario_id=sid, day_index=0, agent="a", status=status,
                           error="boom" if status == "error" else None, turns=3,
-                          metrics=_day(missed, work_left, qpc), tasks=tasks)
+                          metrics=_day(missed, work_left, qpc), tasks=tasks,
+                          error_kind=kind if status == "error" else None)
 
 
 def _manifest(agent: str = "a", suite_hash: str = "h" * 64, n: int = 4) -> RunManifest:
@@ -75,18 +77,34 @@ def test_micro_averages_over_tasks_and_day_means() -> None:
     assert fams["fam_b"].tasks == 1 and fams["fam_b"].success_rate == 0.0
 
 
-def test_error_episodes_are_left_out_and_scoring_defects_count_zero() -> None:
+def test_infrastructure_errors_are_left_out_and_scoring_defects_count_zero() -> None:
     episodes = [
         _episode("s0", [_task("t1", 1.0), _task("t2", 0.0, error="scoring defect in checkpoint c1: KeyError")]),
         _episode("s1", [_task("t3", 0.0)], status="error", missed=3),
     ]
     row = aggregate_run("r", "r", _manifest(), episodes)
-    assert row.error_episodes == 1 and row.task_errors == 1 and row.tasks == 2
+    assert row.error_episodes == 1 and row.infrastructure_errors == 1 and row.agent_errors == 0
+    assert row.task_errors == 1 and row.tasks == 2
     assert row.score == 0.5 and row.success_rate == 0.5, "a scoring defect counts 0, never dropped"
     assert row.meetings_missed == 0.0  # the error day's figures are left out
     # an older run folder stored a defect's score as None: it still counts 0
     old = aggregate_run("r", "r", _manifest(), [_episode("s0", [_task("t1", 1.0), _task("t2", None, error="x")])])
     assert old.score == 0.5 and old.task_errors == 1
+
+
+@pytest.mark.parametrize("kind", ["agent", None])  # None: saved before attribution, charged to the agent
+def test_agent_errors_score_every_task_zero_and_stay_in_the_averages(kind: Literal["agent"] | None) -> None:
+    episodes = [
+        _episode("s0", [_task("t1", 1.0)]),
+        # checkpoints say 1.0, and a task whose scoring failed: all count as 0 in an agent-error episode
+        _episode("s1", [_task("t2", 1.0), _task("t3", None, error="checkpoint c1: KeyError")], status="error",
+                 missed=3, kind=kind),
+    ]
+    row = aggregate_run("r", "r", _manifest(), episodes)
+    assert row.error_episodes == 1 and row.agent_errors == 1 and row.infrastructure_errors == 0
+    assert row.tasks == 3 and row.task_errors == 0
+    assert row.score == pytest.approx(1 / 3) and row.success_rate == pytest.approx(1 / 3)
+    assert row.meetings_missed == pytest.approx(1.5)  # the agent-error day's figures count too
 
 
 def test_nothing_scored_gives_none_not_zero() -> None:

@@ -167,7 +167,8 @@ def test_hanging_model_is_a_recorded_error_within_its_limit(suite_dir: Path, tmp
     assert summary.errors == 4
     for e in summary.episodes:
         assert e.status == "error" and e.error is not None and e.error.startswith("ModelTimeout")
-        assert "act_timeout_s=0.2" in e.error and e.metrics is not None  # the day is still scored (left out)
+        assert "act_timeout_s=0.2" in e.error and e.metrics is not None  # the day is still scored (as 0)
+        assert e.error_kind == "agent" and all(t.score == 0.0 for t in e.tasks)
         trace = RunFolder(tmp_path / "r").read_trace(e.key)
         assert trace[-1].type == "end" and any(ev.type == "agent_error" for ev in trace)
     # the same through the simulated model's hang option, and an episode limit
@@ -176,9 +177,10 @@ def test_hanging_model_is_a_recorded_error_within_its_limit(suite_dir: Path, tmp
     assert summary.errors == 4 and all((e.error or "").startswith("EpisodeTimeout") for e in summary.episodes)
     retried = run_suite(suite_dir, "sim-oracle", tmp_path / "r2", agent_options={"latency_s": 0, "hang_at_step": 3},
                         limits=RunLimits(act_timeout_s=0.1), retry_errors=True, concurrency=2)
-    assert retried.ran == 4 and all((e.error or "").startswith("ModelTimeout") for e in retried.episodes)
+    # timeouts are the agent's errors: final, --retry-errors leaves them
+    assert retried.ran == 0 and all((e.error or "").startswith("EpisodeTimeout") for e in retried.episodes)
     rows = RunFolder(tmp_path / "r2").index_rows()
-    assert len(rows) == 4 and all(r["attempts"] == 2 for r in rows)  # replaced, not duplicated
+    assert len(rows) == 4 and all(r["attempts"] == 1 for r in rows)
 
 
 def test_hanging_code_hits_the_run_python_limit(suite_dir: Path, tmp_path: Path) -> None:
@@ -203,7 +205,7 @@ def test_hung_tool_thread_is_abandoned_as_an_error(suite_dir: Path, tmp_path: Pa
                         env_config=EnvConfig(run_timeout_s=0.1), limits=RunLimits(tool_grace_s=0.2), concurrency=4)
     assert summary.errors == 4
     for e in summary.episodes:
-        assert (e.error or "").startswith("ToolTimeout") and e.metrics is None
+        assert (e.error or "").startswith("ToolTimeout") and e.metrics is None and e.error_kind == "infrastructure"
 
 
 def test_cli_jsonl_quiet_options_and_report_export(suite_dir: Path, tmp_path: Path) -> None:

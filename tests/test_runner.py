@@ -146,10 +146,12 @@ def test_agent_exception_is_an_error_episode_and_retry(suite_dir: Path, tmp_path
     assert summary.errors == 3
     for ep in summary.episodes:
         assert ep.status == "error" and ep.error is not None and "model API is down" in ep.error
+        # the agent's own exception, whatever its message says: charged to the agent, every task 0
+        assert ep.error_kind == "agent" and ep.tasks and all(t.score == 0.0 and t.zeroed for t in ep.tasks)
     again = run_suite(suite_dir, "test-crash", out)
     assert again.ran == 0  # error episodes are finished episodes...
     retried = run_suite(suite_dir, "test-crash", out, retry_errors=True)
-    assert retried.ran == 3  # ...unless asked to retry them
+    assert retried.ran == 0  # ...and agent errors are final: --retry-errors reruns infrastructure errors only
 
 
 def test_loading_error_is_recorded_and_the_run_continues(suite_dir: Path, tmp_path: Path) -> None:

@@ -364,7 +364,9 @@ def run(
     text_only: Annotated[bool, typer.Option("--text-only", help="Replace images by their text.")] = False,
     option: AgentOptionsArg = None,
     seed: Annotated[int, typer.Option(help="Run seed for agents that use randomness.")] = 0,
-    retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Rerun saved error episodes.")] = False,
+    retry_errors: Annotated[bool, typer.Option(
+        "--retry-errors", help="Rerun saved infrastructure error episodes (model endpoint down, worker lost, ...). "
+                               "Agent errors are final: they score 0 and are not rerun (docs/scoring.md).")] = False,
     model: ModelArg = None,
     base_url: BaseUrlArg = None,
     colleague_model: Annotated[str | None, typer.Option(
@@ -439,6 +441,10 @@ def run(
     task_id = bar.add_task(f"{agent} on {suite}", total=None, status="")
     note = _stderr()
 
+    def on_notice(line: str) -> None:  # a damaged run folder, and what the repair did: one line each
+        (bar.console if bar.live.is_started else note).print(f"[yellow]repair:[/yellow] {escape(line)}",
+                                                               highlight=False)
+
     def on_progress(p: RunProgress) -> None:
         tokens = p.usage.input_tokens + p.usage.output_tokens
         usage = (f" · {tokens:,} tok" if tokens else "") + (f" · ${p.usage.cost_usd:.4f}" if p.usage.cost_usd else "")
@@ -456,11 +462,13 @@ def run(
         with bar:
             summary = run_suite(suite, agent, out, env_config=env_config, agent_options=options, seed=seed,
                                 retry_errors=retry_errors, progress=on_progress, executor=executor, trials=trials,
-                                limits=limits, event_loop=event_loop)
+                                limits=limits, event_loop=event_loop, notice=on_notice)
     except KeyboardInterrupt:
         _fail(f"interrupted; finished episodes are saved in {out}; run the same command again to resume",
               INTERRUPTED)
-    done = (f"{summary.ran} episode(s) run, {summary.skipped} already done, {summary.errors} error(s), "
+    kinds = (f" ({summary.agent_errors} agent, {summary.infrastructure_errors} infrastructure)"
+             if summary.errors else "")
+    done = (f"{summary.ran} episode(s) run, {summary.skipped} already done, {summary.errors} error(s){kinds}, "
             f"{summary.wall_seconds:.1f} s; results in {escape(str(summary.out_dir))}")
     if quiet or jsonl:
         note.print(done, highlight=False)
@@ -468,8 +476,10 @@ def run(
     console.print(done)
     render_report(build_report([summary.out_dir]), console)
     _print_usage(LEDGER, console)
-    if summary.errors:
-        console.print("error episodes are kept out of the scores; fix the cause and rerun with --retry-errors")
+    if summary.agent_errors:
+        console.print("agent errors score 0 and stay in the averages (final: --retry-errors does not rerun them)")
+    if summary.infrastructure_errors:
+        console.print("infrastructure errors are kept out of the scores; fix the cause and rerun with --retry-errors")
 
 
 def _check_models(agent_options: dict[str, Any] | None, colleague_model: str | None,
@@ -639,7 +649,8 @@ def learn(
     trials: Annotated[int, typer.Option(
         "--trials", "-k", min=1, help="Run each scenario's days K times; trials are paired by (scenario, trial).")]
     = 1,
-    retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Rerun saved error episodes.")] = False,
+    retry_errors: Annotated[bool, typer.Option(
+        "--retry-errors", help="Rerun saved infrastructure error episodes (agent errors are final).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the tables.")] = False,
     sandbox: SandboxArg = "auto",
     require_sandbox: RequireSandboxArg = False,

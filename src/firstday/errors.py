@@ -37,3 +37,11 @@ class DayFullError(GenerationError):
 
 class SaveError(FirstdayError):
     """Finished episodes could not be saved in the run folder (a full disk, say): the run stops."""
+
+
+class InfrastructureError(FirstdayError):
+    """The environment could not do its part (e.g. the code sandbox could not start): not the agent's fault.
+
+    The runner counts it as an *infrastructure* error only when the environment raised it while carrying
+    out the agent's tool calls; the same class raised by the agent's own code is an agent error
+    (docs/scoring.md, "Error attribution")."""

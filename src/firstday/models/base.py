@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import threading
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from fnmatch import fnmatchcase
@@ -35,9 +37,46 @@ CACHE_FORMAT = "firstday.model-cache/1"
 class ModelError(FirstdayError):
     """A model call failed for good (after retries, or a non-retryable error such as a bad key).
 
-    An infrastructure failure, not the agent's fault: the episode loop records it as an *error*
-    episode, never as a zero score.
+    The runner counts it as an *infrastructure* error (left out of the scores, rerun by
+    ``--retry-errors``) only when it is the exception the provider layer raised on giving up after
+    retries (:func:`provider_gave_up`); otherwise, like any exception out of the agent, it is an
+    *agent* error (docs/scoring.md, "Error attribution").
     """
+
+
+#: every exception the provider layer raised when it gave up on a model call after retrying transient
+#: failures, with the serial number of that give-up (see :func:`provider_gave_up`)
+_GAVE_UP: weakref.WeakKeyDictionary[BaseException, int] = weakref.WeakKeyDictionary()
+_give_up_serials = itertools.count(1)
+_last_give_up = 0
+
+
+def _record_give_up(exc: BaseException) -> None:
+    global _last_give_up
+    serial = next(_give_up_serials)
+    _GAVE_UP[exc] = serial
+    _last_give_up = serial
+
+
+def give_up_mark() -> int:
+    """A mark to pass to :func:`provider_gave_up`: give-ups after it have a higher serial."""
+    return _last_give_up
+
+
+def provider_gave_up(exc: BaseException, since: int = 0) -> bool:
+    """Whether ``exc`` is the very exception object :meth:`ModelProvider.complete` raised, after ``since``,
+    when the model endpoint kept failing through every retry (an *infrastructure* failure).
+
+    The runner classifies an episode's error by this identity, never by the exception's type: an agent that
+    raises a ``ModelError`` of its own (or re-raises one it kept from earlier in the day) is not excused.
+    Non-retryable errors (HTTP 4xx: a bad request, key or model name) are not marked: the request is the
+    agent's, and a failure it can provoke must not let it leave a day out of its score.
+    """
+    try:
+        serial = _GAVE_UP.get(exc)
+    except TypeError:  # a built-in exception (no weak references): never one the provider layer raised
+        return False
+    return serial is not None and serial > since
 
 
 class TransientModelError(Exception):
@@ -330,7 +369,10 @@ class ModelProvider(ABC):
             if attempt < cfg.max_retries:
                 await self._sleep(self.backoff(attempt + 1, retry_after))
         self.ledger.record_failure(role)
-        raise ModelError(f"{self.spec}: no answer after {cfg.max_retries + 1} attempt(s); last error: {last}")
+        gave_up = ModelError(f"{self.spec}: no answer after {cfg.max_retries + 1} attempt(s); last error: {last}")
+        if type(self)._complete.__module__.startswith("firstday.models."):  # a provider of ours, not an agent's own
+            _record_give_up(gave_up)
+        raise gave_up
 
     async def aclose(self) -> None:
         """Release network clients (optional)."""

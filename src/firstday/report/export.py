@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from firstday.errors import ConfigError
+from firstday.report.leaderboard import counted_episodes
 from firstday.run.results import RunFolder
 
 Column = tuple[str, str, str]  # name, type, meaning
@@ -52,8 +53,10 @@ TASK_TRIAL_COLUMNS: list[Column] = [*_KEY,
     ("error", "string", "why scoring failed; empty if it did not"),
 ]
 EPISODE_COLUMNS: list[Column] = [*_KEY,
-    ("status", "string", "ok, or error (infrastructure: exception, timeout, loading)"),
+    ("status", "string", "ok, or error"),
     ("error", "string", "the error of an error episode"),
+    ("error_kind", "string", "who caused the error: agent (its tasks score 0) or infrastructure (not averaged); "
+                             "empty for ok episodes and for errors saved before attribution (counted as agent)"),
     ("turns", "int", "agent steps"),
     ("truncated", "bool", "hit max_turns"),
     ("tasks", "int", "tasks of the day"),
@@ -83,12 +86,15 @@ def table_rows(run_dirs: Sequence[Path | str]) -> tuple[list[dict[str, Any]], li
         folder = RunFolder(Path(path))
         manifest = folder.read_manifest()
         wall = {r["key"]: r["wall_seconds"] for r in folder.index_rows()}
-        for e in folder.read_episodes():
+        episodes_on_disk = folder.read_episodes()
+        counted = {e.key: e for e in counted_episodes(episodes_on_disk)}  # agent errors: tasks scored 0
+        for e in episodes_on_disk:
             key = {"run": str(path), "agent": manifest.agent, "suite_hash": manifest.suite_hash,
                    "scenario_id": e.scenario_id, "day_index": e.day_index, "trial": e.trial, "seed": e.seed,
                    "memory": manifest.env_config.memory, "hints": manifest.env_config.hints}
             m = e.metrics
-            episodes.append({**key, "status": e.status, "error": e.error, "turns": e.turns, "truncated": e.truncated,
+            episodes.append({**key, "status": e.status, "error": e.error, "error_kind": e.error_kind,
+                             "turns": e.turns, "truncated": e.truncated,
                              "tasks": len(e.tasks), "score": m.score if m else None,
                              "success_rate": m.success_rate if m else None,
                              "priority_weighted_score": m.priority_weighted_score if m else None,
@@ -104,9 +110,9 @@ def table_rows(run_dirs: Sequence[Path | str]) -> tuple[list[dict[str, Any]], li
                              "output_tokens": e.usage.output_tokens if e.usage else None,
                              "cost_usd": e.usage.cost_usd if e.usage else None,
                              "wall_seconds": wall.get(e.key)})
-            if e.status != "ok":
-                continue  # an error episode's tasks were never fairly attempted
-            for t in e.tasks:
+            if e.key not in counted:
+                continue  # an infrastructure error: its tasks were never fairly attempted
+            for t in counted[e.key].tasks:
                 tasks.append({**key, "task_id": t.task_id, "family": t.family, "variant": t.variant,
                               "difficulty": t.difficulty, "meta_task": t.meta_task, "priority": t.priority,
                               "arrival": t.arrival, "deadline": t.deadline, "score": t.score, "success": t.success,

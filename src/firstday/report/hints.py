@@ -20,7 +20,7 @@ from rich.table import Table
 
 from firstday._version import __version__
 from firstday.errors import ConfigError
-from firstday.report.leaderboard import _ratio_parts, pct
+from firstday.report.leaderboard import _ratio_parts, counted_episodes, pct
 from firstday.report.stats import Interval, bootstrap_ratio
 from firstday.run.results import EpisodeSummary, RunFolder
 from firstday.scoring.cards import TaskScore
@@ -114,7 +114,7 @@ def build_ladder(out_dir: Path | str, tiers: list[str]) -> HintLadder:
                 raise ConfigError(f"episode {key} was run on different instances in tier {seen[key][1]} and "
                                   f"tier {tier} (instance hashes differ); rerun the ladder on one suite")
             seen.setdefault(key, (e.instance_hash, tier))
-    ok = {t: [e for e in episodes[t] if e.status == "ok" and e.metrics is not None] for t in tiers}
+    ok = {t: counted_episodes(episodes[t]) for t in tiers}  # agent-error episodes count, scored 0
     rows = [_row(t, g, ok[t]) for t in tiers for g in GROUPS]
     warnings = []
     for t in tiers:

@@ -7,9 +7,12 @@ Averaging rules (also in each field's description, which is the ``--json`` schem
   unsupported-answer rate (over attempted answer-bearing checkpoints);
 * day-level figures are averaged over days: meetings missed and late, work left, questions per clue,
   noise;
-* error episodes are left out of every average and counted apart; they are never zeros;
+* errors are attributed (docs/scoring.md, "Error attribution"): an episode an *agent* error ended
+  scores every task 0 and stays in every average; an *infrastructure* error episode is left out of every
+  average and counted apart (never a zero);
 * a task with a scoring defect (its check failed on the task's own answer) counts 0 in every average and is
   also counted apart (``task_errors``, "scoring defects: N" in red), so an agent cannot choose what is averaged;
+* a damaged episode (its file, trace or memory; see ``RunFolder.inspect``) is left out and counted;
 * with repeated trials every task-trial counts once; pass^k and pass@k are per task, then averaged;
 * every headline figure has a 95 % percentile bootstrap interval, resampling scenarios (see
   :mod:`firstday.report.stats` and docs/statistics.md).
@@ -34,7 +37,7 @@ from firstday._version import __version__
 from firstday.errors import ConfigError
 from firstday.report.stats import Interval, bootstrap_ratio, pass_at_k, pass_hat_k
 from firstday.run.results import EpisodeSummary, RunFolder, RunManifest
-from firstday.scoring.cards import DayMetrics, TaskScore
+from firstday.scoring.cards import DayMetrics, TaskScore, zero_for_agent_error
 from firstday.world.assets import PRIORITY_WEIGHT
 
 REPORT_FORMAT: Final = "firstday.report/1"
@@ -69,9 +72,17 @@ class RunRow(BaseModel):
     sandbox: str = Field(default="", description="run_python's runner in the run (landlock, audit; empty: unrecorded)")
     episodes_expected: int = Field(description="episodes in the suite")
     episodes: int = Field(description="finished episodes on disk (ok + error)")
-    error_episodes: int = Field(description="episodes that failed (agent exception, loading error); not averaged")
-    tasks: int = Field(description="scored tasks in ok episodes")
-    task_errors: int = Field(description="tasks in ok episodes with a scoring defect; counted 0 in every average")
+    error_episodes: int = Field(description="episodes that ended with an error (agent_errors + infrastructure_errors)")
+    agent_errors: int = Field(default=0, description="error episodes caused by the agent (an exception, invalid "
+                                                     "output, a time or step limit): every task scores 0 and they "
+                                                     "stay in every average; final (not rerun by --retry-errors)")
+    infrastructure_errors: int = Field(default=0, description="error episodes not caused by the agent (model endpoint "
+                                                              "down after retries, a worker lost, ...): left out of "
+                                                              "the averages; rerun by --retry-errors")
+    damaged_episodes: int = Field(default=0, description="episodes whose files are damaged or missing in the run "
+                                                         "folder: left out; 'firstday run' on the folder repairs them")
+    tasks: int = Field(description="scored tasks in ok and agent-error episodes (the latter all scored 0)")
+    task_errors: int = Field(description="tasks with a scoring defect; counted 0 in every average")
     success_rate: float | None = Field(description="share of scored tasks with every checkpoint passed on time "
                                                    "(micro-average over tasks)")
     score: float | None = Field(description="mean checkpoint score: passed weight / total weight, on time only "
@@ -199,8 +210,24 @@ def _reliability(ok: list[EpisodeSummary], trials: int) -> list[PassRow]:
     return rows
 
 
-def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[EpisodeSummary]) -> RunRow:
-    ok = [e for e in episodes if e.status == "ok" and e.metrics is not None]
+def counted_episodes(episodes: list[EpisodeSummary]) -> list[EpisodeSummary]:
+    """The episodes that enter the averages: ok ones, and agent-error ones with every task scored 0
+    (zeroed here too, for episodes saved before errors were attributed)."""
+    out = []
+    for e in episodes:
+        if e.status == "ok" and e.metrics is not None:
+            out.append(e)
+        elif e.agent_error and e.metrics is not None:
+            if any(t.zeroed is None for t in e.tasks) or e.metrics.score:
+                tasks, metrics = zero_for_agent_error(e.tasks, e.metrics, e.error or "")
+                e = e.model_copy(update={"tasks": tasks, "metrics": metrics})
+            out.append(e)
+    return out
+
+
+def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[EpisodeSummary],
+                  damaged: int = 0) -> RunRow:
+    ok = counted_episodes(episodes)
     all_tasks = [t for e in ok for t in e.tasks]
     tasks = all_tasks  # scoring defects count 0 in every average (and are counted apart below)
     days = [e.metrics for e in ok if e.metrics is not None]
@@ -215,6 +242,8 @@ def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[Ep
         sandbox=manifest.sandbox,
         episodes_expected=manifest.n_episodes, episodes=len(episodes),
         error_episodes=sum(1 for e in episodes if e.status == "error"),
+        agent_errors=sum(1 for e in episodes if e.agent_error),
+        infrastructure_errors=sum(1 for e in episodes if e.infrastructure_error), damaged_episodes=damaged,
         tasks=len(tasks), task_errors=sum(1 for t in all_tasks if t.error is not None),
         success_rate=_mean([1.0 if t.success else 0.0 for t in tasks]),
         score=_mean([t.score or 0.0 for t in tasks]),
@@ -260,9 +289,20 @@ def build_report(run_dirs: Sequence[Path | str], *, sort: bool = True) -> Report
         raise ConfigError("no run folders given; pass folders written by 'firstday run'")
     paths = [Path(p) for p in run_dirs]
     rows = []
+    damage: dict[str, list[str]] = {}
     for path, label in zip(paths, _labels(paths), strict=True):
         folder = RunFolder(path)
-        rows.append(aggregate_run(str(path), label, folder.read_manifest(), folder.read_episodes()))
+        manifest = folder.read_manifest()
+        health = folder.inspect()  # reads nothing damaged, changes nothing
+        rows.append(aggregate_run(str(path), label, manifest, health.episodes, len(health.damaged)))
+        if health.index_problem is not None or health.damaged:
+            index = (f"its index results.sqlite is {health.index_problem} (the episode files were read directly); "
+                     if health.index_problem else "")
+            first = next(iter(sorted(health.damaged.items())), None)
+            example = f" (e.g. {first[0]}: {first[1]})" if first else ""
+            damage[label] = [f"{label}: damaged run folder: {index}{len(health.damaged)} damaged episode(s) left "
+                             f"out{example}; 'firstday run' with the same arguments on {path} repairs it "
+                             "(damaged files are moved aside and those episodes run again)"]
     if sort:  # best first; runs with nothing scored go last
         rows.sort(key=lambda r: (r.score is None, -(r.score or 0.0), -(r.success_rate or 0.0), r.label))
     warnings = []
@@ -278,8 +318,13 @@ def build_report(run_dirs: Sequence[Path | str], *, sort: bool = True) -> Report
             warnings.append(f"{r.label}: no confidence intervals (they resample scenarios; fewer than 2 scored)")
         elif 0 < clusters < 10:
             warnings.append(f"{r.label}: confidence intervals from only {clusters} scenarios are rough")
-        if r.error_episodes:
-            warnings.append(f"{r.label}: {r.error_episodes} error episode(s) are left out of the averages")
+        warnings += damage.get(r.label, [])
+        if r.agent_errors:
+            warnings.append(f"{r.label}: {r.agent_errors} episode(s) ended with an error caused by the agent: their "
+                            "tasks score 0 in every average (final: --retry-errors does not rerun them)")
+        if r.infrastructure_errors:
+            warnings.append(f"{r.label}: {r.infrastructure_errors} infrastructure error episode(s) are left out of "
+                            "the averages (rerun the same 'firstday run' command with --retry-errors to redo them)")
         if r.task_errors:
             warnings.append(f"{r.label}: {SCORING_DEFECTS}: {r.task_errors} (tasks whose own expected answer fails "
                             "their check; each counted 0; a defect of the suite to report)")
@@ -314,7 +359,7 @@ def ci_text(r: RunRow, field: str, fmt: Callable[[float | None], str] = pct) -> 
 
 def episodes_cell(r: RunRow) -> str:
     text = f"{r.episodes}/{r.episodes_expected}"
-    return text + (f" ({r.error_episodes} err)" if r.error_episodes else "")
+    return text + (f" ({r.damaged_episodes} damaged)" if r.damaged_episodes else "")
 
 
 @dataclass(frozen=True)
@@ -330,6 +375,8 @@ OUTCOME_COLUMNS = [
     Column("agent", lambda r: r.agent + (" (text)" if r.text_only else "") + (" (memory)" if r.memory else "")
            + (f" (hints: {r.hints})" if r.hints != "none" else ""), "agent", numeric=False),
     Column("episodes", episodes_cell, "episodes"),
+    Column("a.err", lambda r: str(r.agent_errors), "agent_errors"),
+    Column("i.err", lambda r: str(r.infrastructure_errors), "infrastructure_errors"),
     Column("tasks", lambda r: str(r.tasks) + (f" ({r.task_errors} err)" if r.task_errors else ""), "tasks"),
     Column("success [95% CI]", lambda r: ci_text(r, "success_rate"), "success_rate"),
     Column("score [95% CI]", lambda r: ci_text(r, "score"), "score"),
@@ -367,6 +414,8 @@ BEHAVIOUR_COLUMNS = [
     Column("noise", lambda r: num(r.noise, 1), "noise"),
     Column("q/clue", lambda r: num(r.questions_per_clue, 1), "questions_per_clue"),
 ]
+OUTCOME_CAPTION = ("a.err: episodes an agent error ended (every task scored 0, in the averages) · i.err: "
+                   "infrastructure errors (left out of the averages; --retry-errors reruns them)")
 BEHAVIOUR_CAPTION = ("on time: priority-weighted share submitted by the deadline · urgent: minutes to first "
                      "submission of urgent tasks · missed/late: meetings per day · left: tasks never submitted "
                      "per day · clues: clue discovery · unsupp.: answers given before their clues were seen · "
@@ -396,7 +445,10 @@ def render_report(report: Report, console: Console, *, families: bool = True, di
     if not report.runs:
         console.print("no runs")
         return
-    console.print(_table("Leaderboard", OUTCOME_COLUMNS, report.runs))
+    # the error columns only when some run has errors (a terminal is narrow; --json and HTML always have them)
+    errors = any(r.agent_errors or r.infrastructure_errors for r in report.runs)
+    columns = [c for c in OUTCOME_COLUMNS if errors or c.field not in ("agent_errors", "infrastructure_errors")]
+    console.print(_table("Leaderboard", columns, report.runs, OUTCOME_CAPTION if errors else None))
     for r in report.runs:
         console.print(f"{escape(r.label)}: suite {r.suite_hash[:12]}, run_python sandbox {r.sandbox or 'unrecorded'}",
                       highlight=False)

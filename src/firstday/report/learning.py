@@ -36,6 +36,7 @@ from rich.table import Table
 
 from firstday._version import __version__
 from firstday.errors import ConfigError
+from firstday.report.leaderboard import counted_episodes
 from firstday.report.stats import Interval, bootstrap_ratio
 from firstday.run.results import EpisodeSummary, RunFolder, RunManifest, episode_key
 
@@ -200,6 +201,11 @@ def _check_manifests(t_dir: Path, c_dir: Path, t: RunManifest, c: RunManifest) -
                           "treatment's seed")
 
 
+def _counted(e: EpisodeSummary) -> EpisodeSummary | None:
+    counted = counted_episodes([e])
+    return counted[0] if counted else None
+
+
 def _pair(t_eps: list[EpisodeSummary], c_eps: list[EpisodeSummary], t_dir: Path,
           c_dir: Path) -> tuple[dict[tuple[str, int, int], _Day], list[str], list[str]]:
     """Paired ok episodes by (scenario, trial, day), the keys dropped for an error, the keys on one side only.
@@ -223,7 +229,8 @@ def _pair(t_eps: list[EpisodeSummary], c_eps: list[EpisodeSummary], t_dir: Path,
         if te.instance_hash and ce.instance_hash and te.instance_hash != ce.instance_hash:
             differ.append(name)
             continue
-        if te.status != "ok" or ce.status != "ok" or te.metrics is None or ce.metrics is None:
+        te, ce = _counted(te), _counted(ce)  # an agent error counts, scored 0: only other errors drop a pair
+        if te is None or ce is None:
             dropped.append(name)
             continue
         if not te.instance_hash or not ce.instance_hash:

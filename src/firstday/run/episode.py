@@ -12,6 +12,13 @@ a test checks it) plus what a run with hundreds of episodes in flight needs:
   its limits, the episode is abandoned as an error (its world is still being changed by that thread,
   so it is not scored);
 * **episode timeout** (``RunLimits.episode_timeout_s``): the whole episode, wall clock;
+
+and the attribution of each error (docs/scoring.md, "Error attribution"), by *where* it happened:
+``infrastructure`` for an exception the model provider raised on giving up after retries
+(:func:`firstday.models.base.provider_gave_up`, an identity check: an agent cannot raise one of its
+own), an :class:`~firstday.errors.InfrastructureError` raised by the environment while carrying out a
+tool call, or a tool thread abandoned as hung; ``agent`` for everything else out of the agent's
+``reset``/``act`` (its exceptions, invalid output, its timeouts).
 """
 
 from __future__ import annotations
@@ -25,7 +32,9 @@ from typing import Any, Literal, TypeVar
 
 from firstday.env.episode import DayEnv, Observation, TraceEvent
 from firstday.env.loop import Agent, record_agent_info
+from firstday.errors import InfrastructureError
 from firstday.jsonsafe import exception_text, traceback_text
+from firstday.models.base import give_up_mark, provider_gave_up
 from firstday.run.results import RunLimits
 from firstday.scoring.cards import DayScore
 from firstday.suites.spec import Scenario
@@ -33,6 +42,9 @@ from firstday.suites.store import Suite
 from firstday.world.tools import ToolCall, agent_calls
 
 T = TypeVar("T")
+
+#: who caused an error episode (docs/scoring.md, "Error attribution")
+ErrorKind = Literal["agent", "infrastructure"]
 
 #: tools whose step runs in a thread (they block: ``run_python`` starts a subprocess)
 BLOCKING_TOOLS = frozenset({"run_python"})
@@ -45,6 +57,24 @@ class StepTimeoutError(Exception):
     """A model call, a tool step or an episode went over its limit."""
 
 
+#: the longest error message saved with an episode (an exception's text is the agent's to choose)
+MAX_ERROR_CHARS = 2000
+
+
+def describe_error(exc: BaseException) -> str:
+    """``Type: message`` of an exception, safe for any exception an agent raises: a ``__str__`` that
+    raises or returns something huge, not a string or with lone surrogates cannot turn an error episode
+    into a crashed run."""
+    return exception_text(exc, MAX_ERROR_CHARS)
+
+
+class _NotTheAgents(Exception):
+    """Wraps an exception the runner attributes to infrastructure by where it was raised."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(describe_error(cause))
+
+
 @dataclass
 class GuardedResult:
     status: Literal["ok", "error"]
@@ -52,6 +82,7 @@ class GuardedResult:
     turns: int
     score: DayScore | None  # None when the episode was abandoned (a hung tool thread still owns the world)
     trace: list[TraceEvent]
+    error_kind: ErrorKind | None = None  # with status "error": who caused it
 
 
 def _in_daemon_thread(fn: Any, *args: Any) -> asyncio.Future[Any]:
@@ -148,6 +179,7 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
     """Run one episode like ``run_episode``, under ``limits`` (see the module docstring)."""
     status: Literal["ok", "error"] = "ok"
     error: str | None = None
+    kind: ErrorKind | None = None
     abandoned = False
     stepping_in_thread = False
 
@@ -156,18 +188,29 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
     async def act(obs: Observation) -> object:
         # the agent runs in this task (no extra task per step; an exception such as KeyboardInterrupt
         # travels exactly as in run_episode), under a deadline that costs no timer per step
+        mark = give_up_mark()
         try:
             with step_deadline:
                 return await agent.act(obs)
         except TimeoutError:
             raise StepTimeoutError(f"agent step (model call) exceeded act_timeout_s={limits.act_timeout_s:g} s") \
                 from None
+        except Exception as exc:
+            if provider_gave_up(exc, mark):  # the provider's own give-up during this very step
+                raise _NotTheAgents(exc) from exc
+            raise
 
     async def step(calls: list[ToolCall]) -> Observation:
-        nonlocal stepping_in_thread
         blocking = [c for c in calls if c.name in BLOCKING_TOOLS]
-        if not blocking or any(c.name in AST_TOOLS for c in calls):
-            return env.step(calls)  # in-memory tools: microseconds, no thread hop
+        try:
+            if not blocking or any(c.name in AST_TOOLS for c in calls):
+                return env.step(calls)  # in-memory tools: microseconds, no thread hop
+            return await step_in_thread(calls, blocking)
+        except InfrastructureError as exc:  # raised by the environment, not by the agent's code
+            raise _NotTheAgents(exc) from exc
+
+    async def step_in_thread(calls: list[ToolCall], blocking: list[ToolCall]) -> Observation:
+        nonlocal stepping_in_thread
         guard = len(blocking) * env.config.run_timeout_s + limits.tool_grace_s
         async with tool_slots or contextlib.nullcontext():  # waiting for a slot does not count toward the guard
             stepping_in_thread = True
@@ -182,11 +225,16 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
             return obs
 
     async def body() -> None:
+        mark = give_up_mark()
         try:
             async with asyncio.timeout(limits.act_timeout_s):
                 await agent.reset(env.briefing())
         except TimeoutError:
             raise StepTimeoutError(f"agent reset exceeded act_timeout_s={limits.act_timeout_s:g} s") from None
+        except Exception as exc:
+            if provider_gave_up(exc, mark):
+                raise _NotTheAgents(exc) from exc
+            raise
         obs = env.reset()
         record_agent_info(env, agent, 0)
         while not obs.done:
@@ -200,29 +248,34 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
                 await body()
             finally:
                 step_deadline.close()
-    except _Abandoned as exc:
-        status, error, abandoned = "error", f"ToolTimeout: {exc}", True
+    except _Abandoned as exc:  # a hung tool thread: the runner's guard gave up, not the agent
+        status, error, abandoned, kind = "error", f"ToolTimeout: {exc}", True, "infrastructure"
     except TimeoutError:
         status, error = "error", f"EpisodeTimeout: episode exceeded episode_timeout_s={limits.episode_timeout_s:g} s"
+        # the agent took too long, unless a tool thread is what hangs (then the world is not scoreable)
         abandoned = stepping_in_thread
+        kind = "infrastructure" if abandoned else "agent"
         if not abandoned:
             env.record_agent_error(error)
     except StepTimeoutError as exc:
-        status, error = "error", f"ModelTimeout: {exc}"
+        status, error, kind = "error", f"ModelTimeout: {exc}", "agent"
+        env.record_agent_error(error)
+    except _NotTheAgents as exc:
+        status, error, kind = "error", str(exc), "infrastructure"
         env.record_agent_error(error)
     except Exception as exc:
-        status, error = "error", exception_text(exc)  # an agent's exception may hold anything
+        status, error, kind = "error", describe_error(exc), "agent"
         env.record_agent_error(error + "\n" + traceback_text())
     if abandoned:
         trace = [*env.trace, TraceEvent(t=env.world.now, type="agent_error", data={"message": error})]
-        return GuardedResult(status, error, env.turns, None, trace)
+        return GuardedResult(status, error, env.turns, None, trace, kind)
     # on the loop thread: scoring takes about a millisecond, and CPython 3.11.7's ast module (used by
     # checks and tracebacks) is not safe to use from two threads at once
     with contextlib.suppress(Exception):  # closing LLM colleagues must not turn a result into a crash
         await env.aclose()
     card = env.score()
     record_agent_info(env, agent, -1)
-    return GuardedResult(status, error, env.turns, card, env.trace)
+    return GuardedResult(status, error, env.turns, card, env.trace, kind)
 
 
 class ScenarioCache:

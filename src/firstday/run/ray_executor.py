@@ -13,13 +13,26 @@ configuration work exactly as with the local executor. With memory on, the days 
 submitted one after the other, each with the memory the day before returned. An actor that dies (its
 worker or node lost) is restarted by Ray, which retries its calls; a call that still fails becomes an
 error episode, never a hang or a lost episode.
+
+No process outlives the run: a local cluster the executor started (no ``address``, and Ray not
+initialised by the caller) is shut down when the run ends (or the ``with`` block, for a kept executor),
+on errors and Ctrl-C too, and the processes it started that Ray leaves behind (its dashboard and
+runtime-env agents outlive the raylet) are stopped. Only that cluster's processes are touched (those
+descended from this one since it started the cluster, and those carrying the mark it put in their
+environment, ``OWNER_ENV``): a cluster given with ``address``, or one the caller connected to, is only
+disconnected from (and its actors released), never stopped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import math
+import os
+import signal
 import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,6 +54,8 @@ from firstday.run.runner import (
 from firstday.suites.store import Suite
 
 INSTALL_HINT = "the Ray executor needs Ray: pip install 'ray>=2.9'"
+#: environment variable marking the processes of a local cluster a run started (value: unique per cluster)
+OWNER_ENV = "FIRSTDAY_RAY_CLUSTER_OWNER"
 
 
 class EpisodeActor:
@@ -79,19 +94,44 @@ class RayExecutor(EpisodeExecutor):
         self.init_kwargs = dict(init_kwargs or {})
         self._actors: list[Any] = []
         self._actor_shape: tuple[int, int] | None = None  # (actors, episodes in flight per actor)
+        self._connected = False  # this executor called ray.init (so it calls ray.shutdown)
+        self._preexisting: set[ProcessId] | None = None  # with a local cluster started here: processes before it
+        self._tag: str | None = None  # with a local cluster started here: the mark in its processes' environment
+        self._init_thread: concurrent.futures.ThreadPoolExecutor | None = None  # where ray.init runs
 
     def close(self) -> None:
-        """Release the episode actors (their processes go back to the cluster)."""
+        """Release the episode actors (their processes go back to the cluster); if this executor started a
+        local cluster, stop it and every process it started."""
+        self._release_actors()
+        if self._connected:
+            import ray
+
+            self._connected = False
+            preexisting, self._preexisting = self._preexisting, None
+            tag, self._tag = self._tag, None
+            # the cluster's processes: those descended from this one (found while the raylet still lives: the
+            # agents it started are re-parented once it is gone), and those carrying the mark this process put
+            # in their environment (an agent the raylet was still starting is found after the raylet is gone)
+            ours = _descendants(os.getpid()) - preexisting if preexisting is not None else set()
+            with contextlib.suppress(Exception):
+                ray.shutdown()
+            _stop_processes(ours | (_marked(tag) if tag else set()))
+        if self._init_thread is not None:
+            self._init_thread.shutdown(wait=False)
+            self._init_thread = None
+
+    def _release_actors(self) -> None:
         actors, self._actors, self._actor_shape = self._actors, [], None
         if actors:
             import ray
 
             for actor in actors:
-                ray.kill(actor)
+                with contextlib.suppress(Exception):  # the cluster may be going away already
+                    ray.kill(actor)
 
     def _ensure_actors(self, ray: Any, n_actors: int, per_actor: int) -> list[Any]:
         if self._actor_shape != (n_actors, per_actor):
-            self.close()
+            self._release_actors()
             actor_class = ray.remote(num_cpus=self.num_cpus, max_restarts=2, max_task_retries=2,
                                      max_concurrency=per_actor)(EpisodeActor)
             tool_slots = max(1, default_tool_slots() // n_actors)
@@ -105,17 +145,42 @@ class RayExecutor(EpisodeExecutor):
         except ImportError:
             raise ConfigError(INSTALL_HINT) from None
         if not ray.is_initialized():
+            # a local cluster is started by ray.init unless an address is given (argument or RAY_ADDRESS)
+            local = self.address is None and not os.environ.get("RAY_ADDRESS")
+            before = _descendants(os.getpid()) if local else None
+            tag = f"{os.getpid()}-{uuid.uuid4().hex}" if local else None
+            if tag:  # inherited by every process of the local cluster (raylet, agents, workers): see close()
+                os.environ[OWNER_ENV] = tag
             try:
                 ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
                          **self.init_kwargs)
             except (ConnectionError, ValueError, RuntimeError) as exc:
                 raise ConfigError(f"cannot connect to the Ray cluster at {self.address or 'local'}: {exc}") from None
+            finally:
+                if tag:
+                    os.environ.pop(OWNER_ENV, None)
+            self._connected, self._preexisting, self._tag = True, before, tag
         return ray
 
     async def run(self, suite: Suite, chains: Sequence[Sequence[EpisodeJob]], events: RunEvents) -> None:
         if not chains:
             return
-        ray = await asyncio.to_thread(self._connect)
+        # in a thread (starting a local cluster takes seconds) that outlives the cluster: Linux stops the
+        # cluster's processes when the thread that started them exits (Ray sets PR_SET_PDEATHSIG)
+        if self._init_thread is None:
+            self._init_thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="firstday-ray")
+        started = self._init_thread.submit(self._connect)
+        try:
+            ray = await asyncio.wrap_future(started)
+            await self._run(ray, chains, events)
+        finally:  # errors and Ctrl-C (the task is cancelled) included
+            if not started.done():  # cancelled while the cluster was starting: let it start, then stop it
+                with contextlib.suppress(Exception):
+                    started.result()
+            if not self.kept:
+                self.close()
+
+    async def _run(self, ray: Any, chains: Sequence[Sequence[EpisodeJob]], events: RunEvents) -> None:
         slots = max(1, int(ray.cluster_resources().get("CPU", 1) / self.num_cpus))
         window = self.max_in_flight or 2 * slots
         n_actors = min(slots, window)
@@ -142,10 +207,108 @@ class RayExecutor(EpisodeExecutor):
                 await run_chain(chain, run_one, events)
 
         # one driver coroutine per episode in flight: each keeps one chain's current day running
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(window, len(chains))):
+                group.create_task(driver())
+
+
+#: a process, told apart from a later one that reuses its pid by its start time (clock ticks since boot)
+ProcessId = tuple[int, int]
+
+
+def _start_time(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    # fields after the command name (which may hold spaces and parentheses): state is field 3, start time 22
+    fields = stat[stat.rfind(b")") + 2:].split()
+    return int(fields[19]) if len(fields) > 19 else None
+
+
+def _descendants(root: int) -> set[ProcessId]:
+    """Every live descendant of process ``root`` (Linux: /proc; elsewhere psutil if installed, else none)."""
+    if not os.path.isdir("/proc/self"):
         try:
-            async with asyncio.TaskGroup() as group:
-                for _ in range(min(window, len(chains))):
-                    group.create_task(driver())
-        finally:
-            if not self.kept:
-                self.close()
+            import psutil  # type: ignore[import-untyped,unused-ignore]
+        except ImportError:
+            return set()
+        with contextlib.suppress(psutil.Error):
+            return {(p.pid, int(p.create_time() * 100)) for p in psutil.Process(root).children(recursive=True)}
+        return set()
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue  # gone meanwhile
+        fields = stat[stat.rfind(b")") + 2:].split()
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    out: set[ProcessId] = set()
+    todo = list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        started = _start_time(pid)
+        if started is not None:
+            out.add((pid, started))
+            todo += children.get(pid, [])
+    return out
+
+
+def _marked(tag: str) -> set[ProcessId]:
+    """Live processes (other than this one) whose environment holds ``OWNER_ENV=tag`` (Linux: /proc)."""
+    if not os.path.isdir("/proc/self"):
+        return set()
+    needle, out = f"{OWNER_ENV}={tag}".encode(), set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if needle not in f.read().split(b"\0"):
+                    continue
+        except OSError:  # gone, or another user's
+            continue
+        started = _start_time(int(entry))
+        if started is not None:
+            out.add((int(entry), started))
+    return out
+
+
+def _alive(proc: ProcessId) -> bool:
+    """The same process (pid and start time) still runs (a zombie has ended: it only awaits its reaping)."""
+    if os.path.isdir("/proc/self"):
+        try:
+            with open(f"/proc/{proc[0]}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            return False
+        fields = stat[stat.rfind(b")") + 2:].split()
+        return fields[0] != b"Z" and _start_time(proc[0]) == proc[1]
+    try:
+        import psutil  # type: ignore[import-untyped,unused-ignore]
+
+        p = psutil.Process(proc[0])
+        return int(p.create_time() * 100) == proc[1] and p.status() != psutil.STATUS_ZOMBIE
+    except Exception:
+        return False
+
+
+def _stop_processes(procs: set[ProcessId], grace_s: float = 5.0) -> None:
+    """Wait up to ``grace_s`` for ``procs`` to exit, then SIGTERM the survivors, then SIGKILL (each one
+    checked to be the same process first, so a reused pid is never signalled)."""
+    for sig in (0, signal.SIGTERM, signal.SIGKILL):
+        alive = {p for p in procs if _alive(p)}
+        if not alive:
+            return
+        for pid, _ in alive if sig else ():
+            with contextlib.suppress(OSError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline and any(_alive(p) for p in alive):
+            time.sleep(0.05)  # polling an unrelated process: no exit notification exists for it
+        procs = alive

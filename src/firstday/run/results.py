@@ -22,7 +22,9 @@ the index's primary key makes a duplicate impossible.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -125,9 +127,12 @@ class RunManifest(BaseModel):
 class EpisodeSummary(BaseModel):
     """``episodes/<key>.json``: one finished episode.
 
-    ``status == "error"`` means the episode failed for a reason that is not the agent's skill (the
-    agent raised, a timeout, or loading the day failed); such episodes are counted, never averaged as
-    zeros.
+    ``status == "error"`` means the episode ended with an error, attributed by ``error_kind``
+    (docs/scoring.md, "Error attribution"): ``agent`` errors score every task 0 and stay in every mean
+    (final: ``--retry-errors`` leaves them); ``infrastructure`` errors are left out of the means,
+    counted, and rerun by ``--retry-errors``. An error episode saved before attribution existed has no
+    ``error_kind``: it is charged to the agent (the safe side: an error never raises a score) and
+    ``--retry-errors`` reruns it, so that it gets attributed.
     """
 
     format: Literal["firstday.episode/1"] = EPISODE_FORMAT
@@ -147,10 +152,28 @@ class EpisodeSummary(BaseModel):
         default=None, description="content hash of the company and the day's instances (paired runs must match)")
     memory: bool = Field(default=False, description="the day was run with memory carried from earlier days")
     hints: str = Field(default="none", description="hint tier the tasks came with")
+    error_kind: Literal["agent", "infrastructure"] | None = Field(
+        default=None, description="with status error: who caused it (None: an episode saved before errors were "
+                                  "attributed, charged to the agent)")
 
     @property
     def key(self) -> str:
         return episode_key(self.scenario_id, self.day_index, self.trial)
+
+    @property
+    def agent_error(self) -> bool:
+        """An error charged to the agent: its tasks score 0 and it stays in the means."""
+        return self.status == "error" and self.error_kind != "infrastructure"
+
+    @property
+    def infrastructure_error(self) -> bool:
+        """An error that is not the agent's: left out of the means, rerun by ``--retry-errors``."""
+        return self.status == "error" and self.error_kind == "infrastructure"
+
+    @property
+    def retryable(self) -> bool:
+        """Rerun by ``--retry-errors``: an infrastructure error, or an error saved before attribution."""
+        return self.status == "error" and self.error_kind != "agent"
 
 
 def episode_key(scenario_id: str, day_index: int, trial: int = 0) -> str:
@@ -159,6 +182,27 @@ def episode_key(scenario_id: str, day_index: int, trial: int = 0) -> str:
 
 def _episode_path(run_dir: Path, key: str) -> Path:
     return run_dir / EPISODES_DIR / f"{key}.json"
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename a damaged file to ``<name>.corrupt`` (``.corrupt.1``, ... if taken) and return the new path."""
+    target = path.with_name(path.name + CORRUPT_SUFFIX)
+    n = 0
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}{CORRUPT_SUFFIX}.{n}")
+    os.replace(path, target)
+    return target
+
+
+def _sqlite_sidecars(db: Path) -> list[Path]:
+    return [db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"
 
 
 _SCHEMA = """
@@ -173,9 +217,47 @@ CREATE TABLE IF NOT EXISTS episodes (
     wall_seconds REAL,
     attempts INTEGER NOT NULL DEFAULT 1,
     finished_at TEXT NOT NULL,
-    summary TEXT NOT NULL
+    summary TEXT NOT NULL,
+    error_kind TEXT,
+    sha256 TEXT,
+    trace_size INTEGER
 )
 """
+#: columns added since the first index format (an older index gets them, empty, when opened for writing)
+_ADDED_COLUMNS = {"error_kind": "TEXT", "sha256": "TEXT", "trace_size": "INTEGER"}
+#: what a damaged file is renamed to (``episodes/x.json`` -> ``episodes/x.json.corrupt``): kept, never deleted
+CORRUPT_SUFFIX = ".corrupt"
+
+
+@dataclass
+class FolderHealth:
+    """What :meth:`RunFolder.inspect` found: the intact episodes, and what is damaged.
+
+    An episode is intact when its episode file is UTF-8 JSON of a complete :class:`EpisodeSummary` for
+    its key, matches the checksum its index row holds, and its trace is there with the size the row
+    holds (a trace is checked by size, not read: traces are large). Without a sound index, every file
+    that passes those checks it can make counts (the index is rebuilt from them)."""
+
+    index_problem: str | None = None  # what is wrong with results.sqlite; None: sound, or absent
+    index_missing: bool = False  # no results.sqlite while episode files exist
+    episodes: list[EpisodeSummary] = field(default_factory=list)  # intact finished episodes, by key
+    texts: dict[str, str] = field(default_factory=dict, repr=False)  # their files' text (to rebuild the index)
+    sizes: dict[str, int] = field(default_factory=dict, repr=False)  # their traces' size in bytes
+    damaged: dict[str, str] = field(default_factory=dict)  # key -> what is wrong with it
+
+    @property
+    def rebuild_index(self) -> bool:
+        return self.index_problem is not None or self.index_missing
+
+    def problems(self, folder: Path) -> list[str]:
+        """One line per problem found."""
+        lines = []
+        if self.index_problem:
+            lines.append(f"{folder / RESULTS_DB} is {self.index_problem}")
+        elif self.index_missing:
+            lines.append(f"{folder / RESULTS_DB} is missing")
+        lines += [f"{_episode_path(folder, key)}: {why}" for key, why in sorted(self.damaged.items())]
+        return lines
 
 
 @dataclass
@@ -210,6 +292,8 @@ class RunFolder:
             return RunManifest.model_validate_json(self.manifest_path.read_text(encoding="utf-8"))
         except ValidationError as exc:
             raise ConfigError(f"{self.manifest_path} is not a valid run manifest: {exc.errors()[0]['msg']}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{self.manifest_path} is not a valid run manifest: not UTF-8 text") from None
 
     def write_manifest(self, manifest: RunManifest) -> None:
         atomic_write(self.manifest_path, manifest.model_dump_json(indent=1) + "\n")
@@ -219,43 +303,197 @@ class RunFolder:
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
             self.path.mkdir(parents=True, exist_ok=True)
-            fresh = not self.db_path.exists()
-            # one connection shared by the threads that write results (serialised by self._lock)
-            db = sqlite3.connect(self.db_path, timeout=30.0, check_same_thread=False, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: a commit survives the process being killed (not a power cut), without an fsync
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute(_SCHEMA)
+            if self.db_path.is_file() and self.db_path.stat().st_size == 0:  # SQLite would take it as a new index
+                raise self._damaged_index("empty (0 bytes)")
+            try:
+                # one connection shared by the threads that write results (serialised by self._lock)
+                db = sqlite3.connect(self.db_path, timeout=30.0, check_same_thread=False, isolation_level=None)
+                try:
+                    db.execute("PRAGMA journal_mode=WAL")
+                    # WAL + NORMAL: a commit survives the process being killed (not a power cut), without an fsync
+                    db.execute("PRAGMA synchronous=NORMAL")
+                    db.execute(_SCHEMA)
+                    have = {row[1] for row in db.execute("PRAGMA table_info(episodes)")}
+                    for name, kind in _ADDED_COLUMNS.items():
+                        if name not in have:  # an index written by an older version
+                            db.execute(f"ALTER TABLE episodes ADD COLUMN {name} {kind}")
+                except BaseException:
+                    db.close()
+                    raise
+            except sqlite3.DatabaseError as exc:
+                raise self._damaged_index(f"not a readable SQLite database ({exc})") from None
             self._db = db
-            if fresh:
-                self._adopt_episode_files()
         return self._db
 
-    def _adopt_episode_files(self) -> None:
-        """A folder written before the index existed: its episode files become index rows."""
-        folder = self.path / EPISODES_DIR
-        for file in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-            try:
-                summary = EpisodeSummary.model_validate_json(file.read_text(encoding="utf-8"))
-            except (OSError, ValidationError):
-                continue  # unreadable: not finished; it will be rerun
-            self._index(summary, file.read_text(encoding="utf-8"), None)
+    def _damaged_index(self, problem: str) -> ConfigError:
+        return ConfigError(f"{self.db_path} is {problem}; run the same 'firstday run' command on {self.path} "
+                           "to rebuild it from the episode files")
 
-    def _index(self, summary: EpisodeSummary, text: str, wall_seconds: float | None) -> None:
+    def _index(self, summary: EpisodeSummary, text: str, wall_seconds: float | None,
+               trace_size: int | None) -> None:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        digest = hashlib.sha256(text.encode()).hexdigest()  # of the episode file's bytes (UTF-8 of text)
         with self._lock:
             self._conn().execute(
                 "INSERT INTO episodes (key, scenario_id, day_index, trial, status, error, turns, wall_seconds, "
-                "finished_at, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+                "finished_at, summary, error_kind, sha256, trace_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET "
                 "status=excluded.status, error=excluded.error, turns=excluded.turns, "
                 "wall_seconds=excluded.wall_seconds, finished_at=excluded.finished_at, summary=excluded.summary, "
+                "error_kind=excluded.error_kind, sha256=excluded.sha256, trace_size=excluded.trace_size, "
                 "attempts=episodes.attempts + 1",
                 (summary.key, summary.scenario_id, summary.day_index, summary.trial, summary.status, summary.error,
-                 summary.turns, wall_seconds, now, text))
+                 summary.turns, wall_seconds, now, text, summary.error_kind, digest, trace_size))
+
+    # ---- integrity: telling a damaged folder from a missing episode ---------------------------------
+
+    def index_problem(self) -> str | None:
+        """What is wrong with ``results.sqlite`` (None: it is sound, or there is none). Read-only."""
+        if not self.db_path.exists():
+            return None
+        if not self.db_path.is_file():
+            return "not a file"
+        if self.db_path.stat().st_size == 0:
+            return "empty (0 bytes)"
+        try:
+            db = sqlite3.connect(self.db_path, timeout=30.0)
+            try:
+                check = db.execute("PRAGMA quick_check").fetchone()
+                if check is None or check[0] != "ok":
+                    return f"damaged (SQLite integrity check: {check[0] if check else 'no answer'})"
+                have = {row[1] for row in db.execute("PRAGMA table_info(episodes)")}
+            finally:
+                db.close()
+        except sqlite3.DatabaseError as exc:
+            return f"not a readable SQLite database ({exc})"
+        if not {"key", "status", "summary"} <= have:
+            return "not a run index (it has no episodes table)"
+        return None
+
+    def _index_rows_raw(self) -> dict[str, tuple[str | None, int | None]]:
+        """key -> (sha256, trace size) of every row of a sound index, read without changing the file."""
+        db = sqlite3.connect(self.db_path, timeout=30.0)
+        try:
+            have = {row[1] for row in db.execute("PRAGMA table_info(episodes)")}
+            cols = ", ".join(c if c in have else "NULL" for c in ("sha256", "trace_size"))
+            return {k: (h, n) for k, h, n in db.execute(f"SELECT key, {cols} FROM episodes")}
+        finally:
+            db.close()
+
+    def inspect(self, *, need_memory: bool = False) -> FolderHealth:
+        """Check the index and every episode file (see :class:`FolderHealth`). Changes nothing on disk.
+
+        A memory file that is there must be sound; ``need_memory`` (a run about to continue the folder)
+        also counts a missing one as damage: the next day of its chain could not start from it."""
+        health = FolderHealth()
+        files = {p.name[:-len(".json")]: p for p in (self.path / EPISODES_DIR).glob("*.json")
+                 if not p.name.startswith(".")} if (self.path / EPISODES_DIR).is_dir() else {}
+        if self.db_path.exists():
+            health.index_problem = self.index_problem()
+        else:
+            health.index_missing = bool(files)
+        rows = self._index_rows_raw() if self.db_path.exists() and health.index_problem is None else {}
+        trusted = not health.rebuild_index
+        for key in sorted(set(files) | set(rows)):
+            if key not in files:
+                health.damaged[key] = "missing (its row is in the index)"
+                continue
+            if trusted and key not in rows:
+                continue  # written by a run stopped before committing it: not finished (crash safety), rerun
+            summary, text, size, problem = self._check_episode(key, files[key], rows.get(key), need_memory)
+            if problem is not None:
+                health.damaged[key] = problem
+            else:
+                assert summary is not None and text is not None
+                health.episodes.append(summary)
+                health.texts[key], health.sizes[key] = text, size
+        return health
+
+    def _check_episode(self, key: str, file: Path, row: tuple[str | None, int | None] | None, need_memory: bool
+                       ) -> tuple[EpisodeSummary | None, str | None, int, str | None]:
+        """(summary, text, trace size, None) for an intact episode, (.., problem) for a damaged one."""
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            return None, None, 0, f"unreadable ({exc.strerror})"
+        if not data:
+            return None, None, 0, "empty (0 bytes)"
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None, None, 0, "not UTF-8 text (damaged)"
+        try:
+            summary = EpisodeSummary.model_validate_json(text)
+        except ValidationError:
+            return None, None, 0, "not a complete episode result (truncated or damaged JSON)"
+        if summary.key != key:
+            return None, None, 0, f"holds episode {summary.key}, not {key}"
+        sha, trace_size = row or (None, None)
+        if sha is not None and hashlib.sha256(data).hexdigest() != sha:
+            return None, None, 0, "does not match the checksum in the index (changed or damaged)"
+        trace = self.trace_path(key)
+        try:
+            size = trace.stat().st_size
+        except OSError:
+            return None, None, 0, f"its trace {trace.name} is missing"
+        if trace_size is not None and size != trace_size:
+            return None, None, 0, (f"its trace {trace.name} has {size} bytes where {trace_size} were saved "
+                                   "(truncated or changed)")
+        if trace_size is None and size and not _ends_with_newline(trace):  # no size to compare: the last line
+            return None, None, 0, f"its trace {trace.name} ends mid-line (truncated)"
+        memory = self.memory_path(key)
+        if summary.memory and (summary.status == "ok" or summary.error_kind == "agent") and (
+                need_memory or memory.exists()):
+            try:
+                Memory.model_validate_json(memory.read_bytes())
+            except (OSError, ValidationError):
+                return None, None, 0, f"the memory it left, {memory.name}, is missing or damaged"
+        return summary, text, size, None
+
+    def repair(self) -> list[str]:
+        """Make the folder consistent before a run continues it, and say what was done (one line each).
+
+        A damaged index is moved aside (``results.sqlite.corrupt``) and rebuilt, like a missing one, from
+        the intact episode files; a damaged episode (its file, trace or memory) has its files moved aside
+        (``*.corrupt``, kept for inspection) and its row dropped, so the run does it again. Intact episodes
+        are never rerun."""
+        self.close()
+        health = self.inspect(need_memory=True)
+        notes = []
+        if health.index_problem is not None:
+            moved = [_move_aside(p) for p in (self.db_path, *_sqlite_sidecars(self.db_path)) if p.exists()]
+            notes.append(f"{self.db_path} is {health.index_problem}: moved aside to {moved[0].name}")
+        for key, why in sorted(health.damaged.items()):
+            moved = [_move_aside(p) for p in (_episode_path(self.path, key), self.trace_path(key),
+                                              self.memory_path(key)) if p.exists()]
+            where = f"; moved aside to {', '.join(str(m.relative_to(self.path)) for m in moved)}" if moved else ""
+            notes.append(f"episode {key} is damaged ({_episode_path(self.path, key).relative_to(self.path)}: "
+                         f"{why}){where}; it will be run again")
+        db = self._conn()
+        with self._lock:
+            db.execute("BEGIN")
+            try:
+                db.executemany("DELETE FROM episodes WHERE key = ?", [(k,) for k in health.damaged])
+                if health.rebuild_index:
+                    for summary in health.episodes:
+                        self._index(summary, health.texts[summary.key], None, health.sizes[summary.key])
+                else:  # rows written before checksums existed get theirs now (the files were just checked)
+                    db.executemany(
+                        "UPDATE episodes SET sha256 = ?, trace_size = ? WHERE key = ? AND sha256 IS NULL",
+                        [(hashlib.sha256(health.texts[e.key].encode()).hexdigest(), health.sizes[e.key], e.key)
+                         for e in health.episodes])
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        if health.rebuild_index and (health.episodes or health.index_problem is None):
+            what = "rebuilt" if health.index_problem is not None else f"{self.db_path} was missing: rebuilt"
+            notes.append(f"{what} the index from the {len(health.episodes)} intact episode file(s)")
+        return notes
 
     def index_rows(self) -> list[dict[str, Any]]:
-        """Every row of the index (without the summary text), sorted by key."""
-        if not self.db_path.exists():
+        """Every row of the index (without the summary text), sorted by key (none if it is damaged)."""
+        if not self.db_path.exists() or self.index_problem() is not None:
             return []
         with self._lock:
             cur = self._conn().execute(
@@ -297,11 +535,26 @@ class RunFolder:
     def episode_keys(self) -> list[str]:
         return sorted(self.finished())
 
-    def read_episodes(self, known: Mapping[str, EpisodeSummary] | None = None) -> list[EpisodeSummary]:
-        """Every finished episode, sorted by key (read from the index: one query, no file per episode).
+    def retryable(self) -> set[str]:
+        """Keys of the finished episodes ``--retry-errors`` reruns: infrastructure errors, and error
+        episodes saved before errors were attributed (agent errors are final)."""
+        if not self.exists() and not self.db_path.exists():
+            return set()
+        with self._lock:
+            rows = self._conn().execute(
+                "SELECT key FROM episodes WHERE status = 'error' AND (error_kind IS NULL OR error_kind != 'agent')"
+            ).fetchall()
+        return {k for (k,) in rows if _episode_path(self.path, k).is_file()}
 
-        ``known`` holds summaries the caller has in memory already, exactly as saved (the runner's
-        episodes of this run): those are taken as they are instead of being read back and validated."""
+    def read_episodes(self, known: Mapping[str, EpisodeSummary] | None = None) -> list[EpisodeSummary]:
+        """Every finished, intact episode, sorted by key.
+
+        Without ``known``: every episode file is checked (:meth:`inspect`; damaged ones are left out,
+        nothing is changed on disk). ``known`` (the runner, after :meth:`repair`) holds summaries the
+        caller has in memory already, exactly as saved: those are taken as they are and the others are
+        read from the index (one query, no file per episode)."""
+        if known is None:
+            return self.inspect().episodes
         keys = set(self.finished())
         if not keys:
             return []
@@ -332,7 +585,7 @@ class RunFolder:
         the episodes that ended at about the same time). A process killed in between leaves files
         without rows: those episodes are not finished and run again."""
         with self._lock:
-            self._conn()  # open (and adopt older files) before these episodes' files exist
+            self._conn()  # open before these episodes' files exist
         rows = []
         for r in records:
             key = r.summary.key
@@ -341,9 +594,10 @@ class RunFolder:
                 summary = summary.model_copy(update={"error": safe_text(summary.error)})
             if r.memory is not None:
                 atomic_write(self.memory_path(key), model_json(r.memory))
-            atomic_write(self.trace_path(key), trace_bytes(r.trace))
+            trace = trace_bytes(r.trace)
+            atomic_write(self.trace_path(key), trace)
             atomic_write(_episode_path(self.path, key), text)
-            rows.append((summary, text, r.wall_seconds))
+            rows.append((summary, text, r.wall_seconds, len(trace)))
         with self._lock:
             db = self._conn()
             db.execute("BEGIN")
@@ -440,7 +694,8 @@ def summary_line(summary: EpisodeSummary, wall_seconds: float | None = None) -> 
     data: dict[str, Any] = {
         "key": summary.key, "scenario_id": summary.scenario_id, "day_index": summary.day_index,
         "trial": summary.trial, "seed": summary.seed, "status": summary.status, "error": summary.error,
-        "turns": summary.turns, "score": m.score if m else None, "success_rate": m.success_rate if m else None,
+        "error_kind": summary.error_kind, "turns": summary.turns, "score": m.score if m else None,
+        "success_rate": m.success_rate if m else None,
         "tasks": len(summary.tasks), "wall_seconds": None if wall_seconds is None else round(wall_seconds, 3),
         "usage": summary.usage.model_dump() if summary.usage else None,
     }

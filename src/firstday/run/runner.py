@@ -40,8 +40,9 @@ from firstday.env.loop import agent_name
 from firstday.env.memory import Memory, normalize_lessons
 from firstday.errors import ConfigError, UnknownNameError
 from firstday.jsonsafe import exception_text
+from firstday.models.base import give_up_mark, provider_gave_up
 from firstday.run import simulated as _simulated  # noqa: F401  (registers the simulated-model agent)
-from firstday.run.episode import ScenarioCache, guarded_episode
+from firstday.run.episode import ErrorKind, ScenarioCache, describe_error, guarded_episode
 from firstday.run.results import (
     AgentUsage,
     EpisodeRecord,
@@ -55,6 +56,7 @@ from firstday.run.results import (
 )
 from firstday.run.saving import EpisodeSaver
 from firstday.sandbox import resolve_backend
+from firstday.scoring.cards import DayScore, zero_for_agent_error
 from firstday.scoring.feedback import mentor_feedback
 from firstday.seeding import derive_seed
 from firstday.suites.spec import Scenario
@@ -89,15 +91,21 @@ class EpisodeOutcome:
     memory: Memory | None = None  # with memory on: what this day leaves for the next one
 
 
-def error_outcome(job: EpisodeJob, error: str, wall_seconds: float = 0.0) -> EpisodeOutcome:
+def error_outcome(job: EpisodeJob, error: str, wall_seconds: float = 0.0,
+                  kind: ErrorKind = "infrastructure") -> EpisodeOutcome:
+    """An episode that ended before the agent could play its day (no score card). Such failures are the
+    runner's, the worker's or the cluster's (``infrastructure``) unless the caller knows better."""
     return EpisodeOutcome(EpisodeSummary(scenario_id=job.scenario_id, day_index=job.day_index, trial=job.trial,
-                                         seed=job.seed, agent=job.agent, status="error", error=error), [],
-                          wall_seconds)
+                                         seed=job.seed, agent=job.agent, status="error", error=error,
+                                         error_kind=kind), [], wall_seconds)
 
 
-async def _reflect(env: DayEnv, agent: Any, memory: Memory, limits: RunLimits) -> tuple[Memory, str | None]:
+async def _reflect(env: DayEnv, agent: Any, memory: Memory,
+                   limits: RunLimits) -> tuple[Memory, str | None, ErrorKind | None]:
     """The learning protocol's end of day: mentor feedback from the score card, the agent's reflection
-    (its optional ``reflect(feedback)``), and the memory for tomorrow. Returns (memory, error or None)."""
+    (its optional ``reflect(feedback)``), and the memory for tomorrow. Returns (memory, error or None, who
+    caused the error: the model provider giving up during the reflection is infrastructure, anything else
+    the agent's)."""
     card = env.score_card
     assert card is not None
     feedback = mentor_feedback(card)
@@ -106,7 +114,8 @@ async def _reflect(env: DayEnv, agent: Any, memory: Memory, limits: RunLimits) -
     fn = getattr(agent, "reflect", None)
     if not callable(fn):
         env.log_event("reflection", {"lessons": [], "note": "the agent has no reflect step"})
-        return memory, None
+        return memory, None, None
+    mark = give_up_mark()
     try:
         async with asyncio.timeout(limits.act_timeout_s):
             raw = fn(feedback)
@@ -115,14 +124,14 @@ async def _reflect(env: DayEnv, agent: Any, memory: Memory, limits: RunLimits) -
     except TimeoutError:
         error = f"ReflectionTimeout: reflect exceeded act_timeout_s={limits.act_timeout_s:g} s"
         env.log_event("reflection", {"lessons": [], "error": error})
-        return memory, error
-    except Exception as exc:  # the day is scored, but tomorrow's memory is unknown: an error episode
-        error = f"ReflectionError: {exception_text(exc)}"  # the agent's exception: may hold anything
+        return memory, error, "agent"
+    except Exception as exc:  # the day is scored, but tomorrow's lessons are unknown: an error episode
+        error = f"ReflectionError: {describe_error(exc)}"
         env.log_event("reflection", {"lessons": [], "error": error})
-        return memory, error
+        return memory, error, "infrastructure" if provider_gave_up(exc, mark) else "agent"
     new = normalize_lessons(raw, env.day.day_index)
     env.log_event("reflection", {"lessons": [lesson.model_dump() for lesson in new]})
-    return memory.model_copy(update={"lessons": [*memory.lessons, *new][-2000:]}), None
+    return memory.model_copy(update={"lessons": [*memory.lessons, *new][-2000:]}), None, None
 
 
 ScenarioLoader = Callable[[str], Scenario | Awaitable[Scenario]]
@@ -139,44 +148,74 @@ async def run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCache
         else:
             loaded = load_scenario(job.scenario_id)  # type: ignore[operator]
             scenario = await loaded if isinstance(loaded, Awaitable) else loaded
-    except Exception as exc:
+    except Exception as exc:  # the suite or the scenario cannot be loaded: not the agent's doing
         return error_outcome(job, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
+    agent: Any = None
     try:
         day = next((d for d in scenario.days if d.day_index == job.day_index), None)
         if day is None:
             return error_outcome(job, f"scenario {job.scenario_id} has no day {job.day_index}")
         try:
-            ctx = AgentContext(scenario=scenario, day=day, options=dict(job.agent_options), seed=job.seed,
-                               memory=job.env_config.memory)
-            agent = make_agent(job.agent, ctx)
+            if job.agent not in agent_names():  # e.g. a plugin not importable in this worker
+                raise UnknownNameError("agent", job.agent, list(agent_names()))
             if job.env_config.memory and job.memory is None and day.day_index != scenario.days[0].day_index:
                 raise ValueError(f"day {job.day_index} of a run with memory needs the memory of the day before")
             env = DayEnv(scenario, day, job.env_config, memory=job.memory)
             instance_hash = day_hash(scenario, day)
-        except Exception as exc:  # building the agent or the day failed: record it and carry on
+        except Exception as exc:  # building the day failed (before any agent code ran): record it and carry on
             return error_outcome(job, exception_text(exc), time.perf_counter() - started)
-        result = await guarded_episode(env, agent, job.limits, tool_slots)
-        status, error = result.status, result.error
+        try:
+            ctx = AgentContext(scenario=scenario, day=day, options=dict(job.agent_options), seed=job.seed,
+                               memory=job.env_config.memory)
+            agent = make_agent(job.agent, ctx)
+        except Exception as exc:  # the agent's own constructor raised: its error, and its day scores 0
+            init_error = f"AgentInitError: {describe_error(exc)}"
+            env.record_agent_error(init_error)
+            error: str | None = init_error
+            card: DayScore | None = env.score()
+            status: Literal["ok", "error"] = "error"
+            kind: ErrorKind | None = "agent"
+            turns, trace = 0, env.trace
+        else:
+            result = await guarded_episode(env, agent, job.limits, tool_slots)
+            status, error, kind, card, turns, trace = (result.status, result.error, result.error_kind, result.score,
+                                                       result.turns, result.trace)
+        if card is not None and kind == "agent":
+            card = _zeroed(env, card, error)  # before the feedback: the mentor says why the day scores 0
         memory = None
-        if env.memory is not None and result.score is not None and status == "ok":
+        # the next day needs this day's memory: after an agent error too (that day is final, scored 0)
+        if env.memory is not None and card is not None and (status == "ok" or kind == "agent"):
             after = env.memory_after()
             assert after is not None
-            memory, error = await _reflect(env, agent, after, job.limits)
-            status = "error" if error else status
+            memory, reflect_error, reflect_kind = await _reflect(env, agent, after, job.limits)
+            if reflect_error and status == "ok":
+                status, error, kind = "error", reflect_error, reflect_kind
+                if kind == "agent":  # the reflection is the agent's code: the day scores 0, the chain goes on
+                    card = _zeroed(env, card, error)
+                else:  # the model endpoint failed: tomorrow's lessons are unknown, the day is rerun
+                    memory = None
     finally:
         if cache is not None:
             cache.release(job.scenario_id)
     # the "end" event is among the last of a trace (at most one per trace): look from the end
-    truncated = next((bool(ev.data.get("truncated")) for ev in reversed(result.trace) if ev.type == "end"), False)
+    truncated = next((bool(ev.data.get("truncated")) for ev in reversed(trace) if ev.type == "end"), False)
     summary = EpisodeSummary(
         scenario_id=job.scenario_id, day_index=job.day_index, trial=job.trial, seed=job.seed,
-        agent=agent_name(agent, job.agent),
-        status=status, error=error, turns=result.turns, truncated=truncated,
-        metrics=result.score.metrics if result.score else None, tasks=result.score.tasks if result.score else [],
+        agent=agent_name(agent, job.agent), status=status, error=error,
+        error_kind=kind if status == "error" else None, turns=turns, truncated=truncated,
+        metrics=card.metrics if card else None, tasks=card.tasks if card else [],
         usage=AgentUsage.of(agent), instance_hash=instance_hash, memory=job.env_config.memory,
         hints=job.env_config.hints,
     )
-    return EpisodeOutcome(summary, result.trace, time.perf_counter() - started, memory if status == "ok" else None)
+    return EpisodeOutcome(summary, trace, time.perf_counter() - started, memory)
+
+
+def _zeroed(env: DayEnv, card: DayScore, error: str | None) -> DayScore:
+    """The card of a day an agent error ended: every task 0 (docs/scoring.md, "Error attribution")."""
+    tasks, metrics = zero_for_agent_error(card.tasks, card.metrics, error or "")
+    assert metrics is not None
+    env.score_card = card.model_copy(update={"tasks": tasks, "metrics": metrics})
+    return env.score_card
 
 
 #: an outcome as shipped from a worker process: (summary JSON, trace JSON lines, wall seconds, memory JSON or None)
@@ -222,9 +261,10 @@ async def run_chain(chain: Sequence[EpisodeJob], run_one: Callable[[EpisodeJob],
         outcome = await run_one(job)
         await events.finished(outcome)
         memory = outcome.memory
-        if job.env_config.memory and outcome.summary.status == "error":
-            failed = (f"day {job.day_index} of this scenario ended in an error, so the memory this day needs is "
-                      "unknown; fix the cause and rerun with --retry-errors")
+        # after an agent error the day still left its memory (that day is final, scored 0) and the chain goes on
+        if job.env_config.memory and outcome.summary.status == "error" and memory is None:
+            failed = (f"day {job.day_index} of this scenario ended in an infrastructure error, so the memory this "
+                      "day needs is unknown; fix the cause and rerun with --retry-errors")
 
 
 class RunEvents(ABC):
@@ -314,6 +354,7 @@ class RunProgress:
     to_run: int = 0
     finished: int = 0
     errors: int = 0
+    infrastructure_errors: int = 0  # among ``errors``: not the agent's (rerun by --retry-errors)
     running: int = 0
     usage: AgentUsage = field(default_factory=AgentUsage)
     event: Literal["begin", "started", "finished"] = "begin"
@@ -339,6 +380,13 @@ class RunSummary:
     wall_seconds: float = 0.0
     episodes: list[EpisodeSummary] = field(default_factory=list)  # every episode on disk, sorted by key
     usage: AgentUsage = field(default_factory=AgentUsage)  # of the episodes run now
+    infrastructure_errors: int = 0  # among ``errors``: not the agent's, rerun by --retry-errors
+    repairs: list[str] = field(default_factory=list)  # what was found damaged in the folder and how it was repaired
+
+    @property
+    def agent_errors(self) -> int:
+        """Error episodes run now that are charged to the agent (scored 0, final)."""
+        return self.errors - self.infrastructure_errors
 
 
 def _describe_mismatch(old: RunManifest, new: RunManifest) -> str:
@@ -411,8 +459,10 @@ def plan_chains(jobs: Sequence[EpisodeJob], folder: RunFolder, retry_errors: boo
     every earlier one), the first handed the memory saved after the day before it."""
     finished = folder.finished()
 
-    def pending(j: EpisodeJob) -> bool:
-        return j.key not in finished or (retry_errors and finished[j.key] == "error")
+    retry = folder.retryable() if retry_errors else set()
+
+    def pending(j: EpisodeJob) -> bool:  # agent errors are final: --retry-errors reruns the others only
+        return j.key not in finished or j.key in retry
 
     if not jobs or not jobs[0].env_config.memory:
         return [[j] for j in jobs if pending(j)]
@@ -467,6 +517,7 @@ class _Recorder(RunEvents):
         s = self.state
         s.finished += 1
         s.errors += record.summary.status == "error"
+        s.infrastructure_errors += record.summary.infrastructure_error
         if record.summary.usage is not None:
             s.usage = s.usage + record.summary.usage
         s.event, s.last, s.last_wall_seconds = "finished", record.summary, record.wall_seconds
@@ -504,14 +555,17 @@ async def run_suite_async(
     suite_path: Path | str, agent: str, out_dir: Path | str, *, env_config: EnvConfig | None = None,
     agent_options: dict[str, Any] | None = None, seed: int = 0, retry_errors: bool = False,
     progress: ProgressCallback | None = None, executor: EpisodeExecutor | None = None, trials: int = 1,
-    limits: RunLimits | None = None, concurrency: int = 1,
+    limits: RunLimits | None = None, concurrency: int = 1, notice: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Run ``agent`` over every episode (x ``trials``) of the suite at ``suite_path``, saving into ``out_dir``.
 
     If ``out_dir`` already holds this run (same agent, options, environment, seed and suite),
-    finished episodes are skipped (error episodes too, unless ``retry_errors``). Results are committed
-    as each episode ends, so an interrupted (even killed) run loses at most the episodes in flight.
-    ``executor`` defaults to a :class:`LocalExecutor` with ``concurrency`` episodes in flight.
+    finished episodes are skipped (error episodes too; ``retry_errors`` reruns the infrastructure
+    errors, never the agent's). Results are committed as each episode ends, so an interrupted (even
+    killed) run loses at most the episodes in flight. A damaged folder is repaired first
+    (:meth:`RunFolder.repair`): each thing found and done is handed to ``notice`` (one line each) and
+    listed in ``RunSummary.repairs``. ``executor`` defaults to a :class:`LocalExecutor` with
+    ``concurrency`` episodes in flight.
     """
     started = time.perf_counter()
     if trials < 1:
@@ -533,6 +587,10 @@ async def run_suite_async(
     folder = RunFolder(Path(out_dir))
     try:
         manifest = _prepare_folder(folder, manifest)
+        repairs = await asyncio.to_thread(folder.repair)
+        for line in repairs:
+            if notice is not None:
+                notice(line)
         jobs = plan_jobs(suite, manifest, trials)
         chains = plan_chains(jobs, folder, retry_errors)
         to_run = sum(len(c) for c in chains)
@@ -551,7 +609,8 @@ async def run_suite_async(
         folder.close()
     return RunSummary(out_dir=folder.path, manifest=manifest, total=len(jobs), ran=state.finished,
                       skipped=state.skipped, errors=state.errors, wall_seconds=time.perf_counter() - started,
-                      episodes=episodes, usage=state.usage)
+                      episodes=episodes, usage=state.usage, infrastructure_errors=state.infrastructure_errors,
+                      repairs=repairs)
 
 
 EventLoopName = Literal["asyncio", "uvloop"]
@@ -578,6 +637,7 @@ def run_suite(
     agent_options: dict[str, Any] | None = None, seed: int = 0, retry_errors: bool = False,
     progress: ProgressCallback | None = None, executor: EpisodeExecutor | None = None, trials: int = 1,
     limits: RunLimits | None = None, concurrency: int = 1, event_loop: str = "asyncio",
+    notice: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Synchronous wrapper of :func:`run_suite_async` (call that one from inside an event loop), on the
     event loop ``event_loop`` (see :func:`event_loop_factory`)."""
@@ -589,7 +649,7 @@ def run_suite(
         box.append(await run_suite_async(
             suite_path, agent, out_dir, env_config=env_config, agent_options=agent_options, seed=seed,
             retry_errors=retry_errors, progress=progress, executor=executor, trials=trials, limits=limits,
-            concurrency=concurrency))
+            concurrency=concurrency, notice=notice))
 
     with asyncio.Runner(loop_factory=event_loop_factory(event_loop)) as runner:
         runner.run(main())

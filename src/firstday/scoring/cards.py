@@ -39,6 +39,9 @@ class TaskScore(BaseModel):
     clues_observed: int
     checkpoints: list[CheckpointResult]
     error: str | None = Field(default=None, description="a scoring defect of this task (it still counts 0)")
+    zeroed: str | None = Field(
+        default=None, description="why score and success are 0 whatever the checkpoints say: an error caused by the "
+                                  "agent ended its episode (the checkpoints are kept for reading)")
 
 
 class DayMetrics(BaseModel):
@@ -100,3 +103,25 @@ class DayScore(BaseModel):
     day_index: int
     tasks: list[TaskScore]
     metrics: DayMetrics
+
+
+AGENT_ERROR_NOTE = "scored 0: the episode ended with an error caused by the agent ({error})"
+
+
+def zero_for_agent_error(tasks: list[TaskScore], metrics: DayMetrics | None,
+                         error: str) -> tuple[list[TaskScore], DayMetrics | None]:
+    """Every task of an episode an agent-caused error ended, scored 0 and unsuccessful (docs/scoring.md,
+    "Error attribution"): such an episode stays in every mean, so an agent gains nothing by failing on
+    purpose. Checkpoint outcomes are kept for reading; a task whose scoring failed counts as 0 too (its
+    scoring error is kept in the note). Day figures derived from task scores follow."""
+    short = error.splitlines()[0][:200] if error else "unknown error"
+    zeroed = [t.model_copy(update={
+        "score": 0.0, "success": False, "error": None,
+        "zeroed": AGENT_ERROR_NOTE.format(error=short) + (f"; its scoring had failed: {t.error}" if t.error else ""),
+    }) for t in tasks]
+    if metrics is None:
+        return zeroed, None
+    has = bool(zeroed)
+    return zeroed, metrics.model_copy(update={
+        "scored_tasks": len(zeroed), "errors": 0, "score": 0.0 if has else None,
+        "success_rate": 0.0 if has else None, "priority_weighted_score": 0.0 if has else None})

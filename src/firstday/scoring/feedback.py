@@ -22,6 +22,7 @@ class FeedbackItem(BaseModel):
     score: float | None
     passed: list[str] = Field(default_factory=list, description="descriptions of the checkpoints met on time")
     missed: list[str] = Field(default_factory=list, description="'<checkpoint>: <what went wrong>. Where to look: ...'")
+    zeroed: str | None = Field(default=None, description="why the task scored 0 whatever its checkpoints (agent error)")
 
 
 class MentorFeedback(BaseModel):
@@ -36,6 +37,8 @@ class MentorFeedback(BaseModel):
         for it in self.items:
             score = "not scored" if it.score is None else f"{round(100 * it.score)} %"
             lines.append(f"- task {it.task_id} ({it.category}): {score}")
+            if it.zeroed:
+                lines.append(f"    {it.zeroed}")
             lines += [f"    missed: {m}" for m in it.missed]
         return "\n".join(lines)
 
@@ -65,5 +68,5 @@ def mentor_feedback(card: DayScore) -> MentorFeedback:
             hint = _where_to_look(cp.feedback)
             missed.append(f"{cp.description}: {what}" + (f". Where to look: {hint}" if hint else ""))
         items.append(FeedbackItem(task_id=t.task_id, category=t.family, meta_task=t.meta_task, score=t.score,
-                                  passed=passed, missed=missed))
+                                  passed=passed, missed=missed, zeroed=t.zeroed))
     return MentorFeedback(scenario_id=card.scenario_id, day_index=card.day_index, items=items)

@@ -75,7 +75,7 @@ def score_task(task: TaskInstance, record: DayRecord, end: int) -> TaskScore:
         "submitted_on_time": any(t <= task.deadline for t in subs),
         "latency": (min(subs) - task.arrival) if subs else None,
         "clues_required": len(required), "clues_observed": sum(1 for c in required if c in record.observed),
-        "checkpoints": results, "error": error,
+        "checkpoints": results, "error": error, "zeroed": None,
     })
 
 

@@ -20,7 +20,7 @@ from typing import Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from firstday.errors import ToolError
+from firstday.errors import InfrastructureError, ToolError
 from firstday.jsonsafe import (
     MAX_INT_DIGITS,
     NotJSON,
@@ -463,6 +463,8 @@ class Toolbox:
                               started=started, ended=w.now)
         except ToolError as exc:
             msg = safe_text(f"error: {exc}")  # messages quote what they refuse
+        except InfrastructureError:  # the environment itself failed (never raised on the agent's input): not
+            raise  # a tool error charged to the agent, but an infrastructure error of the episode
         except Exception as exc:  # a bug in a tool must not end the episode
             msg = f"error: internal error in tool {call.name!r} ({exception_text(exc)}); the call had no effect"
         self.world.record.tool_calls += 1
