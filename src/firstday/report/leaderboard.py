@@ -90,7 +90,8 @@ class RunRow(BaseModel):
     priority_weighted_score: float | None = Field(
         description="checkpoint score weighted by priority (low 1, normal 2, urgent 4), over tasks")
     on_time_rate: float | None = Field(
-        description="priority-weighted share of tasks with a submission by their deadline, over tasks")
+        description="priority-weighted share of tasks whose deliverables passed every checkpoint by their deadline, "
+                    "over tasks (runs saved before 0.2: a submission by the deadline)")
     urgent_latency: float | None = Field(
         description="mean minutes from an urgent task's arrival to its first submission, over submitted urgent tasks")
     meetings_missed: float | None = Field(description="required meetings missed, mean per day")
@@ -104,6 +105,19 @@ class RunRow(BaseModel):
         description="messages sent per colleague-held clue found, mean over days where defined")
     noise: float | None = Field(default=None, description="side effects that would annoy colleagues (stray and "
                                 "mass messages, needless bookings), mean per day (docs/scoring.md, Noise)")
+    submitted_on_time_rate: float | None = Field(
+        default=None, description="priority-weighted share of tasks with a submission (right or not) by their deadline")
+    schedule_efficiency: float | None = Field(
+        default=None, description="priority-weighted score over the best achievable one, mean per day "
+                                  "(docs/scheduling.md)")
+    priority_inversions: float | None = Field(
+        default=None, description="calls serving a task while a ready task of higher priority and no later deadline "
+                                  "waited, mean per day (docs/scheduling.md)")
+    inversion_minutes: float | None = Field(default=None, description="virtual minutes of those calls, mean per day")
+    interruption_response: float | None = Field(
+        default=None, description="minutes from an urgent arrival to the first call serving it, mean over days")
+    resumed_rate: float | None = Field(
+        default=None, description="share of tasks in hand at an urgent arrival taken up again after it, mean over days")
     families: list[FamilyRow] = Field(description="per-family score and success")
     trials: int = Field(default=1, description="trials per (scenario, day) in the run")
     intervals: dict[str, Interval] = Field(
@@ -160,6 +174,7 @@ def _ratio_parts(tasks: list[TaskScore], days: list[DayMetrics]) -> dict[str, tu
         "score": (sum(t.score or 0.0 for t in tasks), len(tasks)),
         "priority_weighted_score": (sum(wi * (t.score or 0.0) for wi, t in zip(w, tasks, strict=True)), sum(w)),
         "on_time_rate": (sum(wi for wi, t in zip(w, tasks, strict=True) if t.on_time), sum(w)),
+        "submitted_on_time_rate": (sum(wi for wi, t in zip(w, tasks, strict=True) if t.submitted_on_time), sum(w)),
         "urgent_latency": (sum(urgent), len(urgent)),
         "meetings_missed": (sum(float(d.meetings_missed) for d in days), len(days)),
         "meetings_late": (sum(float(d.meetings_late) for d in days), len(days)),
@@ -168,7 +183,18 @@ def _ratio_parts(tasks: list[TaskScore], days: list[DayMetrics]) -> dict[str, tu
         "unsupported_rate": (sum(1.0 for c in attempted if c.unsupported), len(attempted)),
         "questions_per_clue": (sum(qpc), len(qpc)),
         "noise": (sum(float(d.noise) for d in days), len(days)),
+        **{name: _day_mean_parts(days, name) for name in SCHEDULING_DAY_FIGURES},
     }
+
+
+# scheduling figures of the day cards (None in runs saved before they existed), averaged over days
+SCHEDULING_DAY_FIGURES = ("schedule_efficiency", "priority_inversions", "inversion_minutes", "interruption_response",
+                          "resumed_rate")
+
+
+def _day_mean_parts(days: list[DayMetrics], name: str) -> tuple[float, float]:
+    values = [float(v) for d in days if (v := getattr(d, name, None)) is not None]
+    return sum(values), len(values)
 
 
 def _intervals(ok: list[EpisodeSummary]) -> dict[str, Interval]:
@@ -257,6 +283,9 @@ def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[Ep
         unsupported_rate=_mean([1.0 if c.unsupported else 0.0 for c in attempted]),
         questions_per_clue=_mean([d.questions_per_clue for d in days if d.questions_per_clue is not None]),
         noise=_mean([float(d.noise) for d in days]),
+        submitted_on_time_rate=_weighted([(weight[t.task_id], 1.0 if t.submitted_on_time else 0.0) for t in tasks]),
+        **{name: (lambda p: p[0] / p[1] if p[1] else None)(_day_mean_parts(days, name))
+           for name in SCHEDULING_DAY_FIGURES},
         families=_family_rows(tasks), trials=manifest.trials, intervals=_intervals(ok),
         reliability=_reliability(ok, manifest.trials),
     )
@@ -414,9 +443,24 @@ BEHAVIOUR_COLUMNS = [
     Column("noise", lambda r: num(r.noise, 1), "noise"),
     Column("q/clue", lambda r: num(r.questions_per_clue, 1), "questions_per_clue"),
 ]
+SCHEDULING_COLUMNS = [
+    Column("run", lambda r: r.label, "label", numeric=False),
+    Column("on time", lambda r: pct(r.on_time_rate), "on_time_rate"),
+    Column("submitted", lambda r: pct(r.submitted_on_time_rate), "submitted_on_time_rate"),
+    Column("sched. eff.", lambda r: pct(r.schedule_efficiency), "schedule_efficiency"),
+    Column("inversions", lambda r: num(r.priority_inversions, 1), "priority_inversions"),
+    Column("inv. min", lambda r: num(r.inversion_minutes, 0), "inversion_minutes"),
+    Column("interrupt", lambda r: minutes(r.interruption_response), "interruption_response"),
+    Column("resumed", lambda r: pct(r.resumed_rate), "resumed_rate"),
+]
+SCHEDULING_CAPTION = ("on time: priority-weighted share of tasks passed by their deadline · submitted: ... submitted "
+                      "by the deadline, right or not · sched. eff.: priority-weighted score / best achievable · "
+                      "inversions, inv. min: calls (and their minutes) on a task while a more important ready task "
+                      "with no later deadline waited, per day · interrupt: minutes from an urgent arrival to the "
+                      "first action on it · resumed: pre-empted work taken up again (docs/scheduling.md)")
 OUTCOME_CAPTION = ("a.err: episodes an agent error ended (every task scored 0, in the averages) · i.err: "
                    "infrastructure errors (left out of the averages; --retry-errors reruns them)")
-BEHAVIOUR_CAPTION = ("on time: priority-weighted share submitted by the deadline · urgent: minutes to first "
+BEHAVIOUR_CAPTION = ("on time: priority-weighted share passed by the deadline · urgent: minutes to first "
                      "submission of urgent tasks · missed/late: meetings per day · left: tasks never submitted "
                      "per day · clues: clue discovery · unsupp.: answers given before their clues were seen · "
                      "noise: stray and mass messages and needless bookings per day · q/clue: messages per "
@@ -453,6 +497,8 @@ def render_report(report: Report, console: Console, *, families: bool = True, di
         console.print(f"{escape(r.label)}: suite {r.suite_hash[:12]}, run_python sandbox {r.sandbox or 'unrecorded'}",
                       highlight=False)
     console.print(_table("Scheduling and exploration", BEHAVIOUR_COLUMNS, report.runs, BEHAVIOUR_CAPTION))
+    if any(r.schedule_efficiency is not None for r in report.runs):  # runs saved before 0.2 have no such figures
+        console.print(_table("Scheduling", SCHEDULING_COLUMNS, report.runs, SCHEDULING_CAPTION))
     console.print()
     if families and report.families:
         table = Table(title="Per family: score / success (tasks)", title_justify="left", title_style="bold",
