@@ -108,3 +108,10 @@ def test_a_task_the_full_day_has_no_room_for_is_left_out_and_listed() -> None:
                      families=["meeting_attend"], difficulty={"easy": 1, "medium": 1, "hard": 1})
     day = generate_scenario(spec, 3).days[0]
     assert any("no free time and room" in d for d in day.dropped), day.dropped
+
+
+def test_a_day_with_nobody_free_to_run_a_meeting_leaves_that_task_out() -> None:
+    # found by scripts/sweep_generate.py: on a crowded third day nobody was free to run meeting_attend's meeting
+    spec = preset("continual", seed=7000063).model_copy(update={"scenarios": 27})
+    days = generate_scenario(spec, 26).days
+    assert any("nobody is free to run the meeting" in d for d in days[2].dropped)

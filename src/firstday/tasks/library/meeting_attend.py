@@ -195,7 +195,7 @@ class MeetingAttend:
         if not staff:
             staff = [e for e in company.employees if e.department != "Executive" and e.handle not in busy]
         if not staff:
-            raise GenerationError("meeting_attend: nobody is free to run the meeting")
+            raise DayFullError("meeting_attend: nobody is free to run the meeting then")
         organizer = rng.choice(staff)
         others = [e for e in company.employees if e.handle not in busy and e.handle != organizer.handle
                   and e.department != "Executive"]
