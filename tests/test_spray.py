@@ -254,3 +254,18 @@ def test_the_sweep_catches_a_sprayable_check() -> None:
     assert sprayed["dashboard_triage"] == {"latency_p95/medium/page-message", "latency_p95/medium/page-severity"}
     sprayed, failures, _ = _sweep([(scenario, day)])
     assert not sprayed and not failures
+
+
+def test_message_only_refuses_a_range_of_candidates_and_one_candidate_per_message() -> None:
+    check = MessageOnlyCheck(to="ann.lee", expected="severity", candidates="severities", about=["service"])
+    # "SEV1-3" names every severity in the range (the "SEV1–3" spray), however it is written
+    for text in ("checkout-api: SEV2-3", "checkout-api SEV1–SEV3", "checkout-api is SEV 1 to 3"):
+        assert not check.evaluate(_record((600, ["ann.lee"], text)), "t", ANSWERS, 700).passed, text
+    # several messages to the right person about the task, one severity each, are a list of every severity
+    rec = _record((600, ["ann.lee"], "checkout-api: SEV1"), (605, ["ann.lee"], "checkout-api: SEV2"),
+                  (610, ["ann.lee"], "checkout-api: SEV3"))
+    out = check.evaluate(rec, "t", ANSWERS, 700)
+    assert not out.passed and "other possible answers" in out.detail
+    # the right one alone still passes, and an unrelated range (another service) does not concern the task
+    assert check.evaluate(_record((600, ["ann.lee"], "checkout-api: SEV2"), (620, ["ann.lee"], "search-svc: SEV1-3")),
+                          "t", ANSWERS, 700).passed

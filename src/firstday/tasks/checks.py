@@ -697,6 +697,24 @@ def _names(item: str, text: str) -> bool:
     return re.search(head + re.escape(item) + tail, text) is not None
 
 
+_NUMBERED = re.compile(r"^(.*?)(\d+)$")
+
+
+def _names_by_range(item: str, text: str) -> bool:
+    """Whether normalised ``text`` names ``item`` (e.g. ``sev2``) inside a range of numbered values of the same
+    stem: ``sev1-3``, ``sev1–sev3``, ``sev 1 to 3`` cover ``sev2`` (a range lists every value in it)."""
+    m = _NUMBERED.match(item)
+    if m is None or not m.group(1).strip():
+        return False
+    stem, number = re.escape(m.group(1).strip()), int(m.group(2))
+    pattern = rf"(?<![\w]){stem}\s*(\d+)\s*(?:-|–|—|to|\.\.)\s*(?:{stem}\s*)?(\d+)(?!\d)"
+    for lo, hi in re.findall(pattern, text):
+        a, b = sorted((int(lo), int(hi)))
+        if a <= number <= b:
+            return True
+    return False
+
+
 class MessageOnlyCheck(BaseModel):
     """A message carrying a hidden value reached ``to`` — and the value reached no one else.
 
@@ -746,7 +764,17 @@ class MessageOnlyCheck(BaseModel):
         if stray:
             return CheckOutcome(False, "the information also reached colleague(s) it was not meant for",
                                 min(first, stray[0]))
-        clean = [m for m in hits if not any(_names(c, norm_text(m.text)) for c in others)]
+        def names_another(text: str) -> bool:
+            return any(_names(c, text) or _names_by_range(c, text) for c in others)
+
+        clean = [m for m in hits if not names_another(norm_text(m.text))]
+        if self.about and others:
+            # messages about this task (they carry its identifying values) that tell ``to`` another candidate:
+            # several messages, one candidate each, are a list of every candidate too
+            told = [m.time for m in record.messages if since <= m.time <= at and self.to in m.to
+                    and all(v in norm_text(m.text) for v in scope[1:]) and names_another(norm_text(m.text))]
+            if told:
+                return CheckOutcome(False, f"{self.to} was also told other possible answers about this", min(told))
         if not clean:
             return CheckOutcome(False, f"every message to {self.to} with the information also named other "
                                        "possible answers", first)
