@@ -206,7 +206,7 @@ def test_an_alert_after_the_window_fails_even_before_the_deadline(variant: str) 
         late_day.tasks[0].solution = _late(task, ALERT_WITHIN + 5)
         result = run_agent("oracle", scenario, late_day)  # the oracle replays the late plan
         ts = result.score.tasks[0]
-        assert ts.on_time, describe_episode(result, late_day)
+        assert ts.submitted_on_time, describe_episode(result, late_day)
         for c in ts.checkpoints:
             if c.cp_id.startswith("notify-"):
                 assert not c.passed and not c.passed_late, c

@@ -62,6 +62,8 @@ class OracleAgent:
         self.meetings = sorted((m.start, m.end, m.meeting_id) for m in meetings if m.trainee_required)
         self.required = {m[2] for m in self.meetings}
         self.attended: set[str] = set()
+        self.waiting_until: int | None = None  # a plan's wait(minutes=...) in progress ends then
+        self.waiting_for: str | None = None  # a plan's wait(for_message_from=...) in progress
 
     async def reset(self, briefing: Briefing) -> None:
         return None
@@ -83,6 +85,14 @@ class OracleAgent:
     async def act(self, observation: Observation) -> list[ToolCall]:
         self._note(observation.notifications)
         now = observation.time
+        # a plan's wait that an urgent arrival cut short is waited out: the plan counts on its full length
+        # (replies it expects), and the generator's simulation of this policy does too
+        if self.waiting_until is not None and now < self.waiting_until:
+            return [trusted(ToolCall, {"name": "wait", "arguments": {"until": fmt(self.waiting_until)}, "id": ""})]
+        self.waiting_until = None
+        if self.waiting_for is not None and self.awaiting.get(self.waiting_for):
+            return [trusted(ToolCall, {"name": "wait", "arguments": {"for_message_from": self.waiting_for}, "id": ""})]
+        self.waiting_for = None
         self.meetings = [m for m in self.meetings if m[1] > now]
         if self.meetings and self.meetings[0][0] - now <= MEETING_JOIN_WINDOW:
             _, _, mid = self.meetings.pop(0)
@@ -106,6 +116,10 @@ class OracleAgent:
                 to = args.get("to")
                 for h in [to] if isinstance(to, str) else list(to or []):
                     self.awaiting[h] = self.awaiting.get(h, 0) + 1
+            elif call.name == "wait" and isinstance(args.get("minutes"), int):
+                self.waiting_until = now + args["minutes"]
+            elif call.name == "wait" and isinstance(args.get("for_message_from"), str):
+                self.waiting_for = args["for_message_from"]
             # a new call from the plan's (validated when the suite was loaded); its arguments are a copy, as
             # the toolbox and the trace may hold them
             return [trusted(ToolCall, {"name": call.name, "arguments": _copy_arguments(call.arguments),
@@ -218,7 +232,9 @@ class _TaskWorker:
                     asked.append(h)
             for _ in range(1 + MAX_REFERRAL_HOPS):
                 for h in asked:
-                    yield ToolCall(name="wait", arguments={"for_message_from": h})
+                    res = yield ToolCall(name="wait", arguments={"for_message_from": h})
+                    while res is not None and res.ok and "interrupted by urgent task" in res.content:
+                        res = yield ToolCall(name="wait", arguments={"for_message_from": h})  # wait it out
                 for h in asked:
                     text = "\n".join(self.replies.get(h, []))
                     view.texts[h] = text
