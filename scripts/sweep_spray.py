@@ -42,7 +42,7 @@ def single_days(seeds: int, only: set[str] | None) -> list[tuple[Scenario, Day]]
             for seed in range(seeds):
                 company = generate_company(make_rng(LABEL, "/".join(meta), seed, "company"))
                 scenario_seed = derive_seed(LABEL, "/".join(meta), seed)
-                day, _ = generate_day(company, SPEC, scenario_seed, 0, meta=[meta])  # type: ignore[list-item]
+                day, _ = generate_day(company, SPEC, scenario_seed, 0, meta=[meta])
                 out.append((Scenario(scenario_id=f"{LABEL}-{seed}", seed=scenario_seed, company=company,
                                      days=[day]), day))
     return out
