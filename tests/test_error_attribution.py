@@ -109,6 +109,14 @@ class _Forger:
         if self.how == "own-provider":
             provider = _DeadEndpoint("m", ProviderConfig(max_retries=1, backoff_base_s=0.001, cache=False))
             await provider.complete(ModelRequest(model="m", messages=[{"role": "user", "content": "x"}]))
+        if self.how == "builtin-provider-dead-endpoint":
+            # a genuine give-up of the built-in provider, during this very step -- but of the agent's own
+            # provider, pointed at a closed port: not the run's endpoint, so still the agent's
+            from firstday.models.openai_compat import OpenAIProvider
+
+            provider = OpenAIProvider("x", base_url="http://127.0.0.1:9/v1",
+                                      config=ProviderConfig(max_retries=0, timeout_s=0.5, cache=False))
+            await provider.complete(ModelRequest(model="x", messages=[{"role": "user", "content": "hi"}]))
         if self.how == "stashed":
             assert self.kept is not None
             raise self.kept
@@ -162,7 +170,8 @@ def test_raising_on_bad_days_scores_no_higher_than_not_raising(suite_dir: Path, 
             assert all(t.zeroed and "scored 0" in t.zeroed for t in e.tasks)
 
 
-@pytest.mark.parametrize("how", ["model-error", "infrastructure-error", "stashed", "own-provider", "unprintable"])
+@pytest.mark.parametrize("how", ["model-error", "infrastructure-error", "stashed", "own-provider", "unprintable",
+                                 "builtin-provider-dead-endpoint"])
 def test_an_agent_raising_an_infrastructure_exception_is_still_charged(suite_dir: Path, tmp_path: Path,
                                                                       how: str, openai_env: None) -> None:
     _Forger.genuine_give_ups = 0

@@ -16,7 +16,7 @@ import json
 import threading
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Literal
@@ -44,17 +44,19 @@ class ModelError(FirstdayError):
     """
 
 
+#: an endpoint of the provider layer: (provider spec such as ``openai/gpt-4o``, base URL or None)
+Endpoint = tuple[str, str | None]
 #: every exception the provider layer raised when it gave up on a model call after retrying transient
-#: failures, with the serial number of that give-up (see :func:`provider_gave_up`)
-_GAVE_UP: weakref.WeakKeyDictionary[BaseException, int] = weakref.WeakKeyDictionary()
+#: failures, with the serial number of that give-up and the endpoint that gave up (see :func:`provider_gave_up`)
+_GAVE_UP: weakref.WeakKeyDictionary[BaseException, tuple[int, Endpoint]] = weakref.WeakKeyDictionary()
 _give_up_serials = itertools.count(1)
 _last_give_up = 0
 
 
-def _record_give_up(exc: BaseException) -> None:
+def _record_give_up(exc: BaseException, endpoint: Endpoint) -> None:
     global _last_give_up
     serial = next(_give_up_serials)
-    _GAVE_UP[exc] = serial
+    _GAVE_UP[exc] = (serial, endpoint)
     _last_give_up = serial
 
 
@@ -63,7 +65,7 @@ def give_up_mark() -> int:
     return _last_give_up
 
 
-def provider_gave_up(exc: BaseException, since: int = 0) -> bool:
+def provider_gave_up(exc: BaseException, since: int = 0, endpoints: Collection[Endpoint] | None = None) -> bool:
     """Whether ``exc`` is the very exception object :meth:`ModelProvider.complete` raised, after ``since``,
     when the model endpoint kept failing through every retry (an *infrastructure* failure).
 
@@ -71,12 +73,17 @@ def provider_gave_up(exc: BaseException, since: int = 0) -> bool:
     raises a ``ModelError`` of its own (or re-raises one it kept from earlier in the day) is not excused.
     Non-retryable errors (HTTP 4xx: a bad request, key or model name) are not marked: the request is the
     agent's, and a failure it can provoke must not let it leave a day out of its score.
+
+    With ``endpoints`` (the run's own: its ``--model`` and ``--base-url``), only a give-up of one of them
+    counts: an agent that builds a provider of its own and points it at a dead address is not excused either.
     """
     try:
-        serial = _GAVE_UP.get(exc)
+        mark = _GAVE_UP.get(exc)
     except TypeError:  # a built-in exception (no weak references): never one the provider layer raised
         return False
-    return serial is not None and serial > since
+    if mark is None or mark[0] <= since:
+        return False
+    return endpoints is None or mark[1] in endpoints
 
 
 class TransientModelError(Exception):
@@ -304,6 +311,12 @@ class ModelProvider(ABC):
     def spec(self) -> str:
         return f"{self.kind}/{self.model}"
 
+    @property
+    def endpoint(self) -> Endpoint:
+        """What this provider talks to: its spec and base URL (None for a provider's default)."""
+        base_url = getattr(self, "base_url", None)
+        return self.spec, base_url if isinstance(base_url, str) else None
+
     @abstractmethod
     async def _complete(self, request: ModelRequest, timeout_s: float) -> ModelResponse:
         """One attempt. Raise :class:`TransientModelError` to have it retried, :class:`ModelError` to fail."""
@@ -371,7 +384,7 @@ class ModelProvider(ABC):
         self.ledger.record_failure(role)
         gave_up = ModelError(f"{self.spec}: no answer after {cfg.max_retries + 1} attempt(s); last error: {last}")
         if type(self)._complete.__module__.startswith("firstday.models."):  # a provider of ours, not an agent's own
-            _record_give_up(gave_up)
+            _record_give_up(gave_up, self.endpoint)
         raise gave_up
 
     async def aclose(self) -> None:

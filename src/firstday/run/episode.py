@@ -25,16 +25,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 from collections import OrderedDict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from firstday.env.episode import DayEnv, Observation, TraceEvent
+from firstday.env.episode import DayEnv, EnvConfig, Observation, TraceEvent
 from firstday.env.loop import Agent, record_agent_info
-from firstday.errors import InfrastructureError
+from firstday.errors import ConfigError, InfrastructureError
 from firstday.jsonsafe import exception_text, traceback_text
-from firstday.models.base import give_up_mark, provider_gave_up
+from firstday.models.base import Endpoint, give_up_mark, provider_gave_up
+from firstday.models.registry import ModelSettings
 from firstday.run.results import RunLimits
 from firstday.scoring.cards import DayScore
 from firstday.suites.spec import Scenario
@@ -174,9 +177,30 @@ class _StepDeadline:
         self._deadline = self._task = self._loop = None
 
 
+def run_endpoints(agent_options: Mapping[str, Any], config: EnvConfig | None = None) -> frozenset[Endpoint]:
+    """The model endpoints a run was configured with: the agent's ``--model``/``--base-url`` and the LLM
+    colleagues' model. Only their give-ups are infrastructure (an agent's own provider is the agent's)."""
+    out: set[Endpoint] = set()
+    wanted = [dict(agent_options)]
+    if config is not None and config.colleague_model:
+        wanted.append({**config.colleague_options, "model": config.colleague_model})
+    for options in wanted:
+        try:
+            settings = ModelSettings.from_options(options)
+        except ConfigError:
+            continue  # no model configured for it
+        base_url = settings.base_url
+        if base_url is None and settings.model.startswith("openai/"):
+            base_url = os.environ.get("OPENAI_BASE_URL") or None  # as the OpenAI provider resolves it
+        out.add((settings.model, base_url))
+    return frozenset(out)
+
+
 async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
-                          tool_slots: asyncio.Semaphore | None = None) -> GuardedResult:
-    """Run one episode like ``run_episode``, under ``limits`` (see the module docstring)."""
+                          tool_slots: asyncio.Semaphore | None = None,
+                          endpoints: Collection[Endpoint] | None = None) -> GuardedResult:
+    """Run one episode like ``run_episode``, under ``limits`` (see the module docstring). ``endpoints``: the
+    run's model endpoints (:func:`run_endpoints`); None counts a give-up of any firstday provider."""
     status: Literal["ok", "error"] = "ok"
     error: str | None = None
     kind: ErrorKind | None = None
@@ -196,7 +220,7 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
             raise StepTimeoutError(f"agent step (model call) exceeded act_timeout_s={limits.act_timeout_s:g} s") \
                 from None
         except Exception as exc:
-            if provider_gave_up(exc, mark):  # the provider's own give-up during this very step
+            if provider_gave_up(exc, mark, endpoints):  # the run's provider gave up during this very step
                 raise _NotTheAgents(exc) from exc
             raise
 
@@ -232,7 +256,7 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
         except TimeoutError:
             raise StepTimeoutError(f"agent reset exceeded act_timeout_s={limits.act_timeout_s:g} s") from None
         except Exception as exc:
-            if provider_gave_up(exc, mark):
+            if provider_gave_up(exc, mark, endpoints):
                 raise _NotTheAgents(exc) from exc
             raise
         obs = env.reset()

@@ -42,7 +42,7 @@ from firstday.errors import ConfigError, UnknownNameError
 from firstday.jsonsafe import exception_text
 from firstday.models.base import give_up_mark, provider_gave_up
 from firstday.run import simulated as _simulated  # noqa: F401  (registers the simulated-model agent)
-from firstday.run.episode import ErrorKind, ScenarioCache, describe_error, guarded_episode
+from firstday.run.episode import ErrorKind, ScenarioCache, describe_error, guarded_episode, run_endpoints
 from firstday.run.results import (
     AgentUsage,
     EpisodeRecord,
@@ -100,8 +100,8 @@ def error_outcome(job: EpisodeJob, error: str, wall_seconds: float = 0.0,
                                          error_kind=kind), [], wall_seconds)
 
 
-async def _reflect(env: DayEnv, agent: Any, memory: Memory,
-                   limits: RunLimits) -> tuple[Memory, str | None, ErrorKind | None]:
+async def _reflect(env: DayEnv, agent: Any, memory: Memory, limits: RunLimits,
+                   options: dict[str, Any]) -> tuple[Memory, str | None, ErrorKind | None]:
     """The learning protocol's end of day: mentor feedback from the score card, the agent's reflection
     (its optional ``reflect(feedback)``), and the memory for tomorrow. Returns (memory, error or None, who
     caused the error: the model provider giving up during the reflection is infrastructure, anything else
@@ -128,7 +128,8 @@ async def _reflect(env: DayEnv, agent: Any, memory: Memory,
     except Exception as exc:  # the day is scored, but tomorrow's lessons are unknown: an error episode
         error = f"ReflectionError: {describe_error(exc)}"
         env.log_event("reflection", {"lessons": [], "error": error})
-        return memory, error, "infrastructure" if provider_gave_up(exc, mark) else "agent"
+        endpoints = run_endpoints(options, env.config)
+        return memory, error, "infrastructure" if provider_gave_up(exc, mark, endpoints) else "agent"
     new = normalize_lessons(raw, env.day.day_index)
     env.log_event("reflection", {"lessons": [lesson.model_dump() for lesson in new]})
     return memory.model_copy(update={"lessons": [*memory.lessons, *new][-2000:]}), None, None
@@ -177,7 +178,8 @@ async def run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCache
             kind: ErrorKind | None = "agent"
             turns, trace = 0, env.trace
         else:
-            result = await guarded_episode(env, agent, job.limits, tool_slots)
+            endpoints = run_endpoints(job.agent_options, job.env_config)
+            result = await guarded_episode(env, agent, job.limits, tool_slots, endpoints)
             status, error, kind, card, turns, trace = (result.status, result.error, result.error_kind, result.score,
                                                        result.turns, result.trace)
         if card is not None and kind == "agent":
@@ -187,7 +189,7 @@ async def run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCache
         if env.memory is not None and card is not None and (status == "ok" or kind == "agent"):
             after = env.memory_after()
             assert after is not None
-            memory, reflect_error, reflect_kind = await _reflect(env, agent, after, job.limits)
+            memory, reflect_error, reflect_kind = await _reflect(env, agent, after, job.limits, dict(job.agent_options))
             if reflect_error and status == "ok":
                 status, error, kind = "error", reflect_error, reflect_kind
                 if kind == "agent":  # the reflection is the agent's code: the day scores 0, the chain goes on
