@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from firstday.env import DayEnv, EnvConfig
 from firstday.sandbox import (
     BACKENDS,
     RESTRICTION_FAILED_EXIT,
@@ -354,3 +355,36 @@ def test_auto_uses_the_kernel_backend_here() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert resolve_backend("auto", True) is LANDLOCK
+
+
+@needs_landlock
+def test_a_failed_set_up_is_told_apart_from_code_that_exits_as_if_it_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child reports a standing sandbox on a pipe it closes before reading the code: a failed set-up is
+    known (the runner makes it an infrastructure error), and code cannot forge one by exiting with its code."""
+    ok = LANDLOCK.run("print('hi')", {}, {}, Limits(timeout_s=5))
+    assert ok.started is True and ok.exit_code == 0
+    forged = LANDLOCK.run(f"import os\nos._exit({RESTRICTION_FAILED_EXIT})", {}, {}, Limits(timeout_s=5))
+    assert forged.exit_code == RESTRICTION_FAILED_EXIT and forged.started is True
+    closed = LANDLOCK.run("import os\nos.close(3)\nos.write(4, b'0')", {}, {}, Limits(timeout_s=5))
+    assert closed.started is True  # the pipe is closed before the code runs: nothing left to write to
+    monkeypatch.setattr(_landlock, "read_roots", lambda root: ["/nonexistent/firstday-root"])
+    failed = LANDLOCK.run("print('AGENT' + 'RAN')", {}, {}, Limits(timeout_s=5))
+    assert failed.started is False and "AGENTRAN" not in failed.output
+
+
+@needs_landlock
+def test_run_python_whose_sandbox_cannot_start_is_an_infrastructure_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from firstday.errors import InfrastructureError
+    from firstday.suites import generate_scenario, preset
+    from firstday.world.tools import ToolCall
+
+    scenario = generate_scenario(preset("smoke", seed=3), 0)
+    env = DayEnv(scenario, scenario.days[0], EnvConfig(sandbox="landlock"))
+    env.reset()
+    monkeypatch.setattr(_landlock, "read_roots", lambda root: ["/nonexistent/firstday-root"])
+    with pytest.raises(InfrastructureError, match="could not be set up"):
+        env.step([ToolCall(name="run_python", arguments={"code": "print(1)"})])
+    monkeypatch.undo()
+    # code that merely exits with the same status is the agent's own result
+    obs = env.step([ToolCall(name="run_python", arguments={"code": f"import os\nos._exit({RESTRICTION_FAILED_EXIT})"})])
+    assert obs.results[0].ok and f"exit code {RESTRICTION_FAILED_EXIT}" in obs.results[0].content

@@ -32,6 +32,9 @@ class RunResult:
     refused: list[str] = field(default_factory=list)
     #: the backend that really ran the code ("landlock" or "audit")
     sandbox: str = ""
+    #: whether the sandbox was set up before the code was read (None: the backend gives no such signal). The
+    #: child says so on a pipe it closes before reading the code, so the code cannot forge a failed start
+    started: bool | None = None
 
 
 class SandboxBackend(ABC):
@@ -87,10 +90,13 @@ def _head(file: IO[bytes], max_chars: int) -> str:
 
 
 def run_in_child(backend: str, program: str, args: Callable[[Path], list[str]], code: str,
-                 workspace: dict[str, str], shared: dict[str, tuple[str, bool]], limits: Limits) -> RunResult:
+                 workspace: dict[str, str], shared: dict[str, tuple[str, bool]], limits: Limits,
+                 *, ready_signal: bool = False) -> RunResult:
     """Run ``program`` (a bootstrap that reads the agent's code from stdin) in a fresh ``python -I`` in a new
     session, its working directory the copied workspace; ``args(root)`` gives its arguments once the
-    temporary directory ``root`` exists. At the timeout the whole process group is killed."""
+    temporary directory ``root`` exists. At the timeout the whole process group is killed. With
+    ``ready_signal``, the last argument is the number of a pipe the bootstrap writes one byte to, and closes,
+    once its sandbox is set up: ``RunResult.started`` says whether that byte came."""
     with tempfile.TemporaryDirectory(prefix="firstday-run-") as tmp:
         root = Path(tmp)
         ws = _populate(root, workspace, shared)
@@ -100,12 +106,20 @@ def run_in_child(backend: str, program: str, args: Callable[[Path], list[str]], 
         env = {"PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "MPLBACKEND": "Agg", "HOME": str(root), "TMPDIR": str(root)}
         argv = [sys.executable, "-I", str(boot), *args(root)]
+        ready_read, ready_write = os.pipe() if ready_signal else (-1, -1)
+        if ready_signal:
+            argv.append(str(ready_write))
         # a new session: the child and anything it might start form one process group, killed as a whole.
         # Output goes to unnamed files, not pipes: RLIMIT_FSIZE caps what the child can write there, and the
         # parent reads back only the first characters, so a flood of prints costs neither memory nor time.
         with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
-            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=out_file, stderr=err_file, cwd=ws, env=env,
-                                    start_new_session=True)
+            try:
+                proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=out_file, stderr=err_file, cwd=ws,
+                                        env=env, start_new_session=True,
+                                        pass_fds=(ready_write,) if ready_signal else ())
+            finally:
+                if ready_signal:
+                    os.close(ready_write)  # the child's copy is the only writer left
             try:
                 proc.communicate(code.encode("utf-8", errors="surrogateescape"),
                                  timeout=limits.timeout_s + limits.grace_s)
@@ -118,16 +132,22 @@ def run_in_child(backend: str, program: str, args: Callable[[Path], list[str]], 
             finally:
                 _kill_group(proc.pid)  # leftovers of the group (only possible where processes can be started)
             out, err = (_head(f, limits.max_output_chars) for f in (out_file, err_file))
+        started: bool | None = None
+        if ready_signal:
+            try:  # the child has exited and its group is gone: no writer is left, so this cannot block
+                started = os.read(ready_read, 1) == b"1"
+            finally:
+                os.close(ready_read)
         output = out + (("\n" + err) if err else "")
         if timed_out:
             result = RunResult(exit_code=None, output=out + f"\n[timed out after {limits.timeout_s:g} s]",
-                               timed_out=True, sandbox=backend)
+                               timed_out=True, sandbox=backend, started=started)
         elif proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
             # the CPU-time limit ended it (a busy loop can hit it before the wall-clock limit)
-            result = RunResult(exit_code=None, timed_out=True, sandbox=backend,
+            result = RunResult(exit_code=None, timed_out=True, sandbox=backend, started=started,
                                output=output + f"\n[timed out: CPU time limit of {limits.cpu_seconds} s exceeded]")
         else:
-            result = RunResult(exit_code=proc.returncode, output=output, sandbox=backend)
+            result = RunResult(exit_code=proc.returncode, output=output, sandbox=backend, started=started)
         result.output = result.output.replace(str(root), "").strip()
         if len(result.output) > limits.max_output_chars:
             result.output = (result.output[:limits.max_output_chars]

@@ -54,6 +54,9 @@ except BaseException as _exc:
     sys.stderr.flush()
     os._exit({RESTRICTION_FAILED_EXIT})
 del _firstday_restrict
+# tell the parent the sandbox stands, then close the pipe: the agent's code, read below, cannot take it back
+os.write(int(sys.argv[8]), b"1")
+os.close(int(sys.argv[8]))
 '''
 
 BOOTSTRAP = _SYSCALLS_SOURCE + _RESTRICT + HOOK + RUN_AGENT_CODE
@@ -140,4 +143,4 @@ class LandlockBackend(SandboxBackend):
             return [str(limits.cpu_seconds), str(limits.file_size_bytes), str(limits.open_files),
                     str(limits.memory_bytes), "\n".join(read_roots(root)), str(root.resolve()),
                     "\n".join(d for d in DEVICE_FILES if os.path.exists(d))]
-        return run_in_child(self.name, BOOTSTRAP, args, code, workspace, shared, limits)
+        return run_in_child(self.name, BOOTSTRAP, args, code, workspace, shared, limits, ready_signal=True)

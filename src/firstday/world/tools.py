@@ -898,6 +898,10 @@ class Toolbox:
                 shared[p[len("/shared/"):]] = (content, is_img)
         res = run_code(code, ws, shared, sandbox=self.sandbox, require_sandbox=self.require_sandbox,
                        timeout_s=self.run_timeout_s)
+        if res.started is False:
+            # the sandbox could not be set up; the child said so before it read the code, so it is not the
+            # agent's doing: the episode ends as an infrastructure error (rerun by --retry-errors)
+            raise InfrastructureError(f"run_python: the {res.sandbox} sandbox could not be set up; nothing was run")
         for rel, text in res.written.items():
             w.write(f"/workspace/{rel}", text, author="runner")
         parts = [res.output or "(no output)"]
