@@ -133,11 +133,6 @@ def route_planning(task: TaskInstance, _: Company) -> Placement:
     return _at(stops, task.answers["route"][0])
 
 
-def floor_plan_booking(task: TaskInstance, comp: Company) -> Placement:
-    # the candidates are the company's rooms, as list_rooms and the floor plan list them
-    return _at([r.name for r in comp.rooms], task.answers["room"])
-
-
 EXTRACTORS: dict[str, Callable[[TaskInstance, Company], Placement]] = {
     "floor_plan_booking": floor_plan_booking,
     "event_planning": event_planning, "dashboard_triage": dashboard_triage, "website_monitor": website_monitor,
