@@ -114,9 +114,9 @@ class _Forger:
             # provider, pointed at a closed port: not the run's endpoint, so still the agent's
             from firstday.models.openai_compat import OpenAIProvider
 
-            provider = OpenAIProvider("x", base_url="http://127.0.0.1:9/v1",
-                                      config=ProviderConfig(max_retries=0, timeout_s=0.5, cache=False))
-            await provider.complete(ModelRequest(model="x", messages=[{"role": "user", "content": "hi"}]))
+            builtin = OpenAIProvider("x", base_url="http://127.0.0.1:9/v1",
+                                     config=ProviderConfig(max_retries=0, timeout_s=0.5, cache=False))
+            await builtin.complete(ModelRequest(model="x", messages=[{"role": "user", "content": "hi"}]))
         if self.how == "stashed":
             assert self.kept is not None
             raise self.kept
