@@ -122,7 +122,7 @@ class NoteTaker(NoopAgent):
     async def act(self, observation: Observation) -> list[ToolCall]:
         self.step += 1
         if self.step == 1 and (self.ctx.scenario.scenario_id, self.ctx.day.day_index) in OUTAGE_ON:
-            # the model endpoint is down: firstday's provider gives up after its retries (infrastructure)
+            # the run's model endpoint is down: firstday's provider gives up after its retries (infrastructure)
             from firstday.models.base import ProviderConfig
             from firstday.models.openai_compat import OpenAIProvider
 
@@ -224,7 +224,10 @@ def test_an_infrastructure_error_day_stops_its_chain_and_retry_continues(
         note_taker: None, suite3: Path, tmp_path: Path, openai_env: None) -> None:
     run = tmp_path / "r"
     OUTAGE_ON.add(("s001", 0))
-    first = run_suite(suite3, "test-note-taker", run, env_config=EnvConfig(memory=True), concurrency=2)
+    # the run's own endpoint (a give-up of any other address is the agent's doing, not an outage)
+    model = {"model": "openai/m", "base_url": "http://127.0.0.1:9/v1"}
+    first = run_suite(suite3, "test-note-taker", run, env_config=EnvConfig(memory=True), concurrency=2,
+                      agent_options=model)
     errors = {e.key: e for e in first.episodes if e.status == "error"}
     assert set(errors) == {"s001-d0", "s001-d1", "s001-d2"}
     assert (errors["s001-d0"].error or "").startswith("ModelError")
@@ -232,7 +235,8 @@ def test_an_infrastructure_error_day_stops_its_chain_and_retry_continues(
     assert {e.error_kind for e in errors.values()} == {"infrastructure"}
     assert not (run / "memory" / "s001-d0.json").exists()
     OUTAGE_ON.clear()
-    retry = run_suite(suite3, "test-note-taker", run, env_config=EnvConfig(memory=True), retry_errors=True)
+    retry = run_suite(suite3, "test-note-taker", run, env_config=EnvConfig(memory=True), retry_errors=True,
+                      agent_options=model)
     assert retry.ran == 3 and retry.errors == 0
     assert "s001 note 1" in _tool_results(run, "s001-d2", "notebook")[0]
 
