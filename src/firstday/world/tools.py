@@ -132,6 +132,18 @@ def _admit_slowly(call: ToolCall) -> ToolCall:
                                      "reason": f"the tool call could not be read ({exception_text(exc, 200)})"})
 
 
+
+def _short_text(value: Any, what: str, reasons: list[str]) -> str:
+    """A name or id from an agent as a safe string of at most MAX_NAME_CHARS; what is wrong goes to ``reasons``."""
+    if not issubclass(type(value), str):
+        reasons.append(f"{what} must be a string, not a {type_name(value)}")
+        return ""
+    text = str.__str__(value)  # a plain str (cut before it is made safe: it may be 10 MB)
+    if len(text) > MAX_NAME_CHARS:
+        reasons.append(f"{what} is {len(text)} characters long ({MAX_NAME_CHARS} at most)")
+        text = text[:MAX_NAME_CHARS]
+    return safe_text(text)
+
 def _admit_fields(call: ToolCall) -> ToolCall:
     try:
         # the instance's own fields: a subclass's properties, __getattr__ or __eq__ are never called
@@ -148,24 +160,8 @@ def _admit_fields(call: ToolCall) -> ToolCall:
     name: Any = fields.get("name")
     cid: Any = fields.get("id", "")
     args: Any = fields.get("arguments", {})
-    if issubclass(type(name), str):
-        name = str.__str__(name)  # (cut before it is made safe: it may be 10 MB)
-        if len(name) > MAX_NAME_CHARS:
-            reasons.append(f"the tool name is {len(name)} characters long ({MAX_NAME_CHARS} at most)")
-            name = name[:MAX_NAME_CHARS]
-        name = safe_text(name)
-    else:
-        reasons.append(f"the tool name must be a string, not a {type_name(name)}")
-        name = ""
-    if issubclass(type(cid), str):
-        cid = str.__str__(cid)
-        if len(cid) > MAX_NAME_CHARS:
-            reasons.append(f"the call id is {len(cid)} characters long ({MAX_NAME_CHARS} at most)")
-            cid = cid[:MAX_NAME_CHARS]
-        cid = safe_text(cid)
-    else:
-        reasons.append(f"the call id must be a string, not a {type_name(cid)}")
-        cid = ""
+    name = _short_text(name, "the tool name", reasons)
+    cid = _short_text(cid, "the call id", reasons)
     if issubclass(type(args), str):  # raw JSON text: parsed (and its values checked) by Toolbox.execute
         args = str.__str__(args)
         if len(args) > MAX_ARGUMENT_CHARS:
