@@ -216,15 +216,20 @@ class RayExecutor(EpisodeExecutor):
 ProcessId = tuple[int, int]
 
 
-def _start_time(pid: int) -> int | None:
+def _stat_fields(pid: int) -> list[bytes] | None:
+    """The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses): the
+    state (field 3) first, the start time (field 22) at index 19; None if the process is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             stat = f.read()
     except OSError:
         return None
-    # fields after the command name (which may hold spaces and parentheses): state is field 3, start time 22
-    fields = stat[stat.rfind(b")") + 2:].split()
-    return int(fields[19]) if len(fields) > 19 else None
+    return stat[stat.rfind(b")") + 2:].split()
+
+
+def _start_time(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[19]) if fields is not None and len(fields) > 19 else None
 
 
 def _descendants(root: int) -> set[ProcessId]:
@@ -282,13 +287,10 @@ def _marked(tag: str) -> set[ProcessId]:
 def _alive(proc: ProcessId) -> bool:
     """The same process (pid and start time) still runs (a zombie has ended: it only awaits its reaping)."""
     if os.path.isdir("/proc/self"):
-        try:
-            with open(f"/proc/{proc[0]}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
+        fields = _stat_fields(proc[0])
+        if fields is None:
             return False
-        fields = stat[stat.rfind(b")") + 2:].split()
-        return fields[0] != b"Z" and _start_time(proc[0]) == proc[1]
+        return fields[0] != b"Z" and len(fields) > 19 and int(fields[19]) == proc[1]
     try:
         import psutil  # type: ignore[import-untyped,unused-ignore]
 

@@ -103,9 +103,10 @@ def attribute_calls(day: Day, calls: Iterable[tuple[str, Any, int, int]],
     index = _Index(day)
     first = dict(submitted or {})
     spans: list[CallSpan] = []
+    latest_first = sorted(day.tasks, key=lambda t: -t.arrival)  # once, not once per call
     for name, arguments, start, end in calls:
         args: Mapping[str, Any] = arguments if isinstance(arguments, Mapping) else {}
-        open_tasks = [t.task_id for t in sorted(day.tasks, key=lambda t: -t.arrival)
+        open_tasks = [t.task_id for t in latest_first
                       if t.arrival <= start and first.get(t.task_id, 10**9) >= start]
         tid: str | None = None
         if name == "submit":
