@@ -42,7 +42,8 @@ TASK_TRIAL_COLUMNS: list[Column] = [*_KEY,
     ("deadline", "int", "deadline, minutes since midnight (virtual)"),
     ("score", "float", "checkpoint score in [0, 1] (on time only); empty if scoring failed"),
     ("success", "bool", "every checkpoint passed on time; empty if scoring failed"),
-    ("on_time", "bool", "submitted by the deadline"),
+    ("on_time", "bool", "every checkpoint passed by the deadline (the deliverable was right in time)"),
+    ("submitted_on_time", "bool", "submitted by the deadline (right or not)"),
     ("submitted_at", "int", "time of the first submission; empty if none"),
     ("latency", "int", "minutes from arrival to first submission; empty if none"),
     ("clues_required", "int", "clues the task needs"),
@@ -71,11 +72,31 @@ EPISODE_COLUMNS: list[Column] = [*_KEY,
     ("unsupported_rate", "float", "share of answers given before their clues were seen"),
     ("questions_per_clue", "float", "messages per colleague clue found"),
     ("tool_calls", "int", "tool calls made"),
+    # scheduling (docs/scheduling.md); empty for runs saved before the figures existed
+    ("submitted_on_time_rate", "float", "day's priority-weighted share of tasks submitted by their deadline"),
+    ("urgent_latency", "float", "mean minutes from an urgent task's arrival to its first submission"),
+    ("load", "float", "the day's load: the oracle's effort over the working day"),
+    ("best_score", "float", "the best achievable priority-weighted score of the day"),
+    ("schedule_efficiency", "float", "priority_weighted_score / best_score"),
+    ("priority_inversions", "int", "tool calls on a task while a more urgent ready task waited"),
+    ("inversion_minutes", "int", "virtual minutes of those calls"),
+    ("interruption_response", "float", "mean minutes from an urgent arrival to the first call on it"),
+    ("resumed_rate", "float", "share of pre-empted tasks worked on again after the interruption"),
+    # side effects (docs/scoring.md, "Noise")
+    ("noise", "int", "side effects that would annoy colleagues (the sum of the next three)"),
+    ("noise_unrelated_messages", "int", "stray (message, recipient) pairs carrying nothing of an arrived task"),
+    ("noise_mass_messages", "int", "stray (message, recipient) pairs of texts that reached more than 3 colleagues"),
+    ("noise_meetings", "int", "the trainee's bookings cancelled, kept although unused, or repeated"),
     ("input_tokens", "int", "tokens sent to the model (if the agent reports usage)"),
     ("output_tokens", "int", "tokens received from the model (if reported)"),
     ("cost_usd", "float", "model cost in US dollars (if reported)"),
     ("wall_seconds", "float", "wall-clock time of the episode"),
 ]
+
+# episode columns copied as they are from the day's metrics
+_METRIC_COLUMNS = ("submitted_on_time_rate", "urgent_latency", "load", "best_score", "schedule_efficiency",
+                   "priority_inversions", "inversion_minutes", "interruption_response", "resumed_rate", "noise",
+                   "noise_unrelated_messages", "noise_mass_messages", "noise_meetings")
 
 
 def table_rows(run_dirs: Sequence[Path | str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -106,6 +127,7 @@ def table_rows(run_dirs: Sequence[Path | str]) -> tuple[list[dict[str, Any]], li
                              "unsupported_rate": m.unsupported_rate if m else None,
                              "questions_per_clue": m.questions_per_clue if m else None,
                              "tool_calls": m.tool_calls if m else None,
+                             **{name: getattr(m, name) if m else None for name in _METRIC_COLUMNS},
                              "input_tokens": e.usage.input_tokens if e.usage else None,
                              "output_tokens": e.usage.output_tokens if e.usage else None,
                              "cost_usd": e.usage.cost_usd if e.usage else None,
@@ -116,7 +138,7 @@ def table_rows(run_dirs: Sequence[Path | str]) -> tuple[list[dict[str, Any]], li
                 tasks.append({**key, "task_id": t.task_id, "family": t.family, "variant": t.variant,
                               "difficulty": t.difficulty, "meta_task": t.meta_task, "priority": t.priority,
                               "arrival": t.arrival, "deadline": t.deadline, "score": t.score, "success": t.success,
-                              "on_time": t.on_time, "submitted_at": t.submitted_at, "latency": t.latency,
+                              "on_time": t.on_time, "submitted_on_time": t.submitted_on_time, "submitted_at": t.submitted_at, "latency": t.latency,
                               "clues_required": t.clues_required, "clues_observed": t.clues_observed,
                               "checkpoints": len(t.checkpoints),
                               "checkpoints_passed": sum(1 for c in t.checkpoints if c.passed),
