@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator
-from typing import Any
+from typing import Any, Literal
 
 from firstday.agents.base import AgentContext, register_agent
 from firstday.env.episode import Briefing, Observation
 from firstday.seeding import make_rng
 from firstday.suites.schedule import MEETING_JOIN_WINDOW, attend_target, oracle_priority_key, wait_target
 from firstday.tasks.family import BaselineView, get_family
+from firstday.tasks.model import TaskInstance
 from firstday.timefmt import fmt
 from firstday.trusted import trusted
 from firstday.world.assets import PublicTask
@@ -45,14 +46,20 @@ class OracleAgent:
     Policy: attend required meetings as they start; otherwise work on the arrived task with the
     earliest deadline (urgent first among equal deadlines), one step at a time; on a day with more work
     than fits, only the tasks of the day's best schedule (``Day.skipped`` are left undone).
+
+    With ``order="fifo"`` (``oracle-fifo``) the plans and the meeting policy are the same, but the task
+    worked on is the earliest arrived whose next step can be taken (so a later arrival, urgent or not,
+    never pre-empts an earlier one), and every task is worked on: it does not know the best schedule.
     """
 
     name = "oracle"
 
-    def __init__(self, ctx: AgentContext) -> None:
+    def __init__(self, ctx: AgentContext, order: Literal["deadline", "fifo"] = "deadline") -> None:
         self.day = ctx.day
+        self.order = order
         # on a day with more work than fits, the tasks the best schedule leaves undone are not started
-        self.tasks = {t.task_id: t for t in ctx.day.tasks if t.task_id not in ctx.day.skipped}
+        skipped = set(ctx.day.skipped) if order == "deadline" else set()
+        self.tasks = {t.task_id: t for t in ctx.day.tasks if t.task_id not in skipped}
         self.pos = dict.fromkeys(self.tasks, 0)
         # per task, per plan step: (meeting it attends, clock time it waits until), read on every turn
         self.targets = {tid: [(attend_target(c), wait_target(c)) for c in t.solution] for tid, t in self.tasks.items()}
@@ -74,6 +81,11 @@ class OracleAgent:
                 self.arrived.append(n.task_id)
             if n.kind == "message" and n.sender and n.task_id is None and self.awaiting.get(n.sender):
                 self.awaiting[n.sender] -= 1
+
+    def _order_key(self, task: TaskInstance) -> tuple[int, int | str]:
+        if self.order == "fifo":
+            return (task.arrival, task.task_id)
+        return oracle_priority_key(task.priority, task.deadline)
 
     def _blocked(self, task_id: str, now: int) -> bool:
         """A task whose next step attends a required meeting waits until the meeting policy has attended it;
@@ -103,7 +115,7 @@ class OracleAgent:
                      and not self._blocked(t, now)]
             if not ready:
                 break
-            task = min(ready, key=lambda t: oracle_priority_key(t.priority, t.deadline))
+            task = min(ready, key=self._order_key)
             attends, until = self.targets[task.task_id][self.pos[task.task_id]]
             call = task.solution[self.pos[task.task_id]]
             self.pos[task.task_id] += 1
@@ -133,6 +145,16 @@ class OracleAgent:
         if not upcoming:
             return [trusted(ToolCall, {"name": "end_day", "arguments": {}, "id": ""})]
         return [trusted(ToolCall, {"name": "wait", "arguments": {"until": fmt(min(upcoming))}, "id": ""})]
+
+
+class FifoOracleAgent(OracleAgent):
+    """The oracle's plans in arrival order, without pre-emption and without the best schedule's choice of
+    tasks: the privileged pair that shows what order alone is worth at full competence."""
+
+    name = "oracle-fifo"
+
+    def __init__(self, ctx: AgentContext) -> None:
+        super().__init__(ctx, order="fifo")
 
 
 class _TaskWorker:
@@ -334,6 +356,11 @@ class GuessAgent(_TaskWorker):
 @register_agent("oracle", "replays each task's oracle plan through the public tools (upper bound)")
 def _oracle(ctx: AgentContext) -> OracleAgent:
     return OracleAgent(ctx)
+
+
+@register_agent("oracle-fifo", "the oracle's plans in arrival order, without pre-emption (privileged)")
+def _oracle_fifo(ctx: AgentContext) -> FifoOracleAgent:
+    return FifoOracleAgent(ctx)
 
 
 @register_agent("heuristic", "non-privileged baseline: reads manuals, asks named colleagues, best effort")
