@@ -159,10 +159,9 @@ class AttendanceStatistics:
     variants = VARIANTS
     dependent_variants = DEPENDENT_VARIANTS
     knobs: ClassVar[dict[str, str]] = {
-        "follow-up (payroll_adjustment)": "builds on an earlier attendance_statistics task: payroll's adjustment of "
-                                          "the employees of its result, from a sheet listing everyone in the log; "
-                                          "easy one row each, medium and hard up to 2 / 3 rows of which only the "
-                                          "confirmed count",
+        "dependent": "variant payroll_adjustment, builds on an earlier attendance_statistics task: payroll's "
+                     "adjustment of the employees of its result, from a sheet listing everyone in the log; easy one "
+                     "row each, medium and hard up to 2 / 3 rows of which only the confirmed count",
         "data": "departments in the log easy 2, medium 2, hard 3; employees easy 6, medium 9, hard 12; one row per "
                 "employee per working day of one month of 2025",
         "distractors": "medium and hard add approved-leave rows (not absences) and clock-ins/outs exactly at the "

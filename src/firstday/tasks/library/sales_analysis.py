@@ -69,9 +69,9 @@ class SalesAnalysis:
     variants = VARIANTS
     dependent_variants = DEPENDENT_VARIANTS
     knobs: ClassVar[dict[str, str]] = {
-        "follow-up (bonus_payout)": "builds on an earlier sales_analysis task: the bonus of the people (regions) of "
-                                    "its result, from a bonus sheet listing everyone; easy one row each, medium and "
-                                    "hard up to 2 / 3 rows of which only the approved count",
+        "dependent": "variant bonus_payout, builds on an earlier sales_analysis task: the bonus of the people "
+                     "(regions) of its result, from a bonus sheet listing everyone; easy one row each, medium and "
+                     "hard up to 2 / 3 rows of which only the approved count",
         "data": "sales people easy 6, medium 9, hard 12; quarter files easy 2, medium 3, hard 4; rows per "
                 "quarter about 5 per person",
         "distractors": "rows that are not sales: easy cancelled; medium also refunded; hard also pending and "

@@ -226,10 +226,9 @@ class TransactionReview:
     variants = VARIANTS
     dependent_variants = DEPENDENT_VARIANTS
     knobs: ClassVar[dict[str, str]] = {
-        "follow-up (payment_hold)": "builds on an earlier transaction_review task: the open payments to every "
-                                    "supplier it flagged are held, from a list of the payments to every supplier; "
-                                    "easy one row each, medium and hard up to 2 / 3 rows of which only the open "
-                                    "count",
+        "dependent": "variant payment_hold, builds on an earlier transaction_review task: the open payments to "
+                     "every supplier it flagged are held, from a list of the payments to every supplier; easy one "
+                     "row each, medium and hard up to 2 / 3 rows of which only the open count",
         "rules": "rules in today's manual: easy 1, medium 2, hard 3 (the variant's rule is always one)",
         "suppliers": "suppliers in the table: easy 8, medium 14, hard 22",
         "hops": "who holds the manual: easy named in the objective; medium the Finance head; hard the Finance "
