@@ -69,6 +69,8 @@ def windows(tasks: Sequence[TaskInstance], work: dict[str, int]) -> dict[str, tu
     work)), and a prerequisite must be done in time for the work of the tasks building on it (due =
     min(deadline, each dependent's due - its work)). Without dependencies a window is (arrival, deadline).
     Earliest-due-first over these windows respects precedence and meets every deadline that can be met."""
+    if not any(t.depends_on for t in tasks):  # the common case, on every node of the search: no precedence
+        return {t.task_id: (t.arrival, t.deadline) for t in tasks}
     by_id = {t.task_id: t for t in tasks}
     dependents: dict[str, list[TaskInstance]] = {t.task_id: [] for t in tasks}
     for t in tasks:
@@ -95,6 +97,8 @@ def windows(tasks: Sequence[TaskInstance], work: dict[str, int]) -> dict[str, tu
 def oracle_due(tasks: Sequence[TaskInstance], company: Company) -> dict[str, int]:
     """The due time the oracle orders ``tasks`` by: the deadline, brought forward for a task others build on
     (:func:`windows`). Shared by the oracle agent and :func:`simulate_oracle`."""
+    if not any(t.depends_on for t in tasks):
+        return {t.task_id: t.deadline for t in tasks}
     work = {t.task_id: _work_minutes(t, company) for t in tasks}
     return {tid: due for tid, (_, due) in windows(tasks, work).items()}
 
