@@ -9,7 +9,7 @@ from typing import Literal
 
 import pytest
 
-from conftest import all_meta_tasks, preset_days, run_agent, single_task_day
+from conftest import all_dependent_meta_tasks, all_meta_tasks, preset_days, run_agent, single_task_day
 from firstday.agents import AgentContext, agent_names, make_agent
 from firstday.agents.adversaries import SPRAY_EXEMPT, SprayAgent, SprayForm, spray_plan, sprays_checkpoint
 from firstday.errors import ConfigError
@@ -61,6 +61,17 @@ def test_spray_passes_nothing_on_single_task_days_of_every_meta_task(form: Spray
             for i, meta in enumerate(all_meta_tasks())]
     sprayed, oracle_failures, oracle_noise = _sweep(days, form)
     _report(sprayed)
+    assert not oracle_failures
+    assert not any(oracle_noise)
+    assert not sprayed, dict(sprayed)
+
+
+@pytest.mark.parametrize("form", ["everyone", "target"])
+def test_spray_passes_nothing_on_days_with_dependent_tasks(form: SprayForm) -> None:
+    """Each dependent meta-task on its day (the earlier task it builds on placed first), two seeds each."""
+    days = [single_task_day(meta, seed=seed, label="spray-dependent")
+            for meta in all_dependent_meta_tasks() for seed in range(2)]
+    sprayed, oracle_failures, oracle_noise = _sweep(days, form)
     assert not oracle_failures
     assert not any(oracle_noise)
     assert not sprayed, dict(sprayed)

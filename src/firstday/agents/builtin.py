@@ -11,7 +11,13 @@ from typing import Any, Literal
 from firstday.agents.base import AgentContext, register_agent
 from firstday.env.episode import Briefing, Observation
 from firstday.seeding import make_rng
-from firstday.suites.schedule import MEETING_JOIN_WINDOW, attend_target, oracle_priority_key, wait_target
+from firstday.suites.schedule import (
+    MEETING_JOIN_WINDOW,
+    attend_target,
+    oracle_due,
+    oracle_priority_key,
+    wait_target,
+)
 from firstday.tasks.family import BaselineView, get_family
 from firstday.tasks.model import TaskInstance
 from firstday.timefmt import fmt
@@ -44,8 +50,9 @@ class OracleAgent:
     """Replays each task's solution through the public tools, one call per turn.
 
     Policy: attend required meetings as they start; otherwise work on the arrived task with the
-    earliest deadline (urgent first among equal deadlines), one step at a time; on a day with more work
-    than fits, only the tasks of the day's best schedule (``Day.skipped`` are left undone).
+    earliest deadline (urgent first among equal deadlines; a task others build on is due in time for their
+    work: ``oracle_due``), one step at a time, a task only once the tasks it builds on are done; on a day with
+    more work than fits, only the tasks of the day's best schedule (``Day.skipped`` are left undone).
 
     With ``order="fifo"`` (``oracle-fifo``) the plans and the meeting policy are the same, but the task
     worked on is the earliest arrived whose next step can be taken (so a later arrival, urgent or not,
@@ -61,6 +68,7 @@ class OracleAgent:
         skipped = set(ctx.day.skipped) if order == "deadline" else set()
         self.tasks = {t.task_id: t for t in ctx.day.tasks if t.task_id not in skipped}
         self.pos = dict.fromkeys(self.tasks, 0)
+        self.due = oracle_due(list(self.tasks.values()), ctx.scenario.company)
         # per task, per plan step: (meeting it attends, clock time it waits until), read on every turn
         self.targets = {tid: [(attend_target(c), wait_target(c)) for c in t.solution] for tid, t in self.tasks.items()}
         self.arrived: list[str] = []
@@ -85,11 +93,15 @@ class OracleAgent:
     def _order_key(self, task: TaskInstance) -> tuple[int, int | str]:
         if self.order == "fifo":
             return (task.arrival, task.task_id)
-        return oracle_priority_key(task.priority, task.deadline)
+        return oracle_priority_key(task.priority, self.due[task.task_id])
 
     def _blocked(self, task_id: str, now: int) -> bool:
         """A task whose next step attends a required meeting waits until the meeting policy has attended it;
-        one whose next step waits until a clock time (``wait(until=...)``) waits for that time."""
+        one whose next step waits until a clock time (``wait(until=...)``) waits for that time; a task building on
+        others waits until their plans are done."""
+        if any(d not in self.tasks or self.pos[d] < len(self.tasks[d].solution)
+               for d in self.tasks[task_id].depends_on):
+            return True
         mid, until = self.targets[task_id][self.pos[task_id]]
         return (mid is not None and mid in self.required and mid not in self.attended) or (
             until is not None and now < until)

@@ -31,6 +31,10 @@ class SuiteSpec(BaseModel):
     interruption: bool = Field(default=True, description="an urgent task arrives mid-day")
     meetings: bool = Field(default=True, description="a team meeting the trainee must attend")
     follow_ups: bool = Field(default=True, description="requesters chase unsubmitted tasks")
+    dependencies: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="probability that a drawn task of a family with dependent variants "
+        "is followed by a task that builds on its result (the later task cannot be solved before the earlier one "
+        "is done; see docs/scheduling.md)")
     mode: Literal["stationary", "mutable"] = "stationary"
     company_size: tuple[int, int] = (18, 60)
 
