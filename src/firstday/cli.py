@@ -28,7 +28,6 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from firstday._version import __version__
 from firstday.errors import ConfigError, FirstdayError
 
 if TYPE_CHECKING:
@@ -80,7 +79,9 @@ def _user_errors(fn: F) -> F:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"firstday {__version__}")
+        from firstday._version import package_version  # reads the package metadata: only when asked
+
+        typer.echo(f"firstday {package_version()}")
         raise typer.Exit()
 
 
