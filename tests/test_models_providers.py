@@ -170,9 +170,11 @@ def test_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert get_provider("openai/gpt-4o", base_url="http://127.0.0.1:9/v1") is a  # shared within a process
     assert get_provider("openai/gpt-4o", base_url="http://127.0.0.1:8/v1") is not a
     assert a.spec == "openai/gpt-4o"
-    for bad in ("gpt-4o", "foo/bar", "openai/"):
+    for bad in ("gpt-4o", "openai/"):
         with pytest.raises(ConfigError, match="prefix"):
             get_provider(bad)
+    with pytest.raises(ConfigError, match="unknown model provider 'foo'; known model providers: hf, litellm, openai"):
+        get_provider("foo/bar")
     monkeypatch.delenv("OPENAI_API_KEY")
     with pytest.raises(ConfigError, match="OPENAI_API_KEY=dummy"):
         get_provider("openai/x", base_url="http://127.0.0.1:9/v1", shared=False)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from firstday.agents.base import AgentContext, register_agent
+from firstday.agents.base import AgentContext
 from firstday.agents.builtin import OracleAgent
 from firstday.tasks.model import TaskInstance
 from firstday.world.company import Company
@@ -205,10 +205,3 @@ class SprayAgent(OracleAgent):
         day = ctx.day.model_copy(update={"tasks": tasks})
         super().__init__(AgentContext(scenario=ctx.scenario, day=day, options=ctx.options, seed=ctx.seed,
                                       memory=ctx.memory))
-
-
-@register_agent("spray", "test adversary (privileged): explores like the oracle, then acts on every plausible "
-                         "target; must score about zero")
-def _spray(ctx: AgentContext) -> SprayAgent:
-    return SprayAgent(ctx)
-

@@ -41,7 +41,6 @@ from firstday.env.memory import Memory, normalize_lessons
 from firstday.errors import ConfigError, UnknownNameError
 from firstday.jsonsafe import exception_text
 from firstday.models.base import give_up_mark, provider_gave_up
-from firstday.run import simulated as _simulated  # noqa: F401  (registers the simulated-model agent)
 from firstday.run.episode import ErrorKind, ScenarioCache, describe_error, guarded_episode, run_endpoints
 from firstday.run.results import (
     AgentUsage,
