@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the same names as _LAZY, for type checkers and editors
     from firstday.env import Briefing, DayEnv, EnvConfig, EpisodeResult, Observation, run_episode
     from firstday.env.loop import Agent
     from firstday.errors import ConfigError, FirstdayError, UnknownNameError
+    from firstday.models import UsageLedger, usage_scope
     from firstday.report import Report, build_report, render_report
     from firstday.run import RunLimits, RunSummary, run_suite, run_suite_async
     from firstday.suites import Day, Scenario, Suite, SuiteSpec, generate_suite, load_suite, preset, write_suite
@@ -75,6 +76,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "build_report": ("firstday.report", "build_report"),
     "render_report": ("firstday.report", "render_report"),
     "Report": ("firstday.report", "Report"),
+    # model usage (calls, tokens, cost) by role, counted per scope (docs/running.md, "Model usage")
+    "UsageLedger": ("firstday.models", "UsageLedger"),
+    "usage_scope": ("firstday.models", "usage_scope"),
     # errors a user can cause (each says how to fix it)
     "FirstdayError": ("firstday.errors", "FirstdayError"),
     "ConfigError": ("firstday.errors", "ConfigError"),
@@ -84,9 +88,9 @@ _LAZY: dict[str, tuple[str, str]] = {
 __all__ = [  # the names of _LAZY (a test checks the three lists agree)
     "Agent", "AgentContext", "Briefing", "ConfigError", "Day", "DayEnv", "EnvConfig", "EpisodeResult", "Family",
     "FirstdayError", "GenContext", "Observation", "Report", "RunLimits", "RunSummary", "Scenario", "Suite", "SuiteSpec",
-    "TaskInstance", "ToolCall", "ToolResult", "UnknownNameError", "__version__", "agent_names", "build_report",
-    "families", "generate_suite", "load_suite", "make_agent", "preset", "register_agent", "register_family",
-    "render_report", "run_episode", "run_suite", "run_suite_async", "write_suite",
+    "TaskInstance", "ToolCall", "ToolResult", "UnknownNameError", "UsageLedger", "__version__", "agent_names",
+    "build_report", "families", "generate_suite", "load_suite", "make_agent", "preset", "register_agent",
+    "register_family", "render_report", "run_episode", "run_suite", "run_suite_async", "usage_scope", "write_suite",
 ]
 
 

@@ -5,8 +5,8 @@
 point group add other prefixes.
 """
 
+from firstday.models._usage import RoleUsage, UsageByRole, UsageLedger, current_usage, usage_scope
 from firstday.models.base import (
-    LEDGER,
     ModelError,
     ModelProvider,
     ModelRequest,
@@ -16,10 +16,8 @@ from firstday.models.base import (
     PriceTable,
     ProviderConfig,
     Role,
-    RoleUsage,
     TransientModelError,
     Usage,
-    UsageLedger,
 )
 from firstday.models.cache import ResponseCache, default_cache_dir
 from firstday.models.registry import (
@@ -34,8 +32,8 @@ from firstday.models.registry import (
 )
 
 __all__ = [
-    "LEDGER", "ModelError", "ModelProvider", "ModelRequest", "ModelResponse", "ModelSettings", "ModelToolCall",
+    "ModelError", "ModelProvider", "ModelRequest", "ModelResponse", "ModelSettings", "ModelToolCall",
     "Price", "PriceTable", "ProviderArgs", "ProviderConfig", "ProviderFactory", "ResponseCache", "Role", "RoleUsage",
-    "TransientModelError", "Usage", "UsageLedger", "clear_providers", "default_cache_dir", "get_provider", "model_api",
-    "model_api_names", "provider_from_settings",
+    "TransientModelError", "Usage", "UsageByRole", "UsageLedger", "clear_providers", "current_usage",
+    "default_cache_dir", "get_provider", "model_api", "model_api_names", "provider_from_settings", "usage_scope",
 ]

@@ -21,7 +21,8 @@ from pydantic import Field, ValidationError
 
 from firstday._plugins import entry_point_targets, load_object
 from firstday.errors import ConfigError, UnknownNameError, plugin_hint
-from firstday.models.base import LEDGER, ModelProvider, PriceTable, ProviderConfig, UsageLedger
+from firstday.models._usage import UsageLedger
+from firstday.models.base import ModelProvider, PriceTable, ProviderConfig
 
 ENTRY_POINT_GROUP = "firstday.models"
 
@@ -146,7 +147,7 @@ def get_provider(name: str, *, base_url: str | None = None, config: ProviderConf
     config = config or ProviderConfig()
     memo_key = json.dumps([name, base_url, api_key_env, device, config.model_dump(),
                            prices.model_dump() if prices else None], sort_keys=True, default=str)
-    shared = shared and (ledger is None or ledger is LEDGER)
+    shared = shared and ledger is None  # a provider with a ledger of its own is the caller's alone
     with _LOCK:
         if shared and memo_key in _PROVIDERS:
             return _PROVIDERS[memo_key]
