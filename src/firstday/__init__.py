@@ -15,11 +15,8 @@ The names below are imported on first use: ``import firstday`` itself loads noth
 pydantic models, the task library), so the command line and plug-ins that only need one name start fast.
 """
 
-from __future__ import annotations
-
-import importlib
-
-# not ``from typing import TYPE_CHECKING``: importing typing would double the cost of ``import firstday``
+# no ``from typing import TYPE_CHECKING``, ``from __future__ import annotations`` or ``import importlib``: each
+# would cost more than the rest of ``import firstday``
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the same names as _LAZY, for type checkers and editors
     from typing import Any
@@ -94,7 +91,7 @@ __all__ = [  # the names of _LAZY (a test checks the three lists agree)
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> "Any":
     if name == "__version__":
         from firstday._version import package_version
 
@@ -102,7 +99,8 @@ def __getattr__(name: str) -> Any:
     target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module 'firstday' has no attribute {name!r}")
-    value = getattr(importlib.import_module(target[0]), target[1])
+    module, attribute = target
+    value = getattr(__import__(module, fromlist=[attribute]), attribute)
     globals()[name] = value  # imported once: later lookups do not come here
     return value
 
