@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal, cast
 
-from firstday.agents.base import AgentContext, register_agent
+from firstday.agents.base import AgentContext
 from firstday.agents.builtin import OracleAgent
 from firstday.errors import ConfigError
 from firstday.tasks.checks import MessageOnlyCheck
@@ -250,10 +250,3 @@ class SprayAgent(OracleAgent):
         day = ctx.day.model_copy(update={"tasks": tasks})
         super().__init__(AgentContext(scenario=ctx.scenario, day=day, options=ctx.options, seed=ctx.seed,
                                       memory=ctx.memory))
-
-
-@register_agent("spray", "test adversary (privileged): explores like the oracle, then acts on every plausible "
-                         "target; must score about zero")
-def _spray(ctx: AgentContext) -> SprayAgent:
-    return SprayAgent(ctx)
-

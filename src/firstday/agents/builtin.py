@@ -8,7 +8,8 @@ import re
 from collections.abc import Generator
 from typing import Any, Literal
 
-from firstday.agents.base import AgentContext, register_agent
+from firstday.agents._paths import DRIVE_PATH
+from firstday.agents.base import AgentContext
 from firstday.env.episode import Briefing, Observation
 from firstday.seeding import make_rng
 from firstday.suites.schedule import (
@@ -27,7 +28,6 @@ from firstday.world.company import Company
 from firstday.world.records import Notification
 from firstday.world.tools import ToolCall, ToolResult
 
-_PATH = re.compile(r"/(?:shared|workspace)/[\w./-]*\w")
 MAX_REFERRAL_HOPS = 2  # referrals a subclass may follow per task (``_TaskWorker._referrals``)
 
 
@@ -38,6 +38,9 @@ def _copy_arguments(arguments: dict[str, Any] | str) -> dict[str, Any] | str:
 
 class NoopAgent:
     name = "noop"
+
+    def __init__(self, ctx: AgentContext | None = None) -> None:
+        pass
 
     async def reset(self, briefing: Briefing) -> None:
         return None
@@ -209,11 +212,11 @@ class _TaskWorker:
     def _extra_sources(self, task: PublicTask) -> tuple[list[str], list[str]]:
         """Extra (file paths to read, colleague handles to ask) for ``task`` beyond what its objective names:
         the one place they come from (a subclass extends it by calling super()). Default: parsed from the
-        task's hint, if one came with it (paths by ``_PATH``, handles of colleagues in the directory)."""
+        task's hint, if one came with it (paths by ``DRIVE_PATH``, handles of colleagues in the directory)."""
         text = self.hints.get(task.task_id, "")
         if not text:
             return [], []
-        paths = [p for p in dict.fromkeys(_PATH.findall(text)) if "." in p.rsplit("/", 1)[-1]]
+        paths = [p for p in dict.fromkeys(DRIVE_PATH.findall(text)) if "." in p.rsplit("/", 1)[-1]]
         handles = [e.handle for e in self.company.employees
                    if re.search(rf"(?<![\w.]){re.escape(e.handle)}(?![\w])", text)]
         # a department the hint names ("a colleague in Finance"): its head, as for the objective
@@ -239,7 +242,7 @@ class _TaskWorker:
         if self.explore:
             extra_paths, extra_people = self._extra_sources(task)
             listing = yield ToolCall(name="list_files", arguments={"path": "/"})
-            paths = set(_PATH.findall(objective)) | set(extra_paths)
+            paths = set(DRIVE_PATH.findall(objective)) | set(extra_paths)
             words = {w for w in re.findall(r"[a-z]{4,}", objective.lower())}
             for p in (listing.content.splitlines() if listing and listing.ok else []):
                 name = p.rsplit("/", 1)[-1].lower()
@@ -272,7 +275,7 @@ class _TaskWorker:
                 for h in asked:
                     text = "\n".join(self.replies.get(h, []))
                     view.texts[h] = text
-                    for p in sorted(set(_PATH.findall(text)) - set(view.texts)):
+                    for p in sorted(set(DRIVE_PATH.findall(text)) - set(view.texts)):
                         res = yield ToolCall(name="read_file", arguments={"path": p})
                         if res is not None and res.ok:
                             view.texts[p] = res.content
@@ -363,40 +366,3 @@ class GuessAgent(_TaskWorker):
 
     def __init__(self, ctx: AgentContext) -> None:
         super().__init__(ctx, explore=False)
-
-
-@register_agent("oracle", "replays each task's oracle plan through the public tools (upper bound)")
-def _oracle(ctx: AgentContext) -> OracleAgent:
-    return OracleAgent(ctx)
-
-
-@register_agent("oracle-fifo", "the oracle's plans in arrival order, without pre-emption (privileged)")
-def _oracle_fifo(ctx: AgentContext) -> FifoOracleAgent:
-    return FifoOracleAgent(ctx)
-
-
-@register_agent("heuristic", "non-privileged baseline: reads manuals, asks named colleagues, best effort")
-def _heuristic(ctx: AgentContext) -> HeuristicAgent:
-    return HeuristicAgent(ctx)
-
-
-@register_agent("heuristic-fifo", "the heuristic's competence, tasks in arrival order without pre-emption")
-def _heuristic_fifo(ctx: AgentContext) -> FifoHeuristicAgent:
-    return FifoHeuristicAgent(ctx)
-
-
-@register_agent("guess", "answers immediately without exploring (a hallucination probe)")
-def _guess(ctx: AgentContext) -> GuessAgent:
-    return GuessAgent(ctx)
-
-
-@register_agent("noop", "does nothing all day (lower bound)")
-def _noop(ctx: AgentContext) -> NoopAgent:
-    return NoopAgent()
-
-
-# the model-backed agents register themselves on import (their SDKs are imported only when used);
-# so does heuristic-learning (agents/learning.py)
-from firstday.agents import learning as _learning_agents  # noqa: E402, F401
-from firstday.agents import llm as _llm_agents  # noqa: E402, F401
-from firstday.agents import react as _react_agents  # noqa: E402, F401

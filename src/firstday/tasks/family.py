@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
-from firstday.errors import UnknownNameError
+from firstday.errors import UnknownNameError, plugin_hint
 from firstday.tasks.model import Difficulty, TaskInstance
 from firstday.world.assets import MeetingAsset, Priority
 from firstday.world.company import Company, Employee
@@ -149,7 +149,8 @@ def families() -> dict[str, Family]:
 def get_family(name: str) -> Family:
     fams = families()
     if name not in fams:
-        raise UnknownNameError("family", name, list(fams))
+        raise UnknownNameError("family", name, list(fams), plugin_hint(
+            "family", "firstday.families", "firstday.register_family(FamilyClass)"))
     return fams[name]
 
 
