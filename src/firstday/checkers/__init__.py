@@ -33,8 +33,9 @@ from firstday.checkers._family import (
     render_family_check,
 )
 from firstday.checkers._oracle import oracle_problem
-from firstday.checkers._robust import JunkSender, junk_problems
+from firstday.checkers._robust import junk_problems, junk_turns
 from firstday.checkers._sealed import (
+    TRAVERSALS,
     Snooper,
     find_leaks,
     oracle_leaks,
@@ -45,10 +46,10 @@ from firstday.checkers._sealed import (
 )
 
 __all__ = [
-    "CHECKS", "CHECK_NAMES", "DEFAULT_SEEDS", "SINGLE_TASK_SPEC", "CheckResult", "FamilyCheckReport", "JunkSender",
-    "MetaTask", "Snooper", "agent_visible_texts", "check_family", "cross_process_problems", "describe_episode",
-    "failing_checkpoints", "family_meta_tasks", "find_leaks", "global_random_forbidden", "instance_problems",
-    "junk_problems", "meta_id", "oracle_leaks", "oracle_problem", "public_corpus", "render_family_check", "run_day",
-    "secrets_of_day", "seeded_company", "single_task_day", "snooper_problems", "string_values", "tool_errors",
-    "triggered_facts",
+    "CHECKS", "CHECK_NAMES", "DEFAULT_SEEDS", "SINGLE_TASK_SPEC", "TRAVERSALS", "CheckResult", "FamilyCheckReport",
+    "MetaTask", "Snooper", "agent_visible_texts", "check_family", "cross_process_problems",
+    "describe_episode", "failing_checkpoints", "family_meta_tasks", "find_leaks", "global_random_forbidden",
+    "instance_problems", "junk_problems", "junk_turns", "meta_id", "oracle_leaks", "oracle_problem", "public_corpus",
+    "render_family_check", "run_day", "secrets_of_day", "seeded_company", "single_task_day", "snooper_problems",
+    "string_values", "tool_errors", "triggered_facts",
 ]

@@ -149,7 +149,7 @@ def check_family(family: Family | str, seeds: int = DEFAULT_SEEDS, *, checks: tu
             "deterministic_across_processes": lambda n: _cross(metas, n),
             "sealed": lambda n: _per_day(metas, n, lambda s, d: snooper_problems(s, d, loop=loop)
                                          + oracle_leaks(s, d, loop=loop), label="sealed"),
-            "robust": lambda n: _per_day(metas, n, lambda s, d: junk_problems(s, d, loop=loop), label="robust"),
+            "robust": lambda n: _per_day(metas, n, lambda s, d: junk_problems(s, d), label="robust"),
         }
         declared = True
         for spec in CHECKS:

@@ -1,19 +1,19 @@
 """Robust: whatever an agent sends about a family's task (malformed calls, answers of the wrong type or shape,
 junk files and messages) gets a clear error or an ordinary zero, never a crash and never a scoring defect.
 
-The :class:`JunkSender` replays the family's own deliverable calls (``submit``, ``write_file``, ...) from the
-oracle plan with their values replaced by junk, plus malformed calls, once the task has arrived."""
+:func:`junk_turns` replays the family's own deliverable calls (``submit``, ``write_file``, ...) from the oracle
+plan with their values replaced by junk, plus malformed calls, once the task has arrived; the day is scored
+after each turn, so every junk value is judged (scoring looks at the last submission)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any, cast
 
-from firstday.checkers._days import run_day
-from firstday.env import Briefing, Observation
+from firstday.env import DayEnv
 from firstday.suites import Day, Scenario
+from firstday.tasks import TaskInstance
 from firstday.timefmt import fmt
 from firstday.world import ToolCall
 
@@ -44,65 +44,54 @@ def _with_junk(call: ToolCall, junk: Any) -> ToolCall:
     return ToolCall(name=call.name, arguments={k: (v if k in keep else junk) for k, v in args.items()})
 
 
-class JunkSender:
-    """Waits until its task has arrived, then sends one turn of malformed calls and, one turn each, the
-    family's deliverable calls with junk values; then ends its day."""
-
-    name = "junk-sender"
-
-    def __init__(self, arrival: int, deliverables: list[ToolCall], answer_keys: list[str]) -> None:
-        self.arrival = arrival
-        self.turns: list[list[ToolCall]] = [[
-            ToolCall(name="list_tasks"),
-            ToolCall.model_construct(name="submit", arguments="{not json", id="bad-json"),
-            ToolCall.model_construct(name="submit", arguments=cast(Any, [1, 2]), id="not-an-object"),
-            ToolCall(name="submit", arguments={"task_id": "no-such-task", "answer": 1}),
-            ToolCall(name="submit", arguments={"answer": 1}),
-            ToolCall(name="no_such_tool", arguments={}),
-        ]]
-        for junk in junk_values(answer_keys):
-            self.turns.append([_with_junk(call, junk) for call in deliverables])
-        self.turn = 0
-
-    async def reset(self, briefing: Briefing) -> None:
-        return None
-
-    async def act(self, observation: Observation) -> list[ToolCall]:
-        if observation.done:
-            return []
-        if observation.time <= self.arrival:
-            return [ToolCall(name="wait", arguments={"until": fmt(self.arrival + 1)})]
-        if self.turn == len(self.turns):
-            return [ToolCall(name="end_day")]
-        self.turn += 1
-        return self.turns[self.turn - 1]
+def junk_turns(task: TaskInstance) -> list[list[ToolCall]]:
+    """One turn of malformed calls, then one turn per junk value: the task's deliverable calls (from its
+    oracle plan) with that value in place of everything an agent chooses."""
+    deliverables = [c for c in task.solution if c.name in DELIVERABLE_TOOLS]
+    answer = next((c.arguments.get("answer") for c in deliverables
+                   if c.name == "submit" and isinstance(c.arguments, dict)), None)
+    keys = sorted(answer) if isinstance(answer, dict) else []
+    turns: list[list[ToolCall]] = [[
+        ToolCall(name="list_tasks"),
+        ToolCall.model_construct(name="submit", arguments="{not json", id="bad-json"),
+        ToolCall.model_construct(name="submit", arguments=cast(Any, [1, 2]), id="not-an-object"),
+        ToolCall(name="submit", arguments={"task_id": "no-such-task", "answer": 1}),
+        ToolCall(name="submit", arguments={"answer": 1}),
+        ToolCall(name="no_such_tool", arguments={}),
+    ]]
+    turns += [[_with_junk(call, junk) for call in deliverables] for junk in junk_values(keys)]
+    return turns
 
 
-def junk_problems(scenario: Scenario, day: Day, *, loop: asyncio.AbstractEventLoop | None = None) -> list[str]:
-    """Run a :class:`JunkSender` against each task of the day (one episode per task): unclear refusals,
-    crashed tools, scoring defects, a clock that went backwards, a trace that cannot be saved (empty: none)."""
+def junk_problems(scenario: Scenario, day: Day) -> list[str]:
+    """For each task of the day (a fresh day each): wait until it has arrived, send :func:`junk_turns` one
+    turn at a time and score the day after each. The problems: unclear refusals, crashes, scoring defects,
+    a clock that went backwards, a trace that cannot be saved (empty: none)."""
     problems: list[str] = []
     for task in day.tasks:
-        deliverables = [c for c in task.solution if c.name in DELIVERABLE_TOOLS]
-        answer = next((c.arguments.get("answer") for c in deliverables
-                       if c.name == "submit" and isinstance(c.arguments, dict)), None)
-        keys = sorted(answer) if isinstance(answer, dict) else []
-        result = run_day(JunkSender(task.arrival, deliverables, keys), scenario, day, loop=loop)
         where = f"{task.task_id} ({task.meta_task})"
-        if result.status != "ok":
-            problems.append(f"{where}: the episode ended with status {result.status}: {result.error}")
-        results = [e.data for e in result.trace if e.type == "tool_result"]
-        for r in results:
-            if not r["ok"] and (not r["content"].startswith("error: ") or "internal error" in r["content"]):
-                problems.append(f"{where}: {r['name']} gave an unclear error: {r['content'][:200]!r}")
-        if [r["ended"] for r in results] != sorted(r["ended"] for r in results):
-            problems.append(f"{where}: the clock went backwards")
-        problems += [f"{where}: scoring defect in {ts.task_id}: {ts.error}" for ts in result.score.tasks
-                     if ts.error]
-        if result.score.metrics.errors and not any(ts.error for ts in result.score.tasks):
-            problems.append(f"{where}: {result.score.metrics.errors} scoring defect(s)")
+        env = DayEnv(scenario, day)
         try:
-            json.loads(result.model_dump_json())
-        except ValueError as exc:
-            problems.append(f"{where}: the trace cannot be saved: {exc}")
+            obs = env.reset()
+            if obs.time <= task.arrival:
+                env.step([ToolCall(name="wait", arguments={"until": fmt(task.arrival + 1)})])
+            for calls in junk_turns(task):
+                obs = env.step(calls)
+                problems += [f"{where}: {r.name} gave an unclear error: {r.content[:200]!r}" for r in obs.results
+                             if not r.ok and (not r.content.startswith("error: ") or "internal error" in r.content)]
+                card = env.score()
+                problems += [f"{where}: scoring defect after {calls[-1].name if calls else 'nothing'} with junk: "
+                             f"{ts.error}" for ts in card.tasks if ts.error]
+                if obs.done:
+                    break
+            env.step([ToolCall(name="end_day")])
+            ended = [e.data["ended"] for e in env.trace if e.type == "tool_result"]
+            if ended != sorted(ended):
+                problems.append(f"{where}: the clock went backwards")
+            for e in env.trace:
+                json.loads(e.model_dump_json())
+        except Exception as exc:  # anything raised is the finding
+            problems.append(f"{where}: crashed: {type(exc).__name__}: {str(exc)[:300]}")
+        if problems:
+            break
     return problems
