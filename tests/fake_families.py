@@ -17,9 +17,9 @@ class PerDiem:
     name = "fake_per_diem"
     title = "Per-diem lookup"
     description = "Report the travel per-diem for a city; HR keeps the travel policy."
-    domains = ("information",)
-    modalities = ("text", "dialogue")
-    variants = ("domestic", "abroad")
+    domains: tuple[str, ...] = ("information",)
+    modalities: tuple[str, ...] = ("text", "dialogue")
+    variants: tuple[str, ...] = ("domestic", "abroad")
     knobs: ClassVar[dict[str, str]] = {
         "holder": "easy: the HR colleague is named in the objective; medium and hard: ask HR"}
 

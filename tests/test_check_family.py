@@ -21,7 +21,7 @@ runner = CliRunner()
 @pytest.fixture
 def fakes() -> Iterator[None]:
     """Register the fake families for one test, then remove them again."""
-    classes = [PerDiem, *BROKEN]
+    classes: list[type[PerDiem]] = [PerDiem, *BROKEN]
     for cls in classes:
         register(cls)
     yield
