@@ -314,6 +314,31 @@ def test_ladder_command(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "error:" in res.output and "--tiers" in res.output
 
 
+def test_run_hint_ladder_without_the_cli(tmp_path: Path) -> None:
+    """The library function behind 'firstday hints': one run per tier, in order, each with its tier and the
+    base config's other settings; bad tiers are refused before anything runs."""
+    from firstday.errors import ConfigError
+    from firstday.report.hints import build_ladder
+    from firstday.run import RunFolder, run_hint_ladder
+    from firstday.suites import generate_suite, preset, save_suite
+
+    spec = preset("smoke", 5).model_copy(update={"scenarios": 1})
+    save_suite(spec, generate_suite(spec), tmp_path / "suite")
+    done: list[str] = []
+    summaries = run_hint_ladder(tmp_path / "suite", "oracle", tmp_path / "ladder", ["steps", "none"],
+                                env_config=EnvConfig(text_only=True),
+                                on_run=lambda tier, summary, seconds: done.append(tier))
+    assert list(summaries) == done == ["steps", "none"]
+    for tier, summary in summaries.items():
+        config = RunFolder(summary.out_dir).read_manifest().env_config
+        assert summary.out_dir == tmp_path / "ladder" / tier and config.hints == tier and config.text_only
+    assert build_ladder(tmp_path / "ladder", ["none", "steps"]).row("steps") is not None
+    for bad in (["none", "lots"], [], ["none", "none"]):
+        with pytest.raises(ConfigError, match="--tiers"):
+            run_hint_ladder(tmp_path / "suite", "oracle", tmp_path / "bad", bad)
+    assert not (tmp_path / "bad").exists()
+
+
 def test_ladder_refuses_different_instances(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from firstday.errors import ConfigError
     from firstday.report.hints import build_ladder

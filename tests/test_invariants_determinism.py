@@ -13,15 +13,14 @@ import random
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from conftest import all_meta_tasks, meta_id, seeded_company
-from firstday.seeding import derive_seed, make_rng
+from conftest import all_meta_tasks
+from firstday.checkers import cross_process_problems, global_random_forbidden, instance_problems
+from firstday.seeding import make_rng
 from firstday.suites import (
     SuiteSpec,
-    generate_day,
     generate_scenario,
     generate_suite,
     load_suite,
@@ -109,37 +108,26 @@ def test_different_seeds_give_different_suites() -> None:
     assert len({scenario_hash(s) for s in suite}) == 4
 
 
-_GLOBAL_RANDOM = ("random", "uniform", "randint", "randrange", "choice", "choices", "sample", "shuffle", "gauss",
-                  "getrandbits", "seed", "triangular", "normalvariate", "expovariate", "randbytes")
-
-
-def _forbid_global_rng(monkeypatch: pytest.MonkeyPatch) -> None:
-    def forbidden(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("generation used the global random module instead of its seeded rng")
-
-    for name in _GLOBAL_RANDOM:
-        if hasattr(random, name):
-            monkeypatch.setattr(random, name, forbidden)
-
-
 @pytest.mark.parametrize("family", sorted({m[0] for m in all_meta_tasks()}))
-def test_instances_are_pure_functions_of_the_seed(family: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_instances_are_pure_functions_of_the_seed(family: str) -> None:
     """Per meta-task: two generations give identical JSON; different seeds give different instances and,
-    across seeds, different answers (no family re-seeds a constant). The global RNG is never used."""
-    _forbid_global_rng(monkeypatch)
-    company = seeded_company("determinism")
-    for meta in [m for m in all_meta_tasks() if m[0] == family]:
-        jsons, answers = [], []
-        for seed in range(8):
-            scenario_seed = derive_seed("determinism", seed)
-            first, _ = generate_day(company, SPECS["smoke"], scenario_seed, 0, meta=[meta])  # type: ignore[list-item]
-            again, _ = generate_day(company, SPECS["smoke"], scenario_seed, 0, meta=[meta])  # type: ignore[list-item]
-            assert first.model_dump_json() == again.model_dump_json(), f"{meta_id(meta)} seed {seed}"
-            (task,) = first.tasks
-            jsons.append(task.model_dump_json())
-            answers.append(json.dumps(task.answers, sort_keys=True, default=str))
-        assert len(set(jsons)) == len(jsons), f"{meta_id(meta)}: two seeds gave the same instance"
-        assert len(set(answers)) >= 2, f"{meta_id(meta)}: the answers never change with the seed"
+    across seeds, different answers (no family re-seeds a constant). The global RNG is never used. The
+    check is the library's (``firstday check-family``'s "deterministic")."""
+    problems = [p for meta in all_meta_tasks() if meta[0] == family for p in instance_problems(meta, seeds=8)]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_family_gives_the_same_instances_in_other_processes() -> None:
+    """Every meta-task's single-task days, hashed here and in two fresh interpreters with other
+    PYTHONHASHSEED values (the library's "deterministic_across_processes" check)."""
+    problems = cross_process_problems(all_meta_tasks(), seeds=2)
+    assert problems == [], "\n".join(problems or ["a family cannot be imported by another process"])
+
+
+def test_global_random_is_forbidden_only_inside_the_check() -> None:
+    with global_random_forbidden(), pytest.raises(AssertionError, match="global random"):
+        random.random()
+    assert 0 <= random.random() < 1
 
 
 def test_company_size_and_structure_vary_with_the_seed() -> None:

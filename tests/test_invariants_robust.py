@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import preset_days, run_agent
+from conftest import all_meta_tasks, meta_id, preset_days, run_agent, single_task_day
+from firstday.checkers import junk_problems
 from firstday.env import Briefing, DayEnv, EnvConfig, Observation
 from firstday.seeding import make_rng
 from firstday.suites import Day, Scenario
@@ -334,3 +335,13 @@ def test_a_whole_day_of_garbage_is_an_ordinary_zero_day() -> None:
     assert times == sorted(times)
     result.model_dump_json()  # the whole trace can be saved
     assert MAX_ARGUMENT_CHARS >= 100_000
+
+
+@pytest.mark.parametrize("meta", all_meta_tasks(), ids=meta_id)
+def test_junk_deliverables_get_clear_errors_and_no_scoring_defect(meta: tuple[str, str, str]) -> None:
+    """The family's own deliverable calls with junk values (every JSON type, the right keys holding the
+    wrong things) and malformed submissions: clear errors or a zero, never a crash or a scoring defect
+    (the library's "robust" check of ``firstday check-family``)."""
+    scenario, day = single_task_day(meta, 0, label="robust")
+    problems = junk_problems(scenario, day)
+    assert not problems, "\n".join(problems[:10])

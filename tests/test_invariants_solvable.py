@@ -2,7 +2,9 @@
 public tools, reaches full score before the deadline.
 
 One test per (family, variant, difficulty) with the seeds looped inside (xdist spreads the meta-tasks
-over the workers), plus mixed days from the presets. Beyond "score 1.0" the oracle must also be *clean*:
+over the workers), plus mixed days from the presets. The check is the library's
+(:func:`firstday.checkers.oracle_problem`, also run by ``firstday check-family``). Beyond "score 1.0" the
+oracle must also be *clean*:
 no refused tool call (its plan is well-formed), no missed or late meeting, no unsupported answer (every
 clue a checkpoint depends on is observable on the oracle's path — otherwise the hallucination metric
 would punish honest agents), and no task dropped by the day generator as infeasible.
@@ -18,13 +20,12 @@ from conftest import (
     SINGLE_TASK_SPEC,
     all_dependent_meta_tasks,
     all_meta_tasks,
-    describe_episode,
+    event_loop,
     meta_id,
     preset_days,
-    run_agent,
     single_task_day,
-    tool_errors,
 )
+from firstday import checkers
 from firstday.suites import Day, Scenario, generate_day, preset
 
 # The foundation families are swept over 200 seeds per meta-task, the rest of the library over 50 in CI
@@ -36,29 +37,8 @@ MAX_REPORTED = 3
 
 
 def oracle_problem(scenario: Scenario, day: Day) -> str | None:
-    """Run the oracle on a day; ``None`` if it is perfect, else a readable report."""
-    result = run_agent("oracle", scenario, day)
-    m = result.score.metrics
-    problems = []
-    if result.status != "ok":
-        problems.append(f"episode status {result.status}: {result.error}")
-    if m.tasks != len(day.tasks) or m.errors:
-        problems.append(f"{m.tasks} of {len(day.tasks)} tasks scored, {m.errors} scoring errors")
-    for ts in result.score.tasks:
-        if ts.score != 1.0 or not ts.success or not ts.on_time:
-            problems.append(f"task {ts.task_id} ({ts.meta_task}) score {ts.score}")
-    if m.meetings_missed or m.meetings_late:
-        problems.append(f"meetings missed {m.meetings_missed}, late {m.meetings_late}")
-    if m.unsupported_rate:
-        unsupported = [f"{ts.task_id}/{c.cp_id}" for ts in result.score.tasks for c in ts.checkpoints if c.unsupported]
-        problems.append(f"unsupported answers: {unsupported} (a checkpoint's clue is not on the oracle's path)")
-    if m.clue_discovery not in (None, 1.0):
-        problems.append(f"clue discovery {m.clue_discovery}")
-    if tool_errors(result):
-        problems.append("the oracle's plan has refused calls")
-    if not problems:
-        return None
-    return "; ".join(problems) + "\n" + describe_episode(result, day)
+    """The library's check (:func:`firstday.checkers.oracle_problem`) on this process's event loop."""
+    return checkers.oracle_problem(scenario, day, loop=event_loop())
 
 
 @pytest.mark.parametrize("meta", all_meta_tasks(), ids=meta_id)

@@ -20,7 +20,14 @@ from firstday.cli import app
 from firstday.env import EnvConfig, Observation
 from firstday.errors import ConfigError
 from firstday.report.learning import LEARNING_JSON, LEARNING_PNG, LearningReport, learning_report
-from firstday.run import RunFolder, RunManifest, run_suite
+from firstday.run import (
+    LEARNING_CONTROL,
+    LEARNING_TREATMENT,
+    RunFolder,
+    RunManifest,
+    run_paired_learning,
+    run_suite,
+)
 from firstday.run.results import EpisodeSummary
 from firstday.scoring.cards import DayMetrics, TaskScore
 from firstday.suites import generate_suite, preset, save_suite
@@ -236,9 +243,14 @@ LEARNING_EVENTS = {"memory", "feedback", "reflection"}
 
 def test_memory_carries_within_a_scenario_and_the_control_sees_identical_instances(
         note_reader: None, small_suite: Path, tmp_path: Path) -> None:
-    mem, ctl = tmp_path / "memory", tmp_path / "control"
-    run_suite(small_suite, "test-note-reader", mem, env_config=EnvConfig(memory=True), concurrency=4)
-    run_suite(small_suite, "test-note-reader", ctl, concurrency=4)
+    done: list[str] = []
+    summaries = run_paired_learning(small_suite, "test-note-reader", tmp_path, concurrency=4,
+                                    on_run=lambda arm, summary, seconds: done.append(arm))
+    assert list(summaries) == done == [LEARNING_TREATMENT, LEARNING_CONTROL]
+    mem, ctl = (summaries[arm].out_dir for arm in (LEARNING_TREATMENT, LEARNING_CONTROL))
+    assert (mem, ctl) == (tmp_path / "memory", tmp_path / "control")
+    assert RunFolder(mem).read_manifest().env_config.memory is True
+    assert RunFolder(ctl).read_manifest().env_config.memory is False
     for sid in ("s000", "s001", "s002", "s003"):
         day2 = _notebook_results(mem, f"{sid}-d1")[0]
         assert f"note of {sid}" in day2  # the day-1 note, read on day 2

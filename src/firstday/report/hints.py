@@ -187,6 +187,15 @@ def ladder_markdown(ladder: HintLadder) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_ladder(ladder: HintLadder, out_dir: Path | str) -> tuple[Path, Path]:
+    """Write ``hints.json`` and ``hints.png`` into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    js = out / LADDER_JSON
+    js.write_text(ladder.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return js, plot_ladder(ladder, out / LADDER_PNG)
+
+
 def plot_ladder(ladder: HintLadder, path: Path | str) -> Path:
     """``hints.png``: score by tier, one line per difficulty (and overall), with 95 % intervals."""
     import matplotlib

@@ -1,0 +1,149 @@
+"""``firstday run``: an agent over every day of every scenario of a suite."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any, cast
+
+import typer
+from rich.markup import escape
+
+from firstday.cli._common import (
+    AddressArg,
+    AgentArg,
+    AgentOptionsArg,
+    BaseUrlArg,
+    ConcurrencyArg,
+    EventLoopArg,
+    ExecutorArg,
+    ModelArg,
+    RequireSandboxArg,
+    RetryErrorsArg,
+    RunOptions,
+    SandboxArg,
+    SeedArg,
+    SuiteArg,
+    TrialsArg,
+    WorkersArg,
+    stderr,
+    stdout,
+    user_errors,
+)
+from firstday.errors import ConfigError
+
+
+@user_errors
+def run(
+    suite: SuiteArg,
+    agent: AgentArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder; rerun the same command to resume.")],
+    text_only: Annotated[bool, typer.Option("--text-only", help="Replace images by their text.")] = False,
+    option: AgentOptionsArg = None,
+    seed: SeedArg = 0,
+    retry_errors: RetryErrorsArg = False,
+    model: ModelArg = None,
+    base_url: BaseUrlArg = None,
+    colleague_model: Annotated[str | None, typer.Option(
+        "--colleague-model", help="LLM colleagues: model that rephrases colleagues' replies in persona.")] = None,
+    colleague_base_url: Annotated[str | None, typer.Option(
+        "--colleague-base-url", help="Endpoint of the colleague model (default: as --base-url).")] = None,
+    prices: Annotated[Path | None, typer.Option(
+        "--prices", help="JSON price table: model -> input_per_mtok, output_per_mtok (USD).")] = None,
+    concurrency: ConcurrencyArg = 8,
+    trials: TrialsArg = 1,
+    executor_name: ExecutorArg = "local",
+    workers: WorkersArg = None,
+    event_loop: EventLoopArg = "asyncio",
+    address: AddressArg = None,
+    act_timeout: Annotated[float | None, typer.Option(
+        "--act-timeout", help="Seconds one agent step (model call) may take; then an error episode. [default: 600]")]
+    = None,
+    tool_timeout: Annotated[float | None, typer.Option(
+        "--tool-timeout", help="Seconds one run_python call may take (part of the environment). [default: 10]")]
+    = None,
+    episode_timeout: Annotated[float | None, typer.Option(
+        "--episode-timeout", help="Seconds one episode may take; then an error episode. [default: 7200]")] = None,
+    memory: Annotated[bool, typer.Option(
+        "--memory", help="Continual learning: the notebook and the agent's lessons carry over between the days of "
+                         "a scenario (days run in order; see docs/learning.md).")] = False,
+    hints: Annotated[str, typer.Option(
+        "--hints", help="Hint tier delivered with each task: none, where, whom or steps (docs/hints.md).")] = "none",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display and no tables.")] = False,
+    jsonl: Annotated[bool, typer.Option(
+        "--jsonl", help="Print one JSON line per finished episode on stdout (nothing else on stdout).")] = False,
+    sandbox: SandboxArg = "auto",
+    require_sandbox: RequireSandboxArg = False,
+) -> None:
+    """Run an agent over every day of every scenario of a suite; results are saved as each episode ends.
+
+    Rerunning the same command resumes the run (also after a crash or kill -9)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from firstday.env import EnvConfig
+    from firstday.env.episode import HINT_TIERS
+    from firstday.report import build_report, render_report
+    from firstday.run import RunLimits, RunProgress, run_suite
+    from firstday.run.results import summary_line
+
+    if hints not in HINT_TIERS:
+        raise ConfigError(f"--hints: unknown tier {hints!r}; use one of {', '.join(HINT_TIERS)}")
+    limits = RunLimits(**{k: v for k, v in (("act_timeout_s", act_timeout), ("episode_timeout_s", episode_timeout))
+                          if v is not None})
+    opts = RunOptions(option=option, model=model, base_url=base_url, prices=prices, colleague_model=colleague_model,
+                      colleague_base_url=colleague_base_url, concurrency=concurrency, executor_name=executor_name,
+                      workers=workers, event_loop=event_loop, address=address, sandbox=sandbox,
+                      require_sandbox=require_sandbox).open()
+    env_config = EnvConfig(text_only=text_only, colleague_model=colleague_model,
+                           colleague_options=opts.colleague_options, memory=memory, hints=cast(Any, hints),
+                           **opts.sandbox_settings, **({"run_timeout_s": tool_timeout} if tool_timeout is not None
+                                                       else {}))
+    console, note = stdout(), stderr()
+    # the bar counts the episodes to run now (skipped ones would make the ETA meaningless)
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                   console=stderr(), transient=True, disable=quiet or not sys.stderr.isatty())
+    task_id = bar.add_task(f"{agent} on {suite}", total=None, status="")
+
+    def on_notice(line: str) -> None:  # a damaged run folder, and what the repair did: one line each
+        (bar.console if bar.live.is_started else note).print(f"[yellow]repair:[/yellow] {escape(line)}",
+                                                               highlight=False)
+
+    def on_progress(p: RunProgress) -> None:
+        tokens = p.usage.input_tokens + p.usage.output_tokens
+        usage = (f" · {tokens:,} tok" if tokens else "") + (f" · ${p.usage.cost_usd:.4f}" if p.usage.cost_usd else "")
+        status = f"running {p.running} · failed {p.errors} · skipped {p.skipped}{usage}{opts.cost_note(p.model_usage)}"
+        bar.update(task_id, total=p.to_run, completed=p.finished, status=status)
+        if p.event != "finished" or p.last is None:
+            return
+        if jsonl:
+            typer.echo(summary_line(p.last, p.last_wall_seconds))
+        if p.last.status == "error" and not quiet:
+            (bar.console if bar.live.is_started else note).print(
+                f"[yellow]error episode[/yellow] {p.last.key}: {escape(p.last.error or '')}", highlight=False)
+
+    with opts.resumable(out), bar:
+        summary = run_suite(suite, agent, out, env_config=env_config, agent_options=opts.agent_options, seed=seed,
+                            retry_errors=retry_errors, progress=on_progress, executor=opts.executor, trials=trials,
+                            limits=limits, event_loop=event_loop, notice=on_notice)
+    kinds = (f" ({summary.agent_errors} agent, {summary.infrastructure_errors} infrastructure)"
+             if summary.errors else "")
+    done = (f"{summary.ran} episode(s) run, {summary.skipped} already done, {summary.errors} error(s){kinds}, "
+            f"{summary.wall_seconds:.1f} s; results in {escape(str(summary.out_dir))}")
+    if quiet or jsonl:
+        note.print(done, highlight=False)
+        return
+    console.print(done)
+    render_report(build_report([summary.out_dir]), console)
+    opts.print_usage(console)
+    if summary.agent_errors:
+        console.print("agent errors score 0 and stay in the averages (final: --retry-errors does not rerun them)")
+    if summary.infrastructure_errors:
+        console.print("infrastructure errors are kept out of the scores; fix the cause and rerun with --retry-errors")

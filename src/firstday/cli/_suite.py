@@ -1,0 +1,103 @@
+"""``firstday families``, ``agents`` and ``generate``: what there is, and making a suite."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any, cast
+
+import typer
+from rich import box
+from rich.markup import escape
+from rich.table import Table
+
+from firstday.cli._common import INTERRUPTED, JsonArg, fail, stderr, stdout, user_errors
+from firstday.errors import ConfigError
+
+
+@user_errors
+def families_cmd(as_json: JsonArg = False) -> None:
+    """The meta-task library: each family with its variants, difficulty knobs, domains and modalities."""
+    from firstday.tasks.family import families, meta_tasks
+
+    fams = families()
+    rows: list[dict[str, Any]] = [{
+        "name": f.name, "title": f.title, "description": f.description, "variants": list(f.variants),
+        "knobs": dict(f.knobs), "domains": list(f.domains), "modalities": list(f.modalities),
+        "n_meta_tasks": len(meta_tasks(f)),
+        "meta_tasks": [f"{f.name}/{v}/{d}" for v, d in meta_tasks(f)],
+    } for f in fams.values()]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"{len(rows)} task families, {sum(r['n_meta_tasks'] for r in rows)} meta-tasks "
+                        "(variant x difficulty)", title_justify="left", box=box.SIMPLE_HEAD)
+    for col in ("family", "title", "variants", "difficulty knobs", "domains", "modalities", "meta-tasks"):
+        # one variant / knob per line: names are never broken mid-word
+        table.add_column(col, justify="right" if col == "meta-tasks" else "left", overflow="fold",
+                         no_wrap=col in ("family", "variants", "difficulty knobs"))
+    for f in fams.values():
+        table.add_row(f.name, f.title, "\n".join(f.variants), "\n".join(f.knobs), ", ".join(f.domains),
+                      ", ".join(f.modalities), str(len(meta_tasks(f))), end_section=True)
+    stdout().print(table)
+
+
+@user_errors
+def agents_cmd() -> None:
+    """The registered agents."""
+    from firstday.agents import agent_names
+
+    table = Table(title="agents", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("name")
+    table.add_column("description")
+    for name, description in agent_names().items():
+        table.add_row(name, description)
+    stdout().print(table)
+
+
+@user_errors
+def generate(
+    out: Annotated[Path, typer.Option("--out", "-o", help="New (or empty) folder to save the suite in.")],
+    preset_name: Annotated[str | None, typer.Option(
+        "--preset", help="smoke, standard, hard, continual or continual-mutable.")] = None,
+    spec_file: Annotated[Path | None, typer.Option("--spec", help="A suite spec as JSON or TOML.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default 0 for a preset, the spec's own seed)")] = None,
+) -> None:
+    """Generate a suite from a preset or a spec file and save it (prints its content hash).
+
+    Scenarios are saved as they are made; if generation is interrupted, the same command with the same
+    --out continues where it stopped."""
+    from rich.progress import Progress
+
+    from firstday.suites import load_spec_file, preset, write_suite
+
+    if (preset_name is None) == (spec_file is None):
+        raise ConfigError("give exactly one of --preset NAME or --spec FILE")
+    if preset_name is not None:
+        spec = preset(preset_name, seed or 0)
+    else:
+        spec = load_spec_file(cast(Path, spec_file))
+        if seed is not None:
+            spec = spec.model_copy(update={"seed": seed})
+    t0 = time.perf_counter()
+    with Progress(console=stderr(), transient=True, disable=spec.scenarios < 500) as bar:
+        job = bar.add_task("generating", total=spec.scenarios)
+        try:
+            summary = write_suite(spec, out, on_scenario=lambda done, _total: bar.update(job, completed=done))
+        except KeyboardInterrupt:
+            fail("interrupted; the scenarios saved so far are kept: run the same command again to continue",
+                 code=INTERRUPTED)
+    gen_s = time.perf_counter() - t0
+    manifest = summary.manifest
+    console = stdout()
+    resumed = f" ({summary.reused} kept from the interrupted run)" if summary.reused else ""
+    console.print(f"suite {spec.name!r} (seed {spec.seed}): {manifest.n_scenarios} scenarios, "
+                  f"{manifest.n_days} days, {manifest.n_tasks} tasks; generated in {gen_s:.2f} s{resumed}")
+    console.print("tasks per family: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.by_family.items())))
+    if manifest.n_dropped:
+        console.print(f"[yellow]{manifest.n_dropped} drawn task(s) did not fit their day and were left out "
+                      "(listed in each day's 'dropped' and counted in the manifest)[/yellow]")
+    console.print(f"content hash: {manifest.content_hash}")
+    console.print(f"saved to {escape(str(out))}; next: firstday run {escape(str(out))} --agent heuristic "
+                  f"--out runs/heuristic")

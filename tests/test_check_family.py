@@ -1,0 +1,106 @@
+"""The family checkers shipped with the library (firstday.checkers, ``firstday check-family``): a complete
+small family passes every check, and families each broken in one way fail that check with its remedy."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+import firstday.tasks.family as registry
+from fake_families import BROKEN, GlobalRandom, HashOrdered, PerDiem, Undeclared
+from firstday.checkers import CHECK_NAMES, CHECKS, FamilyCheckReport, check_family
+from firstday.cli import app
+from firstday.tasks import register
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def fakes() -> Iterator[None]:
+    """Register the fake families for one test, then remove them again."""
+    classes: list[type[PerDiem]] = [PerDiem, *BROKEN]
+    for cls in classes:
+        register(cls)
+    yield
+    for cls in classes:
+        registry._REGISTRY.pop(cls.name, None)
+
+
+def test_the_small_family_of_the_docs_passes_every_check(fakes: None) -> None:
+    report = check_family("fake_per_diem", seeds=2)
+    assert [c.name for c in report.checks] == list(CHECK_NAMES)
+    assert report.ok and all(c.status == "passed" and c.instances > 0 and not c.remedy for c in report.checks), (
+        report.model_dump_json(indent=2))
+    assert report.meta_tasks == [f"fake_per_diem/{v}/{d}" for v in ("domestic", "abroad")
+                                 for d in ("easy", "medium", "hard")]
+
+
+@pytest.mark.parametrize("family", list(BROKEN), ids=lambda cls: cls.name)
+def test_a_broken_family_fails_its_check_with_the_remedy(fakes: None, family: type[PerDiem]) -> None:
+    expected = BROKEN[family]
+    wanted = tuple(dict.fromkeys(("declares", expected)))
+    report = check_family(family.name, seeds=2, checks=wanted)
+    failed = report.check(expected)
+    remedy = next(c.remedy for c in CHECKS if c.name == expected)
+    assert not report.ok and failed.status == "failed" and failed.remedy == remedy, report.model_dump_json(indent=2)
+    assert failed.failures and all(f for f in failed.failures)
+    if expected != "declares":
+        assert report.check("declares").status == "passed"
+
+
+def test_determinism_failures_are_told_apart(fakes: None) -> None:
+    """Global random fails in process; hash order passes in process and fails only across processes."""
+    both = ("deterministic", "deterministic_across_processes")
+    glob = check_family(GlobalRandom.name, seeds=2, checks=both)
+    assert "global random" in glob.check("deterministic").failures[0]
+    hashed = check_family(HashOrdered.name, seeds=2, checks=both)
+    assert hashed.check("deterministic").status == "passed"
+    assert "PYTHONHASHSEED" in hashed.check("deterministic_across_processes").failures[0]
+
+
+def test_a_broken_declaration_skips_the_other_checks(fakes: None) -> None:
+    report = check_family(Undeclared.name, seeds=1)
+    assert report.check("declares").status == "failed"
+    assert {c.status for c in report.checks[1:]} == {"skipped"}
+    assert "variants" in " ".join(report.check("declares").failures)
+
+
+def test_a_family_defined_in_a_function_skips_the_cross_process_check() -> None:
+    class Local(PerDiem):
+        name = "fake_local"
+
+    register(Local)
+    try:
+        report = check_family("fake_local", seeds=1, checks=("deterministic_across_processes",))
+    finally:
+        registry._REGISTRY.pop("fake_local")
+    (check,) = report.checks
+    assert check.status == "skipped" and "top level of a module" in check.note and report.ok
+
+
+def test_command_on_a_built_in_family() -> None:
+    res = runner.invoke(app, ["check-family", "transaction_review", "--seeds", "1"])
+    assert res.exit_code == 0, res.output
+    assert "all checks passed" in res.stdout and all(name in res.stdout for name in CHECK_NAMES)
+
+
+def test_command_on_broken_families_exits_1_with_the_remedy(fakes: None) -> None:
+    res = runner.invoke(app, ["check-family", "fake_wrong_plan", "--seeds", "1"])
+    assert res.exit_code == 1, res.output
+    assert "some checks failed" in res.stdout and "oracle_solves failed" in res.stdout
+    assert "remedy:" in res.stdout and "make `solution` a plan" in res.stdout
+    res = runner.invoke(app, ["check-family", "fake_missing_answer", "--seeds", "1", "--json"])
+    assert res.exit_code == 1
+    report = FamilyCheckReport.model_validate_json(res.stdout)
+    assert report.check("robust").status == "failed" and "scoring defect" in report.check("robust").failures[0]
+    assert json.loads(res.stdout)["family"] == "fake_missing_answer"
+
+
+def test_command_user_errors_exit_2() -> None:
+    res = runner.invoke(app, ["check-family", "no_such_family"])
+    assert res.exit_code == 2 and res.stderr.startswith("error: unknown family 'no_such_family'"), res.output
+    res = runner.invoke(app, ["check-family", "transaction_review", "--seeds", "0"])
+    assert res.exit_code == 2
