@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import run_agent
+from firstday.env import EpisodeResult, events_of
+from firstday.env.trace import ToolCallEvent, ToolResultEvent
 from firstday.scoring.scheduling import SchedulingFigures, attribute_calls, scheduling_figures
 from firstday.suites import Day, Scenario, generate_scenario, preset
 
@@ -14,9 +16,9 @@ def _days(n: int) -> list[tuple[Scenario, Day]]:
     return [(s, s.days[0]) for s in (generate_scenario(spec, i) for i in range(n))]
 
 
-def _submission_order(result: object) -> list[str]:
-    return [e.data["arguments"]["task_id"] for e in result.trace  # type: ignore[attr-defined]
-            if e.type == "tool_call" and e.data.get("name") == "submit"]
+def _submission_order(result: EpisodeResult) -> list[str]:
+    return [e.data.arguments["task_id"] for e in events_of(result.trace, ToolCallEvent)
+            if e.data.name == "submit" and isinstance(e.data.arguments, dict)]
 
 
 def test_fifo_submits_in_arrival_order_and_the_heuristic_preempts_for_urgent_work() -> None:
@@ -39,10 +41,10 @@ def _figures(agent: str, scenario: Scenario, day: Day) -> SchedulingFigures:
     calls: list[tuple[str, object, int, int]] = []
     pending: tuple[str, object] | None = None
     for e in result.trace:
-        if e.type == "tool_call":
-            pending = (e.data["name"], e.data["arguments"])
-        elif e.type == "tool_result" and pending is not None:
-            calls.append((*pending, e.data["started"], e.data["ended"]))
+        if isinstance(e, ToolCallEvent):
+            pending = (e.data.name, e.data.arguments)
+        elif isinstance(e, ToolResultEvent) and pending is not None:
+            calls.append((*pending, e.data.started, e.data.ended))
             pending = None
     first = {t.task_id: t.submitted_at for t in result.score.tasks if t.submitted_at is not None}
     spans = attribute_calls(day, calls, first)

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from conftest import preset_days, run_agent, seeded_company
-from firstday.env import DayEnv, EnvConfig
+from firstday.env import DayEnv, EnvConfig, events_of
+from firstday.env.trace import ToolResultEvent
 from firstday.errors import ToolError
 from firstday.seeding import make_rng
 from firstday.suites import Day, Scenario
@@ -112,7 +113,7 @@ def test_clock_and_trace_never_go_backwards_in_real_days() -> None:
             result = run_agent(agent, scenario, day)
             stamps = [e.t for e in result.trace]
             assert stamps == sorted(stamps)
-            spans = [(e.data["started"], e.data["ended"]) for e in result.trace if e.type == "tool_result"]
+            spans = [(e.data.started, e.data.ended) for e in events_of(result.trace, ToolResultEvent)]
             assert all(s <= e for s, e in spans)
             assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
 
