@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
 from conftest import preset_days, run_agent, seeded_company
 from firstday.env import DayEnv, EnvConfig, events_of
@@ -23,8 +24,18 @@ from firstday.suites import Day, Scenario
 from firstday.tasks import AttendedCheck, Checkpoint, FileCheck, SubmissionCheck, SubmittedCheck, TaskInstance
 from firstday.world import Company, Fact, FileAsset, FollowUp, MeetingAsset, PageAsset, ToolCall, ToolResult
 from firstday.world.calculator import CalcError, evaluate
-from firstday.world.clock import Clock, EventQueue
-from firstday.world.colleagues import Responder
+from firstday.world.clock import (
+    Clock,
+    ColleagueReply,
+    DayEvent,
+    Deadline,
+    EndOfDay,
+    EventQueue,
+    FollowUpMessage,
+    MeetingReminder,
+    TaskArrival,
+)
+from firstday.world.colleagues import Reply, Responder
 from firstday.world.tools import DEFAULT_COSTS, GROUP_MESSAGE_COST
 from firstday.world.world import normalize_path
 
@@ -100,11 +111,22 @@ def test_clock_refuses_to_go_backwards() -> None:
 
 def test_event_queue_orders_by_time_then_insertion() -> None:
     q = EventQueue()
-    for time, kind in ((10, "a"), (5, "b"), (10, "c"), (5, "d"), (20, "e")):
-        q.push(time, kind)
+    for time, task_id in ((10, "a"), (5, "b"), (10, "c"), (5, "d"), (20, "e")):
+        q.push(time, Deadline(task_id=task_id))
+    q.push(7, EndOfDay())
     assert q.pop_due(4) == []
-    assert [e.kind for e in q.pop_due(10)] == ["b", "d", "a", "c"]
+    assert [getattr(e.event, "task_id", e.event.kind) for e in q.pop_due(10)] == ["b", "d", "end_of_day", "a", "c"]
     assert q.next_time() == 20 and len(q) == 1
+    assert q.pending(Deadline) == [(20, Deadline(task_id="e"))] and q.pending(EndOfDay) == []
+
+
+def test_world_events_are_a_discriminated_union() -> None:
+    adapter: TypeAdapter[DayEvent] = TypeAdapter(DayEvent)
+    reply = ColleagueReply(reply=Reply(sender="dana.kim", text="hi", shares_files=("/shared/a.md",)))
+    for event in (TaskArrival(task_id="t1"), Deadline(task_id="t1"), MeetingReminder(meeting_id="m1"),
+                  FollowUpMessage(task_id="t1", sender="dana.kim", text="how is it going?"), EndOfDay(), reply):
+        assert adapter.validate_python(event.model_dump()) == event
+    assert reply.cause == "colleague" and EndOfDay.cause == "scenario"
 
 
 def test_clock_and_trace_never_go_backwards_in_real_days() -> None:

@@ -35,6 +35,7 @@ from firstday.sandbox import run_code
 from firstday.timefmt import fmt, parse
 from firstday.trusted import trusted
 from firstday.world.calculator import CalcError, evaluate
+from firstday.world.clock import ColleagueReply
 from firstday.world.notebook import MAX_NOTE_CHARS, MAX_NOTES
 from firstday.world.records import Attendance, Meeting
 from firstday.world.world import World, normalize_path
@@ -546,7 +547,7 @@ class Toolbox:
                 raise ToolError(f"{until} is not in the future (it is {fmt(w.now)}); the clock cannot go back")
         elif for_message_from is not None:
             handle = self._colleague(for_message_from)
-            pending = [e.time for e in w.events.pending("reply") if e.payload["reply"].sender == handle]
+            pending = [time for time, e in w.events.pending(ColleagueReply) if e.reply.sender == handle]
             if not pending:
                 raise ToolError(f"no reply from {handle} is pending (they may have nothing to say)")
             target = pending[0]
