@@ -36,7 +36,7 @@ from firstday.world.clock import (
     TaskArrival,
 )
 from firstday.world.colleagues import Reply, Responder
-from firstday.world.tools import DEFAULT_COSTS, GROUP_MESSAGE_COST
+from firstday.world.tools import DEFAULT_COSTS, GROUP_MESSAGE_COST, Toolbox, tool, tool_meta
 from firstday.world.world import normalize_path
 
 
@@ -622,6 +622,30 @@ EXPECTED_TOOLS = {"list_tasks", "submit", "end_day", "wait", "list_colleagues", 
                   "read_inbox", "list_files", "read_file", "write_file", "edit_file", "open_page", "list_rooms",
                   "room_schedule", "book_meeting", "cancel_meeting", "list_meetings", "attend_meeting",
                   "calculator", "run_python"}
+
+
+#: the costs and read-only flags the tools declared when costs moved next to them (generation estimates
+#: plans with these costs: a change here changes generated suites)
+DECLARED = {
+    "list_tasks": (1, True), "list_colleagues": (1, True), "lookup_colleague": (1, True), "send_message": (5, False),
+    "read_inbox": (1, True), "list_files": (1, True), "read_file": (2, True), "write_file": (3, False),
+    "edit_file": (3, False), "open_page": (2, True), "list_rooms": (1, True), "room_schedule": (1, True),
+    "book_meeting": (5, False), "cancel_meeting": (2, False), "list_meetings": (1, True), "attend_meeting": (0, False),
+    "calculator": (1, True), "run_python": (5, False), "submit": (2, False), "wait": (0, True), "end_day": (0, False),
+    "notebook": (1, False),
+}
+
+
+def test_every_tool_declares_its_cost_and_whether_it_changes_the_world() -> None:
+    meta = tool_meta(Toolbox)
+    tools = {name for name, member in vars(Toolbox).items() if hasattr(member, "__firstday_tool__")}
+    assert set(meta) == tools == set(DECLARED)
+    assert {name: (m.cost, not m.writes) for name, m in meta.items()} == DECLARED
+    assert {name: cost for name, (cost, _) in DECLARED.items()} == DEFAULT_COSTS  # derived, not declared again
+    specs = {s.name: s for s in make_env().briefing().tools}
+    assert {name: (s.cost_minutes, s.read_only) for name, s in specs.items()} == DECLARED
+    with pytest.raises(ValueError, match="number of minutes"):
+        tool(cost=-1, writes=False)
 
 
 def test_tool_specs_and_costs() -> None:
