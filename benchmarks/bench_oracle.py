@@ -20,7 +20,8 @@ import time
 
 from _common import machine, median, table
 from firstday.agents import AgentContext, make_agent
-from firstday.env import DayEnv, EpisodeResult, run_episode
+from firstday.env import DayEnv, EpisodeResult, events_of, run_episode
+from firstday.env.trace import ToolCallEvent
 from firstday.suites import Scenario, generate_suite, preset
 
 AGENTS = ("oracle", "heuristic", "guess", "noop")
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         scores = [r.score.metrics.score for r in results if r.score.metrics.score is not None]
         errors = sum(1 for r in results if r.status != "ok")
         # run_python starts a subprocess (tens of ms each): count it so slow rows can be explained
-        runs = sum(1 for r in results for e in r.trace if e.type == "tool_call" and e.data.get("name") == "run_python")
+        runs = sum(1 for r in results for e in events_of(r.trace, ToolCallEvent) if e.data.name == "run_python")
         rows.append(
             [
                 agent,

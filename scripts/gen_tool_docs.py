@@ -44,13 +44,19 @@ than {max_depth} levels and more than {max_chars:,} characters are refused that 
 lone surrogate (e.g. the JSON escape `"\\ud800"`) in a tool name, call id or argument is replaced by U+FFFD
 (see [invariants.md](invariants.md#robust-at-the-boundary)).
 
+Each tool declares its cost and whether it changes the world next to its definition
+(`@tool(cost=5, writes=True)` on the method); `Toolbox`, this page and plan estimates read that, and each
+spec carries it (`ToolSpec.cost_minutes`, `ToolSpec.read_only`).
+
 "Cost" is the virtual time a successful call takes, in minutes. Exceptions: a group message
 (`send_message` to more than one handle) costs {group_cost}; `wait` and `attend_meeting` cost 0 but move the
 clock to the time they wait for (see [world.md](world.md)). Costs can be overridden per run with
-`EnvConfig.costs`.
+`EnvConfig.costs`. "Changes" says whether a call can change the world (files, messages, the calendar,
+submissions, the notebook, the end of the day); a read-only tool only reads it (every call still moves the
+clock).
 
-| tool | cost (min) | what it does |
-|---|---:|---|
+| tool | cost (min) | changes | what it does |
+|---|---:|---|---|
 """
 
 
@@ -86,6 +92,10 @@ def _arguments(spec: ToolSpec) -> list[str]:
     return lines
 
 
+def _changes(spec: ToolSpec) -> str:
+    return "no (read-only)" if spec.read_only else "yes"
+
+
 def _toolbox() -> Toolbox:
     # the specs do not depend on the world's content; any small day will do
     company = generate_company(make_rng(0, "tool-docs"))
@@ -106,9 +116,11 @@ def render() -> str:
     out = [HEADER.format(error_cost=ERROR_COST, group_cost=GROUP_MESSAGE_COST, int_digits=MAX_INT_DIGITS,
                          max_depth=MAX_ARGUMENT_DEPTH, max_chars=MAX_ARGUMENT_CHARS)]
     for spec in specs:
-        out.append(f"| [`{spec.name}`](#{spec.name}) | {spec.cost_minutes} | {spec.description.replace('|', '/')} |\n")
+        out.append(f"| [`{spec.name}`](#{spec.name}) | {spec.cost_minutes} | {_changes(spec)} "
+                   f"| {spec.description.replace('|', '/')} |\n")
     for spec in specs:
-        out.append(f"\n## {spec.name}\n\n{spec.description}\n\nCost: {spec.cost_minutes} min.\n\n")
+        what = "read-only" if spec.read_only else "changes the world"
+        out.append(f"\n## {spec.name}\n\n{spec.description}\n\nCost: {spec.cost_minutes} min; {what}.\n\n")
         out.append("\n".join(_arguments(spec)) + "\n")
     return "".join(out)
 

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from firstday.agents import AgentContext, make_agent
-from firstday.env import DayEnv, run_episode
+from firstday.env import DayEnv, events_of, run_episode
+from firstday.env.trace import ToolResultEvent
 from firstday.seeding import derive_seed, make_rng
 from firstday.suites import Scenario, SuiteSpec, generate_day
 from firstday.tasks import dependent_meta_tasks, families, meta_tasks
@@ -86,7 +87,7 @@ def check_instance(meta: tuple[str, str, str], seed: int, loop: asyncio.Abstract
         problems.append(f"unsupported answers (rate {m.unsupported_rate:.2f})")
     if m.clue_discovery not in (None, 1.0):
         problems.append(f"clue discovery {m.clue_discovery:.2f}")
-    refused = [e.data["name"] for e in result.trace if e.type == "tool_result" and not e.data["ok"]]
+    refused = [e.data.name for e in events_of(result.trace, ToolResultEvent) if not e.data.ok]
     if refused:
         problems.append(f"refused calls: {refused[:5]}")
     return "; ".join(problems) or None

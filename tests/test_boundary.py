@@ -24,8 +24,16 @@ from hypothesis import strategies as st
 import firstday.agents.base as agent_registry
 from conftest import saved_suite, string_values
 from firstday.agents import register_agent
-from firstday.env import Briefing, Observation, TraceEvent
+from firstday.env import Briefing, Observation, TraceEvent, events_of
 from firstday.env.memory import normalize_lessons
+from firstday.env.trace import (
+    AgentErrorEvent,
+    BriefingEvent,
+    ToolCallData,
+    ToolCallEvent,
+    ToolResultData,
+    ToolResultEvent,
+)
 from firstday.jsonsafe import checked_json, exception_text, json_safe, safe_text
 from firstday.report import build_report
 from firstday.run import RunFolder, run_suite
@@ -133,20 +141,20 @@ def _suite(suite_dir: Path) -> None:
     _SUITE[:] = [suite_dir]
 
 
-def results(trace: list[TraceEvent]) -> list[dict[str, Any]]:
-    return [e.data for e in trace if e.type == "tool_result"]
+def results(trace: list[TraceEvent]) -> list[ToolResultData]:
+    return [e.data for e in events_of(trace, ToolResultEvent)]
 
 
-def calls(trace: list[TraceEvent]) -> list[dict[str, Any]]:
-    return [e.data for e in trace if e.type == "tool_call"]
+def calls(trace: list[TraceEvent]) -> list[ToolCallData]:
+    return [e.data for e in events_of(trace, ToolCallEvent)]
 
 
-def assert_tool_error(trace: list[TraceEvent], words: str) -> dict[str, Any]:
+def assert_tool_error(trace: list[TraceEvent], words: str) -> ToolResultData:
     """The first result is a refusal that says ``words`` and cost the usual minute; the day went on."""
     first = results(trace)[0]
-    assert not first["ok"] and words in first["content"], first
-    assert first["ended"] - first["started"] == ERROR_COST
-    assert any(r["name"] == "end_day" and r["ok"] for r in results(trace)), "the episode did not go on"
+    assert not first.ok and words in first.content, first
+    assert first.ended - first.started == ERROR_COST
+    assert any(r.name == "end_day" and r.ok for r in results(trace)), "the episode did not go on"
     return first
 
 
@@ -247,9 +255,9 @@ def test_non_json_values_are_a_tool_error_that_costs_a_minute(case: str, tmp_pat
     summaries, traces = run_script([[make()]], tmp_path)
     assert summaries[0].status == "ok"
     first = assert_tool_error(traces[0], words)
-    assert first["id"] in ("c1", "")  # the agent's id, when it was a string
-    assert len(first["content"]) < 2_000  # the refusal quotes nothing enormous
-    assert len(json.dumps(calls(traces[0])[0])) < MAX_ARGUMENT_CHARS + 1_000  # nor the trace (refused values cut)
+    assert first.id in ("c1", "")  # the agent's id, when it was a string
+    assert len(first.content) < 2_000  # the refusal quotes nothing enormous
+    assert len(calls(traces[0])[0].model_dump_json()) < MAX_ARGUMENT_CHARS + 1_000  # nor the trace (refused values cut)
 
 
 NOT_CALLS = {
@@ -279,7 +287,7 @@ def test_act_returning_something_else_than_tool_calls_is_an_agent_error(case: st
     (s,) = summaries
     assert s.status == "error" and s.error is not None
     assert s.error.startswith("AgentOutputError: act() must return a list of ToolCall objects") and words in s.error
-    assert any(e.type == "agent_error" and words in e.data["message"] for e in traces[0])
+    assert any(words in e.data.message for e in events_of(traces[0], AgentErrorEvent))
 
 
 def test_honest_calls_are_taken_as_they_are() -> None:
@@ -303,10 +311,10 @@ def test_surrogate_in_a_path(tmp_path: Path) -> None:
     summaries, traces = run_script(script, tmp_path)
     assert summaries[0].status == "ok"
     got = results(traces[0])[:4]
-    assert [r["ok"] for r in got] == [False, False, False, True]
-    assert all(FFFD in r["content"] for r in got), got
-    assert calls(traces[0])[0]["arguments"] == {"path": f"/shared/{FFFD}.md"}
-    assert calls(traces[0])[2]["arguments"] == f'{{"path": "/shared/{FFFD}.md"}}'
+    assert [r.ok for r in got] == [False, False, False, True]
+    assert all(FFFD in r.content for r in got), got
+    assert calls(traces[0])[0].arguments == {"path": f"/shared/{FFFD}.md"}
+    assert calls(traces[0])[2].arguments == f'{{"path": "/shared/{FFFD}.md"}}'
 
 
 def test_surrogate_in_a_message_a_notebook_title_a_file_and_a_submission(tmp_path: Path) -> None:
@@ -324,21 +332,21 @@ def test_surrogate_in_a_message_a_notebook_title_a_file_and_a_submission(tmp_pat
     ]
     summaries, traces = run_script(script, tmp_path)
     assert summaries[0].status == "ok"
-    by_id = {r["id"]: r for r in results(traces[0])}
-    assert by_id["m"]["ok"], by_id["m"]
-    assert by_id["n"]["ok"] and f"t{FFFD}" in by_id["n"]["content"]
-    assert by_id["w"]["ok"] and f"/workspace/{FFFD}.md" in by_id["w"]["content"]
-    assert by_id["r"]["ok"] and by_id["r"]["content"].startswith(f"a{FFFD}b")
-    assert f"t{FFFD}: x{FFFD}" in by_id["nr"]["content"]
-    assert by_id["s"]["ok"], by_id["s"]
-    submitted = next(c for c in calls(traces[0]) if c["id"] == "s")
-    assert submitted["arguments"]["answer"] == {f"k{FFFD}": [f"v{FFFD}"]}
+    by_id = {r.id: r for r in results(traces[0])}
+    assert by_id["m"].ok, by_id["m"]
+    assert by_id["n"].ok and f"t{FFFD}" in by_id["n"].content
+    assert by_id["w"].ok and f"/workspace/{FFFD}.md" in by_id["w"].content
+    assert by_id["r"].ok and by_id["r"].content.startswith(f"a{FFFD}b")
+    assert f"t{FFFD}: x{FFFD}" in by_id["nr"].content
+    assert by_id["s"].ok, by_id["s"]
+    submitted = next(c for c in calls(traces[0]) if c.id == "s")
+    assert isinstance(submitted.arguments, dict) and submitted.arguments["answer"] == {f"k{FFFD}": [f"v{FFFD}"]}
 
 
 def test_surrogate_in_tool_name_and_call_id(tmp_path: Path) -> None:
     _, traces = run_script([[ToolCall(name="list_tasks\ud800", id="id\udc00")]], tmp_path)
     first = assert_tool_error(traces[0], "unknown tool")
-    assert first["id"] == f"id{FFFD}" and first["name"] == f"list_tasks{FFFD}"
+    assert first.id == f"id{FFFD}" and first.name == f"list_tasks{FFFD}"
 
 
 class _UnprintableError(Exception):
@@ -354,7 +362,7 @@ def test_exception_message_of_the_agent(exc: Exception, tmp_path: Path) -> None:
     assert s.status == "error" and s.error is not None and len(s.error) < 5_000
     assert s.error.startswith(type(exc).__name__)
     assert "\ud800" not in s.error
-    assert any(e.type == "agent_error" for e in traces[0])
+    assert events_of(traces[0], AgentErrorEvent)
 
 
 @pytest.mark.parametrize("info", [
@@ -365,7 +373,8 @@ def test_agent_info_is_made_saveable(info: Any, tmp_path: Path) -> None:
     summaries, traces = run_script([[ToolCall(name="list_tasks")]], tmp_path, info=info)
     assert summaries[0].status == "ok"
     briefing = traces[0][0]
-    assert briefing.type == "briefing" and "agent" in briefing.data
+    assert isinstance(briefing, BriefingEvent) and briefing.data.agent is not None
+    assert '"agent":' in trace_bytes([briefing]).decode()
 
 
 # ---- hypothesis: every tool, hostile arguments, through the runner and the saver -------------------------
@@ -407,7 +416,7 @@ def test_hostile_calls_to_every_tool_never_cost_the_run(turns: list[list[ToolCal
     got = results(traces[0])
     assert len(got) >= len(calls(traces[0])) > 0  # every call answered (after end_day: "not executed")
     for r in got:
-        assert "internal error" not in r["content"], r
+        assert "internal error" not in r.content, r
 
 
 # ---- the helpers themselves ----------------------------------------------------------------------------
@@ -438,11 +447,14 @@ def test_json_safe_and_exception_text_never_raise() -> None:
 
 def test_the_saver_is_the_last_line_of_defence() -> None:
     """A value that got past the boundary (a future path that forgets) is saved made safe, not a SaveError."""
-    bad = trusted(TraceEvent, {"t": 1, "type": "idle", "data": {"a": "x\ud800", "b": object(), "c": deep_list(5000)}})
-    good = TraceEvent(t=2, type="idle", data={"n": 1})
+    args = {"a": "x\ud800", "b": object(), "c": deep_list(5000)}
+    bad = trusted(ToolCallEvent, {"t": 1, "type": "tool_call",
+                                  "data": trusted(ToolCallData, {"id": "c1", "name": "x", "arguments": args})})
+    good = ToolCallEvent(t=2, data=ToolCallData(id="c2", name="y", arguments={"n": 1}))
     lines = trace_bytes([good, bad]).decode("utf-8").splitlines()
-    assert json.loads(lines[0]) == {"t": 2, "type": "idle", "data": {"n": 1}}
-    assert json.loads(lines[1])["data"]["a"] == f"x{FFFD}"
+    assert json.loads(lines[0]) == {"t": 2, "type": "tool_call",
+                                    "data": {"id": "c2", "name": "y", "arguments": {"n": 1}}}
+    assert json.loads(lines[1])["data"]["arguments"]["a"] == f"x{FFFD}"
     summary = EpisodeSummary(scenario_id="s", day_index=0, agent="a", status="error", error="boom \ud800")
     text = model_json(summary)
     assert EpisodeSummary.model_validate_json(text).error == f"boom {FFFD}"
@@ -490,8 +502,8 @@ def test_cli_run_with_a_model_sending_lone_surrogates_and_bad_json(server: Any, 
     for key in folder.finished():
         trace = folder.read_trace(key)
         got = results(trace)
-        assert [r["ok"] for r in got[:4]] == [False, False, True, False], got
-        assert "not valid JSON" in got[1]["content"] and FFFD in got[3]["content"]
+        assert [r.ok for r in got[:4]] == [False, False, True, False], got
+        assert "not valid JSON" in got[1].content and FFFD in got[3].content
         for line in (out / "traces" / f"{key}.jsonl").read_bytes().decode("utf-8").split("\n")[:-1]:
             for text in string_values(json.loads(line)):
                 text.encode("utf-8")  # no lone surrogate, not even as a JSON escape

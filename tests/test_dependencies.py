@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from conftest import run_agent, single_task_day
+from firstday.env import events_of
+from firstday.env.trace import ToolCallEvent
 from firstday.scoring.scheduling import CallSpan, scheduling_figures
 from firstday.suites import Day, Scenario, SuiteSpec, generate_scenario, preset
 from firstday.suites.schedule import _work_minutes, best_schedule, simulate_oracle, windows
@@ -140,7 +142,7 @@ def test_the_oracle_does_the_earlier_task_first_and_solves_both() -> None:
         for earlier, task in _pairs(day):
             assert submitted[earlier.task_id] <= submitted[task.task_id]
             # nothing of B's plan is done before A's plan is
-            calls = [e.data["id"] for e in result.trace if e.type == "tool_call" and e.data["id"].startswith("o")]
+            calls = [e.data.id for e in events_of(result.trace, ToolCallEvent) if e.data.id.startswith("o")]
             last_a = max(i for i, c in enumerate(calls) if c.startswith(f"o{earlier.task_id}-"))
             first_b = min(i for i, c in enumerate(calls) if c.startswith(f"o{task.task_id}-"))
             assert last_a < first_b

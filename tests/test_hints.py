@@ -17,8 +17,9 @@ from typer.testing import CliRunner
 from conftest import all_meta_tasks, preset_days, run_agent, single_task_day
 from firstday.agents import AgentContext, make_agent
 from firstday.cli import app
-from firstday.env import EnvConfig
+from firstday.env import EnvConfig, events_of
 from firstday.env.episode import HINT_TIERS as ENV_TIERS
+from firstday.env.trace import ObservationEvent, ToolCallEvent
 from firstday.report.hints import HintLadder
 from firstday.suites import Day, Scenario
 from firstday.tasks.hints import (
@@ -253,23 +254,23 @@ def _day() -> tuple[Scenario, Day]:
 def test_env_delivers_hints_in_observations_and_trace() -> None:
     scenario, day = _day()
     result = run_agent("heuristic", scenario, day, EnvConfig(hints="whom"))
-    delivered = [h for e in result.trace if e.type == "observation" for h in e.data.get("hints", [])]
-    assert {h["task_id"] for h in delivered} == {t.task_id for t in day.tasks}
+    delivered = [h for e in events_of(result.trace, ObservationEvent) for h in e.data.hints]
+    assert {h.task_id for h in delivered} == {t.task_id for t in day.tasks}
     by_id = {t.task_id: t for t in day.tasks}
     for h in delivered:
-        assert h["tier"] == "whom"
-        assert h["text"] == task_hint(by_id[h["task_id"]], scenario.company, "whom")
+        assert h.tier == "whom"
+        assert h.text == task_hint(by_id[h.task_id], scenario.company, "whom")
     plain = run_agent("heuristic", scenario, day, EnvConfig())
-    assert not any(e.data.get("hints") for e in plain.trace if e.type == "observation")
+    assert not any(e.data.hints for e in events_of(plain.trace, ObservationEvent))
 
 
 def test_heuristic_reads_and_asks_what_the_hint_names() -> None:
     scenario, day = _day()
     with_hint = run_agent("heuristic", scenario, day, EnvConfig(hints="whom"))
-    read = {e.data["arguments"].get("path") for e in with_hint.trace if e.type == "tool_call"
-            and e.data["name"] == "read_file"}
-    asked = {e.data["arguments"].get("to") for e in with_hint.trace if e.type == "tool_call"
-             and e.data["name"] == "send_message"}
+    made = [(e.data.name, e.data.arguments) for e in events_of(with_hint.trace, ToolCallEvent)
+            if isinstance(e.data.arguments, dict)]
+    read = {args.get("path") for name, args in made if name == "read_file"}
+    asked = {args.get("to") for name, args in made if name == "send_message"}
     for task in day.tasks:
         d = disclosure(task, scenario.company, "whom")
         assert set(d.paths) <= read
@@ -283,7 +284,7 @@ def test_heuristic_without_hints_is_unchanged() -> None:
     assert agent._extra_sources(day.tasks[0].public()) == ([], [])  # type: ignore[attr-defined]
     a = run_agent("heuristic", scenario, day, EnvConfig())
     b = run_agent("heuristic", scenario, day, EnvConfig(hints="none"))
-    calls = [[e.data for e in r.trace if e.type == "tool_call"] for r in (a, b)]
+    calls = [[e.data for e in events_of(r.trace, ToolCallEvent)] for r in (a, b)]
     assert calls[0] == calls[1]
 
 

@@ -27,6 +27,7 @@ import pytest
 
 from conftest import run_agent, single_task_day, string_values
 from firstday.env import EnvConfig
+from firstday.env.trace import ToolCallEvent, ToolResultEvent
 from firstday.suites import Day
 from firstday.tasks import families, meta_tasks
 from firstday.tasks.model import DIFFICULTIES, TaskInstance
@@ -134,18 +135,17 @@ def test_text_alternative_mode(name: str) -> None:
                 problems.append(f"{ts.meta_task}: oracle scores {ts.score} in text-alternative mode")
         alternatives = {f.path: f.text_alternative or "" for f in inst.files if f.is_image}
         opened = 0
-        last_call: dict[str, Any] = {}
+        args: dict[str, Any] | str = {}
         for e in result.trace:  # each tool_result directly follows its tool_call
-            if e.type == "tool_call":
-                last_call = e.data
+            if isinstance(e, ToolCallEvent):
+                args = e.data.arguments
                 continue
-            if e.type != "tool_result" or e.data["name"] != "read_file" or not e.data["ok"]:
+            if not isinstance(e, ToolResultEvent) or e.data.name != "read_file" or not e.data.ok:
                 continue
-            args = last_call.get("arguments")
             path = args.get("path") if isinstance(args, dict) else None
             if path in alternatives:
                 opened += 1
-                if e.data["images"] or alternatives[path] not in e.data["content"]:
+                if e.data.images or alternatives[path] not in e.data.content:
                     problems.append(f"{inst.meta_task}: read_file({path}) did not return the text alternative")
         if not opened:
             problems.append(f"{inst.meta_task}: the oracle never opened an image")

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from conftest import preset_days, run_agent
-from firstday.env import Briefing, EpisodeResult, Observation
+from firstday.env import Briefing, EpisodeResult, Observation, events_of
+from firstday.env.trace import AgentErrorEvent
 from firstday.scoring import TaskScore
 from firstday.suites import Day, Scenario
 from firstday.tasks import families
@@ -133,7 +134,7 @@ def test_an_agent_crash_is_an_error_not_a_zero(crash_in_reset: bool, message: st
     scenario, day = sample()[0]
     result = run_agent(CrashingAgent(crash_in_reset), scenario, day)
     assert result.status == "error" and result.error == message
-    assert any(e.type == "agent_error" and message in e.data["message"] for e in result.trace)
+    assert any(message in e.data.message for e in events_of(result.trace, AgentErrorEvent))
     result.model_dump_json()  # the failed episode is still recorded in full
 
 

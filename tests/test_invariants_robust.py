@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from conftest import all_meta_tasks, meta_id, preset_days, run_agent, single_task_day
 from firstday.checkers import junk_problems
-from firstday.env import Briefing, DayEnv, EnvConfig, Observation
+from firstday.env import Briefing, DayEnv, EnvConfig, Observation, events_of
+from firstday.env.trace import ToolResultEvent
 from firstday.seeding import make_rng
 from firstday.suites import Day, Scenario
 from firstday.world import ToolCall, ToolResult, ToolSpec
@@ -277,7 +278,7 @@ def test_calls_beyond_the_per_turn_limit_are_answered() -> None:
     assert all(r.ok for r in obs.results[:3])
     for r in obs.results[3:]:
         assert not r.ok and "more than 3 calls in one turn" in r.content
-    logged = [e.data["id"] for e in env.trace if e.type == "tool_result"]
+    logged = [e.data.id for e in events_of(env.trace, ToolResultEvent)]
     assert logged == [c.id for c in calls]
     # calls after the day ends in the same turn are answered too
     obs = env.step([ToolCall(name="end_day", id="e"), ToolCall(name="list_tasks", id="after")])
@@ -329,9 +330,9 @@ def test_a_whole_day_of_garbage_is_an_ordinary_zero_day() -> None:
     assert result.status == "ok" and result.error is None
     assert result.score.metrics.errors == 0
     assert all(t.score is not None for t in result.score.tasks)
-    results = [e for e in result.trace if e.type == "tool_result"]
-    assert results and all(e.data["ok"] or "internal error" not in e.data["content"] for e in results)
-    times = [e.data["ended"] for e in results]
+    results = events_of(result.trace, ToolResultEvent)
+    assert results and all(e.data.ok or "internal error" not in e.data.content for e in results)
+    times = [e.data.ended for e in results]
     assert times == sorted(times)
     result.model_dump_json()  # the whole trace can be saved
     assert MAX_ARGUMENT_CHARS >= 100_000

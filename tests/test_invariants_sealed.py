@@ -18,7 +18,8 @@ import pytest
 
 from conftest import all_meta_tasks, event_loop, meta_id, preset_days, single_task_day
 from firstday.checkers import TRAVERSALS, oracle_leaks, snooper_problems
-from firstday.env import DayEnv
+from firstday.env import DayEnv, events_of
+from firstday.env.trace import ToolResultEvent
 from firstday.suites import Day, Scenario
 from firstday.world import Toolbox, ToolCall, ToolResult
 
@@ -172,7 +173,7 @@ def test_waits_and_rewinds_are_refused(smoke_day: tuple[Scenario, Day]) -> None:
     _refused(_call(tools, "book_meeting", {"title": "x", "start": "09:00", "duration_minutes": 30,
                                            "room": scenario.company.rooms[0].name, "attendees": []}), "past")
     # nothing moves the clock backwards, whatever the order of calls
-    times = [e.data["ended"] for e in env.trace if e.type == "tool_result"]
+    times = [e.data.ended for e in events_of(env.trace, ToolResultEvent)]
     assert times == sorted(times)
 
 

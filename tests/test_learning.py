@@ -17,7 +17,8 @@ import firstday.agents.base as agent_registry
 from firstday.agents import AgentContext, agent_names, register_agent
 from firstday.agents.builtin import NoopAgent
 from firstday.cli import app
-from firstday.env import EnvConfig, Observation
+from firstday.env import EnvConfig, Observation, TraceEvent, events_of
+from firstday.env.trace import FeedbackEvent, MemoryEvent, ReflectionEvent, ToolResultEvent
 from firstday.errors import ConfigError
 from firstday.report.learning import LEARNING_JSON, LEARNING_PNG, LearningReport, learning_report
 from firstday.run import (
@@ -229,16 +230,15 @@ def small_suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _events(run: Path, key: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (run / "traces" / f"{key}.jsonl").read_text().splitlines()]
+def _events(run: Path, key: str) -> list[TraceEvent]:
+    return RunFolder(run).read_trace(key)
 
 
 def _notebook_results(run: Path, key: str) -> list[str]:
-    return [e["data"]["content"] for e in _events(run, key)
-            if e["type"] == "tool_result" and e["data"]["name"] == "notebook"]
+    return [e.data.content for e in events_of(_events(run, key), ToolResultEvent) if e.data.name == "notebook"]
 
 
-LEARNING_EVENTS = {"memory", "feedback", "reflection"}
+LEARNING_EVENTS = (MemoryEvent, FeedbackEvent, ReflectionEvent)
 
 
 def test_memory_carries_within_a_scenario_and_the_control_sees_identical_instances(
@@ -256,16 +256,16 @@ def test_memory_carries_within_a_scenario_and_the_control_sees_identical_instanc
         assert f"note of {sid}" in day2  # the day-1 note, read on day 2
         assert not any(f"note of {o}" in day2 for o in ("s000", "s001", "s002", "s003") if o != sid)
         first = _events(mem, f"{sid}-d0")
-        memory_event = next(e for e in first if e["type"] == "memory")
-        assert memory_event["data"]["notes"] == [] and memory_event["data"]["lessons"] == []  # starts empty
+        memory_event = events_of(first, MemoryEvent)[0]
+        assert memory_event.data.notes == [] and memory_event.data.lessons == []  # starts empty
         assert _notebook_results(ctl, f"{sid}-d1")[0] == "Your notebook is empty."  # control: nothing carries
     # the control saw byte-identical instances...
     hashes = {e.key: e.instance_hash for e in RunFolder(mem).read_episodes()}
     assert hashes == {e.key: e.instance_hash for e in RunFolder(ctl).read_episodes()} and all(hashes.values())
     # ...and on day 1 the very same observations and tool results, apart from the learning protocol's events
     for sid in ("s000", "s001", "s002", "s003"):
-        a = [e for e in _events(mem, f"{sid}-d0") if e["type"] not in LEARNING_EVENTS]
-        b = [e for e in _events(ctl, f"{sid}-d0") if e["type"] not in LEARNING_EVENTS]
+        a = [e for e in _events(mem, f"{sid}-d0") if not isinstance(e, LEARNING_EVENTS)]
+        b = [e for e in _events(ctl, f"{sid}-d0") if not isinstance(e, LEARNING_EVENTS)]
         assert a == b
 
 
@@ -284,8 +284,8 @@ def test_learn_command_end_to_end_with_a_non_learning_agent(small_suite: Path, t
     assert r.paired_episodes == 12 and not r.dropped_pairs
     # every day's trace of the control equals the treatment's apart from the learning protocol's events
     for key in RunFolder(out / "control").episode_keys():
-        a = [e for e in _events(out / "memory", key) if e["type"] not in LEARNING_EVENTS]
-        assert a == [e for e in _events(out / "control", key) if e["type"] not in LEARNING_EVENTS]
+        a = [e for e in _events(out / "memory", key) if not isinstance(e, LEARNING_EVENTS)]
+        assert a == [e for e in _events(out / "control", key) if not isinstance(e, LEARNING_EVENTS)]
     # rerunning resumes both runs (nothing left to do) and --report-only reads them again
     res = cli.invoke(app, ["learn", str(small_suite), "--agent", "heuristic", "--out", str(out)])
     assert res.exit_code == 0 and "0 episode(s) run, 12 already done" in res.output

@@ -25,8 +25,9 @@ from firstday.agents.learning import (
     doc_names,
     file_matches,
 )
-from firstday.env import EnvConfig
+from firstday.env import EnvConfig, TraceEvent, events_of
 from firstday.env.memory import Memory
+from firstday.env.trace import FeedbackEvent, MemoryEvent, ObservationEvent, ReflectionEvent, ToolCallEvent
 from firstday.run import RunFolder, run_suite
 from firstday.scoring.feedback import FeedbackItem, MentorFeedback
 from firstday.suites import Scenario, generate_suite, preset, save_suite
@@ -66,12 +67,12 @@ def plain(suite: Path) -> dict[bool, Path]:
     return _run_pair(suite, "heuristic")
 
 
-def _trace(folder: Path, key: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (folder / "traces" / f"{key}.jsonl").read_text().splitlines()]
+def _trace(folder: Path, key: str) -> list[TraceEvent]:
+    return RunFolder(folder).read_trace(key)
 
 
-def _calls(trace: list[dict[str, Any]]) -> list[tuple[str, Any]]:
-    return [(e["data"]["name"], e["data"]["arguments"]) for e in trace if e["type"] == "tool_call"]
+def _calls(trace: list[TraceEvent]) -> list[tuple[str, Any]]:
+    return [(e.data.name, e.data.arguments) for e in events_of(trace, ToolCallEvent)]
 
 
 def _later_scores(folder: Path) -> list[float]:
@@ -164,8 +165,7 @@ def test_offered_lessons_change_the_exploration_and_use_both_memory_channels(lea
         calls = _calls(t_trace)
         notebook += any(name == "notebook" and args["action"] == "write" for name, args in calls)
         notebook += any(name == "notebook" and args["action"] == "search" for name, args in calls)
-        offered = [lesson["text"] for e in t_trace if e["type"] == "observation"
-                   for lesson in e["data"].get("lessons", [])]
+        offered = [lesson.text for e in events_of(t_trace, ObservationEvent) for lesson in e.data.lessons]
         docs = [d for text in offered for d in re.findall(r'"([^"]+)"', text)]
         control_reads = {args["path"] for name, args in _calls(c_trace) if name == "read_file"}
         for name, args in calls:
@@ -196,9 +196,9 @@ def test_without_lessons_it_is_the_plain_heuristic() -> None:
 
 def test_plain_heuristic_is_unchanged_by_memory(plain: dict[bool, Path]) -> None:
     mem, control = plain[True], plain[False]
-    learning_events = {"memory", "feedback", "reflection"}
+    learning_events = (MemoryEvent, FeedbackEvent, ReflectionEvent)
     for trace_file in sorted((mem / "traces").glob("*.jsonl")):
-        with_memory = [e for e in _trace(mem, trace_file.stem) if e["type"] not in learning_events]
+        with_memory = [e for e in _trace(mem, trace_file.stem) if not isinstance(e, learning_events)]
         assert with_memory == _trace(control, trace_file.stem)
     assert _later_scores(mem) == _later_scores(control)
 

@@ -19,7 +19,16 @@ import pytest
 from conftest import event_loop, run_agent
 from firstday.agents import AgentContext, make_agent
 from firstday.agents.llm import LLMAgent
-from firstday.env import DayEnv, EpisodeResult, Observation, run_episode
+from firstday.env import DayEnv, EpisodeResult, Observation, events_of, run_episode
+from firstday.env.trace import (
+    AgentErrorEvent,
+    BriefingEvent,
+    EndEvent,
+    IdleEvent,
+    ObservationEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+)
 from firstday.errors import ConfigError
 from firstday.models import clear_providers
 from firstday.suites import Day, Scenario, generate_suite, preset
@@ -43,7 +52,7 @@ def oracle(day: tuple[Scenario, Day]) -> EpisodeResult:
 
 
 def oracle_script(result: EpisodeResult) -> list[dict[str, Any]]:
-    return [{"name": e.data["name"], "arguments": e.data["arguments"]} for e in result.trace if e.type == "tool_call"]
+    return [{"name": e.data.name, "arguments": e.data.arguments} for e in events_of(result.trace, ToolCallEvent)]
 
 
 def options(server: LLMServer, tmp_path: Path, **kw: Any) -> dict[str, Any]:
@@ -57,7 +66,7 @@ def run_llm(agent: str, scenario: Scenario, day: Day, opts: dict[str, Any], seed
 
 
 def calls_of(result: EpisodeResult) -> list[tuple[str, Any]]:
-    return [(e.data["name"], e.data["arguments"]) for e in result.trace if e.type == "tool_call"]
+    return [(e.data.name, e.data.arguments) for e in events_of(result.trace, ToolCallEvent)]
 
 
 def test_full_day_reaches_the_oracle_score(server: LLMServer, tmp_path: Path, day: tuple[Scenario, Day],
@@ -78,9 +87,9 @@ def test_full_day_reaches_the_oracle_score(server: LLMServer, tmp_path: Path, da
         sent_calls = [tc["id"] for m in nxt["messages"] if m["role"] == "assistant" for tc in m.get("tool_calls") or []]
         answered = [m["tool_call_id"] for m in nxt["messages"] if m["role"] == "tool"]
         assert sent_calls == answered
-    info = result.trace[0].data["agent"]
+    info = events_of(result.trace, BriefingEvent)[0].data.agent
     assert info["system_prompt"] == "Be a careful trainee." and info["model"] == "openai/scripted"
-    end = next(e for e in result.trace if e.type == "end").data["agent"]
+    end = events_of(result.trace, EndEvent)[0].data.agent
     assert end["steps"] == len(script) and end["prompt_tokens"] == 100 * len(script)
 
 
@@ -92,9 +101,9 @@ def test_faults_are_retried_or_corrected(server: LLMServer, tmp_path: Path, day:
     result = run_llm("llm", *day, options(server, tmp_path, max_text_only=2))
     assert result.status == "ok", result.error
     assert sorted(server.faults_served) == sorted(faults.values())
-    errors = [e.data["content"] for e in result.trace if e.type == "tool_result" and not e.data["ok"]]
+    errors = [e.data.content for e in events_of(result.trace, ToolResultEvent) if not e.data.ok]
     assert any("not valid JSON" in c for c in errors) and any("unknown tool 'teleport_to_office'" in c for c in errors)
-    assert any(e.type == "idle" for e in result.trace)  # three text-only replies: the agent let time pass
+    assert events_of(result.trace, IdleEvent)  # three text-only replies: the agent let time pass
     nudged = [m for r in server.requests for m in r["messages"] if m.get("content") and "without calling a tool"
               in str(m["content"])]
     assert nudged
@@ -109,7 +118,7 @@ def test_outage_is_an_error_episode_not_a_zero(server: LLMServer, tmp_path: Path
     assert result.status == "error"
     assert result.error is not None and result.error.startswith("ModelError") and "HTTP 500" in result.error
     assert server.count == 3
-    assert any(e.type == "agent_error" for e in result.trace)
+    assert events_of(result.trace, AgentErrorEvent)
 
 
 def test_cached_rerun_makes_no_http_calls(server: LLMServer, tmp_path: Path, day: tuple[Scenario, Day],
@@ -122,7 +131,7 @@ def test_cached_rerun_makes_no_http_calls(server: LLMServer, tmp_path: Path, day
     second = run_llm("llm", *day, options(server, tmp_path), seed=7)
     assert server.count == n  # zero requests the second time
     assert second.score == first.score and calls_of(second) == calls_of(first)
-    assert next(e for e in second.trace if e.type == "end").data["agent"]["cached_calls"] == n
+    assert events_of(second.trace, EndEvent)[0].data.agent["cached_calls"] == n
 
 
 def tiny_png() -> str:
@@ -172,7 +181,7 @@ def test_step_budget_ends_the_day(server: LLMServer, tmp_path: Path, day: tuple[
     result = run_llm("llm", *day, options(server, tmp_path, max_steps=3))
     assert result.status == "ok" and server.count == 3
     assert calls_of(result)[-1] == ("end_day", {})
-    assert "step budget" in next(e for e in result.trace if e.type == "end").data["agent"]["stopped"]
+    assert "step budget" in events_of(result.trace, EndEvent)[0].data.agent["stopped"]
 
 
 def test_bad_options_are_config_errors(day: tuple[Scenario, Day]) -> None:
@@ -265,8 +274,8 @@ def test_hints_reach_the_model_with_their_task(server: LLMServer, tmp_path: Path
     env = DayEnv(scenario, d, EnvConfig(hints="whom"))
     result = event_loop().run_until_complete(run_episode(env, built))
     assert result.status == "ok", result.error
-    hints = [h for e in result.trace if e.type == "observation" for h in e.data.get("hints", [])]
-    assert {h["task_id"] for h in hints} == {t.task_id for t in d.tasks}
+    hints = [h for e in events_of(result.trace, ObservationEvent) for h in e.data.hints]
+    assert {h.task_id for h in hints} == {t.task_id for t in d.tasks}
     sent = "\n".join(str(m.get("content")) for r in server.requests for m in r["messages"] if m["role"] == "user")
     for h in hints:
-        assert f"Hint for task {h['task_id']} (whom):" in sent and h["text"].splitlines()[0] in sent
+        assert f"Hint for task {h.task_id} (whom):" in sent and h.text.splitlines()[0] in sent

@@ -3,7 +3,6 @@ days of a scenario run in order with their memory, resume and errors in the midd
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,9 @@ import firstday.agents.base as agent_registry
 from conftest import run_agent, saved_suite
 from firstday.agents import AgentContext, register_agent
 from firstday.agents.builtin import NoopAgent
-from firstday.env import DayEnv, EnvConfig, Observation
+from firstday.env import DayEnv, EnvConfig, Observation, events_of
 from firstday.env.memory import Lesson, Memory, normalize_lessons
+from firstday.env.trace import FeedbackEvent, MemoryEvent, ReflectionEvent, ToolResultEvent
 from firstday.models.base import ModelRequest
 from firstday.run import RunFolder, run_suite
 from firstday.scoring.feedback import MentorFeedback, mentor_feedback
@@ -159,8 +159,7 @@ def suite3(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _tool_results(run: Path, key: str, name: str) -> list[str]:
-    events = [json.loads(line) for line in (run / "traces" / f"{key}.jsonl").read_text().splitlines()]
-    return [e["data"]["content"] for e in events if e["type"] == "tool_result" and e["data"]["name"] == name]
+    return [e.data.content for e in events_of(RunFolder(run).read_trace(key), ToolResultEvent) if e.data.name == name]
 
 
 def test_notes_and_lessons_carry_over_within_a_scenario_only(note_taker: None, suite3: Path, tmp_path: Path) -> None:
@@ -175,10 +174,11 @@ def test_notes_and_lessons_carry_over_within_a_scenario_only(note_taker: None, s
         mem = RunFolder(run).read_memory(f"{sid}-d2")
         assert mem.scenario_id == sid and mem.days == [0, 1, 2] and len(mem.feedback) == 3
         assert [lesson.lesson_id for lesson in mem.lessons] == ["d0-1", "d0-2", "d1-1", "d1-2", "d2-1", "d2-2"]
-        events = [json.loads(line) for line in (run / "traces" / f"{sid}-d1.jsonl").read_text().splitlines()]
-        types = [e["type"] for e in events]
-        assert types[1] == "memory" and types[-2:] == ["feedback", "reflection"]
-        assert [n["text"] for n in events[1]["data"]["notes"]] == [f"{sid} note 0"]
+        events = RunFolder(run).read_trace(f"{sid}-d1")
+        assert [type(e) for e in events[-2:]] == [FeedbackEvent, ReflectionEvent]
+        memory_event = events[1]
+        assert isinstance(memory_event, MemoryEvent)
+        assert [n.text for n in memory_event.data.notes] == [f"{sid} note 0"]
     # the control: nothing carries over
     control = tmp_path / "control"
     run_suite(suite3, "test-note-taker", control, concurrency=3)

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from conftest import run_agent, single_task_day
-from firstday.env import EnvConfig
+from firstday.env import EnvConfig, events_of
+from firstday.env.trace import ColleagueReplyLog, ObservationEvent
 from firstday.errors import ConfigError
 from firstday.models import clear_providers
 from firstday.suites import Day, Scenario
@@ -30,8 +31,8 @@ def config(server: LLMServer, tmp_path: Path, model: str, **kw: Any) -> EnvConfi
         "base_url": server.base_url, "cache_dir": str(tmp_path / "cache"), "timeout_s": 5, **kw})
 
 
-def replies(result: Any) -> list[dict[str, Any]]:
-    return [r for e in result.trace if e.type == "observation" for r in e.data.get("colleague_replies", [])]
+def replies(result: Any) -> list[ColleagueReplyLog]:
+    return [r for e in events_of(result.trace, ObservationEvent) for r in e.data.colleague_replies]
 
 
 def test_value_tokens_and_checks() -> None:
@@ -48,8 +49,8 @@ def test_llm_colleagues_speak_in_persona(server: LLMServer, tmp_path: Path, day:
     result = run_agent("oracle", *day, config=config(server, tmp_path, "colleague-echo"))
     assert result.status == "ok" and result.score.metrics.score == 1.0
     log = replies(result)
-    assert log and all(r["used"] == "llm" and not r["defects"] for r in log)
-    texts = [n["text"] for e in result.trace if e.type == "observation" for n in e.data["notifications"]]
+    assert log and all(r.used == "llm" and not r.defects for r in log)
+    texts = [n.text for e in events_of(result.trace, ObservationEvent) for n in e.data.notifications]
     assert any("Happy to help!" in t for t in texts)  # the agent saw the persona's words
     sent = server.requests[0]["messages"]
     assert sent[0]["role"] == "system" and "What to tell them:" in sent[1]["content"]
@@ -66,9 +67,9 @@ def test_defects_fall_back_to_the_card(server: LLMServer, tmp_path: Path, day: t
     server.reset(Policy())
     result = run_agent("oracle", *day, config=config(server, tmp_path, model))
     assert result.status == "ok" and result.score.metrics.score == 1.0  # the clue still reached the agent
-    log = [r for r in replies(result) if value_tokens(r["deterministic"])]  # replies that carry values
-    assert log and all(r["used"] == "deterministic" for r in log)
-    assert any(d.startswith(defect) for r in log for d in r["defects"])
+    log = [r for r in replies(result) if value_tokens(r.deterministic)]  # replies that carry values
+    assert log and all(r.used == "deterministic" for r in log)
+    assert any(d.startswith(defect) for r in log for d in r.defects)
 
 
 def test_colleague_outage_falls_back_and_is_logged(server: LLMServer, tmp_path: Path,
@@ -76,7 +77,7 @@ def test_colleague_outage_falls_back_and_is_logged(server: LLMServer, tmp_path: 
     server.reset(Policy())
     result = run_agent("oracle", *day, config=config(server, tmp_path, "always-500", max_retries=0))
     assert result.status == "ok" and result.score.metrics.score == 1.0
-    assert all(r["used"] == "deterministic" and "HTTP 500" in r["error"] for r in replies(result))
+    assert all(r.used == "deterministic" and r.error is not None and "HTTP 500" in r.error for r in replies(result))
 
 
 def test_bad_colleague_options(day: tuple[Scenario, Day]) -> None:

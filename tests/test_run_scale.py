@@ -19,7 +19,8 @@ import firstday.world.tools as tools_module
 from conftest import saved_suite
 from firstday.agents import AgentContext, make_agent, register_agent
 from firstday.cli import app
-from firstday.env import Briefing, DayEnv, EnvConfig, Observation, run_episode
+from firstday.env import Briefing, DayEnv, EnvConfig, Observation, events_of, run_episode
+from firstday.env.trace import AgentErrorEvent, EndEvent, ToolResultEvent
 from firstday.report import build_report
 from firstday.report.export import EPISODE_COLUMNS, TASK_TRIAL_COLUMNS, export_tables, schema_markdown
 from firstday.run import RunFolder, RunLimits, RunProgress, run_suite, trial_seed
@@ -170,7 +171,7 @@ def test_hanging_model_is_a_recorded_error_within_its_limit(suite_dir: Path, tmp
         assert "act_timeout_s=0.2" in e.error and e.metrics is not None  # the day is still scored (as 0)
         assert e.error_kind == "agent" and all(t.score == 0.0 for t in e.tasks)
         trace = RunFolder(tmp_path / "r").read_trace(e.key)
-        assert trace[-1].type == "end" and any(ev.type == "agent_error" for ev in trace)
+        assert isinstance(trace[-1], EndEvent) and events_of(trace, AgentErrorEvent)
     # the same through the simulated model's hang option, and an episode limit
     summary = run_suite(suite_dir, "sim-oracle", tmp_path / "r2", agent_options={"latency_s": 0, "hang_at_step": 3},
                         limits=RunLimits(act_timeout_s=None, episode_timeout_s=0.3), concurrency=4)
@@ -188,9 +189,9 @@ def test_hanging_code_hits_the_run_python_limit(suite_dir: Path, tmp_path: Path)
                         env_config=EnvConfig(run_timeout_s=0.5), concurrency=4)
     assert summary.errors == 0 and summary.ran == 4
     for e in summary.episodes:
-        results = [ev for ev in RunFolder(tmp_path / "r").read_trace(e.key)
-                   if ev.type == "tool_result" and ev.data["name"] == "run_python"]
-        assert len(results) == 1 and "timed out" in results[0].data["content"]
+        results = [ev.data for ev in events_of(RunFolder(tmp_path / "r").read_trace(e.key), ToolResultEvent)
+                   if ev.data.name == "run_python"]
+        assert len(results) == 1 and "timed out" in results[0].content
     assert summary.usage.cost_usd == pytest.approx(4 * 0.5) and summary.usage.input_tokens == 400
 
 

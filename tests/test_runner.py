@@ -12,6 +12,7 @@ import firstday.agents.base as agent_registry
 from conftest import saved_suite
 from firstday.agents import register_agent
 from firstday.env import Briefing, EnvConfig, Observation
+from firstday.env.trace import BriefingEvent, EndEvent
 from firstday.errors import ConfigError, UnknownNameError
 from firstday.run import RunFolder, RunProgress, run_suite
 from firstday.suites import generate_suite, preset, save_suite
@@ -74,7 +75,7 @@ def test_run_folder_layout_and_scores(suite_dir: Path, tmp_path: Path) -> None:
         assert ep.status == "ok" and ep.metrics is not None and ep.metrics.score == 1.0
         assert ep.tasks and all(t.success for t in ep.tasks)
         trace = folder.read_trace(ep.key)
-        assert trace[0].type == "briefing" and trace[-1].type == "end"
+        assert isinstance(trace[0], BriefingEvent) and isinstance(trace[-1], EndEvent)
     assert summary.ran == 3 and summary.skipped == 0 and summary.errors == 0
 
 

@@ -168,11 +168,12 @@ def test_the_cli_reports_a_failed_write_in_one_line(suite_dir: Path, tmp_path: P
 
 
 def test_a_trace_handed_over_as_events_is_serialised_by_the_writer(tmp_path: Path) -> None:
-    from firstday.env.episode import TraceEvent
+    from firstday.env.trace import ObservationData, ObservationEvent
     from firstday.run.results import trace_bytes
+    from firstday.world.records import Notification
 
-    events = [TraceEvent(t=i, type="observation", data={"notifications": [], "n": i, "text": "é\n\""})
-              for i in range(3)]
+    events = [ObservationEvent(t=i, data=ObservationData(notifications=[
+        Notification(time=i, kind="message", text=f"é\n\" {i}")])) for i in range(3)]
     summary = EpisodeSummary(scenario_id="s000", day_index=0, trial=0, seed=0, agent="noop", status="ok")
     folder = RunFolder(tmp_path / "run")
     folder.write_episodes([EpisodeRecord(summary, events, 0.1)])

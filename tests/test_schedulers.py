@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from conftest import SINGLE_TASK_SPEC, run_agent, seeded_company, single_task_day
-from firstday.env import EpisodeResult
+from firstday.env import EpisodeResult, events_of
+from firstday.env.trace import ToolCallEvent, ToolResultEvent
 from firstday.scoring.scheduling import SchedulingFigures, attribute_calls, scheduling_figures
 from firstday.seeding import derive_seed
 from firstday.suites import Day, Scenario, generate_day, generate_scenario, preset
@@ -23,9 +24,9 @@ def _days(n: int) -> list[tuple[Scenario, Day]]:
     return [(s, s.days[0]) for s in (generate_scenario(spec, i) for i in range(n))]
 
 
-def _submission_order(result: object) -> list[str]:
-    return [e.data["arguments"]["task_id"] for e in result.trace  # type: ignore[attr-defined]
-            if e.type == "tool_call" and e.data.get("name") == "submit"]
+def _submission_order(result: EpisodeResult) -> list[str]:
+    return [e.data.arguments["task_id"] for e in events_of(result.trace, ToolCallEvent)
+            if e.data.name == "submit" and isinstance(e.data.arguments, dict)]
 
 
 def test_fifo_submits_in_arrival_order_and_the_heuristic_preempts_for_urgent_work() -> None:
@@ -48,10 +49,10 @@ def _figures(agent: str, scenario: Scenario, day: Day) -> SchedulingFigures:
     calls: list[tuple[str, object, int, int]] = []
     pending: tuple[str, object] | None = None
     for e in result.trace:
-        if e.type == "tool_call":
-            pending = (e.data["name"], e.data["arguments"])
-        elif e.type == "tool_result" and pending is not None:
-            calls.append((*pending, e.data["started"], e.data["ended"]))
+        if isinstance(e, ToolCallEvent):
+            pending = (e.data.name, e.data.arguments)
+        elif isinstance(e, ToolResultEvent) and pending is not None:
+            calls.append((*pending, e.data.started, e.data.ended))
             pending = None
     first = {t.task_id: t.submitted_at for t in result.score.tasks if t.submitted_at is not None}
     spans = attribute_calls(day, calls, first)
@@ -137,7 +138,7 @@ def test_a_tight_urgent_deadline_is_met_in_priority_order_and_missed_in_arrival_
 
 
 def _calls(result: EpisodeResult) -> list[tuple[str, Any]]:
-    return [(e.data["name"], e.data["arguments"]) for e in result.trace if e.type == "tool_call"]
+    return [(e.data.name, e.data.arguments) for e in events_of(result.trace, ToolCallEvent)]
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids="/".join)

@@ -17,6 +17,7 @@ from firstday.env import DayEnv
 from firstday.suites import Day, Scenario, SuiteSpec, generate_scenario
 from firstday.tasks import TaskInstance, dependent_variants, families
 from firstday.timefmt import fmt
+from firstday.world.clock import ColleagueReply
 from firstday.world.tools import ToolCall
 
 SEEDS = 3
@@ -66,7 +67,7 @@ def _sweep(scenario: Scenario, day: Day, task: TaskInstance, minute: int) -> lis
     for fact in task.facts:
         env = _at(scenario, day, minute)
         _call(env, "send_message", to=fact.holder, text=" ".join([*fact.keywords, *fact.require_any]))
-        seen += [e.payload["reply"].text for e in env.world.events.pending("reply")]
+        seen += [e.reply.text for _, e in env.world.events.pending(ColleagueReply)]
     return seen
 
 

@@ -12,7 +12,15 @@ from pydantic import BaseModel
 from conftest import preset_days
 from firstday.agents import AgentContext, make_agent
 from firstday.env import DayEnv, EnvConfig, Observation
-from firstday.env.episode import TraceEvent, day_hash
+from firstday.env.episode import day_hash
+from firstday.env.trace import (
+    ObservationData,
+    ObservationEvent,
+    ToolCallData,
+    ToolCallEvent,
+    ToolResultData,
+    ToolResultEvent,
+)
 from firstday.scoring.cards import CheckpointResult, TaskScore
 from firstday.trusted import trusted
 from firstday.world import ToolCall
@@ -30,11 +38,13 @@ def _same_as_validated(obj: BaseModel) -> None:
 
 
 def test_trusted_matches_the_validated_constructor() -> None:
-    obj = trusted(TraceEvent, {"t": 3, "type": "end", "data": {"x": [1]}})
-    assert obj == TraceEvent(t=3, type="end", data={"x": [1]})
+    data = trusted(ToolCallData, {"id": "c", "name": "wait", "arguments": {"x": [1]}})
+    obj = trusted(ToolCallEvent, {"t": 3, "type": "tool_call", "data": data})
+    assert obj == ToolCallEvent(t=3, data=ToolCallData(id="c", name="wait", arguments={"x": [1]}))
     assert obj.model_fields_set == {"t", "type", "data"}
     obj.t = 4  # an ordinary, mutable model
-    assert obj.model_dump() == {"t": 4, "type": "end", "data": {"x": [1]}}
+    assert obj.model_dump() == {"t": 4, "type": "tool_call",
+                                "data": {"id": "c", "name": "wait", "arguments": {"x": [1]}}}
 
 
 def test_every_trusted_model_of_an_episode_is_valid() -> None:
@@ -71,12 +81,14 @@ def test_every_trusted_model_of_an_episode_is_valid() -> None:
                     check(cp)
             for ev in env.trace:
                 check(ev)
+                check(ev.data)
             for versions in env.world.record.files.values():
                 for v in versions:
                     check(v)
             for m in env.world.record.meetings.values():
                 check(m)
-    assert {Observation, Notification, ToolResult, ToolCall, TraceEvent, FileVersion, Meeting, TaskScore,
+    assert {Observation, Notification, ToolResult, ToolCall, ToolCallEvent, ToolCallData, ToolResultEvent,
+            ToolResultData, ObservationEvent, ObservationData, FileVersion, Meeting, TaskScore,
             CheckpointResult} <= set(seen)
 
 

@@ -13,18 +13,30 @@ from functools import cache
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
 from conftest import preset_days, run_agent, seeded_company
-from firstday.env import DayEnv, EnvConfig
+from firstday.env import DayEnv, EnvConfig, events_of
+from firstday.env.trace import ToolResultEvent
 from firstday.errors import ToolError
 from firstday.seeding import make_rng
 from firstday.suites import Day, Scenario
 from firstday.tasks import AttendedCheck, Checkpoint, FileCheck, SubmissionCheck, SubmittedCheck, TaskInstance
 from firstday.world import Company, Fact, FileAsset, FollowUp, MeetingAsset, PageAsset, ToolCall, ToolResult
 from firstday.world.calculator import CalcError, evaluate
-from firstday.world.clock import Clock, EventQueue
-from firstday.world.colleagues import Responder
-from firstday.world.tools import DEFAULT_COSTS, GROUP_MESSAGE_COST
+from firstday.world.clock import (
+    Clock,
+    ColleagueReply,
+    DayEvent,
+    Deadline,
+    EndOfDay,
+    EventQueue,
+    FollowUpMessage,
+    MeetingReminder,
+    TaskArrival,
+)
+from firstday.world.colleagues import Reply, Responder
+from firstday.world.tools import DEFAULT_COSTS, GROUP_MESSAGE_COST, Toolbox, tool, tool_meta
 from firstday.world.world import normalize_path
 
 
@@ -99,11 +111,22 @@ def test_clock_refuses_to_go_backwards() -> None:
 
 def test_event_queue_orders_by_time_then_insertion() -> None:
     q = EventQueue()
-    for time, kind in ((10, "a"), (5, "b"), (10, "c"), (5, "d"), (20, "e")):
-        q.push(time, kind)
+    for time, task_id in ((10, "a"), (5, "b"), (10, "c"), (5, "d"), (20, "e")):
+        q.push(time, Deadline(task_id=task_id))
+    q.push(7, EndOfDay())
     assert q.pop_due(4) == []
-    assert [e.kind for e in q.pop_due(10)] == ["b", "d", "a", "c"]
+    assert [getattr(e.event, "task_id", e.event.kind) for e in q.pop_due(10)] == ["b", "d", "end_of_day", "a", "c"]
     assert q.next_time() == 20 and len(q) == 1
+    assert q.pending(Deadline) == [(20, Deadline(task_id="e"))] and q.pending(EndOfDay) == []
+
+
+def test_world_events_are_a_discriminated_union() -> None:
+    adapter: TypeAdapter[DayEvent] = TypeAdapter(DayEvent)
+    reply = ColleagueReply(reply=Reply(sender="dana.kim", text="hi", shares_files=("/shared/a.md",)))
+    for event in (TaskArrival(task_id="t1"), Deadline(task_id="t1"), MeetingReminder(meeting_id="m1"),
+                  FollowUpMessage(task_id="t1", sender="dana.kim", text="how is it going?"), EndOfDay(), reply):
+        assert adapter.validate_python(event.model_dump()) == event
+    assert reply.cause == "colleague" and EndOfDay.cause == "scenario"
 
 
 def test_clock_and_trace_never_go_backwards_in_real_days() -> None:
@@ -112,7 +135,7 @@ def test_clock_and_trace_never_go_backwards_in_real_days() -> None:
             result = run_agent(agent, scenario, day)
             stamps = [e.t for e in result.trace]
             assert stamps == sorted(stamps)
-            spans = [(e.data["started"], e.data["ended"]) for e in result.trace if e.type == "tool_result"]
+            spans = [(e.data.started, e.data.ended) for e in events_of(result.trace, ToolResultEvent)]
             assert all(s <= e for s, e in spans)
             assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
 
@@ -599,6 +622,30 @@ EXPECTED_TOOLS = {"list_tasks", "submit", "end_day", "wait", "list_colleagues", 
                   "read_inbox", "list_files", "read_file", "write_file", "edit_file", "open_page", "list_rooms",
                   "room_schedule", "book_meeting", "cancel_meeting", "list_meetings", "attend_meeting",
                   "calculator", "run_python"}
+
+
+#: the costs and read-only flags the tools declared when costs moved next to them (generation estimates
+#: plans with these costs: a change here changes generated suites)
+DECLARED = {
+    "list_tasks": (1, True), "list_colleagues": (1, True), "lookup_colleague": (1, True), "send_message": (5, False),
+    "read_inbox": (1, True), "list_files": (1, True), "read_file": (2, True), "write_file": (3, False),
+    "edit_file": (3, False), "open_page": (2, True), "list_rooms": (1, True), "room_schedule": (1, True),
+    "book_meeting": (5, False), "cancel_meeting": (2, False), "list_meetings": (1, True), "attend_meeting": (0, False),
+    "calculator": (1, True), "run_python": (5, False), "submit": (2, False), "wait": (0, True), "end_day": (0, False),
+    "notebook": (1, False),
+}
+
+
+def test_every_tool_declares_its_cost_and_whether_it_changes_the_world() -> None:
+    meta = tool_meta(Toolbox)
+    tools = {name for name, member in vars(Toolbox).items() if hasattr(member, "__firstday_tool__")}
+    assert set(meta) == tools == set(DECLARED)
+    assert {name: (m.cost, not m.writes) for name, m in meta.items()} == DECLARED
+    assert {name: cost for name, (cost, _) in DECLARED.items()} == DEFAULT_COSTS  # derived, not declared again
+    specs = {s.name: s for s in make_env().briefing().tools}
+    assert {name: (s.cost_minutes, s.read_only) for name, s in specs.items()} == DECLARED
+    with pytest.raises(ValueError, match="number of minutes"):
+        tool(cost=-1, writes=False)
 
 
 def test_tool_specs_and_costs() -> None:

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from firstday.agents import Agent, AgentContext, make_agent
-from firstday.env import DayEnv, EnvConfig, EpisodeResult, run_episode
+from firstday.env import DayEnv, EnvConfig, EpisodeResult, events_of, run_episode
+from firstday.env.trace import ObservationEvent, ToolCallEvent, ToolResultEvent
 from firstday.scoring import TaskScore
 from firstday.seeding import derive_seed, make_rng
 from firstday.suites import Day, Scenario, SuiteSpec, generate_day
@@ -72,12 +73,13 @@ def failing_checkpoints(task: TaskScore) -> list[str]:
 
 def tool_errors(result: EpisodeResult) -> list[str]:
     """The failed tool calls of an episode, as 't=MIN name(arguments): message' lines."""
-    calls = {e.data["id"]: e.data for e in result.trace if e.type == "tool_call"}
+    calls = {e.data.id: e.data for e in events_of(result.trace, ToolCallEvent)}
     out = []
-    for e in result.trace:
-        if e.type == "tool_result" and not e.data["ok"]:
-            args = json.dumps(calls.get(e.data["id"], {}).get("arguments"), default=str)[:200]
-            out.append(f"t={e.data['started']} {e.data['name']}({args}): {e.data['content'][:300]}")
+    for e in events_of(result.trace, ToolResultEvent):
+        if not e.data.ok:
+            call = calls.get(e.data.id)
+            args = json.dumps(call.arguments if call is not None else None, default=str)[:200]
+            out.append(f"t={e.data.started} {e.data.name}({args}): {e.data.content[:300]}")
     return out
 
 
@@ -103,10 +105,10 @@ def agent_visible_texts(result: EpisodeResult) -> list[tuple[int, str]]:
     """Every text an agent was shown during an episode, with its virtual time, in trace order."""
     out: list[tuple[int, str]] = []
     for e in result.trace:
-        if e.type == "tool_result":
-            out.append((e.data["ended"], e.data["content"]))
-        elif e.type == "observation":
-            out += [(n["time"], n["text"]) for n in e.data["notifications"]]
+        if isinstance(e, ToolResultEvent):
+            out.append((e.data.ended, e.data.content))
+        elif isinstance(e, ObservationEvent):
+            out += [(n.time, n.text) for n in e.data.notifications]
     return out
 
 

@@ -11,7 +11,8 @@ import json
 from collections.abc import Iterator
 from typing import Any, cast
 
-from firstday.env import DayEnv
+from firstday.env import DayEnv, events_of
+from firstday.env.trace import ToolResultEvent
 from firstday.suites import Day, Scenario
 from firstday.tasks import TaskInstance
 from firstday.timefmt import fmt
@@ -85,7 +86,7 @@ def junk_problems(scenario: Scenario, day: Day) -> list[str]:
                 if obs.done:
                     break
             env.step([ToolCall(name="end_day")])
-            ended = [e.data["ended"] for e in env.trace if e.type == "tool_result"]
+            ended = [e.data.ended for e in events_of(env.trace, ToolResultEvent)]
             if ended != sorted(ended):
                 problems.append(f"{where}: the clock went backwards")
             for e in env.trace:

@@ -16,7 +16,8 @@ import re
 from collections.abc import Generator, Iterable
 
 from firstday.checkers._days import agent_visible_texts, run_day, string_values
-from firstday.env import Briefing, DayEnv, EpisodeResult, Observation
+from firstday.env import Briefing, DayEnv, EpisodeResult, Observation, events_of
+from firstday.env.trace import ObservationEvent, ToolCallEvent, ToolResultEvent
 from firstday.suites import Day, Scenario
 from firstday.world import ToolCall, ToolResult
 
@@ -110,14 +111,14 @@ def find_leaks(result: EpisodeResult, secrets: dict[str, str], extra_texts: Iter
     said = ""
     texts: list[str] = list(extra_texts)
     for e in result.trace:
-        if e.type == "tool_call":
-            said += "\n" + json.dumps(e.data["arguments"], default=str) + "\n" + "\n".join(
-                string_values(e.data["arguments"]))
+        if isinstance(e, ToolCallEvent):
+            said += "\n" + json.dumps(e.data.arguments, default=str) + "\n" + "\n".join(
+                string_values(e.data.arguments))
             continue
-        if e.type == "tool_result":
-            texts = [e.data["content"]]
-        elif e.type == "observation":
-            texts = [n["text"] for n in e.data["notifications"]]
+        if isinstance(e, ToolResultEvent):
+            texts = [e.data.content]
+        elif isinstance(e, ObservationEvent):
+            texts = [n.text for n in e.data.notifications]
         else:
             continue
         for text in texts:
@@ -225,12 +226,13 @@ def snooper_problems(scenario: Scenario, day: Day, *, loop: asyncio.AbstractEven
     if "root:x:0:0" in texts or "PATH=" in texts:
         problems.append("host file content reached the agent")
     # the traversal and hidden-path probes were all refused, with a message
-    for e in result.trace:
-        if e.type == "tool_result" and e.data["name"] in ("read_file", "list_files") and not e.data["ok"] and (
-                not e.data["content"].startswith("error: ") or len(e.data["content"]) < 15):
-            problems.append(f"unclear refusal: {e.data['content']!r}")
-    hidden_reads = [e for e in result.trace if e.type == "tool_result" and e.data["name"] == "read_file"
-                    and e.data["ok"] and any(e.data["content"].startswith(f"[image {p}") for p in agent.hidden_paths)]
+    results = [e.data for e in events_of(result.trace, ToolResultEvent)]
+    for r in results:
+        if r.name in ("read_file", "list_files") and not r.ok and (
+                not r.content.startswith("error: ") or len(r.content) < 15):
+            problems.append(f"unclear refusal: {r.content!r}")
+    hidden_reads = [r for r in results if r.name == "read_file" and r.ok
+                    and any(r.content.startswith(f"[image {p}") for p in agent.hidden_paths)]
     if hidden_reads:
         problems.append("a hidden image was opened")
     return problems

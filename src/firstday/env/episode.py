@@ -14,6 +14,28 @@ from pydantic import BaseModel, Field
 
 from firstday.caching import IdentityCache
 from firstday.env.memory import Lesson, Memory
+from firstday.env.trace import (
+    TRACE_EVENT,
+    AgentErrorData,
+    AgentErrorEvent,
+    BriefingData,
+    BriefingEvent,
+    ColleagueReplyLog,
+    EndData,
+    EndEvent,
+    IdleData,
+    IdleEvent,
+    MemoryData,
+    MemoryEvent,
+    ObservationData,
+    ObservationEvent,
+    TaskHint,
+    ToolCallData,
+    ToolCallEvent,
+    ToolResultData,
+    ToolResultEvent,
+    TraceEvent,
+)
 from firstday.jsonsafe import json_safe, safe_text
 from firstday.sandbox import resolve_backend
 from firstday.scoring.cards import DayScore
@@ -86,12 +108,6 @@ class Briefing(BaseModel):
     lessons_carried: int = Field(default=0, description="lessons carried in from earlier days")
 
 
-class TaskHint(BaseModel):
-    task_id: str
-    tier: HintTier
-    text: str
-
-
 class Observation(BaseModel):
     time: int
     clock: str
@@ -103,13 +119,6 @@ class Observation(BaseModel):
                                   description="with hints: a hint for each task that just arrived")
     done: bool = False
     truncated: bool = False
-
-
-class TraceEvent(BaseModel):
-    t: int
-    type: Literal["briefing", "observation", "tool_call", "tool_result", "idle", "agent_error", "end", "score",
-                  "memory", "feedback", "reflection"]
-    data: dict[str, Any]
 
 
 _company_digests: IdentityCache[Company, hashlib._Hash] = IdentityCache()
@@ -206,9 +215,15 @@ class DayEnv:
             lessons_carried=len(self.memory.lessons) if self.memory else 0,
         )
 
-    def _log(self, type_: str, data: dict[str, Any]) -> None:
-        # an internal event type and a fresh dict built here: no validation needed (several per step)
-        self.trace.append(trusted(TraceEvent, {"t": self.world.now, "type": type_, "data": data}))
+    def _log(self, event: TraceEvent) -> None:
+        self.trace.append(event)
+
+    def _log_result(self, res: ToolResult) -> None:
+        # built here from the toolbox's result: no validation needed (one per call)
+        data = trusted(ToolResultData, {"id": res.call_id, "name": res.name, "ok": res.ok, "content": res.content,
+                                        "images": [i.path for i in res.images], "started": res.started,
+                                        "ended": res.ended})
+        self._log(trusted(ToolResultEvent, {"t": self.world.now, "type": "tool_result", "data": data}))
 
     def _observe(self, results: list[ToolResult]) -> Observation:
         notes, _ = self.world.take_observation()
@@ -232,21 +247,22 @@ class DayEnv:
         obs = trusted(Observation, {"time": now, "clock": fmt(now), "notifications": notes, "results": results,
                                     "lessons": lessons, "hints": hints, "done": self.done,
                                     "truncated": self.truncated})
-        data: dict[str, Any] = {"notifications": [n.model_dump() for n in notes]}
-        if lessons:
-            data["lessons"] = [lesson.model_dump() for lesson in lessons]
-        if hints:
-            data["hints"] = [h.model_dump() for h in hints]
-        self._log("observation", data)
+        # the lists as handed over (the models in them are not changed afterwards, except a reply's text by
+        # LLM colleagues: settle() records that)
+        data = trusted(ObservationData, {"notifications": list(notes), "lessons": lessons, "hints": hints,
+                                         "colleague_replies": []})
+        self._log(trusted(ObservationEvent, {"t": now, "type": "observation", "data": data}))
         return obs
 
     def reset(self) -> Observation:
-        self._log("briefing", {"scenario_id": self.scenario.scenario_id, "day_index": self.day.day_index,
-                               "trainee": self.scenario.company.trainee.handle})
+        now = self.world.now
+        self._log(BriefingEvent(t=now, data=BriefingData(
+            scenario_id=self.scenario.scenario_id, day_index=self.day.day_index,
+            trainee=self.scenario.company.trainee.handle)))
         if self.memory is not None:
-            self._log("memory", {"days": list(self.memory.days),
-                                 "notes": [n.model_dump() for n in self.memory.notebook],
-                                 "lessons": [lesson.model_dump() for lesson in self.memory.lessons]})
+            # copies of the lists: the notebook grows during the day
+            self._log(MemoryEvent(t=now, data=MemoryData(days=list(self.memory.days), notes=list(self.memory.notebook),
+                                                         lessons=list(self.memory.lessons))))
         return self._observe([])
 
     def step(self, calls: list[ToolCall]) -> Observation:
@@ -263,17 +279,17 @@ class DayEnv:
         results: list[ToolResult] = []
         if not calls:
             # an agent with nothing to do idles until the next event
-            self._log("idle", {})
+            self._log(IdleEvent(t=self.world.now, data=IdleData()))
             nxt = self.world.events.next_time()
             self.world.advance_to(min(max(nxt if nxt is not None else self.world.day_end, self.world.now),
                                       self.world.day_end))
         for call in calls[: self.config.max_calls_per_turn]:
-            self._log("tool_call", {"id": call.id, "name": call.name, "arguments": call.arguments})
+            # the call as admitted (its fields safe to record): no validation needed
+            data = trusted(ToolCallData, {"id": call.id, "name": call.name, "arguments": call.arguments})
+            self._log(trusted(ToolCallEvent, {"t": self.world.now, "type": "tool_call", "data": data}))
             res = self.tools.execute(call)
             results.append(res)
-            self._log("tool_result", {"id": res.call_id, "name": res.name, "ok": res.ok, "content": res.content,
-                                      "images": [i.path for i in res.images], "started": res.started,
-                                      "ended": res.ended})
+            self._log_result(res)
             if self.world.ended:
                 break
         for call in calls[len(results):]:
@@ -282,8 +298,7 @@ class DayEnv:
             res = ToolResult(call_id=call.id, name=call.name, ok=False, content=f"error: not executed: {why}",
                              started=self.world.now, ended=self.world.now)
             results.append(res)
-            self._log("tool_result", {"id": res.call_id, "name": res.name, "ok": False, "content": res.content,
-                                      "images": [], "started": res.started, "ended": res.ended})
+            self._log_result(res)
         if self.turns >= self.config.max_turns and not self.world.ended:
             self.truncated = True
         return self._observe(results)
@@ -293,10 +308,10 @@ class DayEnv:
         replies in it are rephrased (awaited here, so the event loop is never blocked)."""
         if self.llm_colleagues is not None and obs.notifications:
             entries = await self.llm_colleagues.rewrite(obs.notifications)
-            event = next((e for e in reversed(self.trace) if e.type == "observation"), None)
+            event = next((e for e in reversed(self.trace) if type(e) is ObservationEvent), None)
             if entries and event is not None:
-                event.data["notifications"] = [n.model_dump() for n in obs.notifications]
-                event.data["colleague_replies"] = entries
+                event.data.notifications = list(obs.notifications)  # (their text rewritten)
+                event.data.colleague_replies = [ColleagueReplyLog.model_validate(e) for e in entries]
         return obs
 
     async def aclose(self) -> None:
@@ -313,28 +328,32 @@ class DayEnv:
             "notebook": [n.model_copy() for n in self.world.notebook.notes]})
 
     def log_event(self, type_: Literal["feedback", "reflection"], data: dict[str, Any]) -> None:
-        """Record a step of the learning protocol (after the day's end) in the trace (``data`` may hold
-        what the agent's reflection returned: made JSON-safe)."""
-        self.trace.append(TraceEvent(t=self.world.now, type=type_, data=json_safe(data)))
+        """Record a step of the learning protocol (after the day's end) in the trace: a
+        :class:`~firstday.env.trace.FeedbackEvent` or :class:`~firstday.env.trace.ReflectionEvent` of
+        ``data`` (which may hold what the agent's reflection returned: made JSON-safe)."""
+        self._log(TRACE_EVENT.validate_python({"t": self.world.now, "type": type_, "data": json_safe(data)}))
 
     def record_agent_error(self, message: str) -> None:
         # the message quotes the agent's own exception, which may hold anything
-        self._log("agent_error", {"message": safe_text(message)})
+        self._log(AgentErrorEvent(t=self.world.now, data=AgentErrorData(message=safe_text(message))))
 
     def record_agent_info(self, index: int, info: object) -> None:
-        """Put what the agent says about itself (``trace_info()``) into the trace event at ``index``, made
-        JSON-safe (it comes from the agent's code: objects, cycles, surrogates)."""
-        self.trace[index].data["agent"] = json_safe(info)
+        """Put what the agent says about itself (``trace_info()``) into the trace event at ``index`` (the
+        briefing or the end event; any other is left as it is), made JSON-safe (it comes from the agent's
+        code: objects, cycles, surrogates)."""
+        event = self.trace[index]
+        if type(event) is BriefingEvent or type(event) is EndEvent:
+            event.data.agent = json_safe(info)
 
     def _calls(self) -> list[tuple[str, Any, int, int]]:
         """The day's tool calls, in order, with when each started and ended (for the scheduling figures)."""
         calls: list[tuple[str, Any, int, int]] = []
         pending: tuple[str, Any] | None = None
         for e in self.trace:
-            if e.type == "tool_call":
-                pending = (e.data.get("name", ""), e.data.get("arguments"))
-            elif e.type == "tool_result" and pending is not None:
-                calls.append((*pending, e.data["started"], e.data["ended"]))
+            if type(e) is ToolCallEvent:
+                pending = (e.data.name, e.data.arguments)
+            elif type(e) is ToolResultEvent and pending is not None:
+                calls.append((*pending, e.data.started, e.data.ended))
                 pending = None
         return calls
 
@@ -342,6 +361,6 @@ class DayEnv:
         self.world.record.end_time = self.world.now
         card = score_day(self.scenario.scenario_id, self.day, self.world.record, calls=self._calls(),
                          company=self.scenario.company)
-        self._log("end", {"turns": self.turns, "truncated": self.truncated})
+        self._log(EndEvent(t=self.world.now, data=EndData(turns=self.turns, truncated=self.truncated)))
         self.score_card = card
         return card

@@ -6,7 +6,8 @@ from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
-from firstday.env.episode import Briefing, DayEnv, Observation, TraceEvent
+from firstday.env.episode import Briefing, DayEnv, Observation
+from firstday.env.trace import TraceEvent
 from firstday.jsonsafe import exception_text, safe_text, traceback_text, type_name
 from firstday.scoring.cards import DayScore
 from firstday.world.tools import ToolCall

@@ -32,8 +32,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from firstday.env.episode import DayEnv, EnvConfig, Observation, TraceEvent
+from firstday.env.episode import DayEnv, EnvConfig, Observation
 from firstday.env.loop import Agent, record_agent_info
+from firstday.env.trace import AgentErrorData, AgentErrorEvent, TraceEvent
 from firstday.errors import ConfigError, InfrastructureError
 from firstday.jsonsafe import exception_text, traceback_text
 from firstday.models.base import Endpoint, give_up_mark, provider_gave_up
@@ -291,7 +292,7 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
         status, error, kind = "error", describe_error(exc), "agent"
         env.record_agent_error(error + "\n" + traceback_text())
     if abandoned:
-        trace = [*env.trace, TraceEvent(t=env.world.now, type="agent_error", data={"message": error})]
+        trace = [*env.trace, AgentErrorEvent(t=env.world.now, data=AgentErrorData(message=error))]
         return GuardedResult(status, error, env.turns, None, trace, kind)
     # on the loop thread: scoring takes about a millisecond, and CPython 3.11.7's ast module (used by
     # checks and tracebacks) is not safe to use from two threads at once

@@ -5,7 +5,7 @@ A run folder holds::
     run.json                          RunManifest: what was run, on which suite, with which settings
     results.sqlite                    the index of finished episodes (SQLite, WAL mode), one row per episode
     episodes/<scenario>-d<k>.json     EpisodeSummary: the day's score card, status, error and turns
-    traces/<scenario>-d<k>.jsonl      one TraceEvent per line
+    traces/<scenario>-d<k>.jsonl      one TraceEvent per line (docs/trace.md)
     memory/<scenario>-d<k>.json       with memory on: the Memory the day left for the next day
 
 Repeated trials add ``-t<n>`` to the key of trial ``n >= 1`` (trial 0 keeps the plain key, so a
@@ -27,15 +27,16 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from firstday.env.episode import EnvConfig, TraceEvent
+from firstday.env.episode import EnvConfig
 from firstday.env.memory import Memory
+from firstday.env.trace import TraceEvent, parse_event
 from firstday.errors import ConfigError
 from firstday.jsonsafe import json_safe, needs_care, safe_text
 from firstday.scoring.cards import DayMetrics, TaskScore
@@ -626,9 +627,10 @@ class RunFolder:
         return self.path / TRACES_DIR / f"{key}.jsonl"
 
     def read_trace(self, key: str) -> list[TraceEvent]:
+        """Episode ``key``'s trace, one typed event per line (docs/trace.md)."""
         text = self.trace_path(key).read_text(encoding="utf-8")
         # lines end with "\n" only: splitlines() would also split at U+0085, U+2028 ... inside a string
-        return [TraceEvent.model_validate_json(line) for line in text.split("\n") if line.strip()]
+        return [parse_event(line) for line in text.split("\n") if line.strip()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -649,23 +651,28 @@ def trace_bytes(trace: Iterable[TraceEvent] | str | bytes) -> bytes:
         return trace
     if isinstance(trace, str):
         return safe_text(trace).encode()
-    # the serializer itself: the same bytes as ev.model_dump_json(), without its per-call argument handling
-    to_json = TraceEvent.__pydantic_serializer__.to_json
     events = list(trace)
     try:
-        return b"".join([to_json(ev) + b"\n" for ev in events])
+        # each kind's serializer itself: the same bytes as ev.model_dump_json(), without its per-call
+        # argument handling
+        return b"".join([type(ev).__pydantic_serializer__.to_json(ev) + b"\n" for ev in events])
     except Exception:  # the last line of defence: something unsaveable got past the boundary
-        return b"".join([_event_json(ev, to_json) + b"\n" for ev in events])
+        return b"".join([_event_json(ev) + b"\n" for ev in events])
 
 
-def _event_json(ev: TraceEvent, to_json: Callable[[TraceEvent], bytes]) -> bytes:
+def _event_json(ev: TraceEvent) -> bytes:
     """One event as JSON, made saveable if it is not (see :func:`model_json`)."""
     try:
-        return to_json(ev)
+        return type(ev).__pydantic_serializer__.to_json(ev)
     except Exception:
         fields = ev.__dict__
+        data = fields.get("data")
+        try:  # the data's own fields, as its model leaves them out or not (made safe below)
+            data = data.model_dump(mode="python") if isinstance(data, BaseModel) else data
+        except Exception:
+            data = dict(data.__dict__) if isinstance(data, BaseModel) else data
         return json.dumps({"t": json_safe(fields.get("t")), "type": json_safe(fields.get("type")),
-                           "data": json_safe(fields.get("data"))}, ensure_ascii=False).encode()
+                           "data": json_safe(data)}, ensure_ascii=False).encode()
 
 
 def model_json(model: BaseModel) -> str:

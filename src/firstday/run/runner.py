@@ -38,6 +38,7 @@ from firstday.env import DayEnv, EnvConfig, TraceEvent
 from firstday.env.episode import day_hash
 from firstday.env.loop import agent_name
 from firstday.env.memory import Memory, normalize_lessons
+from firstday.env.trace import EndEvent
 from firstday.errors import ConfigError, UnknownNameError
 from firstday.jsonsafe import exception_text
 from firstday.models._usage import UsageByRole, UsageLedger, current_usage, usage_from_json, usage_json, usage_scope
@@ -211,7 +212,7 @@ async def _run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCach
         if cache is not None:
             cache.release(job.scenario_id)
     # the "end" event is among the last of a trace (at most one per trace): look from the end
-    truncated = next((bool(ev.data.get("truncated")) for ev in reversed(trace) if ev.type == "end"), False)
+    truncated = next((ev.data.truncated for ev in reversed(trace) if type(ev) is EndEvent), False)
     summary = EpisodeSummary(
         scenario_id=job.scenario_id, day_index=job.day_index, trial=job.trial, seed=job.seed,
         agent=agent_name(agent, job.agent), status=status, error=error,

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import isfinite
-from typing import Any, Literal, get_type_hints
+from typing import Any, Literal, TypeVar, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
@@ -35,6 +35,7 @@ from firstday.sandbox import run_code
 from firstday.timefmt import fmt, parse
 from firstday.trusted import trusted
 from firstday.world.calculator import CalcError, evaluate
+from firstday.world.clock import ColleagueReply
 from firstday.world.notebook import MAX_NOTE_CHARS, MAX_NOTES
 from firstday.world.records import Attendance, Meeting
 from firstday.world.world import World, normalize_path
@@ -48,12 +49,7 @@ ERROR_COST = 1
 #: from a disk, which Python decodes with lone surrogates for undecodable bytes): made safe like arguments
 OUTSIDE_TEXT_TOOLS = frozenset({"run_python"})
 
-DEFAULT_COSTS: dict[str, int] = {
-    "list_tasks": 1, "list_colleagues": 1, "lookup_colleague": 1, "send_message": 5, "read_inbox": 1,
-    "list_files": 1, "read_file": 2, "write_file": 3, "edit_file": 3, "open_page": 2, "list_rooms": 1,
-    "room_schedule": 1, "book_meeting": 5, "cancel_meeting": 2, "list_meetings": 1, "attend_meeting": 0,
-    "calculator": 1, "run_python": 5, "submit": 2, "wait": 0, "end_day": 0, "notebook": 1,
-}
+#: what a message to more than one colleague costs (``send_message`` to one costs its declared cost)
 GROUP_MESSAGE_COST = 10
 
 
@@ -197,7 +193,9 @@ class ToolSpec(BaseModel):
     name: str
     description: str
     parameters: dict[str, Any]
-    cost_minutes: int
+    cost_minutes: int = Field(description="virtual minutes a successful call takes (this run's costs)")
+    read_only: bool = Field(description="whether the tool only reads the world (no file, message, booking, "
+                                        "submission or note changes); every call still moves the clock")
 
     def openai_schema(self) -> dict[str, Any]:
         return {"type": "function",
@@ -238,13 +236,47 @@ def _parse_doc(doc: str) -> tuple[str, dict[str, str]]:
     return " ".join(summary.split()), args
 
 
-def tool(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn.__firstday_tool__ = True  # type: ignore[attr-defined]
-    return fn
+@dataclass(frozen=True)
+class ToolMeta:
+    """What a tool declares about itself, next to its definition (``@tool(cost=..., writes=...)``)."""
+
+    cost: int  # virtual minutes a successful call takes (EnvConfig.costs may override it per run)
+    writes: bool  # whether a call can change the world (files, messages, calendar, submissions, notebook, ...)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def tool(*, cost: int, writes: bool) -> Callable[[F], F]:
+    """Mark a :class:`Toolbox` method as a tool: its schema comes from its signature and docstring, and
+    it declares its cost in virtual minutes and whether it changes the world (``writes=False``: it only
+    reads; every call moves the clock all the same)."""
+    if type(cost) is not int or cost < 0:
+        raise ValueError(f"a tool's cost is a number of minutes (0 or more), not {cost!r}")
+
+    def mark(fn: F) -> F:
+        fn.__firstday_tool__ = ToolMeta(cost=cost, writes=writes)  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+_META_OF: dict[type, dict[str, ToolMeta]] = {}
+
+
+def tool_meta(cls: type) -> dict[str, ToolMeta]:
+    """The tools of toolbox class ``cls`` (its ``@tool`` methods) by name, with what they declare; treat as
+    read-only (cached per class)."""
+    found = _META_OF.get(cls)
+    if found is None:
+        members = {name: getattr(member, "__firstday_tool__", None)
+                   for name, member in inspect.getmembers(cls, predicate=inspect.isfunction)}
+        found = _META_OF[cls] = {name: meta for name, meta in members.items() if isinstance(meta, ToolMeta)}
+    return found
 
 
 @functools.lru_cache(maxsize=512)
-def _build(name: str, fn: Callable[..., Any], cost: int) -> _Tool:
+def _build(name: str, fn: Callable[..., Any], cost: int, read_only: bool) -> _Tool:
     """Argument model and spec of the (unbound) tool method ``fn``; cached because building pydantic
     models costs ~2 ms per tool, which would otherwise dominate the start of every day."""
     summary, arg_docs = _parse_doc(fn.__doc__ or "")
@@ -263,7 +295,7 @@ def _build(name: str, fn: Callable[..., Any], cost: int) -> _Tool:
     for prop in schema.get("properties", {}).values():
         prop.pop("title", None)
     schema.setdefault("properties", {})
-    spec = ToolSpec(name=name, description=summary, parameters=schema, cost_minutes=cost)
+    spec = ToolSpec(name=name, description=summary, parameters=schema, cost_minutes=cost, read_only=read_only)
     return _Tool(name=name, fn=fn, model=model, spec=spec, fields=tuple(model.model_fields))
 
 
@@ -275,9 +307,8 @@ def _tools_of(cls: type, costs: tuple[tuple[str, int], ...]) -> dict[str, _Tool]
     found = _TOOLS_OF.get((cls, costs))
     if found is None:
         cost = dict(costs)
-        found = {name: _build(name, member, cost.get(name, 1))
-                 for name, member in inspect.getmembers(cls, predicate=inspect.isfunction)
-                 if getattr(member, "__firstday_tool__", False)}
+        found = {name: _build(name, getattr(cls, name), cost.get(name, meta.cost), not meta.writes)
+                 for name, meta in tool_meta(cls).items()}
         if len(_TOOLS_OF) < 64:  # bounded: costs come from configurations, a handful per process
             _TOOLS_OF[(cls, costs)] = found
     return found
@@ -383,7 +414,7 @@ class Toolbox:
     def __init__(self, world: World, costs: dict[str, int] | None = None, *, run_timeout_s: float = 10.0,
                  sandbox: str = "auto", require_sandbox: bool = False) -> None:
         self.world = world
-        self.costs = {**DEFAULT_COSTS, **(costs or {})}
+        self.costs = {**{name: meta.cost for name, meta in tool_meta(type(self)).items()}, **(costs or {})}
         self.run_timeout_s = run_timeout_s
         # run_python's backend by name (EnvConfig.sandbox): firstday.sandbox resolves it and applies the fallback
         self.sandbox = sandbox
@@ -486,7 +517,7 @@ class Toolbox:
         return task_id
 
     # --- tasks ----------------------------------------------------------------------------------
-    @tool
+    @tool(cost=1, writes=False)
     def list_tasks(self) -> Outcome:
         """List the tasks assigned to you so far, with priority, deadline and whether you submitted them."""
         w = self.world
@@ -498,7 +529,7 @@ class Toolbox:
                          f"from {t.requester}: {t.objective}")
         return Outcome("\n".join(lines) or "No tasks yet.")
 
-    @tool
+    @tool(cost=2, writes=True)
     def submit(self, task_id: str, answer: Any) -> Outcome:
         """Submit the deliverable for a task. You may resubmit; the last submission before the deadline counts.
 
@@ -511,13 +542,13 @@ class Toolbox:
         late = sub.time > self.world.tasks[tid].deadline
         return Outcome(f"Submitted {tid} at {fmt(sub.time)}" + (" (after the deadline)." if late else "."))
 
-    @tool
+    @tool(cost=0, writes=True)
     def end_day(self) -> Outcome:
         """Declare your working day finished. No further actions are possible afterwards."""
         self.world.ended = True
         return Outcome("You have ended your working day.")
 
-    @tool
+    @tool(cost=0, writes=False)
     def wait(
         self, minutes: int | None = None, until: str | None = None, for_message_from: str | None = None
     ) -> Outcome:
@@ -546,7 +577,7 @@ class Toolbox:
                 raise ToolError(f"{until} is not in the future (it is {fmt(w.now)}); the clock cannot go back")
         elif for_message_from is not None:
             handle = self._colleague(for_message_from)
-            pending = [e.time for e in w.events.pending("reply") if e.payload["reply"].sender == handle]
+            pending = [time for time, e in w.events.pending(ColleagueReply) if e.reply.sender == handle]
             if not pending:
                 raise ToolError(f"no reply from {handle} is pending (they may have nothing to say)")
             target = pending[0]
@@ -562,7 +593,7 @@ class Toolbox:
         return Outcome(f"Waited until {fmt(w.now)}.", cost=0)
 
     # --- notebook -------------------------------------------------------------------------------
-    @tool
+    @tool(cost=1, writes=True)
     def notebook(self, action: Literal["write", "read", "search"], title: str = "", text: str = "",
                  query: str = "") -> Outcome:
         """Your own notebook: write a note, read every note, or search notes by words. Notes you write are
@@ -593,7 +624,7 @@ class Toolbox:
                                  for n in notes))
 
     # --- colleagues -----------------------------------------------------------------------------
-    @tool
+    @tool(cost=1, writes=False)
     def list_colleagues(self, department: str | None = None) -> Outcome:
         """List colleagues (handle, name, department, role, manager), optionally for one department.
 
@@ -613,7 +644,7 @@ class Toolbox:
         depts = "; ".join(f"{d.name} (head: {d.head})" for d in c.departments)
         return Outcome(f"Departments: {depts}\n{header}\n" + "\n".join(rows))
 
-    @tool
+    @tool(cost=1, writes=False)
     def lookup_colleague(self, handle: str) -> Outcome:
         """Show one colleague's profile: role, team, manager, persona and working hours.
 
@@ -623,7 +654,7 @@ class Toolbox:
         e = self.world.company.employee(self._colleague(handle))
         return Outcome(json.dumps(e.profile(), indent=1))
 
-    @tool
+    @tool(cost=5, writes=True)
     def send_message(self, to: str | list[str], text: str) -> Outcome:
         """Send a message to one colleague (direct) or several (group). Replies arrive later in your inbox.
 
@@ -645,7 +676,7 @@ class Toolbox:
         cost = self.costs["send_message"] if len(resolved) == 1 else GROUP_MESSAGE_COST
         return Outcome(f"Message sent to {', '.join(resolved)}.", cost=cost)
 
-    @tool
+    @tool(cost=1, writes=False)
     def read_inbox(self, last: int = 20) -> Outcome:
         """Re-read your most recent notifications and messages.
 
@@ -658,7 +689,7 @@ class Toolbox:
         return Outcome("\n".join(f"[{fmt(n.time)}] {n.text}" for n in notes) or "Your inbox is empty.")
 
     # --- drive ----------------------------------------------------------------------------------
-    @tool
+    @tool(cost=1, writes=False)
     def list_files(self, path: str = "/") -> Outcome:
         """List the files you can see under a folder of the drive (/shared is read-only, /workspace is yours).
 
@@ -672,7 +703,7 @@ class Toolbox:
             return Outcome(f"No files under {root}.")
         return Outcome("\n".join(found))
 
-    @tool
+    @tool(cost=2, writes=False)
     def read_file(self, path: str, offset: int = 0) -> Outcome:
         """Open a file from the drive. Text is returned (from a character offset); images are shown to you.
 
@@ -696,7 +727,7 @@ class Toolbox:
         more = f"\n[{rest} more characters; read again with offset={offset + len(chunk)}]" if rest > 0 else ""
         return Outcome(chunk + more)
 
-    @tool
+    @tool(cost=3, writes=True)
     def write_file(self, path: str, content: str) -> Outcome:
         """Create or overwrite a text file in your workspace.
 
@@ -708,7 +739,7 @@ class Toolbox:
         self.world.write(p, content)
         return Outcome(f"Wrote {len(content)} characters to {p}.")
 
-    @tool
+    @tool(cost=3, writes=True)
     def edit_file(self, path: str, old: str, new: str) -> Outcome:
         """Replace one exact occurrence of a piece of text in a workspace file.
 
@@ -727,7 +758,7 @@ class Toolbox:
         self.world.write(p, content.replace(old, new, 1))
         return Outcome(f"Edited {p}.")
 
-    @tool
+    @tool(cost=2, writes=False)
     def open_page(self, url: str) -> Outcome:
         """Open an internal web page or dashboard by its URL.
 
@@ -742,12 +773,12 @@ class Toolbox:
         return Outcome(f"# {page.title}\n{content}")
 
     # --- calendar -------------------------------------------------------------------------------
-    @tool
+    @tool(cost=1, writes=False)
     def list_rooms(self) -> Outcome:
         """List the meeting rooms with their capacity and floor."""
         return Outcome("\n".join(f"{r.name}: capacity {r.capacity}, floor {r.floor}" for r in self.world.company.rooms))
 
-    @tool
+    @tool(cost=1, writes=False)
     def room_schedule(self, room: str | None = None) -> Outcome:
         """Show today's bookings of one room, or of every room.
 
@@ -764,7 +795,7 @@ class Toolbox:
             lines.append(f"{name}: booked {slots}")
         return Outcome("\n".join(lines))
 
-    @tool
+    @tool(cost=5, writes=True)
     def book_meeting(self, title: str, start: str, duration_minutes: int, room: str, attendees: list[str]) -> Outcome:
         """Book a room for a meeting today and invite colleagues (you attend as organizer).
 
@@ -803,7 +834,7 @@ class Toolbox:
         )
         return Outcome(f"Booked {mid}: '{title}' in {room} {fmt(s)}-{fmt(e)} with {', '.join(people) or 'nobody'}.")
 
-    @tool
+    @tool(cost=2, writes=True)
     def cancel_meeting(self, meeting_id: str) -> Outcome:
         """Cancel a meeting that you booked.
 
@@ -816,7 +847,7 @@ class Toolbox:
         m.cancelled_at = self.world.now
         return Outcome(f"Cancelled {meeting_id}.")
 
-    @tool
+    @tool(cost=1, writes=False)
     def list_meetings(self) -> Outcome:
         """List the meetings on your calendar today (those you booked or were invited to)."""
         me = self.world.company.trainee.handle
@@ -828,7 +859,7 @@ class Toolbox:
         ]
         return Outcome("\n".join(rows) or "No meetings on your calendar.")
 
-    @tool
+    @tool(cost=0, writes=True)
     def attend_meeting(self, meeting_id: str) -> Outcome:
         """Join a meeting on your calendar. If it has not started yet you wait for it; you stay until it ends.
 
@@ -858,7 +889,7 @@ class Toolbox:
                        + (f"\nMeeting notes: {notes}" if notes else ""), cost=0)
 
     # --- computation ----------------------------------------------------------------------------
-    @tool
+    @tool(cost=1, writes=False)
     def calculator(self, expression: str) -> Outcome:
         """Evaluate an arithmetic expression, e.g. '(1200 + 350) * 0.2' or 'max(3, 7) / 2'.
 
@@ -870,7 +901,7 @@ class Toolbox:
         except (CalcError, OverflowError) as exc:
             raise ToolError(str(exc)) from None
 
-    @tool
+    @tool(cost=5, writes=True)
     def run_python(self, code: str) -> Outcome:
         """Run Python (numpy and pandas available) on a copy of your workspace; prints are returned.
 
@@ -908,3 +939,7 @@ class Toolbox:
         if res.refused:
             parts.append("[not saved: " + ", ".join(res.refused) + "]")
         return Outcome("\n".join(parts))
+
+
+#: each tool's declared cost in minutes (from its ``@tool``), e.g. for estimates of a plan's duration
+DEFAULT_COSTS: dict[str, int] = {name: meta.cost for name, meta in tool_meta(Toolbox).items()}

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from firstday.errors import ToolError
 from firstday.timefmt import fmt
 from firstday.trusted import trusted
 from firstday.world.assets import Fact, FileAsset, FollowUp, MeetingAsset, PageAsset, PublicTask
-from firstday.world.clock import Clock, EventQueue
-from firstday.world.colleagues import Reply, Responder
+from firstday.world.clock import (
+    Clock,
+    ColleagueReply,
+    Deadline,
+    EndOfDay,
+    EventQueue,
+    FollowUpMessage,
+    MeetingReminder,
+    TaskArrival,
+)
+from firstday.world.colleagues import Responder
 from firstday.world.company import Company, Employee
 from firstday.world.images import render_b64
 from firstday.world.notebook import Note, Notebook
@@ -115,12 +125,12 @@ class World:
         self._event_time: int | None = None
         self._meeting_seq = 0
         for t in content.tasks:
-            self.events.push(t.arrival, "task_arrival", task_id=t.task_id)
-            self.events.push(t.deadline, "deadline", task_id=t.task_id)
+            self.events.push(t.arrival, TaskArrival(task_id=t.task_id))
+            self.events.push(t.deadline, Deadline(task_id=t.task_id))
         self._remind(content.meetings, content.day_start)
         for fu in content.follow_ups:
-            self.events.push(fu.time, "follow_up", task_id=fu.task_id, sender=fu.sender, text=fu.text)
-        self.events.push(content.day_end, "end_of_day")
+            self.events.push(fu.time, FollowUpMessage(task_id=fu.task_id, sender=fu.sender, text=fu.text))
+        self.events.push(content.day_end, EndOfDay())
         self.process_due()
 
     def _place(self, assets: TaskAssets, at: int) -> None:
@@ -147,7 +157,7 @@ class World:
     def _remind(self, meetings: list[MeetingAsset], at: int) -> None:
         for m in meetings:
             if m.trainee_required:
-                self.events.push(max(at, m.start - 10), "meeting_reminder", meeting_id=m.meeting_id)
+                self.events.push(max(at, m.start - 10), MeetingReminder(meeting_id=m.meeting_id))
 
     def employee(self, handle: str) -> Employee:
         """The colleague with this handle (``KeyError`` if none), as ``Company.employee`` but indexed."""
@@ -189,49 +199,49 @@ class World:
         self.inbox.append(note)
 
     def process_due(self) -> None:
-        for ev in self.events.pop_due(self.now):
-            self._event_time = ev.time
-            p = ev.payload
-            if ev.kind == "task_arrival":
-                t = self.tasks[p["task_id"]]
-                self.arrived.append(t.task_id)
-                assets = self._on_arrival.pop(t.task_id, None)
-                if assets is not None:
-                    self._place(assets, ev.time)
-                    self._remind(assets.meetings, ev.time)
-                who = self.employee(t.requester).name
-                urgent = "URGENT " if t.priority == "urgent" else ""
-                self.notify(
-                    "interruption" if t.priority == "urgent" and t.arrival > self.day_start else "task",
-                    f"{urgent}New task {t.task_id} ({t.category}) from {who} ({t.requester}), "
-                    f"priority {t.priority}, due {fmt(t.deadline)}: {t.objective}",
-                    task_id=t.task_id, sender=t.requester, task=t,
-                )
-            elif ev.kind == "reply":
-                reply: Reply = p["reply"]
-                for path in reply.shares_files:
-                    self.visible.add(path)
-                self.pending_clues.update(reply.clue_ids)
-                name = self.employee(reply.sender).name
-                self.notify("message", f"Message from {name} ({reply.sender}): {reply.text}", sender=reply.sender)
-            elif ev.kind == "deadline":
-                tid = p["task_id"]
-                if tid in self.arrived:
-                    self.notify("deadline", f"Deadline {fmt(ev.time)} reached for task {tid}.", task_id=tid)
-            elif ev.kind == "meeting_reminder":
-                m = self.record.meetings[p["meeting_id"]]
-                if m.cancelled_at is None:
-                    self.notify("meeting", f"Reminder: meeting '{m.title}' ({m.meeting_id}) in room {m.room} "
-                                f"from {fmt(m.start)} to {fmt(m.end)}. Use attend_meeting to join.")
-            elif ev.kind == "follow_up":
-                tid = p["task_id"]
-                if tid in self.arrived and not any(s.task_id == tid for s in self.record.submissions):
-                    name = self.employee(p["sender"]).name
-                    self.notify("message", f"Message from {name} ({p['sender']}): {p['text']}",
-                                sender=p["sender"], task_id=tid)
-            elif ev.kind == "end_of_day":
-                self.notify("end_of_day", f"It is {fmt(ev.time)}: the working day is over.")
-                self.ended = True
+        for queued in self.events.pop_due(self.now):
+            time = self._event_time = queued.time
+            match queued.event:
+                case TaskArrival(task_id=task_id):
+                    t = self.tasks[task_id]
+                    self.arrived.append(t.task_id)
+                    assets = self._on_arrival.pop(t.task_id, None)
+                    if assets is not None:
+                        self._place(assets, time)
+                        self._remind(assets.meetings, time)
+                    who = self.employee(t.requester).name
+                    urgent = "URGENT " if t.priority == "urgent" else ""
+                    self.notify(
+                        "interruption" if t.priority == "urgent" and t.arrival > self.day_start else "task",
+                        f"{urgent}New task {t.task_id} ({t.category}) from {who} ({t.requester}), "
+                        f"priority {t.priority}, due {fmt(t.deadline)}: {t.objective}",
+                        task_id=t.task_id, sender=t.requester, task=t,
+                    )
+                case ColleagueReply(reply=reply):
+                    for path in reply.shares_files:
+                        self.visible.add(path)
+                    self.pending_clues.update(reply.clue_ids)
+                    name = self.employee(reply.sender).name
+                    self.notify("message", f"Message from {name} ({reply.sender}): {reply.text}",
+                                sender=reply.sender)
+                case Deadline(task_id=tid):
+                    if tid in self.arrived:
+                        self.notify("deadline", f"Deadline {fmt(time)} reached for task {tid}.", task_id=tid)
+                case MeetingReminder(meeting_id=meeting_id):
+                    m = self.record.meetings[meeting_id]
+                    if m.cancelled_at is None:
+                        self.notify("meeting", f"Reminder: meeting '{m.title}' ({m.meeting_id}) in room {m.room} "
+                                    f"from {fmt(m.start)} to {fmt(m.end)}. Use attend_meeting to join.")
+                case FollowUpMessage(task_id=tid, sender=sender, text=text):
+                    if tid in self.arrived and not any(s.task_id == tid for s in self.record.submissions):
+                        name = self.employee(sender).name
+                        self.notify("message", f"Message from {name} ({sender}): {text}", sender=sender,
+                                    task_id=tid)
+                case EndOfDay():
+                    self.notify("end_of_day", f"It is {fmt(time)}: the working day is over.")
+                    self.ended = True
+                case other:
+                    assert_never(other)
         self._event_time = None
 
     def take_observation(self) -> tuple[list[Notification], set[str]]:
@@ -288,7 +298,7 @@ class World:
             reply = self.responder.respond(handle, text, group=group)
             if reply is not None:
                 delay = self.employee(handle).reply_delay
-                self.events.push(self.now + delay, "reply", reply=reply)
+                self.events.push(self.now + delay, ColleagueReply(reply=reply))
 
     # --- calendar -------------------------------------------------------------------------------
     def live_meetings(self) -> list[Meeting]:
