@@ -16,8 +16,8 @@ def _days(name: str, n: int, seed: int = 2) -> list:  # type: ignore[type-arg]
     return [(s, s.days[0]) for s in (generate_scenario(spec, i) for i in range(n))]
 
 
-def test_busy_days_reach_their_load_and_the_oracle_finishes_everything() -> None:
-    for scenario, day in _days("busy", 3):
+def test_standard_days_reach_their_load_and_the_oracle_finishes_everything() -> None:
+    for scenario, day in _days("standard", 3):
         assert day.load is not None and 0.7 <= day.load <= 1.0, day.load  # the last task may overshoot a little
         assert day.best_score == 1.0 and day.best_proven and not day.skipped
         result = run_agent("oracle", scenario, day)
@@ -25,7 +25,7 @@ def test_busy_days_reach_their_load_and_the_oracle_finishes_everything() -> None
 
 
 def test_on_overloaded_days_the_oracle_reaches_exactly_the_best_achievable_score() -> None:
-    for scenario, day in _days("overload", 3):
+    for scenario, day in _days("hard", 3):
         assert day.load is not None and day.load > 1.05
         assert 0 < day.best_score < 1 and day.skipped
         result = run_agent("oracle", scenario, day)
@@ -36,7 +36,7 @@ def test_on_overloaded_days_the_oracle_reaches_exactly_the_best_achievable_score
 
 
 def test_the_best_schedule_is_never_beaten_by_the_bound_when_proven() -> None:
-    for scenario, day in _days("overload", 4, seed=9):
+    for scenario, day in _days("hard", 4, seed=9):
         company = scenario.company
         required = [m for m in [*day.meetings, *(m for t in day.tasks for m in t.meetings)] if m.trainee_required]
         best = best_schedule(day.tasks, required, company, day.day_start)

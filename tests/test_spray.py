@@ -61,7 +61,7 @@ def test_spray_passes_nothing_on_single_task_days_of_every_meta_task() -> None:
 
 
 def test_spray_passes_nothing_on_multi_task_days() -> None:
-    days = preset_days("standard", seed=7, scenarios=12)
+    days = preset_days("standard", seed=7, scenarios=4)  # days filled to a load of 0.7-0.9
     assert sum(len(d.tasks) for _, d in days) >= 36
     sprayed, oracle_failures, oracle_noise = _sweep(days)
     _report(sprayed)
