@@ -8,6 +8,8 @@ import pytest
 from conftest import run_agent
 from firstday.suites import SuiteSpec, generate_scenario, preset
 from firstday.suites.schedule import _densest_heaviest, _work_minutes, best_schedule
+from firstday.tasks.checks import MessageOnlyCheck
+from firstday.tasks.library.status_watch import ALERT_WITHIN
 from firstday.world.assets import PRIORITY_WEIGHT
 
 
@@ -47,6 +49,29 @@ def test_the_best_schedule_is_never_beaten_by_the_bound_when_proven() -> None:
         assert best.weight <= bound or not complete  # the relaxation bounds every schedule
         if best.proven:
             assert best.weight == bound
+
+
+def test_status_watch_alerts_go_out_within_the_stated_bound_on_loaded_days() -> None:
+    """Item 6 of issue 17: under the oracle's deadline-first order, on days filled to the presets' loads, every
+    alert of a status_watch task the best schedule keeps reaches its owner within ALERT_WITHIN minutes of the
+    refresh that shows the breach (the check itself requires it: it is bounded, not only due by the deadline)."""
+    alerts = 0
+    for name in ("standard", "hard"):
+        for scenario, day in _days(name, 6, seed=21):
+            watched = [t for t in day.tasks if t.family == "status_watch" and t.task_id not in day.skipped]
+            if not watched:
+                continue
+            cards = {ts.task_id: ts for ts in run_agent("oracle", scenario, day).score.tasks}
+            for task in watched:
+                for cp in task.checkpoints:
+                    if not isinstance(cp.check, MessageOnlyCheck):
+                        continue
+                    assert cp.check.visible_from is not None and cp.check.within_minutes == ALERT_WITHIN
+                    (result,) = [c for c in cards[task.task_id].checkpoints if c.cp_id == cp.cp_id]
+                    assert result.passed and result.attempted_at is not None, (scenario.scenario_id, task.task_id)
+                    assert 0 <= result.attempted_at - cp.check.visible_from <= ALERT_WITHIN
+                    alerts += 1
+    assert alerts >= 3  # the sample holds alerts to check
 
 
 def test_load_is_validated_and_recorded() -> None:

@@ -11,7 +11,13 @@ from typing import Any
 from firstday.agents.base import AgentContext, register_agent
 from firstday.env.episode import Briefing, Observation
 from firstday.seeding import make_rng
-from firstday.suites.schedule import MEETING_JOIN_WINDOW, attend_target, oracle_priority_key, wait_target
+from firstday.suites.schedule import (
+    MEETING_JOIN_WINDOW,
+    attend_target,
+    oracle_priority_key,
+    respond_by,
+    wait_target,
+)
 from firstday.tasks.family import BaselineView, get_family
 from firstday.timefmt import fmt
 from firstday.trusted import trusted
@@ -103,7 +109,7 @@ class OracleAgent:
                      and not self._blocked(t, now)]
             if not ready:
                 break
-            task = min(ready, key=lambda t: oracle_priority_key(t.priority, t.deadline))
+            task = min(ready, key=lambda t: oracle_priority_key(t.priority, respond_by(t)))
             attends, until = self.targets[task.task_id][self.pos[task.task_id]]
             call = task.solution[self.pos[task.task_id]]
             self.pos[task.task_id] += 1

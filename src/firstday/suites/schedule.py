@@ -33,8 +33,21 @@ MEETING_JOIN_WINDOW = 6  # the oracle leaves its task work this many minutes bef
 
 def oracle_priority_key(priority: str, deadline: int) -> tuple[int, int]:
     """The oracle's ordering: earliest deadline first, urgent work first among equal deadlines (shared with the
-    simulator). Deadline order is what meets every deadline that can be met when work can be interleaved."""
+    simulator). Deadline order is what meets every deadline that can be met when work can be interleaved.
+    ``deadline`` is the task's :func:`respond_by`."""
     return (deadline, 0 if priority == "urgent" else 1)
+
+
+def respond_by(task: TaskInstance) -> int:
+    """The time the oracle orders a task by: its deadline, or the end of an earlier window in which one of its
+    checks must be met (``status_watch``: an alert within 30 minutes of the refresh showing the breach, while
+    the report is due later). Ordered by the deadline alone, such a task waited behind work due before the
+    deadline, and on a loaded day its alert went out after the window."""
+    ends: list[int] = [
+        start + within for cp in task.checkpoints
+        if (within := getattr(cp.check, "within_minutes", None)) is not None
+        and (start := getattr(cp.check, "visible_from", None) or getattr(cp.check, "since", None)) is not None]
+    return min([task.deadline, *ends])
 
 
 def attend_target(call: ToolCall) -> str | None:
@@ -99,7 +112,7 @@ def simulate_oracle(tasks: Sequence[TaskInstance], meetings: Sequence[MeetingAss
                 return finish
             now = max(now + 1, min(future))
             continue
-        t = min(ready, key=lambda x: oracle_priority_key(x.priority, x.deadline))
+        t = min(ready, key=lambda x: oracle_priority_key(x.priority, respond_by(x)))
         # a step that attends a required meeting was done by the meeting policy, and a wait-until step whose
         # time has come is skipped: neither costs anything more
         step = plans[t.task_id][pos[t.task_id]]
