@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from firstday.tasks import families, meta_tasks
+from firstday.tasks import Family, dependent_variants, families, meta_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "library.md"
@@ -28,6 +28,12 @@ def _sweep_block(current: str) -> str:
     if BEGIN in current and END in current:
         return current[current.index(BEGIN): current.index(END) + len(END)]
     return NO_SWEEP
+
+
+def _dependents(fam: Family) -> str:
+    """The family's dependent variants (tasks building on an earlier task's result), after its variants."""
+    names = dependent_variants(fam)
+    return f"; builds on an earlier task: {', '.join(f'`{v}`' for v in names)}" if names else ""
 
 
 def render(current: str = "") -> str:
@@ -46,7 +52,9 @@ def render(current: str = "") -> str:
         f"**{len(fams)} families, {n_meta} meta-tasks** (a meta-task is family × variant × difficulty; every "
         "family has the difficulties easy, medium and hard). `firstday families` lists the same, with the "
         "knobs in full; each family's page says what the trainee does, where the clues are, the checkpoints "
-        "and their weights.", "",
+        "and their weights. Dependent variants (tasks that build on the result of an earlier task of the day, "
+        "[docs/families.md](families.md#dependent-tasks)) are listed after the variants and not counted "
+        "in the meta-tasks above.", "",
         "Meta-tasks per domain: " + ", ".join(f"{d} {by_domain[d]}" for d in DOMAINS) + ".  ",
         "Meta-tasks per modality: " + ", ".join(f"{m} {by_modality[m]}" for m in MODALITIES) + ".", "",
         "| family | title | domains | modalities | variants | difficulty knobs | meta-tasks |",
@@ -56,7 +64,8 @@ def render(current: str = "") -> str:
         page = ROOT / "docs" / f"family-{name}.md"
         label = f"[`{name}`](family-{name}.md)" if page.exists() else f"`{name}`"
         lines.append(f"| {label} | {f.title} | {', '.join(f.domains)} | {', '.join(f.modalities)} | "
-                     f"{', '.join(f'`{v}`' for v in f.variants)} | {', '.join(f.knobs)} | {len(meta_tasks(f))} |")
+                     f"{', '.join(f'`{v}`' for v in f.variants)}{_dependents(f)} | {', '.join(f.knobs)} | "
+                     f"{len(meta_tasks(f))} |")
     lines += ["", "## Oracle sweep", "",
               "`scripts/sweep_oracle.py` generates single-task days for every meta-task (fresh seeds, not the "
               "tests' ones) and requires the oracle to be perfect on each: full score on time, no refused call, "

@@ -2,9 +2,10 @@
 
 Each instance is a single-task day (the task plus the usual team meeting) in its own seeded company,
 exactly as in ``tests/test_invariants_solvable.py`` but with a different seed label, so the sweep
-draws instances the tests never saw. The oracle must be perfect on every one: score 1.0, on time, no
-refused call, no missed or late meeting, no unsupported answer, every needed clue observed, and the task
-not dropped by the day generator as infeasible.
+draws instances the tests never saw. A dependent meta-task (one that builds on an earlier task) is swept on
+its day with the earlier task the generator places first; both must be solved. The oracle must be perfect
+on every one: score 1.0, on time, no refused call, no missed or late meeting, no unsupported answer, every
+needed clue observed, and the task not dropped by the day generator as infeasible.
 
     python scripts/sweep_oracle.py                  # >= 10,000 instances across all families
     python scripts/sweep_oracle.py --quick          # 5 seeds per meta-task (a smoke run)
@@ -46,7 +47,7 @@ from firstday.agents import AgentContext, make_agent
 from firstday.env import DayEnv, run_episode
 from firstday.seeding import derive_seed, make_rng
 from firstday.suites import Day, Scenario, SuiteSpec, generate_day, generate_scenario, preset
-from firstday.tasks import families, meta_tasks
+from firstday.tasks import dependent_meta_tasks, families, meta_tasks
 from firstday.world import generate_company
 
 SPEC = SuiteSpec(name="single-task", scenarios=1)
@@ -75,7 +76,9 @@ def check_instance(meta: tuple[str, str, str], seed: int, loop: asyncio.Abstract
         day, _ = generate_day(company, SPEC, scenario_seed, 0, meta=[meta])  # type: ignore[list-item]
     except Exception as exc:  # a generation bug is a failure of this instance, not of the sweep
         return f"generation failed: {type(exc).__name__}: {exc}"
-    if len(day.tasks) != 1:
+    # a dependent meta-task's day also holds the earlier task it builds on (placed first by the generator)
+    dependent = meta[1] in {v for v, _ in dependent_meta_tasks(families()[meta[0]])}
+    if len(day.tasks) != 1 + dependent:
         return "the day generator dropped the task (deadline infeasible)"
     scenario = Scenario(scenario_id=f"{LABEL}-{seed}", seed=scenario_seed, company=company, days=[day])
     agent = make_agent("oracle", AgentContext(scenario=scenario, day=day))
@@ -121,7 +124,8 @@ def sweep_meta(job: tuple[tuple[str, str, str], int, int]) -> MetaResult:
 
 
 def run(per_meta: int, first_seed: int, workers: int, only: list[str]) -> tuple[list[MetaResult], float]:
-    metas = [(name, v, d) for name, fam in families().items() for v, d in meta_tasks(fam)]
+    metas = [(name, v, d) for name, fam in families().items()
+             for v, d in [*meta_tasks(fam), *dependent_meta_tasks(fam)]]
     if only:
         metas = [m for m in metas if any("/".join(m).startswith(o) for o in only)]
     jobs = [(m, first_seed, per_meta) for m in metas]

@@ -1,9 +1,10 @@
 """Sweep the ``spray`` adversary over many single-task days of every meta-task and over preset days.
 
-The spray explores like the oracle, then acts on every plausible target (agents/adversaries.py). It must
-pass no answer-bearing checkpoint (except ``SPRAY_EXEMPT``, where listing every candidate is the answer),
-while the oracle passes every checkpoint with zero noise. ``tests/test_spray.py`` runs one seed per
-meta-task and four standard days; this script runs as many as asked.
+The spray explores like the oracle, then acts on every plausible target (agents/adversaries.py), in each
+of its forms (``everyone``: messages to every colleague; ``target``: one guess per message to the right
+recipient). It must pass no answer-bearing checkpoint (except ``SPRAY_EXEMPT``, where listing every
+candidate is the answer), while the oracle passes every checkpoint with zero noise. ``tests/test_spray.py``
+runs one seed per meta-task and four standard days; this script runs as many as asked.
 
     python scripts/sweep_spray.py                       # 3 seeds per meta-task + 50 standard days
     python scripts/sweep_spray.py --seeds 10 --days 200 --only dashboard_triage,kb_link_fix
@@ -22,7 +23,7 @@ import time
 from collections import Counter, defaultdict
 
 from firstday.agents import AgentContext, make_agent
-from firstday.agents.adversaries import SPRAY_EXEMPT
+from firstday.agents.adversaries import SPRAY_EXEMPT, SprayAgent, SprayForm, sprays_checkpoint
 from firstday.env import DayEnv, run_episode
 from firstday.seeding import derive_seed, make_rng
 from firstday.suites import Day, Scenario, SuiteSpec, generate_day, generate_suite, preset
@@ -69,24 +70,28 @@ def main() -> int:
     noise: Counter[str] = Counter()
     started = time.perf_counter()
     days = single_days(args.seeds, only) + preset_days(args.preset, args.days, only)
+    forms: tuple[SprayForm, ...] = ("everyone", "target")
     for scenario, day in days:
-        for agent in ("oracle", "spray"):
-            result = loop.run_until_complete(run_episode(
-                DayEnv(scenario, day), make_agent(agent, AgentContext(scenario=scenario, day=day))))
+        tasks = {t.task_id: t for t in day.tasks}
+        for agent in ("oracle", *forms):
+            ctx = AgentContext(scenario=scenario, day=day, options={"form": agent})
+            player = make_agent("oracle", ctx) if agent == "oracle" else SprayAgent(ctx)
+            result = loop.run_until_complete(run_episode(DayEnv(scenario, day), player))
             noise[agent] += result.score.metrics.noise
             for t in result.score.tasks:
                 for c in t.checkpoints:
                     if agent == "oracle" and not c.passed:
                         failures.append(f"{scenario.scenario_id} {t.meta_task} {c.cp_id}: {c.feedback}")
-                    if agent == "spray" and c.passed and c.answer_bearing and \
-                            (t.family, t.variant, t.difficulty, c.cp_id) not in SPRAY_EXEMPT:
-                        sprayed[t.family][f"{t.variant}/{t.difficulty}/{c.cp_id}"] += 1
+                    if agent in forms and c.passed and c.answer_bearing and \
+                            (t.family, t.variant, t.difficulty, c.cp_id) not in SPRAY_EXEMPT and \
+                            sprays_checkpoint(tasks[t.task_id], scenario.company, c.cp_id, agent):
+                        sprayed[t.family][f"{agent}: {t.variant}/{t.difficulty}/{c.cp_id}"] += 1
     names = sorted(only or families())
     for name in names:
         hits = ", ".join(f"{k}: {v}" for k, v in sorted(sprayed[name].items())) or "none"
         print(f"{name:24s} spray passed: {hits}")
     print(f"{len(days)} days in {time.perf_counter() - started:.0f} s; noise: oracle {noise['oracle']}, "
-          f"spray {noise['spray']}")
+          f"spray {noise['everyone']} (everyone), {noise['target']} (target)")
     for f in failures:
         print("oracle failed:", f)
     return 1 if failures or any(sprayed.values()) or noise["oracle"] else 0

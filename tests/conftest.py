@@ -21,7 +21,7 @@ from firstday.env import DayEnv, EnvConfig, EpisodeResult, run_episode
 from firstday.scoring import TaskScore
 from firstday.seeding import derive_seed, make_rng
 from firstday.suites import Day, Scenario, SuiteSpec, generate_day, generate_suite, preset, save_suite
-from firstday.tasks import families, meta_tasks
+from firstday.tasks import dependent_meta_tasks, families, meta_tasks
 from firstday.world import Company, generate_company
 
 if TYPE_CHECKING:
@@ -36,6 +36,13 @@ SINGLE_TASK_SPEC = SuiteSpec(name="single-task", scenarios=1)
 def all_meta_tasks() -> list[MetaTask]:
     """Every (family, variant, difficulty) of every registered family, in a stable order."""
     return [(name, variant, difficulty) for name, fam in families().items() for variant, difficulty in meta_tasks(fam)]
+
+
+def all_dependent_meta_tasks() -> list[MetaTask]:
+    """Every dependent (family, variant, difficulty): a task that builds on an earlier task of its family. A day
+    asked for one alone holds two tasks, the earlier one placed first by the generator."""
+    return [(name, variant, difficulty) for name, fam in families().items()
+            for variant, difficulty in dependent_meta_tasks(fam)]
 
 
 def meta_id(meta: MetaTask) -> str:

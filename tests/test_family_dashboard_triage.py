@@ -50,7 +50,9 @@ def test_answer_follows_from_the_public_texts(variant: str, difficulty: str) -> 
         paged = re.search(rf"{team}: [^;(]+\(([\w.-]+)\)", rota).group(1)  # type: ignore[union-attr]
         assert inst.answers == {"service": service, "severity": f"SEV{level + 1}", "paged": paged,
                                 # the candidates a page must not name besides the answer: every panel's service
-                                "services": [p[0] for p in panels], "severities": ["SEV1", "SEV2", "SEV3"]}
+                                "services": [p[0] for p in panels], "severities": ["SEV1", "SEV2", "SEV3"],
+                                # the id the objective asks the page to name (it ties a page to this task)
+                                "incident": re.search(r"Incident (INC-\d+)", inst.objective).group(1)}  # type: ignore[union-attr]
 
 
 def test_hard_lamps_can_mislead_but_easy_ones_do_not() -> None:

@@ -41,6 +41,9 @@ SPECS: dict[str, SuiteSpec] = {
     "standard": preset("standard", seed=3).model_copy(update={"scenarios": 2}),
     "continual_mutable": preset("continual", seed=5).model_copy(update={"scenarios": 3, "mode": "mutable"}),
     "hard": preset("hard", seed=4).model_copy(update={"scenarios": 2}),
+    # every task of a family with dependent variants followed by one that builds on it
+    "dependent": SuiteSpec(name="dependent", seed=6, scenarios=3, tasks_per_day=(3, 5), dependencies=1.0,
+                           families=["attendance_statistics", "sales_analysis", "transaction_review"]),
 }
 
 HASH_SCRIPT = """

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import (
     SINGLE_TASK_SPEC,
+    all_dependent_meta_tasks,
     all_meta_tasks,
     describe_episode,
     meta_id,
@@ -68,6 +69,25 @@ def test_oracle_solves_every_meta_task(meta: tuple[str, str, str]) -> None:
         scenario, day = single_task_day(meta, seed)
         if len(day.tasks) != 1:
             failures.append(f"seed {seed}: the day generator dropped the task (deadline infeasible)")
+        else:
+            problem = oracle_problem(scenario, day)
+            if problem:
+                failures.append(f"seed {seed}: {problem}")
+        if len(failures) >= MAX_REPORTED:
+            break
+    if failures:
+        pytest.fail(f"oracle not perfect on {meta_id(meta)}:\n" + "\n".join(failures), pytrace=False)
+
+
+@pytest.mark.parametrize("meta", all_dependent_meta_tasks(), ids=meta_id)
+def test_oracle_solves_every_dependent_meta_task(meta: tuple[str, str, str]) -> None:
+    """A dependent meta-task's day holds the earlier task it builds on and the dependent one: the oracle solves
+    both, in that order (tests/test_dependencies.py checks the order and the precedence)."""
+    failures: list[str] = []
+    for seed in range(N_SEEDS):
+        scenario, day = single_task_day(meta, seed, label="dependent")
+        if len(day.tasks) != 2 or day.tasks[1].depends_on != [day.tasks[0].task_id]:
+            failures.append(f"seed {seed}: the day holds {[t.meta_task for t in day.tasks]}, not the pair")
         else:
             problem = oracle_problem(scenario, day)
             if problem:

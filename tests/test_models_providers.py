@@ -38,6 +38,12 @@ def fast_config(tmp_path: Path, **kw: Any) -> ProviderConfig:
     return ProviderConfig(**{**base, **kw})
 
 
+def ledger_of(p: ModelProvider) -> UsageLedger:
+    """The provider's own ledger (the tests give each provider one)."""
+    assert p.ledger is not None
+    return p.ledger
+
+
 def provider(server: LLMServer, tmp_path: Path, model: str = "scripted", **kw: Any) -> tuple[OpenAIProvider,
                                                                                             list[float]]:
     p = OpenAIProvider(model, fast_config(tmp_path, **kw), base_url=server.base_url, ledger=UsageLedger())
@@ -97,7 +103,7 @@ def test_openai_call_through_the_sdk(server: LLMServer, tmp_path: Path) -> None:
     sent = server.requests[-1]
     assert (sent["temperature"], sent["seed"], sent["max_tokens"]) == (0.3, 42, 77)  # passed through
     assert sent["tools"] == REQ.tools
-    assert p.ledger.by_role["agent"].calls == 1
+    assert ledger_of(p).by_role["agent"].calls == 1
 
 
 @pytest.mark.parametrize("fault", ["429", "500", "timeout"])
@@ -107,7 +113,7 @@ def test_transient_faults_are_retried(server: LLMServer, tmp_path: Path, fault: 
     r = ask(p, REQ)
     assert [c.name for c in r.tool_calls] == ["wait"]
     assert server.count == 2 and server.faults_served == [fault]
-    assert len(sleeps) == 1 and p.ledger.by_role["agent"].retries == 1
+    assert len(sleeps) == 1 and ledger_of(p).by_role["agent"].retries == 1
     if fault == "429":
         assert sleeps[0] >= 0.04  # Retry-After honoured
 
@@ -118,7 +124,7 @@ def test_outage_raises_model_error_after_retries(server: LLMServer, tmp_path: Pa
     with pytest.raises(ModelError, match="after 3 attempt"):
         ask(p, REQ.model_copy(update={"model": "always-500"}))
     assert server.count == 3 and len(sleeps) == 2
-    assert p.ledger.by_role["agent"].failures == 1
+    assert ledger_of(p).by_role["agent"].failures == 1
 
 
 def test_client_errors_are_not_retried(server: LLMServer, tmp_path: Path) -> None:
@@ -138,7 +144,7 @@ def test_cache_makes_a_rerun_free(server: LLMServer, tmp_path: Path) -> None:
     assert server.count == 1
     assert second.cached and not first.cached
     assert second.tool_calls == first.tool_calls and second.usage == first.usage
-    assert again.ledger.by_role["agent"].cached_calls == 1 and again.ledger.by_role["agent"].cost_usd == 0
+    assert ledger_of(again).by_role["agent"].cached_calls == 1 and ledger_of(again).by_role["agent"].cost_usd == 0
     ask(again, REQ.model_copy(update={"seed": 1}))  # another request: a real call
     assert server.count == 2
 
@@ -154,13 +160,13 @@ def test_prices_and_usage_per_role(server: LLMServer, tmp_path: Path) -> None:
     r = ask(p, REQ, role="agent")
     assert r.cost_usd == pytest.approx(2.0 + 4.0)
     ask(p, REQ, role="colleague")
-    snap = p.ledger.snapshot()
+    snap = ledger_of(p).snapshot()
     assert snap["agent"].cost_usd == pytest.approx(6.0) and snap["colleague"].cost_usd == pytest.approx(6.0)
-    assert snap["agent"].prompt_tokens == 1_000_000 and p.ledger.cost_usd == pytest.approx(12.0)
+    assert snap["agent"].prompt_tokens == 1_000_000 and ledger_of(p).cost_usd == pytest.approx(12.0)
     unpriced = OpenAIProvider("echo", fast_config(tmp_path, cache=False), base_url=server.base_url,
                               ledger=UsageLedger())
     ask(unpriced, REQ.model_copy(update={"model": "echo"}), role="judge")
-    assert unpriced.ledger.by_role["judge"].unpriced_models == ["echo"]
+    assert ledger_of(unpriced).by_role["judge"].unpriced_models == ["echo"]
     with pytest.raises(ConfigError, match="price table"):
         PriceTable.load(tmp_path / "missing.json")
 
@@ -170,9 +176,11 @@ def test_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert get_provider("openai/gpt-4o", base_url="http://127.0.0.1:9/v1") is a  # shared within a process
     assert get_provider("openai/gpt-4o", base_url="http://127.0.0.1:8/v1") is not a
     assert a.spec == "openai/gpt-4o"
-    for bad in ("gpt-4o", "foo/bar", "openai/"):
+    for bad in ("gpt-4o", "openai/"):
         with pytest.raises(ConfigError, match="prefix"):
             get_provider(bad)
+    with pytest.raises(ConfigError, match="unknown model provider 'foo'; known model providers: hf, litellm, openai"):
+        get_provider("foo/bar")
     monkeypatch.delenv("OPENAI_API_KEY")
     with pytest.raises(ConfigError, match="OPENAI_API_KEY=dummy"):
         get_provider("openai/x", base_url="http://127.0.0.1:9/v1", shared=False)

@@ -9,6 +9,7 @@ import pytest
 
 from conftest import saved_suite
 from firstday.run import RunFolder, run_suite
+from llm_server import LLMServer
 
 ray = pytest.importorskip("ray")
 
@@ -104,3 +105,17 @@ def test_an_actor_that_dies_is_restarted_and_its_episodes_retried(cluster: None,
     assert flag.exists(), "an actor process exited mid-episode"
     assert summary.ran == 3 and summary.errors == 0  # Ray restarted the actor and reran its calls
     assert all(e.metrics and e.metrics.success_rate == 1.0 for e in summary.episodes)
+
+
+def test_usage_by_role_comes_back_from_the_cluster(cluster: None, server: LLMServer, tmp_path: Path) -> None:
+    """Model calls made on the actors count in the driver's run summary, as with the local executor."""
+    suite = saved_suite(tmp_path / "suite", "smoke", seed=3, scenarios=1)
+    # the loopback server takes any key: read it from a variable every actor has
+    options = {"model": "openai/echo", "base_url": server.base_url, "api_key_env": "PATH", "cache": False}
+    server.reset()
+    local = run_suite(suite, "llm", tmp_path / "local", agent_options=options)
+    calls = server.count
+    distributed = run_suite(suite, "llm", tmp_path / "ray", agent_options=options, executor=RayExecutor())
+    assert server.count == 2 * calls > 0
+    usage = distributed.model_usage.snapshot()
+    assert usage == local.model_usage.snapshot() and usage["agent"].calls == calls

@@ -77,6 +77,16 @@ def test_micro_averages_over_tasks_and_day_means() -> None:
     assert fams["fam_b"].tasks == 1 and fams["fam_b"].success_rate == 0.0
 
 
+def test_weights_are_per_task_when_task_ids_repeat_across_scenarios() -> None:
+    # every scenario numbers its tasks t1, t2, ...: a task's weight is its own priority, not that of the last
+    # task with the same id; the point estimate is the ratio its interval resamples
+    episodes = [_episode("s0", [_task("t1", 1.0, priority="urgent"), _task("t2", 0.0, on_time=False)]),
+                _episode("s1", [_task("t1", 0.0, priority="low", on_time=False), _task("t2", 0.0, on_time=False)])]
+    row = aggregate_run("r", "r", _manifest(), episodes)
+    assert row.priority_weighted_score == pytest.approx(4 / (4 + 2 + 1 + 2))
+    assert row.on_time_rate == pytest.approx(4 / 9) and row.submitted_on_time_rate == pytest.approx(0.0)
+
+
 def test_infrastructure_errors_are_left_out_and_scoring_defects_count_zero() -> None:
     episodes = [
         _episode("s0", [_task("t1", 1.0), _task("t2", 0.0, error="scoring defect in checkpoint c1: KeyError")]),

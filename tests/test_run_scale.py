@@ -228,6 +228,13 @@ def test_cli_jsonl_quiet_options_and_report_export(suite_dir: Path, tmp_path: Pa
     assert list(tasks.columns) == [c[0] for c in TASK_TRIAL_COLUMNS]
     assert list(episodes.columns) == [c[0] for c in EPISODE_COLUMNS]
     assert len(episodes) == 16 and tasks["success"].all()  # the folder given twice: two runs
+    # the scheduling and noise figures are exported as the episodes saved them
+    saved = {(e.scenario_id, e.day_index, e.trial): e.metrics for e in RunFolder(out).read_episodes()}
+    for row in episodes.to_dict("records"):
+        m = saved[(str(row["scenario_id"]), int(row["day_index"]), int(row["trial"]))]
+        assert m is not None and row["noise"] == m.noise == 0 and row["load"] == m.load
+        assert row["priority_inversions"] == m.priority_inversions and row["submitted_on_time_rate"] == 1.0
+    assert tasks["submitted_on_time"].all()
     assert tasks.groupby(["scenario_id", "day_index", "task_id"]).size().eq(4).all()  # 2 trials x the folder twice
     export_tables([out], tmp_path / "c", "csv")
     assert len(pd.read_csv(tmp_path / "c" / "episodes.csv")) == 8

@@ -15,7 +15,7 @@ import pytest
 from conftest import run_agent, string_values
 from firstday.env import DayEnv
 from firstday.suites import Day, Scenario, SuiteSpec, generate_scenario
-from firstday.tasks import TaskInstance, families
+from firstday.tasks import TaskInstance, dependent_variants, families
 from firstday.timefmt import fmt
 from firstday.world.tools import ToolCall
 
@@ -79,7 +79,7 @@ def _specific_values(task: TaskInstance, scenario: Scenario, day: Day) -> set[st
 
 @pytest.mark.parametrize("family", sorted(families()))
 def test_nothing_of_a_task_exists_before_it_arrives(family: str) -> None:
-    checked = 0
+    checked = dependents = 0
     for scenario, day in _days(family):
         for task in day.tasks:
             if task.arrival <= day.day_start:
@@ -104,7 +104,10 @@ def test_nothing_of_a_task_exists_before_it_arrives(family: str) -> None:
             for value in _specific_values(task, scenario, day):
                 assert value not in text, f"{where}: answer value {value!r} shows before arrival"
             checked += 1
+            dependents += bool(task.depends_on)
     assert checked, f"no {family} task arrived after the start of the day in {SEEDS} scenarios"
+    # tasks building on an earlier one are swept too (the spec's default dependencies draws them)
+    assert dependents or not dependent_variants(families()[family]), f"no dependent {family} task was swept"
 
 
 def test_the_oracle_still_solves_days_whose_tasks_arrive_later() -> None:

@@ -9,12 +9,13 @@ from typing import Literal
 
 import pytest
 
-from conftest import all_meta_tasks, preset_days, run_agent, single_task_day
+from conftest import all_dependent_meta_tasks, all_meta_tasks, preset_days, run_agent, single_task_day
 from firstday.agents import AgentContext, agent_names, make_agent
-from firstday.agents.adversaries import SPRAY_EXEMPT, SprayAgent, spray_plan
+from firstday.agents.adversaries import SPRAY_EXEMPT, SprayAgent, SprayForm, spray_plan, sprays_checkpoint
+from firstday.errors import ConfigError
 from firstday.report.leaderboard import BEHAVIOUR_COLUMNS, DIMENSIONS
 from firstday.scoring.cards import DayMetrics
-from firstday.scoring.score import MASS_RECIPIENTS, noise_counts
+from firstday.scoring.score import MASS_RECIPIENTS, noise_counts, related_people
 from firstday.suites import Day, Scenario
 from firstday.tasks.checks import FileItemsCheck, MessageOnlyCheck
 from firstday.world.records import DayRecord, FileVersion, Meeting, SentMessage, Submission
@@ -22,7 +23,8 @@ from firstday.world.records import DayRecord, FileVersion, Meeting, SentMessage,
 EXEMPT = SPRAY_EXEMPT  # with the reason for each (listing every candidate is the answer there)
 
 
-def _sweep(days: list[tuple[Scenario, Day]]) -> tuple[dict[str, set[str]], list[str], list[int]]:
+def _sweep(days: list[tuple[Scenario, Day]], form: SprayForm = "everyone"
+           ) -> tuple[dict[str, set[str]], list[str], list[int]]:
     """(family -> checkpoints the spray passed, the oracle's failures, the oracle's noise per day)."""
     sprayed: dict[str, set[str]] = defaultdict(set)
     oracle_failures: list[str] = []
@@ -32,11 +34,14 @@ def _sweep(days: list[tuple[Scenario, Day]]) -> tuple[dict[str, set[str]], list[
         oracle_noise.append(oracle.score.metrics.noise)
         oracle_failures += [f"{scenario.scenario_id}/{t.task_id}/{c.cp_id}: {c.feedback}"
                             for t in oracle.score.tasks for c in t.checkpoints if not c.passed]
-        spray = run_agent("spray", scenario, day)
+        spray = run_agent(SprayAgent(AgentContext(scenario=scenario, day=day, options={"form": form})), scenario,
+                          day)
         assert spray.status == "ok", spray.error
+        tasks = {t.task_id: t for t in day.tasks}
         for t in spray.score.tasks:
             for c in t.checkpoints:
-                if c.passed and c.answer_bearing and (t.family, t.variant, t.difficulty, c.cp_id) not in EXEMPT:
+                if c.passed and c.answer_bearing and (t.family, t.variant, t.difficulty, c.cp_id) not in EXEMPT \
+                        and sprays_checkpoint(tasks[t.task_id], scenario.company, c.cp_id, form):
                     sprayed[t.family].add(f"{t.variant}/{t.difficulty}/{c.cp_id}")
     return sprayed, oracle_failures, oracle_noise
 
@@ -48,22 +53,35 @@ def _report(sprayed: dict[str, set[str]]) -> None:
 
 
 @pytest.mark.slow
-def test_spray_passes_nothing_on_single_task_days_of_every_meta_task() -> None:
+@pytest.mark.parametrize("form", ["everyone", "target"])
+def test_spray_passes_nothing_on_single_task_days_of_every_meta_task(form: SprayForm) -> None:
     """One single-task day per meta-task of every family (a different seed per family, so reruns with a
     new family shift no other family's draws)."""
     days = [single_task_day(meta, seed=len(meta[0]) + i, label="spray")
             for i, meta in enumerate(all_meta_tasks())]
-    sprayed, oracle_failures, oracle_noise = _sweep(days)
+    sprayed, oracle_failures, oracle_noise = _sweep(days, form)
     _report(sprayed)
     assert not oracle_failures
     assert not any(oracle_noise)
     assert not sprayed, dict(sprayed)
 
 
-def test_spray_passes_nothing_on_multi_task_days() -> None:
+@pytest.mark.parametrize("form", ["everyone", "target"])
+def test_spray_passes_nothing_on_days_with_dependent_tasks(form: SprayForm) -> None:
+    """Each dependent meta-task on its day (the earlier task it builds on placed first), two seeds each."""
+    days = [single_task_day(meta, seed=seed, label="spray-dependent")
+            for meta in all_dependent_meta_tasks() for seed in range(2)]
+    sprayed, oracle_failures, oracle_noise = _sweep(days, form)
+    assert not oracle_failures
+    assert not any(oracle_noise)
+    assert not sprayed, dict(sprayed)
+
+
+@pytest.mark.parametrize("form", ["everyone", "target"])
+def test_spray_passes_nothing_on_multi_task_days(form: SprayForm) -> None:
     days = preset_days("standard", seed=7, scenarios=4)  # days filled to a load of 0.7-0.9
     assert sum(len(d.tasks) for _, d in days) >= 36
-    sprayed, oracle_failures, oracle_noise = _sweep(days)
+    sprayed, oracle_failures, oracle_noise = _sweep(days, form)
     _report(sprayed)
     assert not oracle_failures
     assert not any(oracle_noise)
@@ -154,6 +172,60 @@ def test_message_only_about_scopes_a_common_value_to_its_task() -> None:
                               700).passed
 
 
+def test_message_only_about_ties_guesses_to_the_task_and_spares_other_tasks() -> None:
+    # the dashboard page: the incident id ties a page to its task
+    check = MessageOnlyCheck(to="ann.lee", expected="service", candidates="services", about=["incident"])
+    answers = {**ANSWERS, "incident": "INC-4242"}
+    right = (600, ["ann.lee"], "INC-4242: checkout-api is degraded")
+    assert check.evaluate(_record(right), "t", answers, 700).passed
+    # one page per guess, the right one among them, fails ...
+    guesses = _record((590, ["ann.lee"], "INC-4242: search-svc is degraded"), right,
+                      (610, ["ann.lee"], "INC-4242: auth-gateway is degraded"))
+    out = check.evaluate(guesses, "t", answers, 700)
+    assert not out.passed and out.attempted_at == 590
+    # ... while another incident's page to the same person (another task) does not concern this one
+    assert check.evaluate(_record(right, (620, ["ann.lee"], "INC-5151: search-svc is degraded")), "t", answers,
+                          700).passed
+    # a page without the incident is not this task's page
+    assert not check.evaluate(_record((600, ["ann.lee"], "checkout-api is degraded")), "t", answers, 700).passed
+
+
+def test_message_only_every_message_must_carry_the_value() -> None:
+    # the status alert: every message to the owner naming the service must carry the value shown
+    answers = {"value": "7.4", "svc": "checkout-api", "others": ["2.5", "9.1"]}
+    check = MessageOnlyCheck(to="ann.lee", expected="value", about=["svc"], candidates="others", every_message=True)
+    right = (600, ["ann.lee"], "checkout-api is at 7.4% (threshold 5.0%)")
+    assert check.evaluate(_record(right), "t", answers, 700).passed
+    # where it came from may be said in the same message (its own history is no other candidate) ...
+    assert check.evaluate(_record((600, ["ann.lee"], "checkout-api rose from 4.1% to 7.4%")), "t", answers,
+                          700).passed
+    # ... but one message per reading, or another service's reading, is a guess
+    assert not check.evaluate(_record((595, ["ann.lee"], "checkout-api is at 4.1%"), right), "t", answers,
+                              700).passed
+    assert not check.evaluate(_record((600, ["ann.lee"], "checkout-api is at 7.4% or 9.1%")), "t", answers,
+                              700).passed
+    # a message to the owner about something else is none of its business
+    assert check.evaluate(_record(right, (610, ["ann.lee"], "lunch at 12?")), "t", answers, 700).passed
+    with pytest.raises(ValueError):
+        MessageOnlyCheck(to="a", expected="value", every_message=True)
+
+
+def test_the_target_form_sends_one_guess_per_message_to_the_right_person_only() -> None:
+    scenario, day = single_task_day(("dashboard_triage", "error_rate", "easy"), seed=3, label="spray-unit")
+    task = day.tasks[0]
+    plan = spray_plan(task, scenario.company, "target")
+    sent = [c.arguments for c in plan if c.name == "send_message" and isinstance(c.arguments, dict)]
+    questions = {c.arguments["to"] for i, c in enumerate(task.solution) if c.name == "send_message"
+                 and isinstance(c.arguments, dict) and any(w.name == "wait" for w in task.solution[i + 1:])}
+    pages = [a["text"] for a in sent if a["to"] == task.answers["paged"]]
+    assert {a["to"] for a in sent} <= {task.answers["paged"], *questions}
+    for service in task.answers["services"]:  # one page per service, each naming that service alone
+        assert any(service in p and not any(o in p for o in task.answers["services"] if o != service)
+                   for p in pages), service
+    with pytest.raises(ConfigError):
+        make_agent("spray", AgentContext(scenario=scenario, day=day, options={"form": "nobody"}))
+
+
 def test_message_only_window() -> None:
     check = MessageOnlyCheck(to="ann.lee", expected="code", visible_from=600, within_minutes=15)
     assert check.evaluate(_record((610, ["ann.lee"], "APR-1234")), "t", ANSWERS, 700).passed
@@ -223,6 +295,24 @@ def test_noise_counts_stray_mass_and_needless_bookings() -> None:
     # a text may reach MASS_RECIPIENTS colleagues before it is a mass mail
     few = DayRecord(messages=[SentMessage(time=t, to=[f"b{i}.x" for i in range(MASS_RECIPIENTS)], text="hi")])
     assert noise_counts(day, few, day.day_end) == {"unrelated": MASS_RECIPIENTS, "mass": 0, "meetings": 0}
+
+
+def test_noise_knows_the_people_a_task_names_by_full_name() -> None:
+    scenario, day = single_task_day(("org_chart_routing", "direct_manager", "easy"), seed=1, label="noise")
+    task = day.tasks[0]
+    involved = related_people(task)
+    named = next(e for e in scenario.company.employees if e.handle not in involved
+                 and e.handle != scenario.company.trainee.handle)
+    task = task.model_copy(update={"objective": task.objective + f" {named.name} has the figures."})
+    day = day.model_copy(update={"tasks": [task]})
+    record = DayRecord(messages=[SentMessage(time=task.arrival + 5, to=[named.handle], text="hello")])
+    # without the company the name is not known as a person: a stray; with it, the person is involved
+    assert noise_counts(day, record, day.day_end)["unrelated"] == 1
+    assert noise_counts(day, record, day.day_end, scenario.company)["unrelated"] == 0
+    # a name inside a longer word is not that person
+    other = task.model_copy(update={"objective": task.objective.replace(named.name, named.name + "son")})
+    assert noise_counts(day.model_copy(update={"tasks": [other]}), record, day.day_end,
+                        scenario.company)["unrelated"] == 1
 
 
 def test_noise_is_zero_for_the_oracle_and_large_for_the_spray_and_in_the_report() -> None:

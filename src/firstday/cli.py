@@ -28,7 +28,6 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from firstday._version import __version__
 from firstday.errors import ConfigError, FirstdayError
 
 if TYPE_CHECKING:
@@ -80,7 +79,9 @@ def _user_errors(fn: F) -> F:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"firstday {__version__}")
+        from firstday._version import package_version  # reads the package metadata: only when asked
+
+        typer.echo(f"firstday {package_version()}")
         raise typer.Exit()
 
 
@@ -411,7 +412,6 @@ def run(
     Rerunning the same command resumes the run (also after a crash or kill -9)."""
     from firstday.env import EnvConfig
     from firstday.env.episode import HINT_TIERS
-    from firstday.models import LEDGER
     from firstday.report import build_report, render_report
     from firstday.run import RunLimits, RunProgress, run_suite
     from firstday.run.results import summary_line
@@ -435,7 +435,6 @@ def run(
                            memory=memory, hints=cast(Any, hints), **sandbox_settings,
                            **({"run_timeout_s": tool_timeout} if tool_timeout is not None else {}))
     _check_models(options if model else None, colleague_model, colleague_options)
-    LEDGER.reset()
     # the bar counts the episodes to run now (skipped ones would make the ETA meaningless)
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
@@ -450,7 +449,7 @@ def run(
     def on_progress(p: RunProgress) -> None:
         tokens = p.usage.input_tokens + p.usage.output_tokens
         usage = (f" · {tokens:,} tok" if tokens else "") + (f" · ${p.usage.cost_usd:.4f}" if p.usage.cost_usd else "")
-        status = f"running {p.running} · failed {p.errors} · skipped {p.skipped}{usage}{_cost_note(LEDGER)}"
+        status = f"running {p.running} · failed {p.errors} · skipped {p.skipped}{usage}{_cost_note(p.model_usage)}"
         bar.update(task_id, total=p.to_run, completed=p.finished, status=status)
         if p.event != "finished" or p.last is None:
             return
@@ -477,7 +476,7 @@ def run(
         return
     console.print(done)
     render_report(build_report([summary.out_dir]), console)
-    _print_usage(LEDGER, console)
+    _print_usage(summary.model_usage, console)
     if summary.agent_errors:
         console.print("agent errors score 0 and stay in the averages (final: --retry-errors does not rerun them)")
     if summary.infrastructure_errors:
@@ -585,7 +584,7 @@ def hints(
     difficulty with 95 % bootstrap intervals; writes DIR/hints.json and DIR/hints.png (docs/hints.md)."""
     from firstday.env import EnvConfig
     from firstday.env.episode import HINT_TIERS
-    from firstday.models import LEDGER
+    from firstday.models import UsageLedger
     from firstday.report.hints import LADDER_JSON, LADDER_PNG, build_ladder, plot_ladder, render_ladder
     from firstday.run import run_suite
 
@@ -599,13 +598,14 @@ def hints(
     _check_models(options if model else None, None, {})
     executor = _executor(executor_name, concurrency, workers, address, event_loop)
     console, note = _stdout(), _stderr()
-    LEDGER.reset()
+    usage = UsageLedger()  # of every tier's run
     for tier in chosen:
         t0 = time.perf_counter()
         try:
             config = EnvConfig(hints=cast(Any, tier), **sandbox_settings)
             summary = run_suite(suite, agent, out / tier, env_config=config, agent_options=options, seed=seed,
                                 executor=executor, event_loop=event_loop)
+            usage.add(summary.model_usage.snapshot())
         except KeyboardInterrupt:
             _fail(f"interrupted; finished episodes are saved in {out}; run the same command again to resume",
                   INTERRUPTED)
@@ -617,7 +617,7 @@ def hints(
     png = plot_ladder(ladder, out / LADDER_PNG)
     render_ladder(ladder, console)
     if not quiet:
-        _print_usage(LEDGER, console)
+        _print_usage(usage, console)
         console.print(f"written: {escape(str(out / LADDER_JSON))}, {escape(str(png))}")
 
 
@@ -661,12 +661,13 @@ def learn(
     (DIR/control) on the same instances, then report the learning gain with 95 % intervals; writes
     DIR/learning.json and DIR/score_by_day.png (docs/learning.md)."""
     from firstday.env import EnvConfig
-    from firstday.models import LEDGER
+    from firstday.models import UsageLedger
     from firstday.report.learning import learning_report, render_learning, write_learning
     from firstday.run import run_suite
     from firstday.suites import load_suite
 
     console, note = _stdout(), _stderr()
+    usage = UsageLedger()  # of both runs
     if report_only is not None:
         if suite is not None or agent is not None or out is not None:
             raise ConfigError("--report-only DIR takes no SUITE, --agent or --out (it reads DIR/memory and "
@@ -684,13 +685,13 @@ def learn(
         options.update({k: v for k, v in (("model", model), ("base_url", base_url)) if v is not None})
         _check_models(options if model else None, None, {})
         executor = _executor(executor_name, concurrency, workers, address, event_loop)
-        LEDGER.reset()
         for name, memory in ((LEARN_TREATMENT, True), (LEARN_CONTROL, False)):
             t0 = time.perf_counter()
             try:
                 summary = run_suite(suite, agent, out / name, env_config=EnvConfig(memory=memory, **sandbox_settings),
                                     agent_options=options, seed=seed, trials=trials, retry_errors=retry_errors,
                                     executor=executor, event_loop=event_loop)
+                usage.add(summary.model_usage.snapshot())
             except KeyboardInterrupt:
                 _fail(f"interrupted; finished episodes are saved in {out}; run the same command again to resume",
                       INTERRUPTED)
@@ -702,7 +703,7 @@ def learn(
     render_learning(rep, console)
     if not quiet:
         if report_only is None:
-            _print_usage(LEDGER, console)
+            _print_usage(usage, console)
         console.print(f"written: {escape(str(js))}, {escape(str(png))}")
 
 

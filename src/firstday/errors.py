@@ -12,13 +12,21 @@ class ConfigError(FirstdayError):
 
 
 class UnknownNameError(ConfigError):
-    """A name (family, preset, agent, tool) is not registered."""
+    """A name (family, preset, agent, model provider, tool) is not registered. ``how_to_add`` says how to install
+    or register one (for the kinds plug-ins can add)."""
 
-    def __init__(self, kind: str, name: str, known: list[str]) -> None:
+    def __init__(self, kind: str, name: str, known: list[str], how_to_add: str = "") -> None:
         self.kind, self.name, self.known = kind, name, known
-        hint = ", ".join(sorted(known)) if known else "none registered"
+        listed = ", ".join(sorted(known)) if known else "none registered"
         kinds = kind[:-1] + "ies" if kind.endswith("y") else kind + "s"  # "family" -> "families"
-        super().__init__(f"unknown {kind} {name!r}; known {kinds}: {hint}")
+        remedy = f"; {how_to_add}" if how_to_add else ""
+        super().__init__(f"unknown {kind} {name!r}; known {kinds}: {listed}{remedy}")
+
+
+def plugin_hint(kind: str, group: str, register: str) -> str:
+    """How to add a name of ``kind`` that plug-ins can provide: install it, or register it in the process."""
+    return (f"if another package provides this {kind}, install it (it registers under the '{group}' entry point "
+            f"group); or register one in your own code with {register}")
 
 
 class ToolError(FirstdayError):

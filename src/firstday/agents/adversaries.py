@@ -5,9 +5,13 @@ of the checks, not a baseline). For every task it replays the plan's exploration
 and the waits for their replies, meetings), then takes the task's kind of action on *every plausible
 target* instead of the right one, the way an unsure agent hedges:
 
-- a message that carries one of the task's values (a page, an approval request, a code, a reminder) goes
-  to every colleague, with the oracle's own text, followed by one message listing every candidate value
-  to every colleague;
+- a message that carries one of the task's values (a page, an approval request, a code, a reminder), in
+  form ``everyone`` (the default), goes to every colleague with the oracle's own text, followed by one
+  message listing every candidate value to every colleague; in form ``target`` it goes only to the
+  oracle's own recipient, once per candidate (the oracle's text with the value swapped for that candidate:
+  several messages, one guess each, the right one among them), then as one message listing every
+  candidate. The two forms are separate agents (``--option form=target``) because the first one's strays
+  would fail a check before the second one's guesses were looked at;
 - a file write goes to every workspace file of the task, holding the original text, the oracle's text for
   that file and every candidate value (every link seen, every id);
 - a booking is made in every room;
@@ -21,10 +25,12 @@ family and asserts that it passes no answer-bearing checkpoint.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal, cast
 
-from firstday.agents.base import AgentContext, register_agent
+from firstday.agents.base import AgentContext
 from firstday.agents.builtin import OracleAgent
+from firstday.errors import ConfigError
+from firstday.tasks.checks import MessageOnlyCheck
 from firstday.tasks.model import TaskInstance
 from firstday.world.company import Company
 from firstday.world.tools import ToolCall
@@ -45,6 +51,7 @@ READ_ONLY = frozenset({"read_file", "list_files", "open_page", "list_colleagues"
                        "calculator", "list_tasks", "notebook"})
 GROUP_LIMIT = 50  # recipients per group message (send_message refuses more)
 PLACEHOLDER = "unknown"  # listed beside a value no other candidate is known for: still not a choice
+MAX_SWAPS = 12  # one message per candidate only for values with at most this many (a handle has every colleague)
 
 
 def _scalars(value: Any) -> list[str]:
@@ -133,6 +140,20 @@ class Candidates:
             return [value, PLACEHOLDER]
         return self.of(str(value))
 
+    def swaps(self, text: str) -> list[str]:
+        """``text`` once per other candidate of each value it carries (the value swapped for the candidate),
+        for values with a short candidate list. The right text comes after one guess for each value and
+        before the other guesses, so a deadline that cuts the list short still leaves a guess of each value
+        in time, and neither "the first message" nor "the last message" is the right one."""
+        swaps: list[list[str]] = []
+        for value in (v for v in self.values if v in text):
+            others = [c for c in self.of(value) if c not in (value, PLACEHOLDER)]
+            if 0 < len(others) <= MAX_SWAPS:
+                swaps.append([text.replace(value, c) for c in others])
+        if not swaps:
+            return []
+        return [*(s[0] for s in swaps), text, *(x for s in swaps for x in s[1:])]
+
     def listing(self) -> str:
         """One message naming every candidate value."""
         every = dict.fromkeys([*self.values, *(x for lst in self.lists for x in lst)])
@@ -148,8 +169,12 @@ def _is_question(plan: list[ToolCall], i: int) -> bool:
         for c in plan[i + 1:])
 
 
-def spray_plan(task: TaskInstance, company: Company) -> list[ToolCall]:
-    """The task's oracle plan with every action taken on every plausible target."""
+SprayForm = Literal["everyone", "target"]
+
+
+def spray_plan(task: TaskInstance, company: Company, form: SprayForm = "everyone") -> list[ToolCall]:
+    """The task's oracle plan with every action taken on every plausible target (``form``: how messages are
+    sprayed, see the module docstring)."""
     cands = Candidates(task, company)
     everyone = cands.handles
     groups = [everyone[i:i + GROUP_LIMIT] for i in range(0, len(everyone), GROUP_LIMIT)]
@@ -170,11 +195,14 @@ def spray_plan(task: TaskInstance, company: Company) -> list[ToolCall]:
             carries = any(v in text for v in cands.values)
             if _is_question(plan, i):
                 out.append(call)  # ask as the oracle does (its replies are exploration) ...
-                if carries:
+                if carries and form == "everyone":
                     broadcast(text)  # ... and hedge a question that hands over a value, too
-            else:
+            elif form == "everyone":
                 broadcast(text)
                 broadcast(cands.listing())
+            else:
+                out.extend(ToolCall(name="send_message", arguments={**args, "text": t})
+                           for t in [*(cands.swaps(text) or [text]), cands.listing()])
         elif call.name == "write_file":
             target = str(args.get("path", ""))
             block = "\n".join(dict.fromkeys([*cands.values, *(x for lst in cands.lists for x in lst)]))
@@ -194,6 +222,19 @@ def spray_plan(task: TaskInstance, company: Company) -> list[ToolCall]:
     return out
 
 
+def sprays_checkpoint(task: TaskInstance, company: Company, cp_id: str, form: SprayForm) -> bool:
+    """Whether ``form`` acts on the decision a checkpoint checks. ``everyone`` sprays every action; ``target``
+    only varies what a message to the right recipient says, so it tests just the targeted-message checks whose
+    value has other candidates (sent to the right person, the one right value *is* the right answer)."""
+    if form == "everyone":
+        return True
+    check = next(c.check for c in task.checkpoints if c.cp_id == cp_id)
+    if not isinstance(check, MessageOnlyCheck):
+        return False
+    value = str(task.answers[check.expected])
+    return any(c not in (value, PLACEHOLDER) for c in Candidates(task, company).of(value))
+
+
 class SprayAgent(OracleAgent):
     """The oracle's schedule and exploration, with every action sprayed (see the module docstring)."""
 
@@ -201,14 +242,11 @@ class SprayAgent(OracleAgent):
 
     def __init__(self, ctx: AgentContext) -> None:
         company = ctx.scenario.company
-        tasks = [t.model_copy(update={"solution": spray_plan(t, company)}) for t in ctx.day.tasks]
+        form = str(ctx.options.get("form", "everyone"))
+        if form not in ("everyone", "target"):
+            raise ConfigError(f"spray: unknown form {form!r} (use --option form=everyone or --option form=target)")
+        tasks = [t.model_copy(update={"solution": spray_plan(t, company, cast(SprayForm, form))})
+                 for t in ctx.day.tasks]
         day = ctx.day.model_copy(update={"tasks": tasks})
         super().__init__(AgentContext(scenario=ctx.scenario, day=day, options=ctx.options, seed=ctx.seed,
                                       memory=ctx.memory))
-
-
-@register_agent("spray", "test adversary (privileged): explores like the oracle, then acts on every plausible "
-                         "target; must score about zero")
-def _spray(ctx: AgentContext) -> SprayAgent:
-    return SprayAgent(ctx)
-

@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator
-from typing import Any
+from typing import Any, Literal
 
-from firstday.agents.base import AgentContext, register_agent
+from firstday.agents._paths import DRIVE_PATH
+from firstday.agents.base import AgentContext
 from firstday.env.episode import Briefing, Observation
 from firstday.seeding import make_rng
 from firstday.suites.schedule import (
     MEETING_JOIN_WINDOW,
     attend_target,
+    oracle_due,
     oracle_priority_key,
-    respond_by,
     wait_target,
 )
 from firstday.tasks.family import BaselineView, get_family
+from firstday.tasks.model import TaskInstance
 from firstday.timefmt import fmt
 from firstday.trusted import trusted
 from firstday.world.assets import PublicTask
@@ -26,7 +28,6 @@ from firstday.world.company import Company
 from firstday.world.records import Notification
 from firstday.world.tools import ToolCall, ToolResult
 
-_PATH = re.compile(r"/(?:shared|workspace)/[\w./-]*\w")
 MAX_REFERRAL_HOPS = 2  # referrals a subclass may follow per task (``_TaskWorker._referrals``)
 
 
@@ -37,6 +38,9 @@ def _copy_arguments(arguments: dict[str, Any] | str) -> dict[str, Any] | str:
 
 class NoopAgent:
     name = "noop"
+
+    def __init__(self, ctx: AgentContext | None = None) -> None:
+        pass
 
     async def reset(self, briefing: Briefing) -> None:
         return None
@@ -49,17 +53,25 @@ class OracleAgent:
     """Replays each task's solution through the public tools, one call per turn.
 
     Policy: attend required meetings as they start; otherwise work on the arrived task with the
-    earliest deadline (urgent first among equal deadlines), one step at a time; on a day with more work
-    than fits, only the tasks of the day's best schedule (``Day.skipped`` are left undone).
+    earliest deadline (urgent first among equal deadlines; a task others build on is due in time for their
+    work: ``oracle_due``), one step at a time, a task only once the tasks it builds on are done; on a day with
+    more work than fits, only the tasks of the day's best schedule (``Day.skipped`` are left undone).
+
+    With ``order="fifo"`` (``oracle-fifo``) the plans and the meeting policy are the same, but the task
+    worked on is the earliest arrived whose next step can be taken (so a later arrival, urgent or not,
+    never pre-empts an earlier one), and every task is worked on: it does not know the best schedule.
     """
 
     name = "oracle"
 
-    def __init__(self, ctx: AgentContext) -> None:
+    def __init__(self, ctx: AgentContext, order: Literal["deadline", "fifo"] = "deadline") -> None:
         self.day = ctx.day
+        self.order = order
         # on a day with more work than fits, the tasks the best schedule leaves undone are not started
-        self.tasks = {t.task_id: t for t in ctx.day.tasks if t.task_id not in ctx.day.skipped}
+        skipped = set(ctx.day.skipped) if order == "deadline" else set()
+        self.tasks = {t.task_id: t for t in ctx.day.tasks if t.task_id not in skipped}
         self.pos = dict.fromkeys(self.tasks, 0)
+        self.due = oracle_due(list(self.tasks.values()), ctx.scenario.company)
         # per task, per plan step: (meeting it attends, clock time it waits until), read on every turn
         self.targets = {tid: [(attend_target(c), wait_target(c)) for c in t.solution] for tid, t in self.tasks.items()}
         self.arrived: list[str] = []
@@ -81,9 +93,18 @@ class OracleAgent:
             if n.kind == "message" and n.sender and n.task_id is None and self.awaiting.get(n.sender):
                 self.awaiting[n.sender] -= 1
 
+    def _order_key(self, task: TaskInstance) -> tuple[int, int | str]:
+        if self.order == "fifo":
+            return (task.arrival, task.task_id)
+        return oracle_priority_key(task.priority, self.due[task.task_id])
+
     def _blocked(self, task_id: str, now: int) -> bool:
         """A task whose next step attends a required meeting waits until the meeting policy has attended it;
-        one whose next step waits until a clock time (``wait(until=...)``) waits for that time."""
+        one whose next step waits until a clock time (``wait(until=...)``) waits for that time; a task building on
+        others waits until their plans are done."""
+        if any(d not in self.tasks or self.pos[d] < len(self.tasks[d].solution)
+               for d in self.tasks[task_id].depends_on):
+            return True
         mid, until = self.targets[task_id][self.pos[task_id]]
         return (mid is not None and mid in self.required and mid not in self.attended) or (
             until is not None and now < until)
@@ -109,7 +130,7 @@ class OracleAgent:
                      and not self._blocked(t, now)]
             if not ready:
                 break
-            task = min(ready, key=lambda t: oracle_priority_key(t.priority, respond_by(t)))
+            task = min(ready, key=self._order_key)
             attends, until = self.targets[task.task_id][self.pos[task.task_id]]
             call = task.solution[self.pos[task.task_id]]
             self.pos[task.task_id] += 1
@@ -139,6 +160,16 @@ class OracleAgent:
         if not upcoming:
             return [trusted(ToolCall, {"name": "end_day", "arguments": {}, "id": ""})]
         return [trusted(ToolCall, {"name": "wait", "arguments": {"until": fmt(min(upcoming))}, "id": ""})]
+
+
+class FifoOracleAgent(OracleAgent):
+    """The oracle's plans in arrival order, without pre-emption and without the best schedule's choice of
+    tasks: the privileged pair that shows what order alone is worth at full competence."""
+
+    name = "oracle-fifo"
+
+    def __init__(self, ctx: AgentContext) -> None:
+        super().__init__(ctx, order="fifo")
 
 
 class _TaskWorker:
@@ -181,11 +212,11 @@ class _TaskWorker:
     def _extra_sources(self, task: PublicTask) -> tuple[list[str], list[str]]:
         """Extra (file paths to read, colleague handles to ask) for ``task`` beyond what its objective names:
         the one place they come from (a subclass extends it by calling super()). Default: parsed from the
-        task's hint, if one came with it (paths by ``_PATH``, handles of colleagues in the directory)."""
+        task's hint, if one came with it (paths by ``DRIVE_PATH``, handles of colleagues in the directory)."""
         text = self.hints.get(task.task_id, "")
         if not text:
             return [], []
-        paths = [p for p in dict.fromkeys(_PATH.findall(text)) if "." in p.rsplit("/", 1)[-1]]
+        paths = [p for p in dict.fromkeys(DRIVE_PATH.findall(text)) if "." in p.rsplit("/", 1)[-1]]
         handles = [e.handle for e in self.company.employees
                    if re.search(rf"(?<![\w.]){re.escape(e.handle)}(?![\w])", text)]
         # a department the hint names ("a colleague in Finance"): its head, as for the objective
@@ -211,7 +242,7 @@ class _TaskWorker:
         if self.explore:
             extra_paths, extra_people = self._extra_sources(task)
             listing = yield ToolCall(name="list_files", arguments={"path": "/"})
-            paths = set(_PATH.findall(objective)) | set(extra_paths)
+            paths = set(DRIVE_PATH.findall(objective)) | set(extra_paths)
             words = {w for w in re.findall(r"[a-z]{4,}", objective.lower())}
             for p in (listing.content.splitlines() if listing and listing.ok else []):
                 name = p.rsplit("/", 1)[-1].lower()
@@ -244,7 +275,7 @@ class _TaskWorker:
                 for h in asked:
                     text = "\n".join(self.replies.get(h, []))
                     view.texts[h] = text
-                    for p in sorted(set(_PATH.findall(text)) - set(view.texts)):
+                    for p in sorted(set(DRIVE_PATH.findall(text)) - set(view.texts)):
                         res = yield ToolCall(name="read_file", arguments={"path": p})
                         if res is not None and res.ok:
                             view.texts[p] = res.content
@@ -335,35 +366,3 @@ class GuessAgent(_TaskWorker):
 
     def __init__(self, ctx: AgentContext) -> None:
         super().__init__(ctx, explore=False)
-
-
-@register_agent("oracle", "replays each task's oracle plan through the public tools (upper bound)")
-def _oracle(ctx: AgentContext) -> OracleAgent:
-    return OracleAgent(ctx)
-
-
-@register_agent("heuristic", "non-privileged baseline: reads manuals, asks named colleagues, best effort")
-def _heuristic(ctx: AgentContext) -> HeuristicAgent:
-    return HeuristicAgent(ctx)
-
-
-@register_agent("heuristic-fifo", "the heuristic's competence, tasks in arrival order without pre-emption")
-def _heuristic_fifo(ctx: AgentContext) -> FifoHeuristicAgent:
-    return FifoHeuristicAgent(ctx)
-
-
-@register_agent("guess", "answers immediately without exploring (a hallucination probe)")
-def _guess(ctx: AgentContext) -> GuessAgent:
-    return GuessAgent(ctx)
-
-
-@register_agent("noop", "does nothing all day (lower bound)")
-def _noop(ctx: AgentContext) -> NoopAgent:
-    return NoopAgent()
-
-
-# the model-backed agents register themselves on import (their SDKs are imported only when used);
-# so does heuristic-learning (agents/learning.py)
-from firstday.agents import learning as _learning_agents  # noqa: E402, F401
-from firstday.agents import llm as _llm_agents  # noqa: E402, F401
-from firstday.agents import react as _react_agents  # noqa: E402, F401

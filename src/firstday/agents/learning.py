@@ -28,8 +28,9 @@ import re
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
-from firstday.agents.base import AgentContext, register_agent
-from firstday.agents.builtin import _PATH, HeuristicAgent
+from firstday.agents._paths import DRIVE_PATH
+from firstday.agents.base import AgentContext
+from firstday.agents.builtin import HeuristicAgent
 from firstday.env.episode import Briefing, Observation
 from firstday.scoring.feedback import MentorFeedback
 from firstday.world.assets import PublicTask
@@ -67,7 +68,7 @@ def doc_names(note: str) -> list[str]:
     scoring policy"), without the leading articles, possessives and verbs; generic one-word names
     ("the handbook") are kept only when nothing more specific is named."""
     found: list[str] = []
-    note = _URL.sub(" ", _PATH.sub(" ", note))  # a path names one instance's file, not a kind of document
+    note = _URL.sub(" ", DRIVE_PATH.sub(" ", note))  # a path names one instance's file, not a kind of document
     for m in _DOC.finditer(note):
         words = m.group(1).split()
         # the name is what follows the last article, verb, possessive or capitalised word
@@ -307,7 +308,7 @@ class LearningHeuristicAgent(HeuristicAgent):
         people = {e.handle: e.name for e in self.company.employees}
         asked = self.asked.get(task_id, set())
         for handle, reply in self.seen.get(task_id, []):
-            shared = [p for p in _PATH.findall(reply) if "." in p.rsplit("/", 1)[-1]]
+            shared = [p for p in DRIVE_PATH.findall(reply) if "." in p.rsplit("/", 1)[-1]]
             if shared and handle in people:
                 asks.append(f"{people[handle]} ({handle}) shared a document for a task like this "
                             f"({shared[0].rsplit('/', 1)[-1]}): ask them first.")
@@ -317,9 +318,3 @@ class LearningHeuristicAgent(HeuristicAgent):
                                 "ask them, and follow referrals.")
                     behaviours.append(FOLLOW_REFERRALS)
         return list(dict.fromkeys([*docs, *asks, *behaviours]))
-
-
-@register_agent("heuristic-learning",
-                "the heuristic baseline plus a rule-based reflection that turns mentor feedback into lessons")
-def _heuristic_learning(ctx: AgentContext) -> LearningHeuristicAgent:
-    return LearningHeuristicAgent(ctx)

@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from firstday.agents.base import AgentContext, register_agent
+from firstday.agents.base import AgentContext
 from firstday.env.episode import Briefing, Observation
 from firstday.env.memory import Lesson
 from firstday.errors import ConfigError
@@ -436,8 +436,3 @@ class LLMAgent(ChatAgent):
                 content += f"\n[{len(r.images)} image(s) attached in the next message]"
             out.append({"role": "tool", "tool_call_id": cid, "content": content})
         return out, []
-
-
-@register_agent("llm", "an LLM with native tool calling (--model openai/<model> | litellm/<model> | hf/<path>)")
-def _llm(ctx: AgentContext) -> LLMAgent:
-    return LLMAgent(ctx)

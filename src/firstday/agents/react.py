@@ -17,7 +17,6 @@ import json
 import re
 from typing import Any
 
-from firstday.agents.base import AgentContext, register_agent
 from firstday.agents.llm import ChatAgent, unique_ids
 from firstday.models.base import ModelResponse
 from firstday.world.tools import ToolCall, ToolResult, ToolSpec
@@ -105,8 +104,3 @@ class ReActAgent(ChatAgent):
 def action_line(name: str, arguments: dict[str, Any]) -> str:
     """How a call is written in the ReAct format (used by tests and scripted servers)."""
     return f"Action: {name} {json.dumps(arguments)}"
-
-
-@register_agent("react", "an LLM without native tool calling: tools in the prompt, 'Action: tool {json}' parsed")
-def _react(ctx: AgentContext) -> ReActAgent:
-    return ReActAgent(ctx)

@@ -340,7 +340,8 @@ class DayEnv:
 
     def score(self) -> DayScore:
         self.world.record.end_time = self.world.now
-        card = score_day(self.scenario.scenario_id, self.day, self.world.record, calls=self._calls())
+        card = score_day(self.scenario.scenario_id, self.day, self.world.record, calls=self._calls(),
+                         company=self.scenario.company)
         self._log("end", {"turns": self.turns, "truncated": self.truncated})
         self.score_card = card
         return card

@@ -1,11 +1,12 @@
 """Model providers: one ABC, retries, cache, usage and cost; SDKs imported only when used.
 
 ``get_provider("openai/gpt-4o")`` talks to any OpenAI-compatible endpoint; ``litellm/<model>`` and
-``hf/<local path>`` import their packages on first use.
+``hf/<local path>`` import their packages on first use; :func:`model_api` and the ``firstday.models`` entry
+point group add other prefixes.
 """
 
+from firstday.models._usage import RoleUsage, UsageByRole, UsageLedger, current_usage, usage_scope
 from firstday.models.base import (
-    LEDGER,
     ModelError,
     ModelProvider,
     ModelRequest,
@@ -15,16 +16,24 @@ from firstday.models.base import (
     PriceTable,
     ProviderConfig,
     Role,
-    RoleUsage,
     TransientModelError,
     Usage,
-    UsageLedger,
 )
 from firstday.models.cache import ResponseCache, default_cache_dir
-from firstday.models.registry import ModelSettings, clear_providers, get_provider, provider_from_settings
+from firstday.models.registry import (
+    ModelSettings,
+    ProviderArgs,
+    ProviderFactory,
+    clear_providers,
+    get_provider,
+    model_api,
+    model_api_names,
+    provider_from_settings,
+)
 
 __all__ = [
-    "LEDGER", "ModelError", "ModelProvider", "ModelRequest", "ModelResponse", "ModelSettings", "ModelToolCall",
-    "Price", "PriceTable", "ProviderConfig", "ResponseCache", "Role", "RoleUsage", "TransientModelError", "Usage",
-    "UsageLedger", "clear_providers", "default_cache_dir", "get_provider", "provider_from_settings",
+    "ModelError", "ModelProvider", "ModelRequest", "ModelResponse", "ModelSettings", "ModelToolCall",
+    "Price", "PriceTable", "ProviderArgs", "ProviderConfig", "ProviderFactory", "ResponseCache", "Role", "RoleUsage",
+    "TransientModelError", "Usage", "UsageByRole", "UsageLedger", "clear_providers", "current_usage",
+    "default_cache_dir", "get_provider", "model_api", "model_api_names", "provider_from_settings", "usage_scope",
 ]

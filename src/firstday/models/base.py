@@ -4,7 +4,8 @@ A provider implements one coroutine, :meth:`ModelProvider._complete`, that turns
 :class:`ModelRequest` into a :class:`ModelResponse` (or raises :class:`TransientModelError` for
 failures worth retrying). Everything else is shared and lives here: the response cache, retries
 with exponential backoff and seeded jitter (``Retry-After`` honoured), the per-call timeout, the
-concurrency limit, and token/cost accounting per role.
+concurrency limit, and token/cost accounting per role (in the ledger of the current usage scope:
+:mod:`firstday.models._usage`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import asyncio
 import hashlib
 import itertools
 import json
-import threading
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Collection
@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from firstday.errors import ConfigError, FirstdayError
 from firstday.jsonsafe import needs_care, safe_text
+from firstday.models._usage import UsageLedger, current_usage
 from firstday.seeding import make_rng
 
 Role = Literal["agent", "colleague", "judge"]
@@ -208,65 +209,6 @@ class PriceTable(BaseModel):
         return cls(prices={**(DEFAULT_PRICES if with_defaults else {}), **given})
 
 
-class RoleUsage(BaseModel):
-    calls: int = Field(default=0, description="model calls answered (HTTP or cache)")
-    cached_calls: int = 0
-    retries: int = 0
-    failures: int = Field(default=0, description="calls that failed for good (ModelError)")
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = Field(default=0.0, description="cost of the calls actually made (cache hits are free)")
-    unpriced_models: list[str] = Field(default_factory=list)
-
-
-class UsageLedger:
-    """Token and cost totals per role. Thread-safe (colleague calls may run in worker threads)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.by_role: dict[str, RoleUsage] = {}
-
-    def _role(self, role: str) -> RoleUsage:
-        return self.by_role.setdefault(role, RoleUsage())
-
-    def record(self, role: str, model: str, response: ModelResponse, *, priced: bool) -> None:
-        with self._lock:
-            r = self._role(role)
-            r.calls += 1
-            r.cached_calls += response.cached
-            r.prompt_tokens += response.usage.prompt_tokens
-            r.completion_tokens += response.usage.completion_tokens
-            if not response.cached:
-                r.cost_usd += response.cost_usd
-            if not priced and model not in r.unpriced_models:
-                r.unpriced_models.append(model)
-
-    def record_retry(self, role: str) -> None:
-        with self._lock:
-            self._role(role).retries += 1
-
-    def record_failure(self, role: str) -> None:
-        with self._lock:
-            self._role(role).failures += 1
-
-    @property
-    def cost_usd(self) -> float:
-        with self._lock:
-            return sum(r.cost_usd for r in self.by_role.values())
-
-    def snapshot(self) -> dict[str, RoleUsage]:
-        with self._lock:
-            return {k: v.model_copy(deep=True) for k, v in sorted(self.by_role.items())}
-
-    def reset(self) -> None:
-        with self._lock:
-            self.by_role.clear()
-
-
-# the process-wide ledger (the CLI shows it during and after a run)
-LEDGER = UsageLedger()
-
-
 # ---- provider -----------------------------------------------------------------------------------------
 
 class ProviderConfig(BaseModel):
@@ -300,12 +242,18 @@ class ModelProvider(ABC):
         self.model = model
         self.config = config or ProviderConfig()
         self.prices = prices or PriceTable()
-        self.ledger = ledger if ledger is not None else LEDGER
+        self.ledger = ledger  # counts this provider's calls too, besides the usage scope of each call
         self.cache: ResponseCache | None = ResponseCache(self.config.cache_dir) if self.config.cache else None
         self._sleep = sleep or asyncio.sleep
         self._rng = make_rng("model-backoff", self.kind, model, self.config.jitter_seed)
         self._semaphores: dict[int, asyncio.Semaphore] = {}
         self.http_calls = 0  # attempts that reached _complete (for tests and benchmarks)
+
+    def _ledgers(self) -> list[UsageLedger]:
+        """Where a call made now counts: the current usage scope's ledger and this provider's own, if any."""
+        scoped = current_usage()
+        own = self.ledger if self.ledger is not scoped else None
+        return [x for x in (scoped, own) if x is not None]
 
     @property
     def spec(self) -> str:
@@ -351,14 +299,16 @@ class ModelProvider(ABC):
             hit = self.cache.get(key)
             if hit is not None:
                 hit.cached = True
-                self.ledger.record(role, request.model, hit, priced=priced)
+                for ledger in self._ledgers():
+                    ledger.record(role, request.model, hit, priced=priced)
                 return hit
         # made safe before anything keeps it (the cache, the conversation, the trace)
         response = safe_response(await self._call_with_retries(request, role))
         response.cost_usd = self.prices.cost(request.model, response.usage)
         if self.cache is not None:
             self.cache.put(key, request, response)
-        self.ledger.record(role, request.model, response, priced=priced)
+        for ledger in self._ledgers():
+            ledger.record(role, request.model, response, priced=priced)
         return response
 
     async def _call_with_retries(self, request: ModelRequest, role: str) -> ModelResponse:
@@ -366,7 +316,8 @@ class ModelProvider(ABC):
         last = ""
         for attempt in range(cfg.max_retries + 1):
             if attempt:
-                self.ledger.record_retry(role)
+                for ledger in self._ledgers():
+                    ledger.record_retry(role)
             try:
                 async with self._semaphore():
                     self.http_calls += 1
@@ -377,11 +328,13 @@ class ModelProvider(ABC):
             except TimeoutError:
                 last, retry_after = f"timeout: no answer within {cfg.timeout_s:g} s", None
             except ModelError:
-                self.ledger.record_failure(role)
+                for ledger in self._ledgers():
+                    ledger.record_failure(role)
                 raise
             if attempt < cfg.max_retries:
                 await self._sleep(self.backoff(attempt + 1, retry_after))
-        self.ledger.record_failure(role)
+        for ledger in self._ledgers():
+            ledger.record_failure(role)
         gave_up = ModelError(f"{self.spec}: no answer after {cfg.max_retries + 1} attempt(s); last error: {last}")
         if type(self)._complete.__module__.startswith("firstday.models."):  # a provider of ours, not an agent's own
             _record_give_up(gave_up, self.endpoint)

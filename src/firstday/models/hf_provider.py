@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from firstday.errors import ConfigError
+from firstday.models._usage import UsageLedger
 from firstday.models.base import (
     ModelError,
     ModelProvider,
@@ -27,7 +28,6 @@ from firstday.models.base import (
     PriceTable,
     ProviderConfig,
     Usage,
-    UsageLedger,
     missing_package,
 )
 

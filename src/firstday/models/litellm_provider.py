@@ -10,6 +10,7 @@ import importlib
 from types import ModuleType
 from typing import Any
 
+from firstday.models._usage import UsageLedger
 from firstday.models.base import (
     ModelError,
     ModelProvider,
@@ -18,7 +19,6 @@ from firstday.models.base import (
     PriceTable,
     ProviderConfig,
     TransientModelError,
-    UsageLedger,
     missing_package,
 )
 from firstday.models.openai_compat import request_kwargs, response_from_openai, retry_after_seconds

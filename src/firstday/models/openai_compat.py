@@ -14,6 +14,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from firstday.errors import ConfigError
+from firstday.models._usage import UsageLedger
 from firstday.models.base import (
     ModelError,
     ModelProvider,
@@ -24,7 +25,6 @@ from firstday.models.base import (
     ProviderConfig,
     TransientModelError,
     Usage,
-    UsageLedger,
     missing_package,
 )
 

@@ -163,9 +163,14 @@ def _scored(e: EpisodeSummary) -> list[TaskScore]:
     return list(e.tasks)  # a task with a scoring defect counts 0 (its score is 0.0; None in older runs)
 
 
+def _weight(task: TaskScore) -> float:
+    """A task's priority weight (per task: task ids such as ``t3`` repeat across scenarios and days)."""
+    return float(PRIORITY_WEIGHT.get(task.priority, 2))
+
+
 def _ratio_parts(tasks: list[TaskScore], days: list[DayMetrics]) -> dict[str, tuple[float, float]]:
     """(numerator, denominator) of every headline figure over some tasks and days (a ratio of sums)."""
-    w = [float(PRIORITY_WEIGHT.get(t.priority, 2)) for t in tasks]
+    w = [_weight(t) for t in tasks]
     urgent = [float(t.latency) for t in tasks if t.priority == "urgent" and t.latency is not None]
     attempted = [c for t in tasks for c in t.checkpoints if c.answer_bearing and c.attempted_at is not None]
     qpc = [d.questions_per_clue for d in days if d.questions_per_clue is not None]
@@ -257,7 +262,6 @@ def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[Ep
     all_tasks = [t for e in ok for t in e.tasks]
     tasks = all_tasks  # scoring defects count 0 in every average (and are counted apart below)
     days = [e.metrics for e in ok if e.metrics is not None]
-    weight = {t.task_id: float(PRIORITY_WEIGHT.get(t.priority, 2)) for t in tasks}
     urgent = [float(t.latency) for t in tasks if t.priority == "urgent" and t.latency is not None]
     required = sum(t.clues_required for t in tasks)
     attempted = [c for t in tasks for c in t.checkpoints if c.answer_bearing and c.attempted_at is not None]
@@ -273,8 +277,8 @@ def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[Ep
         tasks=len(tasks), task_errors=sum(1 for t in all_tasks if t.error is not None),
         success_rate=_mean([1.0 if t.success else 0.0 for t in tasks]),
         score=_mean([t.score or 0.0 for t in tasks]),
-        priority_weighted_score=_weighted([(weight[t.task_id], t.score or 0.0) for t in tasks]),
-        on_time_rate=_weighted([(weight[t.task_id], 1.0 if t.on_time else 0.0) for t in tasks]),
+        priority_weighted_score=_weighted([(_weight(t), t.score or 0.0) for t in tasks]),
+        on_time_rate=_weighted([(_weight(t), 1.0 if t.on_time else 0.0) for t in tasks]),
         urgent_latency=_mean(urgent),
         meetings_missed=_mean([float(d.meetings_missed) for d in days]),
         meetings_late=_mean([float(d.meetings_late) for d in days]),
@@ -283,7 +287,7 @@ def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[Ep
         unsupported_rate=_mean([1.0 if c.unsupported else 0.0 for c in attempted]),
         questions_per_clue=_mean([d.questions_per_clue for d in days if d.questions_per_clue is not None]),
         noise=_mean([float(d.noise) for d in days]),
-        submitted_on_time_rate=_weighted([(weight[t.task_id], 1.0 if t.submitted_on_time else 0.0) for t in tasks]),
+        submitted_on_time_rate=_weighted([(_weight(t), 1.0 if t.submitted_on_time else 0.0) for t in tasks]),
         **{name: (lambda p: p[0] / p[1] if p[1] else None)(_day_mean_parts(days, name))
            for name in SCHEDULING_DAY_FIGURES},
         families=_family_rows(tasks), trials=manifest.trials, intervals=_intervals(ok),

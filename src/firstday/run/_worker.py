@@ -4,7 +4,7 @@ Started as ``python -m firstday.run._worker JOBS_FD RESULTS_FD TOOL_SLOTS EVENT_
 never imports the caller's main module, so scripts need no ``if __name__ == "__main__"`` guard). It reads
 ``(seq, EpisodeJob)`` messages from the job pipe, runs them concurrently on one asyncio loop (as the
 local executor does) and sends ``("done", seq, summary JSON, trace JSON lines, wall seconds, memory
-JSON or None)`` for each. When the job pipe closes (the driver is done, or died) it exits at once.
+JSON or None, model usage JSON)`` for each. When the job pipe closes (the driver is done, or died) it exits at once.
 """
 
 from __future__ import annotations

@@ -40,8 +40,8 @@ from firstday.env.loop import agent_name
 from firstday.env.memory import Memory, normalize_lessons
 from firstday.errors import ConfigError, UnknownNameError
 from firstday.jsonsafe import exception_text
+from firstday.models._usage import UsageByRole, UsageLedger, current_usage, usage_from_json, usage_json, usage_scope
 from firstday.models.base import give_up_mark, provider_gave_up
-from firstday.run import simulated as _simulated  # noqa: F401  (registers the simulated-model agent)
 from firstday.run.episode import ErrorKind, ScenarioCache, describe_error, guarded_episode, run_endpoints
 from firstday.run.results import (
     AgentUsage,
@@ -89,6 +89,7 @@ class EpisodeOutcome:
     trace: list[TraceEvent] | str  # events, or their JSON-lines text (from a remote worker)
     wall_seconds: float = 0.0
     memory: Memory | None = None  # with memory on: what this day leaves for the next one
+    model_usage: UsageByRole = field(default_factory=dict)  # the episode's model calls by role (not saved)
 
 
 def error_outcome(job: EpisodeJob, error: str, wall_seconds: float = 0.0,
@@ -140,7 +141,17 @@ ScenarioLoader = Callable[[str], Scenario | Awaitable[Scenario]]
 
 async def run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCache,
                   tool_slots: asyncio.Semaphore | None = None) -> EpisodeOutcome:
-    """Run one episode. Never raises an ``Exception``: any failure becomes an error episode."""
+    """Run one episode. Never raises an ``Exception``: any failure becomes an error episode. Every model call
+    made while it runs (the agent's, the LLM colleagues', a judge's) counts in a usage scope of its own, which
+    comes back as ``model_usage`` (docs/running.md, "Model usage")."""
+    with usage_scope() as usage:
+        outcome = await _run_job(job, load_scenario, tool_slots)
+    outcome.model_usage = usage.snapshot()
+    return outcome
+
+
+async def _run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCache,
+                   tool_slots: asyncio.Semaphore | None) -> EpisodeOutcome:
     started = time.perf_counter()
     cache = load_scenario if isinstance(load_scenario, ScenarioCache) else None
     try:
@@ -220,8 +231,9 @@ def _zeroed(env: DayEnv, card: DayScore, error: str | None) -> DayScore:
     return env.score_card
 
 
-#: an outcome as shipped from a worker process: (summary JSON, trace JSON lines, wall seconds, memory JSON or None)
-EpisodeResult = tuple[str, str, float, str | None]
+#: an outcome as shipped from a worker process: (summary JSON, trace JSON lines, wall seconds, memory JSON or None,
+#: model usage JSON)
+EpisodeResult = tuple[str, str, float, str | None, str]
 
 
 async def run_job_serialised(job: EpisodeJob, caches: dict[str, ScenarioCache],
@@ -236,14 +248,15 @@ async def run_job_serialised(job: EpisodeJob, caches: dict[str, ScenarioCache],
     except Exception as exc:  # run_job records its own failures; this is opening the suite
         outcome = error_outcome(job, f"{type(exc).__name__}: {exc}")
     memory = model_json(outcome.memory) if outcome.memory is not None else None  # (never fails: see model_json)
-    return model_json(outcome.summary), trace_text(outcome.trace), outcome.wall_seconds, memory
+    return (model_json(outcome.summary), trace_text(outcome.trace), outcome.wall_seconds, memory,
+            usage_json(outcome.model_usage))
 
 
 def outcome_of(result: EpisodeResult) -> EpisodeOutcome:
     """The driver's side of :func:`run_job_serialised`."""
-    summary, trace, wall, memory = result
+    summary, trace, wall, memory, usage = result
     return EpisodeOutcome(EpisodeSummary.model_validate_json(summary), trace, wall,
-                          Memory.model_validate_json(memory) if memory else None)
+                          Memory.model_validate_json(memory) if memory else None, usage_from_json(usage))
 
 
 async def run_chain(chain: Sequence[EpisodeJob], run_one: Callable[[EpisodeJob], Awaitable[EpisodeOutcome]],
@@ -359,6 +372,8 @@ class RunProgress:
     infrastructure_errors: int = 0  # among ``errors``: not the agent's (rerun by --retry-errors)
     running: int = 0
     usage: AgentUsage = field(default_factory=AgentUsage)
+    #: model calls by role (agent, colleague, judge) of the episodes finished so far, wherever they ran
+    model_usage: UsageLedger = field(default_factory=UsageLedger)
     event: Literal["begin", "started", "finished"] = "begin"
     last: EpisodeSummary | None = None
     last_wall_seconds: float | None = None
@@ -382,6 +397,7 @@ class RunSummary:
     wall_seconds: float = 0.0
     episodes: list[EpisodeSummary] = field(default_factory=list)  # every episode on disk, sorted by key
     usage: AgentUsage = field(default_factory=AgentUsage)  # of the episodes run now
+    model_usage: UsageLedger = field(default_factory=UsageLedger)  # model calls by role of the episodes run now
     infrastructure_errors: int = 0  # among ``errors``: not the agent's, rerun by --retry-errors
     repairs: list[str] = field(default_factory=list)  # what was found damaged in the folder and how it was repaired
 
@@ -513,6 +529,7 @@ class _Recorder(RunEvents):
         # episodes end at once it is time-sliced with the loop's steps instead of stalling them
         record = EpisodeRecord(outcome.summary, outcome.trace, outcome.wall_seconds, outcome.memory)
         self.state.running -= 1
+        self.state.model_usage.add(outcome.model_usage)
         await self.saver.save(record)
 
     def _committed(self, record: EpisodeRecord) -> None:
@@ -568,8 +585,12 @@ async def run_suite_async(
     (:meth:`RunFolder.repair`): each thing found and done is handed to ``notice`` (one line each) and
     listed in ``RunSummary.repairs``. ``executor`` defaults to a :class:`LocalExecutor` with
     ``concurrency`` episodes in flight.
+
+    The model usage by role of the episodes run now is ``RunSummary.model_usage`` (and, as it grows,
+    ``RunProgress.model_usage``); it is also added to the usage scope this is called in, if any.
     """
     started = time.perf_counter()
+    enclosing_usage = current_usage()
     if trials < 1:
         raise ConfigError(f"trials must be at least 1, got {trials}")
     suite = await asyncio.to_thread(load_suite, suite_path)
@@ -601,17 +622,22 @@ async def run_suite_async(
             progress(state)
         recorder = _Recorder(folder, state, progress, max_pending=max(64, concurrency))
         try:
-            with gc_tuned():
+            # each episode counts its model calls in a scope of its own; a call made outside any episode
+            # counts in the run's
+            with gc_tuned(), usage_scope(state.model_usage):
                 await (executor or LocalExecutor(concurrency)).run(suite, chains, recorder)
                 await recorder.drain()
         finally:
             recorder.close()
+            if enclosing_usage is not None:
+                enclosing_usage.add(state.model_usage.snapshot())
         episodes = folder.read_episodes(known=recorder.saved)  # this run's own: not read back
     finally:
         folder.close()
     return RunSummary(out_dir=folder.path, manifest=manifest, total=len(jobs), ran=state.finished,
                       skipped=state.skipped, errors=state.errors, wall_seconds=time.perf_counter() - started,
-                      episodes=episodes, usage=state.usage, infrastructure_errors=state.infrastructure_errors,
+                      episodes=episodes, usage=state.usage, model_usage=state.model_usage,
+                      infrastructure_errors=state.infrastructure_errors,
                       repairs=repairs)
 
 

@@ -27,7 +27,7 @@ import os
 import weakref
 from typing import Any, ClassVar
 
-from firstday.agents.base import AgentContext, register_agent
+from firstday.agents.base import AgentContext
 from firstday.agents.builtin import OracleAgent
 from firstday.env.episode import Briefing, Observation
 from firstday.world.tools import ToolCall
@@ -116,8 +116,3 @@ class SimulatedModelAgent:
 
     def usage(self) -> dict[str, Any]:
         return {"requests": self.requests}
-
-
-@register_agent("sim-oracle", "the oracle's calls after a simulated model latency (option latency_s; benchmarks)")
-def _sim_oracle(ctx: AgentContext) -> SimulatedModelAgent:
-    return SimulatedModelAgent(ctx)

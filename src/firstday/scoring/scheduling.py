@@ -9,8 +9,9 @@ no task in particular (listing files, the calculator, waiting for the next event
 From the attributed timeline:
 
 * **priority inversion**: a call that serves task *a* while another task *b* was ready (arrived, not yet
-  submitted, its deadline not yet passed, and among the tasks the best schedule finishes) with a higher
-  priority and a deadline no later than *a*'s; counted in calls and in minutes;
+  submitted, its deadline not yet passed, among the tasks the best schedule finishes, and every task it builds
+  on -- ``TaskInstance.depends_on`` -- submitted before the call started) with a higher priority and a deadline
+  no later than *a*'s; counted in calls and in minutes;
 * **response to interruption**: for each urgent task arriving after the start of the day, the minutes to the
   first call that serves it, and whether the task in hand when it arrived was taken up again afterwards;
 * **schedule efficiency**: the priority-weighted score over the best achievable one (the generator's
@@ -143,6 +144,7 @@ def scheduling_figures(day: Day, spans: Sequence[CallSpan], submitted: Mapping[s
         a = tasks[s.task_id]
         if any(b.task_id != a.task_id and b.task_id not in skipped and b.arrival <= s.start < b.deadline
                and submitted.get(b.task_id, 10**9) > s.start
+               and all(submitted.get(d, 10**9) <= s.start for d in b.depends_on)
                and weight[b.task_id] > weight[a.task_id] and b.deadline <= a.deadline for b in day.tasks):
             inversions += 1
             minutes += max(0, s.end - s.start)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from firstday.scoring.cards import CheckpointResult, DayMetrics, DayScore, TaskScore
@@ -13,6 +13,7 @@ from firstday.tasks.checks import norm_text, safe_text
 from firstday.tasks.model import TaskInstance
 from firstday.trusted import trusted
 from firstday.world.assets import PRIORITY_WEIGHT
+from firstday.world.company import Company
 from firstday.world.records import DayRecord
 
 LATE_GRACE = 5  # minutes a meeting may be joined after its start without counting as late
@@ -87,12 +88,16 @@ def _scalars(value: Any) -> list[str]:
     return [] if value is None or isinstance(value, bool) else [norm_text(value)]
 
 
-def related_people(task: TaskInstance) -> set[str]:
+def related_people(task: TaskInstance, by_name: Mapping[str, str] | None = None) -> set[str]:
     """The colleagues a task involves: its requester, the holders of its facts, whoever its objective, clues
-    or answers name (handle-shaped words), its checks' recipients and its meetings' people."""
+    or answers name (handle-shaped words, or a full name of ``by_name``: lower-case full name -> handle),
+    its checks' recipients and its meetings' people."""
     people = {task.requester, *(f.holder for f in task.facts)}
-    texts = [task.objective, *(c.where for c in task.clues), *_scalars(task.answers)]
-    people.update(h for t in texts for h in _HANDLE_LIKE.findall(t.lower()))
+    texts = [t.lower() for t in (task.objective, *(c.where for c in task.clues), *_scalars(task.answers))]
+    people.update(h for t in texts for h in _HANDLE_LIKE.findall(t))
+    if by_name:
+        people.update(h for name, h in by_name.items()
+                      if any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", t) for t in texts))
     for cp in task.checkpoints:
         for name in ("to", "allowed"):
             got = getattr(cp.check, name, None)
@@ -102,18 +107,20 @@ def related_people(task: TaskInstance) -> set[str]:
     return people
 
 
-def noise_counts(day: Day, record: DayRecord, horizon: int) -> dict[str, int]:
+def noise_counts(day: Day, record: DayRecord, horizon: int, company: Company | None = None) -> dict[str, int]:
     """Side effects that would annoy real colleagues (docs/scoring.md, "Noise").
 
     A (message, recipient) pair is *stray* when the recipient is involved in no task that had arrived when
-    the message was sent (:func:`related_people`). ``mass``: stray pairs of a text (case and spacing ignored)
-    that reached more than ``MASS_RECIPIENTS`` colleagues over the day. ``unrelated``: the other stray pairs
+    the message was sent (:func:`related_people`; with ``company``, people a task names by full name count
+    too). ``mass``: stray pairs of a text (case and spacing ignored) that reached more than
+    ``MASS_RECIPIENTS`` colleagues over the day. ``unrelated``: the other stray pairs
     whose message carries no value of an arrived task. ``meetings``: the trainee's bookings that were
     cancelled, that stayed booked although no submission names them (by id or exact title), or that repeat
     the title of an earlier live booking.
     """
     tasks = [t for t in day.tasks if t.arrival <= horizon]
-    people = [(t.arrival, related_people(t)) for t in tasks]
+    by_name = {e.name.lower(): e.handle for e in company.employees} if company is not None else None
+    people = [(t.arrival, related_people(t, by_name)) for t in tasks]
     values = [(t.arrival, [v for v in _scalars(t.answers) if len(v) >= MIN_VALUE_CHARS]) for t in tasks]
     texts = [norm_text(m.text) for m in record.messages]
     reached: dict[str, set[str]] = {}
@@ -144,9 +151,10 @@ def noise_counts(day: Day, record: DayRecord, horizon: int) -> dict[str, int]:
 
 
 def score_day(scenario_id: str, day: Day, record: DayRecord,
-              calls: Sequence[tuple[str, Any, int, int]] | None = None) -> DayScore:
+              calls: Sequence[tuple[str, Any, int, int]] | None = None, company: Company | None = None) -> DayScore:
     """The day's score card. ``calls`` (tool name, arguments, started, ended), the day's tool calls in order,
-    adds the scheduling figures of :mod:`firstday.scoring.scheduling`."""
+    adds the scheduling figures of :mod:`firstday.scoring.scheduling`; ``company`` lets the noise count know
+    the people a task names by full name."""
     end = record.end_time
     # the working day lasts until day_end even if the agent stopped early (end_day, truncation): tasks and
     # meetings it would have met still count, so quitting early cannot hide work from the score
@@ -171,7 +179,7 @@ def score_day(scenario_id: str, day: Day, record: DayRecord,
     colleague_clues = {c.clue_id for t in arrived for c in t.clues if c.location == "colleague"}
     found_colleague = sum(1 for c in colleague_clues if c in record.observed)
     req_total = sum(s.clues_required for s in scores)
-    noise = noise_counts(day, record, horizon)
+    noise = noise_counts(day, record, horizon, company)
     metrics = DayMetrics(
         tasks=len(scores), scored_tasks=sum(1 for s in scores if s.error is None),
         score=_mean([s.score for s in scores if s.score is not None]),

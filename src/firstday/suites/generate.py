@@ -20,7 +20,7 @@ from firstday.suites.schedule import (
     simulate_oracle,
 )
 from firstday.suites.spec import Day, Scenario, SuiteSpec
-from firstday.tasks.family import Family, GenContext, get_family
+from firstday.tasks.family import Family, GenContext, dependent_variants, get_family
 from firstday.tasks.model import DIFFICULTIES, Difficulty, TaskInstance
 from firstday.timefmt import fmt
 from firstday.world.assets import FollowUp, MeetingAsset, Priority
@@ -42,6 +42,18 @@ def _choose_meta_tasks(rng: random.Random, spec: SuiteSpec, fams: list[Family], 
     return [(f.name, rng.choice(f.variants), rng.choices(diffs, weights)[0]) for f in chosen]
 
 
+def _add_dependents(rng: random.Random, spec: SuiteSpec, drawn: list[MetaTask]) -> list[MetaTask]:
+    """``drawn`` with, after each meta-task of a family that has dependent variants, with probability
+    ``spec.dependencies``, a dependent one of the same family and difficulty (a task building on its result)."""
+    out: list[MetaTask] = []
+    for mt in drawn:
+        out.append(mt)
+        dependents = dependent_variants(get_family(mt[0]))
+        if dependents and mt[1] not in dependents and rng.random() < spec.dependencies:
+            out.append((mt[0], rng.choice(dependents), mt[2]))
+    return out
+
+
 def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_index: int,
                  meta: list[MetaTask] | None = None) -> tuple[Day, list[MetaTask]]:
     rng = make_rng(scenario_seed, "day", day_index)
@@ -54,9 +66,11 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
         raise GenerationError("no task families are registered")
     day_start, day_end = 540, 1080
     target = rng.uniform(*spec.load) if spec.load is not None else None
+    # dependent tasks are drawn from a stream of their own, so the rest of the day's draws do not shift with them
+    dependency_rng = make_rng(scenario_seed, "day", day_index, "dependencies")
     if meta is None and target is None:
         n = rng.randint(*spec.tasks_per_day)
-        meta = _choose_meta_tasks(rng, spec, fams, n)
+        meta = _add_dependents(dependency_rng, spec, _choose_meta_tasks(rng, spec, fams, n))
 
     # the trainee's team meeting
     meetings: list[MeetingAsset] = []
@@ -75,16 +89,21 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
     tasks: list[TaskInstance] = []
     dropped: list[str] = []
 
-    def make(idx: int, mt: MetaTask, arrival: int, priority: Priority) -> TaskInstance | None:
+    ids = iter(range(1, 10**6))
+    built_on: set[str] = set()  # tasks a dependent task already builds on
+
+    def make_one(mt: MetaTask, arrival: int, priority: Priority, builds_on: TaskInstance | None = None,
+                 ) -> TaskInstance | None:
         fam_name, variant, difficulty = mt
         fam = get_family(fam_name)
+        idx = next(ids)
         task_id = f"t{idx}"
         requester = company.mentor if rng.random() < 0.7 else rng.choice(company.heads()).handle
         ctx = GenContext(
             rng=make_rng(scenario_seed, "day", day_index, "task", idx, fam_name, variant, difficulty),
             company=company, task_id=task_id, variant=variant, difficulty=difficulty, arrival=arrival,
             priority=priority, requester=requester, day_start=day_start, day_end=day_end,
-            meetings=meetings, used_paths=used_paths,
+            meetings=meetings, used_paths=used_paths, builds_on=builds_on,
         )
         try:
             inst = fam.generate(ctx)
@@ -96,8 +115,33 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
                                   f"{type(exc).__name__}: {exc}") from exc
         if inst.task_id != task_id or inst.family != fam.name:
             raise GenerationError(f"family {fam.name!r} returned an instance with the wrong id or family name")
+        if inst.depends_on != ([builds_on.task_id] if builds_on is not None else []):
+            raise GenerationError(f"family {fam.name!r} returned a dependent task that names the wrong prerequisite")
         meetings.extend(inst.meetings)
+        tasks.append(inst)
         return inst
+
+    def make(mt: MetaTask, arrival: int, priority: Priority) -> list[TaskInstance]:
+        """Place ``mt`` (the tasks placed: a dependent task whose family has no earlier task of the day to build
+        on comes with one, placed first at the same minute)."""
+        fam_name, variant, difficulty = mt
+        fam = get_family(fam_name)
+        dependents = dependent_variants(fam)
+        if variant not in dependents:
+            inst = make_one(mt, arrival, priority)
+            return [inst] if inst is not None else []
+        placed: list[TaskInstance] = []
+        builds_on = next((t for t in reversed(tasks) if t.family == fam_name and t.variant not in dependents
+                          and t.task_id not in built_on), None)
+        if builds_on is None:  # construct the pair: the earlier task first
+            variant_rng = make_rng(scenario_seed, "day", day_index, "prerequisite", len(tasks), fam_name)
+            builds_on = make_one((fam_name, variant_rng.choice(fam.variants), difficulty), arrival, priority)
+            if builds_on is None:
+                return []
+            placed.append(builds_on)
+        built_on.add(builds_on.task_id)
+        inst = make_one(mt, max(arrival, builds_on.arrival), priority, builds_on)
+        return placed + ([inst] if inst is not None else [])
 
     if target is None:
         assert meta is not None
@@ -110,13 +154,14 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
             k = rng.randrange(1, n)
             arrivals[k] = _round5(rng.randint(720, 840))
             priorities[k] = "urgent"
+        for i in range(1, n):  # a dependent task arrives no earlier than the task before it, which it builds on
+            if meta[i][1] in dependent_variants(get_family(meta[i][0])):
+                arrivals[i] = max(arrivals[i], arrivals[i - 1])
         order = sorted(range(n), key=lambda i: (arrivals[i], i))
-        for idx, i in enumerate(order, start=1):
-            inst = make(idx, meta[i], arrivals[i], priorities[i])
-            if inst is not None:
-                tasks.append(inst)
+        for i in order:
+            make(meta[i], arrivals[i], priorities[i])
     else:
-        meta = _fill_to_load(rng, spec, fams, meta, target, make, tasks, day_start, day_end)
+        meta = _fill_to_load(rng, dependency_rng, spec, fams, meta, target, make, day_start, day_end)
 
     # deadlines: generous by priority, then extended until the oracle's policy meets every one -- unless the
     # day is meant to hold more than fits (load above 1): then they stay, and the best schedule is computed
@@ -125,6 +170,11 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
     for t in tasks:
         slack = SLACK[t.priority] * (2 if overloaded else 1)
         t.deadline = max(min(_round5(t.arrival + t.effort_minutes + slack), cap[t.task_id]), t.arrival + 5)
+    deadline_of = {t.task_id: t.deadline for t in tasks}
+    for t in tasks:  # a task building on another is due after it, with time for its own work (placed after it)
+        if t.depends_on:
+            earliest = max(deadline_of[d] for d in t.depends_on) + t.effort_minutes
+            t.deadline = deadline_of[t.task_id] = max(t.deadline, min(_round5(earliest), cap[t.task_id]))
     required = [m for m in meetings if m.trainee_required]
     if not overloaded:
         for _ in range(20):
@@ -138,6 +188,10 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
                 # cannot be made feasible: drop the infeasible tasks (deterministically), and say so
                 drop = {t.task_id for t in late}
                 dropped += [f"{t.task_id} {t.meta_task} (cannot be finished by the end of the day)" for t in late]
+                for t in tasks:  # in order of placement: a task building on a dropped one goes with it
+                    if t.task_id not in drop and drop.intersection(t.depends_on):
+                        drop.add(t.task_id)
+                        dropped.append(f"{t.task_id} {t.meta_task} (builds on a dropped task)")
                 tasks = [t for t in tasks if t.task_id not in drop]
         else:
             raise GenerationError("could not schedule the day's deadlines")
@@ -162,16 +216,19 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
     return day, meta
 
 
-def _fill_to_load(rng: random.Random, spec: SuiteSpec, fams: list[Family], meta: list[MetaTask] | None,
-                  target: float, make: Callable[[int, MetaTask, int, Priority], TaskInstance | None],
-                  tasks: list[TaskInstance], day_start: int, day_end: int) -> list[MetaTask]:
+def _fill_to_load(rng: random.Random, dependency_rng: random.Random, spec: SuiteSpec, fams: list[Family],
+                  meta: list[MetaTask] | None, target: float,
+                  make: Callable[[MetaTask, int, Priority], list[TaskInstance]],
+                  day_start: int, day_end: int) -> list[MetaTask]:
     """Draw tasks one at a time until their efforts add up to ``target`` working days (or ``meta``'s tasks,
     when a day repeats an earlier day's mix). Each task arrives at a random point of the work that came
     before it, so the work is there when the trainee could be free for it: no idle gaps, and the day's
     effort fits only if nothing is wasted. The mid-day interruption is the first task arriving from 12:00
-    (made urgent), or a last task at 12:00-14:00."""
+    (made urgent), or a last task at 12:00-14:00. A task that builds on an earlier one (``_add_dependents``)
+    is the next draw after it."""
     budget = target * (day_end - day_start)
     drawn: list[MetaTask] = []
+    queued: list[MetaTask] = []  # a dependent task waiting to be the next draw
     effort = 0
     arrival = day_start
     interrupted = not spec.interruption
@@ -180,24 +237,23 @@ def _fill_to_load(rng: random.Random, spec: SuiteSpec, fams: list[Family], meta:
             if idx > len(meta):
                 break
             mt = meta[idx - 1]
+        elif queued:
+            mt = queued.pop(0)
         else:
             if effort >= budget:
                 break
-            mt = _choose_meta_tasks(rng, spec, fams, 1)[0]
+            mt, *queued = _add_dependents(dependency_rng, spec, _choose_meta_tasks(rng, spec, fams, 1))
         drawn.append(mt)
         priority: Priority = rng.choices(("low", "normal", "urgent"), (0.3, 0.55, 0.15))[0]
         if idx > 1:
             arrival = max(arrival, _round5(day_start + int(rng.uniform(0.3, 0.9) * effort)))
         if not interrupted and arrival >= 720:
             arrival, priority, interrupted = min(arrival, 840), "urgent", True
-        last = (meta is not None and idx == len(meta)) or (meta is None and effort >= budget * 0.9)
+        last = (meta is not None and idx == len(meta)) or (meta is None and effort >= budget * 0.9 and not queued)
         if not interrupted and last and idx > 1:
             arrival, priority, interrupted = max(arrival, _round5(rng.randint(720, 840))), "urgent", True
         arrival = min(arrival, day_end - 60)
-        inst = make(idx, mt, arrival, priority)
-        if inst is not None:
-            tasks.append(inst)
-            effort += inst.effort_minutes
+        effort += sum(inst.effort_minutes for inst in make(mt, arrival, priority))
     return drawn
 
 

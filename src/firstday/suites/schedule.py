@@ -34,7 +34,7 @@ MEETING_JOIN_WINDOW = 6  # the oracle leaves its task work this many minutes bef
 def oracle_priority_key(priority: str, deadline: int) -> tuple[int, int]:
     """The oracle's ordering: earliest deadline first, urgent work first among equal deadlines (shared with the
     simulator). Deadline order is what meets every deadline that can be met when work can be interleaved.
-    ``deadline`` is the task's :func:`respond_by`."""
+    ``deadline`` is the task's due time (:func:`oracle_due`)."""
     return (deadline, 0 if priority == "urgent" else 1)
 
 
@@ -76,11 +76,57 @@ def _step_minutes(task: TaskInstance, company: Company) -> list[int]:
     return [max(1, m) for m in step_minutes(task.solution, company)]
 
 
+def windows(tasks: Sequence[TaskInstance], work: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """Each task's (release, due) under the precedence of ``TaskInstance.depends_on`` among ``tasks``: a task
+    cannot start before its prerequisites can be done (release = max(arrival, each prerequisite's release + its
+    work)), and a prerequisite must be done in time for the work of the tasks building on it (due =
+    min(deadline, each dependent's due - its work)). Without dependencies a window is (arrival, deadline).
+    Earliest-due-first over these windows respects precedence and meets every deadline that can be met."""
+    if not any(t.depends_on for t in tasks):  # the common case, on every node of the search: no precedence
+        return {t.task_id: (t.arrival, t.deadline) for t in tasks}
+    by_id = {t.task_id: t for t in tasks}
+    dependents: dict[str, list[TaskInstance]] = {t.task_id: [] for t in tasks}
+    for t in tasks:
+        for d in t.depends_on:
+            if d in by_id:
+                dependents[d].append(t)
+    release: dict[str, int] = {}
+    due: dict[str, int] = {}
+
+    def release_of(t: TaskInstance) -> int:
+        if t.task_id not in release:
+            release[t.task_id] = max([t.arrival, *(release_of(by_id[d]) + work[d] for d in t.depends_on
+                                                   if d in by_id)])
+        return release[t.task_id]
+
+    def due_of(t: TaskInstance) -> int:
+        if t.task_id not in due:
+            due[t.task_id] = min([t.deadline, *(due_of(b) - work[b.task_id] for b in dependents[t.task_id])])
+        return due[t.task_id]
+
+    return {t.task_id: (release_of(t), due_of(t)) for t in tasks}
+
+
+def oracle_due(tasks: Sequence[TaskInstance], company: Company) -> dict[str, int]:
+    """The due time the oracle orders ``tasks`` by: the deadline, brought forward for a task others build on
+    (:func:`windows`), and for a task with an earlier window to act in, to that window's end
+    (:func:`respond_by`). Shared by the oracle agent and :func:`simulate_oracle`."""
+    if not any(t.depends_on for t in tasks):
+        return {t.task_id: respond_by(t) for t in tasks}
+    work = {t.task_id: _work_minutes(t, company) for t in tasks}
+    by_id = {t.task_id: t for t in tasks}
+    return {tid: min(due, respond_by(by_id[tid])) for tid, (_, due) in windows(tasks, work).items()}
+
+
 def simulate_oracle(tasks: Sequence[TaskInstance], meetings: Sequence[MeetingAsset], company: Company,
                     day_start: int) -> dict[str, int]:
-    """Finish time of each task when worked step by step with the oracle's policy."""
+    """Finish time of each task when worked step by step with the oracle's policy. A task is not started before
+    the tasks it builds on (``TaskInstance.depends_on``) are finished."""
     steps = {t.task_id: _step_minutes(t, company) for t in tasks}
     plans = {t.task_id: t.solution for t in tasks}
+    due = oracle_due(tasks, company)
+    if any(d not in steps for t in tasks for d in t.depends_on):
+        raise GenerationError("a task builds on a task that is not in the schedule")
     pos = dict.fromkeys(steps, 0)
     finish: dict[str, int] = {}
     pending_meetings = sorted((m.start, m.end, m.meeting_id) for m in meetings if m.trainee_required)
@@ -99,7 +145,8 @@ def simulate_oracle(tasks: Sequence[TaskInstance], meetings: Sequence[MeetingAss
             now = max(now, end)
             attended.add(mid)
             continue
-        ready = [t for t in tasks if t.arrival <= now and t.task_id not in finish and not blocked(t.task_id)]
+        ready = [t for t in tasks if t.arrival <= now and t.task_id not in finish and not blocked(t.task_id)
+                 and all(d in finish for d in t.depends_on)]
         if not ready:
             future = [t.arrival for t in tasks if t.task_id not in finish and t.arrival > now]
             future += [u for t in tasks if t.task_id not in finish and t.arrival <= now
@@ -112,7 +159,7 @@ def simulate_oracle(tasks: Sequence[TaskInstance], meetings: Sequence[MeetingAss
                 return finish
             now = max(now + 1, min(future))
             continue
-        t = min(ready, key=lambda x: oracle_priority_key(x.priority, respond_by(x)))
+        t = min(ready, key=lambda x: oracle_priority_key(x.priority, due[x.task_id]))
         # a step that attends a required meeting was done by the meeting policy, and a wait-until step whose
         # time has come is skipped: neither costs anything more
         step = plans[t.task_id][pos[t.task_id]]
@@ -177,21 +224,24 @@ def best_schedule(tasks: Sequence[TaskInstance], meetings: Sequence[MeetingAsset
 
 
 def _dense_enough(chosen: Sequence[TaskInstance], work: dict[str, int]) -> bool:
-    """Horn's condition: for every window from an arrival to a deadline, the work inside it fits in it."""
-    releases = sorted({t.arrival for t in chosen})
-    deadlines = sorted({t.deadline for t in chosen})
+    """Horn's condition over the tasks' windows under precedence (:func:`windows`): for every window from a
+    release to a due time, the work of the tasks whose windows lie inside it fits in it."""
+    span = windows(chosen, work)
+    releases = sorted({r for r, _ in span.values()})
+    dues = sorted({d for _, d in span.values()})
     for r in releases:
-        for d in deadlines:
-            if d > r and sum(work[t.task_id] for t in chosen if t.arrival >= r and t.deadline <= d) > d - r:
+        for d in dues:
+            if d > r and sum(work[tid] for tid, (tr, td) in span.items() if tr >= r and td <= d) > d - r:
                 return False
-    return True
+    return all(d - r >= work[tid] for tid, (r, d) in span.items())
 
 
 def _densest_heaviest(tasks: Sequence[TaskInstance], work: dict[str, int],
                       weight: dict[str, int]) -> tuple[list[TaskInstance], int, bool]:
     """The heaviest set passing Horn's condition (an upper bound on what any schedule finishes), by branch and
-    bound, heaviest and shortest tasks first; ``complete`` is False if the node budget ran out first."""
-    order = sorted(tasks, key=lambda t: (-weight[t.task_id], work[t.task_id], t.task_id))
+    bound, heaviest and shortest tasks first (a task after the tasks it builds on: it is chosen only with
+    them); ``complete`` is False if the node budget ran out first."""
+    order = _prerequisites_first(sorted(tasks, key=lambda t: (-weight[t.task_id], work[t.task_id], t.task_id)))
     suffix = [sum(weight[t.task_id] for t in order[i:]) for i in range(len(order) + 1)]
     best: list[TaskInstance] = []
     best_weight = -1
@@ -205,22 +255,38 @@ def _densest_heaviest(tasks: Sequence[TaskInstance], work: dict[str, int],
         if i == len(order):
             best, best_weight = list(chosen), got
             return
-        chosen.append(order[i])
-        if _dense_enough(chosen, work):
-            search(i + 1, chosen, got + weight[order[i].task_id])
-        chosen.pop()
+        ids = {t.task_id for t in chosen}
+        if all(d in ids for d in order[i].depends_on):
+            chosen.append(order[i])
+            if _dense_enough(chosen, work):
+                search(i + 1, chosen, got + weight[order[i].task_id])
+            chosen.pop()
         search(i + 1, chosen, got)
 
     search(0, [], 0)
     return best, max(best_weight, 0), nodes <= SEARCH_NODES
 
 
+def _prerequisites_first(order: list[TaskInstance]) -> list[TaskInstance]:
+    """``order`` with every task moved after the tasks it builds on (otherwise in the given order)."""
+    out: list[TaskInstance] = []
+    placed: set[str] = set()
+    known = {t.task_id for t in order}
+    pending = list(order)
+    while pending:
+        t = next(x for x in pending if all(d in placed or d not in known for d in x.depends_on))
+        pending.remove(t)
+        out.append(t)
+        placed.add(t.task_id)
+    return out
+
+
 def _shed_until_on_time(chosen: list[TaskInstance], weight: dict[str, int], work: dict[str, int],
                         on_time: Callable[[Sequence[TaskInstance]], tuple[bool, dict[str, int]]],
                         ) -> list[TaskInstance]:
     """A feasible set by shedding work (Moore-Hodgson's rule, weighted): while a task is late, drop, among
-    the tasks due no later than it, the one with the least weight per minute of work; then take back, heaviest
-    first, every dropped task that still fits."""
+    the tasks due no later than it, the one with the least weight per minute of work (and the tasks building on
+    it); then take back, heaviest first, every dropped task that still fits (and whose prerequisites are in)."""
     dropped: list[TaskInstance] = []
     while True:
         fits, finish = on_time(chosen)
@@ -230,9 +296,19 @@ def _shed_until_on_time(chosen: list[TaskInstance], weight: dict[str, int], work
                    key=lambda t: (t.deadline, t.task_id))
         pool = [t for t in chosen if t.deadline <= late.deadline]
         victim = min(pool, key=lambda t: (weight[t.task_id] / max(1, work[t.task_id]), -work[t.task_id], t.task_id))
-        chosen.remove(victim)
-        dropped.append(victim)
-    for t in sorted(dropped, key=lambda t: (-weight[t.task_id], work[t.task_id], t.task_id)):
-        if on_time([*chosen, t])[0]:
-            chosen.append(t)
+        gone = {victim.task_id}
+        for t in chosen:  # in day order: a task building on a dropped one is dropped with it
+            if gone.intersection(t.depends_on):
+                gone.add(t.task_id)
+        dropped += [t for t in chosen if t.task_id in gone]
+        chosen = [t for t in chosen if t.task_id not in gone]
+    taken_back = True
+    while taken_back:  # a task whose prerequisite came back on a later pass may fit then
+        taken_back = False
+        for t in sorted(dropped, key=lambda t: (-weight[t.task_id], work[t.task_id], t.task_id)):
+            ids = {c.task_id for c in chosen}
+            if all(d in ids for d in t.depends_on) and on_time([*chosen, t])[0]:
+                chosen.append(t)
+                dropped.remove(t)
+                taken_back = True
     return chosen

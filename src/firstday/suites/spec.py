@@ -31,6 +31,10 @@ class SuiteSpec(BaseModel):
     interruption: bool = Field(default=True, description="an urgent task arrives mid-day")
     meetings: bool = Field(default=True, description="a team meeting the trainee must attend")
     follow_ups: bool = Field(default=True, description="requesters chase unsubmitted tasks")
+    dependencies: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="probability that a drawn task of a family with dependent variants "
+        "is followed by a task that builds on its result (the later task cannot be solved before the earlier one "
+        "is done; see docs/scheduling.md)")
     mode: Literal["stationary", "mutable"] = "stationary"
     company_size: tuple[int, int] = (18, 60)
 
@@ -57,8 +61,9 @@ PRESETS: dict[str, SuiteSpec] = {
     "standard": SuiteSpec(name="standard", scenarios=50, load=(0.7, 0.9)),
     "hard": SuiteSpec(name="hard", scenarios=20, load=(1.1, 1.4),
                       difficulty={"easy": 0.0, "medium": 0.3, "hard": 0.7}),
-    # the reference benchmark's conditions: 50 scenarios of 2-6 tasks, a light day (median load about 0.2)
-    "reference": SuiteSpec(name="reference", scenarios=50, tasks_per_day=(2, 6)),
+    # the reference benchmark's conditions: 50 scenarios of 2-6 independent tasks, a light day (median load about
+    # 0.2); the same scenarios as `standard` had before loads and dependent tasks
+    "reference": SuiteSpec(name="reference", scenarios=50, tasks_per_day=(2, 6), dependencies=0),
     "continual": SuiteSpec(name="continual", scenarios=30, days=3, tasks_per_day=(3, 4)),
     "continual-mutable": SuiteSpec(name="continual-mutable", scenarios=30, days=3, tasks_per_day=(3, 4),
                                    mode="mutable"),

@@ -14,6 +14,8 @@ from firstday.tasks.family import (
     BaselineView,
     Family,
     GenContext,
+    dependent_meta_tasks,
+    dependent_variants,
     estimate_minutes,
     families,
     get_family,
@@ -25,5 +27,6 @@ from firstday.tasks.model import DIFFICULTIES, Checkpoint, Clue, Difficulty, Tas
 __all__ = [
     "DIFFICULTIES", "AttendedCheck", "BaselineView", "Check", "CheckOutcome", "Checkpoint", "Clue", "Difficulty",
     "Family", "FileCheck", "GenContext", "MeetingCheck", "MessageCheck", "SubmissionCheck", "SubmittedCheck",
-    "TaskInstance", "estimate_minutes", "families", "get_family", "meta_tasks", "register",
+    "TaskInstance", "dependent_meta_tasks", "dependent_variants", "estimate_minutes", "families", "get_family",
+    "meta_tasks", "register",
 ]

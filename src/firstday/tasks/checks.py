@@ -725,8 +725,11 @@ class MessageOnlyCheck(BaseModel):
     the expected one included), the message to ``to`` counts only if it names no other candidate, so one
     message listing every candidate does not pass either. ``visible_from`` and ``within_minutes`` bound when
     the message may reach ``to``, as for ``message``; ``about`` narrows the messages considered to those that
-    also carry other values of the task (e.g. the service a severity is about). Messages sent before the task
-    arrived (``since``) are ignored, to pass or to fail.
+    also carry other values of the task (its incident id, the meeting's name, the service a value is about)
+    and, with ``candidates`` or ``every_message``, fails the check when any message to ``to`` about the task
+    names another candidate (or, with ``every_message``, lacks the value): several messages, one guess
+    each, are a list of every guess. Messages sent before the task arrived (``since``) are ignored, to pass
+    or to fail.
     """
 
     kind: Literal["message_only"] = "message_only"
@@ -741,11 +744,16 @@ class MessageOnlyCheck(BaseModel):
                                      "(e.g. the refresh that showed the value)")
     within_minutes: int | None = Field(default=None, ge=0, description="a message counts only if sent at most "
                                        "this many minutes after ``visible_from``")
+    every_message: bool = Field(default=False, description="every message to ``to`` about the task (carrying the "
+                                "``about`` values) must carry the expected value: one about it stating something "
+                                "else is another guess")
 
     @model_validator(mode="after")
     def _window_needs_a_start(self) -> MessageOnlyCheck:
         if self.within_minutes is not None and self.visible_from is None:
             raise ValueError("within_minutes needs visible_from (the minute the value became visible)")
+        if self.every_message and not self.about:
+            raise ValueError("every_message needs about (the values that say a message concerns the task)")
         return self
 
     def evaluate(self, record: DayRecord, task_id: str, answers: Mapping[str, Any], at: int,
@@ -768,11 +776,13 @@ class MessageOnlyCheck(BaseModel):
             return any(_names(c, text) or _names_by_range(c, text) for c in others)
 
         clean = [m for m in hits if not names_another(norm_text(m.text))]
-        if self.about and others:
-            # messages about this task (they carry its identifying values) that tell ``to`` another candidate:
-            # several messages, one candidate each, are a list of every candidate too
+        if self.about and (others or self.every_message):
+            # messages about this task (they carry its identifying values) that tell ``to`` another candidate, or
+            # (``every_message``) anything but the value: several messages, one guess each, are a list of every
+            # candidate too
             told = [m.time for m in record.messages if since <= m.time <= at and self.to in m.to
-                    and all(v in norm_text(m.text) for v in scope[1:]) and names_another(norm_text(m.text))]
+                    and all(v in norm_text(m.text) for v in scope[1:])
+                    and (names_another(norm_text(m.text)) or (self.every_message and want not in norm_text(m.text)))]
             if told:
                 return CheckOutcome(False, f"{self.to} was also told other possible answers about this", min(told))
         if not clean:

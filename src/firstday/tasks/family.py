@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
-from firstday.errors import UnknownNameError
+from firstday.errors import UnknownNameError, plugin_hint
 from firstday.tasks.model import Difficulty, TaskInstance
 from firstday.world.assets import MeetingAsset, Priority
 from firstday.world.company import Company, Employee
@@ -35,6 +35,8 @@ class GenContext:
     day_end: int = 1080
     meetings: list[MeetingAsset] = field(default_factory=list)  # meetings already placed today
     used_paths: set[str] = field(default_factory=set)
+    # for a dependent variant (``dependent_variants``): the earlier task of the day whose result it needs
+    builds_on: TaskInstance | None = None
 
     def path(self, folder: str, stem: str, ext: str) -> str:
         """A drive path unique within the day (task id appended only on collision)."""
@@ -147,7 +149,8 @@ def families() -> dict[str, Family]:
 def get_family(name: str) -> Family:
     fams = families()
     if name not in fams:
-        raise UnknownNameError("family", name, list(fams))
+        raise UnknownNameError("family", name, list(fams), plugin_hint(
+            "family", "firstday.families", "firstday.register_family(FamilyClass)"))
     return fams[name]
 
 
@@ -155,3 +158,16 @@ def meta_tasks(fam: Family) -> list[tuple[str, Difficulty]]:
     from firstday.tasks.model import DIFFICULTIES
 
     return [(v, d) for v in fam.variants for d in DIFFICULTIES]
+
+
+def dependent_variants(fam: Family) -> tuple[str, ...]:
+    """The family's dependent variants (optional attribute ``dependent_variants``): follow-up tasks that build on
+    the result of an earlier task of the same family (``GenContext.builds_on``). They are not among ``variants``:
+    the day generator places them after such a task (docs/families.md, "Dependent tasks")."""
+    return tuple(getattr(fam, "dependent_variants", ()))
+
+
+def dependent_meta_tasks(fam: Family) -> list[tuple[str, Difficulty]]:
+    from firstday.tasks.model import DIFFICULTIES
+
+    return [(v, d) for v in dependent_variants(fam) for d in DIFFICULTIES]

@@ -46,6 +46,8 @@ class TaskInstance(BaseModel):
     deadline: int
     latest_deadline: int | None = Field(default=None, description="the deadline may not be later than this")
     effort_minutes: int = Field(description="upper estimate of the oracle's virtual time for this task")
+    depends_on: list[str] = Field(default_factory=list, description="ids of earlier tasks of the same day whose "
+                                  "results this task needs: it cannot be solved before they are done")
     files: list[FileAsset] = Field(default_factory=list)
     facts: list[Fact] = Field(default_factory=list)
     meetings: list[MeetingAsset] = Field(default_factory=list)

@@ -22,12 +22,23 @@ from typing import Any, ClassVar
 
 from firstday.tasks.checks import SubmissionCheck
 from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.library._follow_up import FollowUpSpec, baseline_follow_up, build_follow_up
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.company import Employee
 from firstday.world.tools import ToolCall
 
 VARIANTS = ("late_early", "absences", "overtime", "remote_days")
+DEPENDENT_VARIANTS = ("payroll_adjustment",)
+# per variant of the earlier task: the answer key of its result, the result in words, and what payroll does
+RESULTS = {"late_early": ("warned", "the employees who earn a punctuality warning",
+                          "Payroll withholds the attendance bonus of each of them"),
+           "absences": ("absent_employees", "the employees with at least one absence",
+                        "Payroll deducts the unexcused absences of each of them"),
+           "overtime": ("top_overtime", "the employee(s) with the most overtime",
+                        "Payroll pays the overtime of each of them"),
+           "remote_days": ("over_cap", "the employees over their department's remote-day cap",
+                           "Payroll charges the remote-work allowance back to each of them")}
 YEAR = 2025
 MANUAL_KEYWORDS = ["attendance policy manual", "attendance manual", "policy manual", "manual"]
 APPROVAL_KEYWORDS = ["make-up approvals", "make-up days", "approvals", "make-up"]
@@ -146,7 +157,11 @@ class AttendanceStatistics:
     domains = ("information", "inquiry")
     modalities = ("table", "text", "dialogue")
     variants = VARIANTS
+    dependent_variants = DEPENDENT_VARIANTS
     knobs: ClassVar[dict[str, str]] = {
+        "dependent": "variant payroll_adjustment, builds on an earlier attendance_statistics task: payroll's "
+                     "adjustment of the employees of its result, from a sheet listing everyone in the log; easy one "
+                     "row each, medium and hard up to 2 / 3 rows of which only the confirmed count",
         "data": "departments in the log easy 2, medium 2, hard 3; employees easy 6, medium 9, hard 12; one row per "
                 "employee per working day of one month of 2025",
         "distractors": "medium and hard add approved-leave rows (not absences) and clock-ins/outs exactly at the "
@@ -159,6 +174,8 @@ class AttendanceStatistics:
     }
 
     def generate(self, ctx: GenContext) -> TaskInstance:
+        if ctx.variant in DEPENDENT_VARIANTS:
+            return self._follow_up(ctx)
         rng = ctx.rng
         company = ctx.company
         level = {"easy": 0, "medium": 1, "hard": 2}[ctx.difficulty]
@@ -329,6 +346,23 @@ class AttendanceStatistics:
             facts=facts, clues=clues, checkpoints=checkpoints, solution=plan, answers=answers,
             domains=list(self.domains), modalities=list(self.modalities))
 
+    def _follow_up(self, ctx: GenContext) -> TaskInstance:
+        """``payroll_adjustment``: payroll adjusts the pay of the employees of an earlier task's result."""
+        earlier = ctx.builds_on
+        if earlier is None or earlier.family != self.name or earlier.variant not in RESULTS:
+            raise ValueError("an attendance_statistics follow-up needs an earlier attendance_statistics task "
+                             "(GenContext.builds_on)")
+        key, phrase, request = RESULTS[earlier.variant]
+        log = next(f for f in earlier.files if f.path.endswith(".csv"))
+        staff = sorted({ln.split(",")[1] for ln in str(log.content).strip().splitlines()[1:]})
+        spec = FollowUpSpec(
+            entities=list(earlier.answers[key]), candidates=staff, result_phrase=phrase, request=request,
+            folder="/shared/hr", sheet_stem="payroll_adjustments", sheet_name="payroll adjustments sheet",
+            entity_column="employee", amount_column="adjustment", counted_status="confirmed",
+            other_statuses=("draft", "reversed"), list_key="employees", total_key="adjustment_total",
+            amount_range=(40, 600))
+        return build_follow_up(ctx, self.name, list(self.domains), list(self.modalities), earlier, spec)
+
     # --- ground truth ---------------------------------------------------------------------------------
     @staticmethod
     def _settle(variant: str, rng: random.Random, log: dict[tuple[str, dt.date], Row], policies: dict[str, Policy],
@@ -460,6 +494,8 @@ class AttendanceStatistics:
     # --- baseline -----------------------------------------------------------------------------------------
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Applies the manual if it found it (else 09:00-17:00, no grace, 8 h), and never the make-up days."""
+        if '"adjustment_total"' in view.objective:
+            return baseline_follow_up(view, "employee", "adjustment", "employees", "adjustment_total")
         manual = next((t for p, t in view.texts.items() if p.endswith(".md") and "attendance" in p), "")
         table = next((t for p, t in view.texts.items() if p.endswith(".csv")), "")
         policies: dict[str, Policy] = {}

@@ -370,7 +370,8 @@ class DashboardTriage:
         objective = (
             f"Incident {incident}: an alert fired on the production dashboard ({img_path}). Find the degraded "
             f"service, decide its severity and page the on-call engineer of the team that owns it with a direct "
-            f"message naming the service and the severity. {where_runbook} {where_rota} Then submit "
+            f"message naming the incident ({incident}), the service and the severity. {where_runbook} {where_rota} "
+            "Then submit "
             '{"service": "<service>", "severity": "SEV1|SEV2|SEV3", "paged": "<handle>"}.'
         )
         board, runbook_c, rota_c = f"{tid}-board", f"{tid}-runbook", f"{tid}-rota"
@@ -387,14 +388,16 @@ class DashboardTriage:
                        feedback="The panel names the owning team; Engineering keeps the on-call rota."),
             Checkpoint(cp_id="page-message", description="the on-call engineer was told the service",
                        clue_ids=[board, rota_c],
+                       # the incident id ties a page to this task: pages of the incident naming another service
+                       # (one message per guess) fail, while another incident's page to the same person does not
                        check=MessageOnlyCheck(to=page.handle, expected="service", candidates="services",
-                                              allowed=[ctx.requester]),
+                                              about=["incident"], allowed=[ctx.requester]),
                        feedback="Page the owning team's on-call engineer (and no one else) with a direct message "
-                                "naming the service."),
+                                "naming the incident and the service (only that one)."),
             Checkpoint(cp_id="page-severity", description="the page states the severity",
                        clue_ids=[board, runbook_c, rota_c], weight=0.5,
                        check=MessageOnlyCheck(to=page.handle, expected="severity", candidates="severities",
-                                              about=["service"], allowed=[ctx.requester]),
+                                              about=["incident", "service"], allowed=[ctx.requester]),
                        feedback="The page should state the severity graded by the runbook."),
         ]
         return TaskInstance(
@@ -410,7 +413,7 @@ class DashboardTriage:
             ],
             facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
             answers={"service": bad, "severity": sev, "paged": page.handle, "services": list(services),
-                     "severities": list(SEVERITIES)},
+                     "severities": list(SEVERITIES), "incident": incident},
             domains=list(self.domains), modalities=list(self.modalities),
         )
 

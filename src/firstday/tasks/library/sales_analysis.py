@@ -21,11 +21,18 @@ from typing import Any, ClassVar
 from firstday.errors import GenerationError
 from firstday.tasks.checks import SubmissionCheck
 from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.library._follow_up import FollowUpSpec, baseline_follow_up, build_follow_up
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.tools import ToolCall
 
 VARIANTS = ("top_sellers", "average", "quarter_growth", "region_total")
+DEPENDENT_VARIANTS = ("bonus_payout",)
+# per variant of the earlier task: the answer key of its result and the result in words (for a follow-up)
+RESULTS = {"top_sellers": ("top_sellers", "the top seller(s) of the quarter"),
+           "average": ("above_average", "the people whose own average sale is above the quarter's average sale"),
+           "quarter_growth": ("grew", "the people who made more sales in the later quarter"),
+           "region_total": ("top_region", "the region(s) with the highest total")}
 REGIONS = ("North", "South", "East", "West", "Central")
 PRODUCTS = (("Starter plan", 90, 250), ("Team plan", 300, 900), ("Enterprise plan", 1500, 6000),
             ("Support add-on", 40, 180), ("Training day", 600, 1400), ("Hardware kit", 200, 1200))
@@ -60,7 +67,11 @@ class SalesAnalysis:
     domains = ("information", "strategy")
     modalities = ("table", "text", "dialogue")
     variants = VARIANTS
+    dependent_variants = DEPENDENT_VARIANTS
     knobs: ClassVar[dict[str, str]] = {
+        "dependent": "variant bonus_payout, builds on an earlier sales_analysis task: the bonus of the people "
+                     "(regions) of its result, from a bonus sheet listing everyone; easy one row each, medium and "
+                     "hard up to 2 / 3 rows of which only the approved count",
         "data": "sales people easy 6, medium 9, hard 12; quarter files easy 2, medium 3, hard 4; rows per "
                 "quarter about 5 per person",
         "distractors": "rows that are not sales: easy cancelled; medium also refunded; hard also pending and "
@@ -70,6 +81,8 @@ class SalesAnalysis:
     }
 
     def generate(self, ctx: GenContext) -> TaskInstance:
+        if ctx.variant in DEPENDENT_VARIANTS:
+            return self._follow_up(ctx)
         rng = ctx.rng
         level = {"easy": 0, "medium": 1, "hard": 2}[ctx.difficulty]
         tid = ctx.task_id
@@ -173,6 +186,25 @@ class SalesAnalysis:
             checkpoints=checkpoints, solution=plan, answers=answers, domains=list(self.domains),
             modalities=list(self.modalities))
 
+    def _follow_up(self, ctx: GenContext) -> TaskInstance:
+        """``bonus_payout``: Sales pays a bonus to the people (or regions) of an earlier task's result."""
+        earlier = ctx.builds_on
+        if earlier is None or earlier.family != self.name or earlier.variant not in RESULTS:
+            raise ValueError("a sales_analysis follow-up needs an earlier sales_analysis task (GenContext.builds_on)")
+        key, phrase = RESULTS[earlier.variant]
+        regions = earlier.variant == "region_total"
+        rows = [ln.split(",") for f in earlier.files if f.path.endswith(".csv")
+                for ln in str(f.content).strip().splitlines()[1:]]
+        candidates = sorted({r[2] if regions else r[1] for r in rows if len(r) == 8})
+        spec = FollowUpSpec(
+            entities=list(earlier.answers[key]), candidates=candidates, result_phrase=phrase,
+            request="Sales pays each of them a bonus pool" if regions else "Sales pays each of them a bonus",
+            folder="/shared/sales", sheet_stem="bonus_sheet", sheet_name="bonus sheet",
+            entity_column="region" if regions else "employee", amount_column="bonus", counted_status="approved",
+            other_statuses=("withdrawn", "pending"), list_key="bonus_recipients", total_key="bonus_total",
+            amount_range=(800, 5000) if regions else (150, 900))
+        return build_follow_up(ctx, self.name, list(self.domains), list(self.modalities), earlier, spec)
+
     @staticmethod
     def _question(variant: str, rng: Any, sales: dict[int, list[Sale]], names: list[str], counts: Any, level: int,
                   quarters: list[int]) -> tuple[dict[str, Any], dict[str, tuple[str, str, float, float]], str,
@@ -270,6 +302,9 @@ class SalesAnalysis:
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Treats every row of the files it read as a sale (it ignores the handbook's definition)."""
+        if "bonus_recipients" in view.objective:
+            column = "region" if "regions" in view.objective or "region(s)" in view.objective else "employee"
+            return baseline_follow_up(view, column, "bonus", "bonus_recipients", "bonus_total")
         rows: list[tuple[int, str, str, float]] = []  # quarter, employee, region, amount
         for path, text in sorted(view.texts.items()):
             m = re.search(r"_q(\d)\.csv$", path)

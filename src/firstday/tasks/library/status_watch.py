@@ -278,14 +278,22 @@ class StatusWatch:
                            check=SubmissionCheck(field="value", expected="value", compare="number_close",
                                                  tolerance=0.0005), feedback=hint_page),
             ]
+        readings = [before, *rows_after]
         for s in alerts:
             answers[f"notify.{s}"] = _v(shown[s])
             answers[f"name.{s}"] = s
+            # what a hedging alert about s would list: the other services' readings; not s's own history (an
+            # alert may say where it came from) nor what the owner's alert rightly names (values, thresholds)
+            rightly = {_v(shown[o]) for o in by_owner[owners[s].handle]} | {
+                _v(thresholds[o]) for o in by_owner[owners[s].handle]} | {_v(r[s]) for r in readings}
+            answers[f"others.{s}"] = sorted({_v(r[o]) for r in readings for o in services if o != s} - rightly)
             checkpoints.append(Checkpoint(
                 cp_id=f"notify-{s}", description=f"the owner of {s} was alerted with the value in time", weight=1.5,
                 clue_ids=deps_owner,
-                # only messages naming the service count: its value alone is too common a number
+                # only messages naming the service count: its value alone is too common a number; a message
+                # about it stating another reading, or one per guess, fails
                 check=MessageOnlyCheck(to=owners[s].handle, expected=f"notify.{s}", about=[f"name.{s}"],
+                                       candidates=f"others.{s}", every_message=True,
                                        visible_from=times[alert_index], within_minutes=ALERT_WITHIN),
                 feedback=f"Message the service's owner (runbook or service catalog) with the value shown, within "
                          f"{ALERT_WITHIN} minutes of the refresh that shows the breach."))

@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from firstday.tasks.checks import SubmissionCheck
 from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.library._follow_up import FollowUpSpec, baseline_follow_up, build_follow_up
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.tools import ToolCall
@@ -131,6 +132,7 @@ def _rules(threshold: int, split_n: int, round_n: int) -> dict[str, Rule]:
 
 
 VARIANTS = ("split_invoices", "round_amounts", "weekend_postings", "duplicate_invoices", "self_approval")
+DEPENDENT_VARIANTS = ("payment_hold",)
 
 
 def _inject(
@@ -222,7 +224,11 @@ class TransactionReview:
     domains = ("information",)
     modalities = ("table", "dialogue")
     variants = VARIANTS
+    dependent_variants = DEPENDENT_VARIANTS
     knobs: ClassVar[dict[str, str]] = {
+        "dependent": "variant payment_hold, builds on an earlier transaction_review task: the open payments to "
+                     "every supplier it flagged are held, from a list of the payments to every supplier; easy one "
+                     "row each, medium and hard up to 2 / 3 rows of which only the open count",
         "rules": "rules in today's manual: easy 1, medium 2, hard 3 (the variant's rule is always one)",
         "suppliers": "suppliers in the table: easy 8, medium 14, hard 22",
         "hops": "who holds the manual: easy named in the objective; medium the Finance head; hard the Finance "
@@ -231,6 +237,8 @@ class TransactionReview:
     }
 
     def generate(self, ctx: GenContext) -> TaskInstance:
+        if ctx.variant in DEPENDENT_VARIANTS:
+            return self._follow_up(ctx)
         rng = ctx.rng
         level = {"easy": 0, "medium": 1, "hard": 2}[ctx.difficulty]
         threshold = rng.choice((2000, 5000, 10000))
@@ -431,8 +439,27 @@ class TransactionReview:
             modalities=list(self.modalities),
         )
 
+    def _follow_up(self, ctx: GenContext) -> TaskInstance:
+        """``payment_hold``: Finance holds the open payments to every supplier an earlier review flagged."""
+        earlier = ctx.builds_on
+        if earlier is None or earlier.family != self.name or earlier.variant not in VARIANTS:
+            raise ValueError("a transaction_review follow-up needs an earlier transaction_review task "
+                             "(GenContext.builds_on)")
+        flagged = sorted({s for k, v in earlier.answers.items() if k.startswith("violations.") for s in v})
+        table = next(f for f in earlier.files if f.path.endswith(".csv"))
+        suppliers = sorted({ln.split(",")[1] for ln in str(table.content).strip().splitlines()[1:]})
+        spec = FollowUpSpec(
+            entities=flagged, candidates=suppliers,
+            result_phrase="the suppliers flagged under any rule", request="Finance holds every open payment to them",
+            folder="/shared/finance", sheet_stem="open_payments", sheet_name="payments list", entity_column="supplier",
+            amount_column="amount", counted_status="open", other_statuses=("paid", "cancelled"),
+            list_key="on_hold", total_key="held_amount", amount_range=(200, 9000))
+        return build_follow_up(ctx, self.name, list(self.domains), list(self.modalities), earlier, spec)
+
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Best effort: parse the manual if it was found, apply simple detectors; else guess one rule id."""
+        if '"on_hold"' in view.objective:
+            return baseline_follow_up(view, "supplier", "amount", "on_hold", "held_amount")
         manual = next((t for p, t in view.texts.items() if "manual" in p), "")
         table = next((t for p, t in view.texts.items() if p.endswith(".csv")), "")
         rows = [r.split(",") for r in table.strip().splitlines()[1:]] if table else []

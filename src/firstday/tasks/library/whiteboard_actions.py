@@ -52,6 +52,23 @@ TOPICS = ("Sprint retro", "Weekly planning", "Project kickoff", "Ops review", "L
 MARKERS: tuple[Colour, ...] = ((25, 60, 170), (20, 20, 25), (190, 30, 35), (20, 120, 60))
 
 
+def _photo_stem(topic: str) -> str:
+    return f"whiteboard_{topic.lower().replace(' ', '_')}"
+
+
+def _free_topic(rng: random.Random, used_paths: set[str]) -> str:
+    """A meeting topic no other whiteboard of the day has: reminders name their meeting, and the name is what
+    ties a reminder to its task when two whiteboards remind the same person."""
+    free = [t for t in TOPICS if f"/shared/photos/{_photo_stem(t)}.png" not in used_paths]
+    if free:
+        return rng.choice(free)
+    topic = rng.choice(TOPICS)
+    n = 2
+    while f"/shared/photos/{_photo_stem(f'{topic} {n}')}.png" in used_paths:
+        n += 1
+    return f"{topic} {n}"
+
+
 @dataclass
 class Item:
     number: int
@@ -138,9 +155,9 @@ class WhiteboardActions:
             open_items[0].owner = rng.choice([e for e in people if e.department == dept])
 
         style = 1 if level == 2 else 0
-        topic = rng.choice(TOPICS)
+        topic = _free_topic(rng, ctx.used_paths)
         lines = [f"{it.number}. {it.action} - {it.owner.first_name} - {it.written_due(style)}" for it in items]
-        path = ctx.path("/shared/photos", f"whiteboard_{topic.lower().replace(' ', '_')}", "png")
+        path = ctx.path("/shared/photos", _photo_stem(topic), "png")
         parking = rng.sample(PARKING, 3) if level else []
         params: dict[str, Any] = {
             "seed": rng.randint(0, 2**31 - 1), "title": f"{topic} - actions", "lines": lines,
@@ -194,6 +211,7 @@ class WhiteboardActions:
             owners_today = sorted({it.owner.handle for it in due_today})
             answers["reminded"] = owners_today
             answers["times"] = sorted({fmt(it.due_minute) for it in items if it.due_minute is not None})
+            answers["topic"] = topic
             earliest = {h: fmt(min(it.due_minute or 0 for it in due_today if it.owner.handle == h))
                         for h in owners_today}
             for h in owners_today:
@@ -203,8 +221,9 @@ class WhiteboardActions:
                     cp_id=f"remind-{h}", description=f"{h} reminded with their earliest due time today",
                     clue_ids=need, feedback=feedback,
                     # owners due at the same time may get the same time; anyone else may not, and a reminder
-                    # listing every time on the whiteboard is no reminder
-                    check=MessageOnlyCheck(to=h, expected=f"time.{h}", candidates="times", allowed=[
+                    # listing every time on the whiteboard is no reminder; the meeting's name ties a reminder to
+                    # this whiteboard, so reminders of it with other times (one guess each) fail too
+                    check=MessageOnlyCheck(to=h, expected=f"time.{h}", candidates="times", about=["topic"], allowed=[
                         o for o in owners_today if o != h and earliest[o] == earliest[h]])))
                 plan.append(ToolCall(name="send_message", arguments={
                     "to": h, "text": f"Reminder from the {topic.lower()} whiteboard: your action item is due "
@@ -214,8 +233,9 @@ class WhiteboardActions:
                                                                                compare="set_equals"),
                                           feedback=feedback))
             objective = (f"Here is a photo of the whiteboard from the {topic.lower()} meeting: {path}. Send each "
-                         "person who owns an open action item due today a message reminding them of it, with the "
-                         "due time as HH:MM (24 h; their earliest one if several), then submit "
+                         "person who owns an open action item due today a message reminding them of it, naming "
+                         f"the meeting ({topic.lower()}) and the due time as HH:MM (24 h; their earliest one if "
+                         "several), then submit "
                          f"{{\"reminded\": [\"<handle>\", ...]}}.{struck}")
             plan.append(ToolCall(name="submit", arguments={"task_id": tid, "answer": {"reminded": owners_today}}))
         else:
