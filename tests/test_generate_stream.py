@@ -116,3 +116,11 @@ def test_a_day_with_nobody_free_to_run_a_meeting_leaves_that_task_out() -> None:
     spec = preset("continual", seed=7000063).model_copy(update={"scenarios": 27})
     days = generate_scenario(spec, 26).days
     assert any("nobody is free to run the meeting" in d for d in days[2].dropped)
+
+
+def test_a_two_bay_shelf_count_with_a_full_bay_generates() -> None:
+    # found by scripts/sweep_oracle.py --preset hard: a random split put more boxes in one bay than its rows
+    # hold, and laying out the rows looped forever; the overflow now goes to the other bay
+    spec = preset("hard", seed=5020).model_copy(update={"scenarios": 13})
+    day = generate_scenario(spec, 12).days[0]
+    assert any(t.meta_task.startswith("shelf_stock_count/two_bays") for t in day.tasks)
