@@ -1,6 +1,7 @@
 """Episode throughput: built-in agents over every day of a suite, in process, one episode at a time.
 
-    python benchmarks/bench_oracle.py            # standard preset, 3 repeats
+    python benchmarks/bench_oracle.py            # reference preset (50 light days, 2-6 tasks), 3 repeats
+    python benchmarks/bench_oracle.py --preset standard   # days filled to a load of 0.7-0.9
     python benchmarks/bench_oracle.py --quick    # smoke preset, 1 repeat (a check that it runs)
 
 The suite is generated once, outside the timing. Each timed episode includes building the day
@@ -50,13 +51,13 @@ def time_day_start(suite: list[Scenario], repeats: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--preset", default=None, help="suite preset (default: standard; smoke with --quick)")
+    ap.add_argument("--preset", default=None, help="suite preset (default: reference; smoke with --quick)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeats", type=int, default=None, help="timed repeats (default 3; 1 with --quick)")
     ap.add_argument("--agents", default=",".join(AGENTS), help="comma-separated agent names")
     ap.add_argument("--quick", action="store_true", help="tiny run: smoke preset, one repeat")
     args = ap.parse_args(argv)
-    name = args.preset or ("smoke" if args.quick else "standard")
+    name = args.preset or ("smoke" if args.quick else "reference")
     repeats = args.repeats or (1 if args.quick else 3)
     agents = [a.strip() for a in args.agents.split(",") if a.strip()]
 

@@ -117,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     per_round = max(1, n // rounds)
 
     # the first scenario whose day opens with a readable text file (a task's files enter the world only when
-    # it arrives, and the measured calls start at 09:00)
-    spec = preset("standard", seed=args.seed)
+    # it arrives, and the measured calls start at 09:00); the reference preset's light days, as measured so far
+    spec = preset("reference", seed=args.seed)
     for index in range(spec.scenarios):
         scenario = generate_scenario(spec, index)
         day = _pick_day(scenario)

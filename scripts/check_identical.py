@@ -15,8 +15,10 @@ index rows, and the gym environment's observations. Wall-clock fields (``created
 
 The runs: the smoke preset (16 scenarios) with sim-oracle (latency 0), oracle, heuristic, guess and
 noop; the same with hints and text-only; the continual preset with memory (heuristic-learning); the
-standard preset with the oracle and heuristic; a scripted agent that sends malformed calls; and gym
-episodes with malformed and random actions.
+reference preset (50 light days) with the oracle and heuristic; six overloaded `hard` days with the oracle
+(the best schedule's skipped tasks); a scripted agent that sends malformed calls; and gym episodes with
+malformed and random actions. (Both trees must know the presets used: compare commits from after the
+presets of issue 17.)
 """
 
 from __future__ import annotations
@@ -52,8 +54,9 @@ def _runs(quick: bool) -> list[dict[str, Any]]:
         runs += [
             {"preset": "continual", "scenarios": 6, "agent": "heuristic-learning", "env": {"memory": True},
              "concurrency": 4},
-            {"preset": "standard", "scenarios": 50, "agent": "oracle", "concurrency": 16},
-            {"preset": "standard", "scenarios": 50, "agent": "heuristic", "concurrency": 16, "trials": 2},
+            {"preset": "reference", "scenarios": 50, "agent": "oracle", "concurrency": 16},
+            {"preset": "reference", "scenarios": 50, "agent": "heuristic", "concurrency": 16, "trials": 2},
+            {"preset": "hard", "scenarios": 6, "agent": "oracle", "concurrency": 8},
         ]
     return runs
 

@@ -4,10 +4,11 @@ The spray explores like the oracle, then acts on every plausible target (agents/
 of its forms (``everyone``: messages to every colleague; ``target``: one guess per message to the right
 recipient). It must pass no answer-bearing checkpoint (except ``SPRAY_EXEMPT``, where listing every
 candidate is the answer), while the oracle passes every checkpoint with zero noise. ``tests/test_spray.py``
-runs one seed per meta-task and a dozen preset days; this script runs as many as asked.
+runs one seed per meta-task and four standard days; this script runs as many as asked.
 
     python scripts/sweep_spray.py                       # 3 seeds per meta-task + 50 standard days
     python scripts/sweep_spray.py --seeds 10 --days 200 --only dashboard_triage,kb_link_fix
+    python scripts/sweep_spray.py --preset reference    # light days of 2-6 tasks (the reference's conditions)
 
 Prints, per family, the checkpoints the spray passed (variant/difficulty/checkpoint: count) and every
 oracle failure; exits 1 if there is either.
@@ -49,8 +50,8 @@ def single_days(seeds: int, only: set[str] | None) -> list[tuple[Scenario, Day]]
     return out
 
 
-def preset_days(n: int, only: set[str] | None) -> list[tuple[Scenario, Day]]:
-    spec = preset("standard", seed=11).model_copy(update={"scenarios": n})
+def preset_days(name: str, n: int, only: set[str] | None) -> list[tuple[Scenario, Day]]:
+    spec = preset(name, seed=11).model_copy(update={"scenarios": n})
     days = [(s, d) for s in generate_suite(spec) for d in s.days]
     return [(s, d) for s, d in days if not only or any(t.family in only for t in d.tasks)]
 
@@ -58,7 +59,8 @@ def preset_days(n: int, only: set[str] | None) -> list[tuple[Scenario, Day]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, default=3, help="single-task days per meta-task")
-    ap.add_argument("--days", type=int, default=50, help="standard-preset days (multi-task)")
+    ap.add_argument("--days", type=int, default=50, help="preset days (multi-task)")
+    ap.add_argument("--preset", default="standard", help="the preset of the multi-task days (default standard)")
     ap.add_argument("--only", default="", help="comma-separated families")
     args = ap.parse_args()
     only = {f for f in args.only.split(",") if f} or None
@@ -67,7 +69,7 @@ def main() -> int:
     failures: list[str] = []
     noise: Counter[str] = Counter()
     started = time.perf_counter()
-    days = single_days(args.seeds, only) + preset_days(args.days, only)
+    days = single_days(args.seeds, only) + preset_days(args.preset, args.days, only)
     forms: tuple[SprayForm, ...] = ("everyone", "target")
     for scenario, day in days:
         tasks = {t.task_id: t for t in day.tasks}

@@ -35,7 +35,19 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cli") / "suite"
     res = invoke("generate", "--preset", "smoke", "--seed", "2", "--out", out)
     assert res.exit_code == 0, res.output
+    assert "dropped: 0 drawn task(s)" in res.stdout  # the count is printed even when nothing was left out
     return out
+
+
+def test_generate_prints_how_many_drawn_tasks_were_left_out(tmp_path: Path) -> None:
+    # six hard inbox-triage tasks cannot all fit one working day (tests/test_generate_stream.py)
+    spec = {"name": "crowded", "scenarios": 1, "tasks_per_day": [5, 6], "families": ["inbox_triage"],
+            "difficulty": {"hard": 1}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    res = invoke("generate", "--spec", tmp_path / "spec.json", "--out", tmp_path / "suite")
+    assert res.exit_code == 0, res.output
+    n_dropped = json.loads((tmp_path / "suite" / "manifest.json").read_text())["n_dropped"]
+    assert n_dropped > 0 and f"dropped: {n_dropped} drawn task(s)" in res.stdout
 
 
 def _row(output: str, name: str) -> str:

@@ -32,12 +32,14 @@ from firstday.suites.store import suite_hash
 from firstday.world import generate_company
 
 # specs hashed in this process and in two fresh interpreters; together they cover every family, several
-# days per scenario, the mutable (shifting mix) mode and a day filled past its load (best schedule search)
+# days per scenario, the mutable (shifting mix) mode, days filled to a load and days filled past it (best
+# schedule search)
 SPECS: dict[str, SuiteSpec] = {
     "smoke": preset("smoke", seed=7),
-    "standard": preset("standard", seed=3).model_copy(update={"scenarios": 8}),
+    "reference": preset("reference", seed=3).model_copy(update={"scenarios": 8}),
+    "standard": preset("standard", seed=3).model_copy(update={"scenarios": 2}),
     "continual_mutable": preset("continual", seed=5).model_copy(update={"scenarios": 3, "mode": "mutable"}),
-    "overload": preset("overload", seed=4).model_copy(update={"scenarios": 2}),
+    "hard": preset("hard", seed=4).model_copy(update={"scenarios": 2}),
     # every task of a family with dependent variants followed by one that builds on it
     "dependent": SuiteSpec(name="dependent", seed=6, scenarios=3, tasks_per_day=(3, 5), dependencies=1.0,
                            families=["attendance_statistics", "sales_analysis", "transaction_review"]),

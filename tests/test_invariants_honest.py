@@ -27,7 +27,7 @@ from firstday.world import ToolCall
 @cache
 def sample() -> list[tuple[Scenario, Day]]:
     days = [sd for seed in range(10) for sd in preset_days("smoke", seed)]
-    return days + preset_days("standard", 0)
+    return days + preset_days("reference", 0)
 
 
 @cache

@@ -20,7 +20,7 @@ PAIRS = [("heuristic", "heuristic-fifo"), ("oracle", "oracle-fifo")]
 
 
 def _days(n: int) -> list[tuple[Scenario, Day]]:
-    spec = preset("overload", seed=1).model_copy(update={"scenarios": n})
+    spec = preset("hard", seed=1).model_copy(update={"scenarios": n})
     return [(s, s.days[0]) for s in (generate_scenario(spec, i) for i in range(n))]
 
 

@@ -79,7 +79,7 @@ def test_spray_passes_nothing_on_days_with_dependent_tasks(form: SprayForm) -> N
 
 @pytest.mark.parametrize("form", ["everyone", "target"])
 def test_spray_passes_nothing_on_multi_task_days(form: SprayForm) -> None:
-    days = preset_days("standard", seed=7, scenarios=12)
+    days = preset_days("standard", seed=7, scenarios=4)  # days filled to a load of 0.7-0.9
     assert sum(len(d.tasks) for _, d in days) >= 36
     sprayed, oracle_failures, oracle_noise = _sweep(days, form)
     _report(sprayed)

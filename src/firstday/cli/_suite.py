@@ -60,7 +60,8 @@ def agents_cmd() -> None:
 def generate(
     out: Annotated[Path, typer.Option("--out", "-o", help="New (or empty) folder to save the suite in.")],
     preset_name: Annotated[str | None, typer.Option(
-        "--preset", help="smoke, standard, hard, continual or continual-mutable.")] = None,
+        "--preset", help="smoke, standard (load 0.7-0.9), hard (load 1.1-1.4, harder tasks), reference (2-6 tasks "
+                         "a day, the reference benchmark's conditions), continual or continual-mutable.")] = None,
     spec_file: Annotated[Path | None, typer.Option("--spec", help="A suite spec as JSON or TOML.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default 0 for a preset, the spec's own seed)")] = None,
 ) -> None:
@@ -95,9 +96,10 @@ def generate(
     console.print(f"suite {spec.name!r} (seed {spec.seed}): {manifest.n_scenarios} scenarios, "
                   f"{manifest.n_days} days, {manifest.n_tasks} tasks; generated in {gen_s:.2f} s{resumed}")
     console.print("tasks per family: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.by_family.items())))
-    if manifest.n_dropped:
-        console.print(f"[yellow]{manifest.n_dropped} drawn task(s) did not fit their day and were left out "
-                      "(listed in each day's 'dropped' and counted in the manifest)[/yellow]")
+    # a task the day had no room or time left for is left out, never silently: each day lists its own
+    dropped = (f"dropped: {manifest.n_dropped} drawn task(s) did not fit their day and were left out (listed in "
+               "each day's 'dropped', counted in the manifest's n_dropped)")
+    console.print(f"[yellow]{dropped}[/yellow]" if manifest.n_dropped else dropped)
     console.print(f"content hash: {manifest.content_hash}")
     console.print(f"saved to {escape(str(out))}; next: firstday run {escape(str(out))} --agent heuristic "
                   f"--out runs/heuristic")

@@ -33,8 +33,21 @@ MEETING_JOIN_WINDOW = 6  # the oracle leaves its task work this many minutes bef
 
 def oracle_priority_key(priority: str, deadline: int) -> tuple[int, int]:
     """The oracle's ordering: earliest deadline first, urgent work first among equal deadlines (shared with the
-    simulator). Deadline order is what meets every deadline that can be met when work can be interleaved."""
+    simulator). Deadline order is what meets every deadline that can be met when work can be interleaved.
+    ``deadline`` is the task's due time (:func:`oracle_due`)."""
     return (deadline, 0 if priority == "urgent" else 1)
+
+
+def respond_by(task: TaskInstance) -> int:
+    """The time the oracle orders a task by: its deadline, or the end of an earlier window in which one of its
+    checks must be met (``status_watch``: an alert within 30 minutes of the refresh showing the breach, while
+    the report is due later). Ordered by the deadline alone, such a task waited behind work due before the
+    deadline, and on a loaded day its alert went out after the window."""
+    ends: list[int] = [
+        start + within for cp in task.checkpoints
+        if (within := getattr(cp.check, "within_minutes", None)) is not None
+        and (start := getattr(cp.check, "visible_from", None) or getattr(cp.check, "since", None)) is not None]
+    return min([task.deadline, *ends])
 
 
 def attend_target(call: ToolCall) -> str | None:
@@ -96,11 +109,13 @@ def windows(tasks: Sequence[TaskInstance], work: dict[str, int]) -> dict[str, tu
 
 def oracle_due(tasks: Sequence[TaskInstance], company: Company) -> dict[str, int]:
     """The due time the oracle orders ``tasks`` by: the deadline, brought forward for a task others build on
-    (:func:`windows`). Shared by the oracle agent and :func:`simulate_oracle`."""
+    (:func:`windows`), and for a task with an earlier window to act in, to that window's end
+    (:func:`respond_by`). Shared by the oracle agent and :func:`simulate_oracle`."""
     if not any(t.depends_on for t in tasks):
-        return {t.task_id: t.deadline for t in tasks}
+        return {t.task_id: respond_by(t) for t in tasks}
     work = {t.task_id: _work_minutes(t, company) for t in tasks}
-    return {tid: due for tid, (_, due) in windows(tasks, work).items()}
+    by_id = {t.task_id: t for t in tasks}
+    return {tid: min(due, respond_by(by_id[tid])) for tid, (_, due) in windows(tasks, work).items()}
 
 
 def simulate_oracle(tasks: Sequence[TaskInstance], meetings: Sequence[MeetingAsset], company: Company,

@@ -170,6 +170,13 @@ class ShelfStockCount:
             per_bay["A"][p] = first
             if len(bays) == 2:
                 per_bay["B"][p] = c - first
+        # a bay holds at most its rows' capacity (the total fits both, as drawn above): boxes over it go to the
+        # other bay, the most plentiful product first (a full bay used to loop forever laying out its rows)
+        for src, dst in (("A", "B"), ("B", "A")) if len(bays) == 2 else ():
+            while sum(per_bay[src].values()) > ROW_CAPACITY * n_rows:
+                p = max(sorted(per_bay[src]), key=lambda q: per_bay[src][q])
+                per_bay[src][p] -= 1
+                per_bay[dst][p] += 1
         images: list[dict[str, Any]] = []
         for b in bays:
             groups = [[p] * c for p, c in per_bay[b].items() if c]
