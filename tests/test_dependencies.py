@@ -43,8 +43,8 @@ def test_at_least_three_families_have_dependent_variants() -> None:
 
 def test_dependent_pairs_appear_in_the_default_presets_deterministically() -> None:
     assert SuiteSpec().dependencies > 0
-    for name in ("standard", "hard"):
-        spec = preset(name, seed=0).model_copy(update={"scenarios": 12 if name == "standard" else 6})
+    for name in ("standard", "hard", "continual"):
+        spec = preset(name, seed=0).model_copy(update={"scenarios": 6})
         assert "dependencies" in spec.model_dump()  # recorded with the suite's spec
         scenarios = [generate_scenario(spec, i) for i in range(spec.scenarios)]
         pairs = [p for s in scenarios for d in s.days for p in _pairs(d)]
