@@ -52,12 +52,14 @@ def test_a_broken_family_fails_its_check_with_the_remedy(fakes: None, family: ty
 
 
 def test_determinism_failures_are_told_apart(fakes: None) -> None:
-    """Global random fails in process; hash order passes in process and fails only across processes."""
+    """Global random fails in process; hash order is repeatable in process and fails only across processes."""
     both = ("deterministic", "deterministic_across_processes")
     glob = check_family(GlobalRandom.name, seeds=2, checks=both)
     assert "global random" in glob.check("deterministic").failures[0]
     hashed = check_family(HashOrdered.name, seeds=2, checks=both)
-    assert hashed.check("deterministic").status == "passed"
+    # in one process the same seed gives the same instance; whether two seeds' answers happen to differ depends
+    # on the process's hash seed (the fake's city is the same for every seed), so only repeatability is asserted
+    assert not any("differ" in f or "global random" in f for f in hashed.check("deterministic").failures)
     assert "PYTHONHASHSEED" in hashed.check("deterministic_across_processes").failures[0]
 
 
