@@ -9,7 +9,7 @@ from conftest import run_agent
 from firstday.suites import SuiteSpec, generate_scenario, preset
 from firstday.suites.schedule import _densest_heaviest, _work_minutes, best_schedule
 from firstday.tasks.checks import MessageOnlyCheck
-from firstday.tasks.library.status_watch import ALERT_WITHIN
+from firstday.tasks.library.status_watch import ALERT_WITHIN, MEETING_LEAD, REACT_MINUTES
 from firstday.world.assets import PRIORITY_WEIGHT
 
 
@@ -72,6 +72,22 @@ def test_status_watch_alerts_go_out_within_the_stated_bound_on_loaded_days() -> 
                     assert 0 <= result.attempted_at - cp.check.visible_from <= ALERT_WITHIN
                     alerts += 1
     assert alerts >= 3  # the sample holds alerts to check
+
+
+def test_a_later_required_meeting_keeps_clear_of_a_watch_refresh() -> None:
+    """A status_watch task reserves the minutes around the refresh that shows its breach (``desk_windows``); a
+    meeting_attend task drawn later the same day places its required meeting clear of them. Seed 6000, s016
+    of ``standard``: before the reservation, t4's meeting (10:35-11:05) sat over t3's refresh and the oracle,
+    attending it, alerted 37 minutes after the breach."""
+    scenario = generate_scenario(preset("standard", seed=6000), 16)
+    day = scenario.days[0]
+    watch = next(t for t in day.tasks if t.task_id == "t3" and t.family == "status_watch")
+    meeting = next(m for t in day.tasks if t.family == "meeting_attend" for m in t.meetings)
+    refresh = min(cp.check.visible_from for cp in watch.checkpoints
+                  if isinstance(cp.check, MessageOnlyCheck) and cp.check.visible_from is not None)
+    assert meeting.end <= refresh - MEETING_LEAD or meeting.start >= refresh + REACT_MINUTES
+    result = run_agent("oracle", scenario, day)
+    assert all(t.success for t in result.score.tasks)
 
 
 def test_load_is_validated_and_recorded() -> None:

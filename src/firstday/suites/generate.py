@@ -86,6 +86,7 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
         ))
 
     used_paths: set[str] = set()
+    desk_windows: list[tuple[int, int]] = []
     tasks: list[TaskInstance] = []
     dropped: list[str] = []
 
@@ -103,7 +104,8 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
             rng=make_rng(scenario_seed, "day", day_index, "task", idx, fam_name, variant, difficulty),
             company=company, task_id=task_id, variant=variant, difficulty=difficulty, arrival=arrival,
             priority=priority, requester=requester, day_start=day_start, day_end=day_end,
-            meetings=meetings, used_paths=used_paths, builds_on=builds_on,
+            meetings=meetings, used_paths=used_paths, desk_windows=desk_windows,
+            builds_on=builds_on,
         )
         try:
             inst = fam.generate(ctx)

@@ -35,6 +35,9 @@ class GenContext:
     day_end: int = 1080
     meetings: list[MeetingAsset] = field(default_factory=list)  # meetings already placed today
     used_paths: set[str] = field(default_factory=set)
+    # windows (start, end) in which the trainee must be at their desk (e.g. to react to a dashboard refresh),
+    # shared across the day: a family placing a required meeting keeps clear of them, as of ``meetings``
+    desk_windows: list[tuple[int, int]] = field(default_factory=list)
     # for a dependent variant (``dependent_variants``): the earlier task of the day whose result it needs
     builds_on: TaskInstance | None = None
 

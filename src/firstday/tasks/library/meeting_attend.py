@@ -122,7 +122,8 @@ def _place_meeting(ctx: GenContext, duration: int) -> tuple[int, int, str]:
     meetings, and early enough that the work after it fits in the day. A crowded day falls back to a
     shorter meeting and a smaller margin."""
     rng = ctx.rng
-    required = [(m.start, m.end) for m in ctx.meetings if m.trainee_required]
+    # clear of the trainee's other required meetings and of the times it must be at its desk (status_watch)
+    required = [(m.start, m.end) for m in ctx.meetings if m.trainee_required] + list(ctx.desk_windows)
     booked = _reservations(ctx, KEY_BOOKED_ROOM)
     lead = rng.randint(20, 50)
     tries = ((duration, MARGIN, lead, LATEST_END_GAP), (20, MARGIN, 20, LATEST_END_GAP), (20, 10, 15, LATEST_END_GAP),

@@ -157,6 +157,8 @@ class StatusWatch:
         options = [*range(first, last_allowed + 1, 5), *range(first - 5, earliest - 1, -5)]
         first = next((f for f in options if not clash(f)), first)
         times = [first + step * k for k in range(refreshes)]
+        if breached:  # a required meeting placed later today (by another task) must not take the trainee away
+            ctx.desk_windows.append((times[alert_index] - MEETING_LEAD, times[alert_index] + REACT_MINUTES))
 
         url = f"http://intranet/dashboards/{metric.replace(' ', '-').lower()}"
         if KEY_URL + url in ctx.used_paths:
