@@ -780,7 +780,10 @@ class MessageOnlyCheck(BaseModel):
             # messages about this task (they carry its identifying values) that tell ``to`` another candidate, or
             # (``every_message``) anything but the value: several messages, one guess each, are a list of every
             # candidate too
-            told = [m.time for m in record.messages if since <= m.time <= at and self.to in m.to
+            # from the minute the value became visible, if that is known: before it, a message about the same
+            # service to the same person is another task's (two watches of one service) or idle chat, not a guess
+            start = max(since, self.visible_from) if self.visible_from is not None else since
+            told = [m.time for m in record.messages if start <= m.time <= at and self.to in m.to
                     and all(v in norm_text(m.text) for v in scope[1:])
                     and (names_another(norm_text(m.text)) or (self.every_message and want not in norm_text(m.text)))]
             if told:

@@ -24,6 +24,7 @@ from firstday.world.company import Employee
 from firstday.world.tools import ToolCall
 
 VARIANTS = ("breach", "all_clear", "multi_service", "trend")
+KEY_SERVICE = "status_watch:service:"  # used_paths keys: the services a watch of the day shows
 KEY_URL = "status_watch:url:"
 SERVICES = ("checkout-api", "search", "billing-worker", "auth", "image-resizer", "notifications", "reporting",
             "inventory-sync", "payments-gateway", "email-relay", "recommendations", "export-jobs")
@@ -83,7 +84,12 @@ class StatusWatch:
         metric = rng.choice(list(METRICS))
         (lo, hi), (tlo, thi) = METRICS[metric]
         n_services = (3, 4, 6)[level]
-        services = rng.sample(SERVICES, n_services)
+        # services no other watch of the day shows: an alert names its service, and two watches of one service
+        # alerting one owner the same day could not be told apart
+        watched_today = {k[len(KEY_SERVICE):] for k in ctx.used_paths if k.startswith(KEY_SERVICE)}
+        fresh = [s for s in SERVICES if s not in watched_today]
+        services = rng.sample(fresh if len(fresh) >= n_services else list(SERVICES), n_services)
+        ctx.used_paths.update(KEY_SERVICE + s for s in services)
         thresholds = {s: float(rng.randint(tlo, thi)) for s in services}
         before = {s: round(rng.uniform(lo, hi), 1) for s in services}
 
