@@ -41,14 +41,15 @@ def oracle_problem(scenario: Scenario, day: Day) -> str | None:
     return checkers.oracle_problem(scenario, day, loop=event_loop())
 
 
-@pytest.mark.parametrize("meta", all_meta_tasks(), ids=meta_id)
-def test_oracle_solves_every_meta_task(meta: tuple[str, str, str]) -> None:
+def _sweep_meta(meta: tuple[str, str, str], n_seeds: int, label: str, tasks: int) -> None:
+    """The oracle on ``n_seeds`` days of one meta-task, each holding ``tasks`` tasks (2 for a dependent one:
+    the earlier task it builds on first); fails listing the first seeds that went wrong."""
     failures: list[str] = []
-    n_seeds = max(N_SEEDS, N_SEEDS_FOUNDATION) if meta[0] in FOUNDATION else N_SEEDS
     for seed in range(n_seeds):
-        scenario, day = single_task_day(meta, seed)
-        if len(day.tasks) != 1:
-            failures.append(f"seed {seed}: the day generator dropped the task (deadline infeasible)")
+        scenario, day = single_task_day(meta, seed, label=label)
+        if len(day.tasks) != tasks or (tasks == 2 and day.tasks[1].depends_on != [day.tasks[0].task_id]):
+            failures.append(f"seed {seed}: the day holds {[t.meta_task for t in day.tasks]} (a task dropped as "
+                            "infeasible, or not the pair)")
         else:
             problem = oracle_problem(scenario, day)
             if problem:
@@ -57,25 +58,18 @@ def test_oracle_solves_every_meta_task(meta: tuple[str, str, str]) -> None:
             break
     if failures:
         pytest.fail(f"oracle not perfect on {meta_id(meta)}:\n" + "\n".join(failures), pytrace=False)
+
+
+@pytest.mark.parametrize("meta", all_meta_tasks(), ids=meta_id)
+def test_oracle_solves_every_meta_task(meta: tuple[str, str, str]) -> None:
+    _sweep_meta(meta, max(N_SEEDS, N_SEEDS_FOUNDATION) if meta[0] in FOUNDATION else N_SEEDS, "single", 1)
 
 
 @pytest.mark.parametrize("meta", all_dependent_meta_tasks(), ids=meta_id)
 def test_oracle_solves_every_dependent_meta_task(meta: tuple[str, str, str]) -> None:
     """A dependent meta-task's day holds the earlier task it builds on and the dependent one: the oracle solves
     both, in that order (tests/test_dependencies.py checks the order and the precedence)."""
-    failures: list[str] = []
-    for seed in range(N_SEEDS):
-        scenario, day = single_task_day(meta, seed, label="dependent")
-        if len(day.tasks) != 2 or day.tasks[1].depends_on != [day.tasks[0].task_id]:
-            failures.append(f"seed {seed}: the day holds {[t.meta_task for t in day.tasks]}, not the pair")
-        else:
-            problem = oracle_problem(scenario, day)
-            if problem:
-                failures.append(f"seed {seed}: {problem}")
-        if len(failures) >= MAX_REPORTED:
-            break
-    if failures:
-        pytest.fail(f"oracle not perfect on {meta_id(meta)}:\n" + "\n".join(failures), pytrace=False)
+    _sweep_meta(meta, N_SEEDS, "dependent", 2)
 
 
 # (preset, seeds, scenarios): smoke over many seeds; full-size reference and continual suites; days filled to

@@ -24,7 +24,7 @@ from firstday.errors import ConfigError, FirstdayError
 
 if TYPE_CHECKING:
     from firstday.models import UsageLedger
-    from firstday.run import EpisodeExecutor
+    from firstday.run import EpisodeExecutor, RunSummary
 
 USER_ERROR = 2
 INTERRUPTED = 130
@@ -98,6 +98,19 @@ SandboxArg = Annotated[str, typer.Option(
                       "hook only: not a security boundary); see docs/code-runner.md.")]
 RequireSandboxArg = Annotated[bool, typer.Option(
     "--require-sandbox", help="Refuse to start unless run_python runs in the kernel sandbox (no audit fallback).")]
+
+
+def run_line(quiet: bool, width: int) -> Callable[[str, RunSummary, float], None]:
+    """The ``on_run`` callback of a study (hint ladder, paired learning): one line per finished run on stderr
+    (its name padded to ``width``), nothing with ``quiet``."""
+    note = stderr()
+
+    def on_run(name: str, summary: RunSummary, seconds: float) -> None:
+        if not quiet:
+            note.print(f"{name:<{width}} {summary.ran} episode(s) run, {summary.skipped} already done, "
+                       f"{summary.errors} error(s), {seconds:.1f} s", highlight=False)
+
+    return on_run
 
 
 def parse_options(pairs: list[str]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from firstday.cli._common import (
     SeedArg,
     SuiteArg,
     WorkersArg,
-    stderr,
+    run_line,
     stdout,
     user_errors,
 )
@@ -61,12 +61,10 @@ def hints(
     opts = RunOptions(option=option, model=model, base_url=base_url, concurrency=concurrency,
                       executor_name=executor_name, workers=workers, event_loop=event_loop, address=address,
                       sandbox=sandbox, require_sandbox=require_sandbox).open()
-    note = stderr()
+    line = run_line(quiet, len("tier ") + 6)
 
     def on_run(tier: str, summary: RunSummary, seconds: float) -> None:
-        if not quiet:
-            note.print(f"tier {tier:<6} {summary.ran} episode(s) run, {summary.skipped} already done, "
-                       f"{summary.errors} error(s), {seconds:.1f} s", highlight=False)
+        line(f"tier {tier}", summary, seconds)
 
     with opts.resumable(out):
         run_hint_ladder(suite, agent, out, chosen, env_config=EnvConfig(**opts.sandbox_settings),

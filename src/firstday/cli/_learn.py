@@ -26,6 +26,7 @@ from firstday.cli._common import (
     SeedArg,
     TrialsArg,
     WorkersArg,
+    run_line,
     stderr,
     stdout,
     user_errors,
@@ -64,7 +65,7 @@ def learn(
     DIR/learning.json and DIR/score_by_day.png (docs/learning.md)."""
     from firstday.env import EnvConfig
     from firstday.report.learning import learning_report, render_learning, write_learning
-    from firstday.run import LEARNING_CONTROL, LEARNING_TREATMENT, RunSummary, run_paired_learning
+    from firstday.run import LEARNING_CONTROL, LEARNING_TREATMENT, run_paired_learning
 
     opts: RunOptions | None = None
     if report_only is not None:
@@ -78,18 +79,11 @@ def learn(
         opts = RunOptions(option=option, model=model, base_url=base_url, concurrency=concurrency,
                           executor_name=executor_name, workers=workers, event_loop=event_loop, address=address,
                           sandbox=sandbox, require_sandbox=require_sandbox).open()
-        note = stderr()
-
-        def on_run(arm: str, summary: RunSummary, seconds: float) -> None:
-            if not quiet:
-                note.print(f"{arm:<7} {summary.ran} episode(s) run, {summary.skipped} already done, "
-                           f"{summary.errors} error(s), {seconds:.1f} s", highlight=False)
-
         with opts.resumable(out):
             run_paired_learning(suite, agent, out, env_config=EnvConfig(**opts.sandbox_settings),
                                 agent_options=opts.agent_options, seed=seed, trials=trials,
                                 retry_errors=retry_errors, executor=opts.executor, event_loop=event_loop,
-                                on_run=on_run)
+                                on_run=run_line(quiet, 7))
     rep = learning_report(out / LEARNING_TREATMENT, out / LEARNING_CONTROL)
     js, png = write_learning(rep, out)
     console = stdout()
