@@ -56,7 +56,8 @@ def oracle_script(result: EpisodeResult) -> list[dict[str, Any]]:
 
 
 def options(server: LLMServer, tmp_path: Path, **kw: Any) -> dict[str, Any]:
-    return {"model": "openai/scripted", "base_url": server.base_url, "timeout_s": 0.5, "backoff_base_s": 0.001,
+    # the timeout stays below the server's "timeout" fault (2 s) but leaves a loaded machine room to answer
+    return {"model": "openai/scripted", "base_url": server.base_url, "timeout_s": 1.5, "backoff_base_s": 0.001,
             "backoff_max_s": 0.05, "cache_dir": str(tmp_path / "cache"), **kw}
 
 
@@ -131,7 +132,11 @@ def test_cached_rerun_makes_no_http_calls(server: LLMServer, tmp_path: Path, day
     second = run_llm("llm", *day, options(server, tmp_path), seed=7)
     assert server.count == n  # zero requests the second time
     assert second.score == first.score and calls_of(second) == calls_of(first)
-    assert events_of(second.trace, EndEvent)[0].data.agent["cached_calls"] == n
+    # every model call of the rerun came from the cache: as many as the first run made (``n`` counts HTTP
+    # requests, which a retry after a timeout on a loaded machine can make more than the calls)
+    steps = events_of(first.trace, EndEvent)[0].data.agent["steps"]
+    assert 0 < steps <= n
+    assert events_of(second.trace, EndEvent)[0].data.agent["cached_calls"] == steps
 
 
 def tiny_png() -> str:
