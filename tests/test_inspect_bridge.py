@@ -33,7 +33,7 @@ from firstday.bridges.inspect import (
 )
 from firstday.env import DayEnv, run_episode
 from firstday.env.trace import IdleEvent, ObservationEvent, ToolCallEvent, TraceEvent
-from firstday.suites import Day, Scenario, generate_suite, preset, save_suite
+from firstday.suites import PRESETS, Day, Scenario, generate_suite, preset, save_suite
 
 if TYPE_CHECKING:
     from llm_server import LLMServer
@@ -253,21 +253,6 @@ def _entry_point_dir(tmp_path: Path) -> Path:
     return dist.parent
 
 
-def test_inspect_finds_the_tasks_by_name_through_the_entry_point(tmp_path: Path) -> None:
-    site = _entry_point_dir(tmp_path)
-    code = ("from inspect_ai._eval.registry import task_create\n"
-            "t = task_create('firstday/smoke', seed=1)\n"
-            "print(t.name, len(t.dataset))\n"
-            "import firstday.bridges.inspect as b\n"
-            "print(sorted(b.PRESET_TASKS))\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(site)])}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    first, second = out.stdout.splitlines()[-2:]
-    assert first == "firstday/smoke 2"
-    assert "continual-mutable" in second and "standard" in second
-
-
 def test_inspect_eval_on_the_command_line_reaches_the_oracles_score(smoke: list[Scenario], tmp_path: Path,
                                                                       server: LLMServer) -> None:
     """``inspect eval firstday/smoke --model openai/...`` as a user runs it: the task found through the entry
@@ -308,6 +293,11 @@ def test_without_inspect_ai_the_error_says_how_to_install_it() -> None:
     assert firstday.bridges.__doc__
 
 
-def test_a_task_from_scenarios_in_memory(smoke: list[Scenario]) -> None:
+def test_a_task_per_preset_and_one_from_scenarios_in_memory(smoke: list[Scenario]) -> None:
+    from inspect_ai._util.registry import registry_info
+
+    assert set(PRESET_TASKS) == set(PRESETS)
+    # registered under the package's namespace: `inspect eval firstday/<preset>`
+    assert {registry_info(t).name for t in PRESET_TASKS.values()} == {f"firstday/{name}" for name in PRESETS}
     made = firstday_task(smoke[:1], "test:memory", max_text_only=0)
     assert [s.id for s in made.dataset] == ["s000-d0"]
