@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("inspect_ai")
 
 from inspect_ai import eval as inspect_eval
-from inspect_ai.log import EvalLog, read_eval_log
+from inspect_ai.log import read_eval_log
 from inspect_ai.model import ModelOutput, ModelUsage, get_model
 from inspect_ai.util._json import json_schema_dump  # what every inspect provider sends
 
@@ -92,52 +92,59 @@ def run_oracle(scenario: Scenario, day: Day) -> tuple[Any, list[list[tuple[str, 
     return result, oracle_turns(result.trace)
 
 
-def eval_one(task: Any, sample_id: str, outputs: list[ModelOutput], log_dir: Path) -> EvalLog:
-    model = get_model(MOCK, custom_outputs=outputs)
-    logs = inspect_eval(task, model=model, sample_id=sample_id, log_dir=str(log_dir), display="none",
-                        log_format="json")
-    assert len(logs) == 1
-    return logs[0]
-
-
 def test_the_oracles_calls_through_the_mock_model_reach_the_oracles_score(smoke: list[Scenario],
                                                                            tmp_path: Path) -> None:
-    scenario = smoke[0]
-    day = scenario.days[0]
-    oracle, turns = run_oracle(scenario, day)
-    assert oracle.score.metrics.score == 1.0
-    log = eval_one(PRESET_TASKS["smoke"](seed=0, max_text_only=0), f"{scenario.scenario_id}-d0",
-                   mock_outputs(turns), tmp_path / "logs")
+    """Both smoke days in one eval, run concurrently: inspect's mock model replays each day's oracle calls (the
+    reply chosen by the day's briefing and the number of replies so far) and every day gets the oracle's card."""
+    oracles = {s.scenario_id: run_oracle(s, s.days[0]) for s in smoke}
+    replies = {DayEnv(s, s.days[0]).briefing().instructions: mock_outputs(oracles[s.scenario_id][1]) for s in smoke}
+
+    def reply(messages: list[Any], tools: Any, tool_choice: Any, config: Any) -> ModelOutput:
+        outputs = next(out for briefing, out in replies.items() if briefing in messages[1].text)
+        answered: int = sum(m.role == "assistant" for m in messages)
+        return outputs[answered]
+
+    logs = inspect_eval(PRESET_TASKS["smoke"](seed=0, max_text_only=0), model=get_model(MOCK, custom_outputs=reply),
+                        log_dir=str(tmp_path / "logs"), display="none", log_format="json", max_samples=2)
+    [log] = logs
     assert log.status == "success", log.error
-    assert log.samples is not None and len(log.samples) == 1
-    sample = log.samples[0]
-    assert sample.error is None
-    assert sample.scores is not None
-    score = sample.scores["firstday_scorer"]
-    assert isinstance(score.value, dict)
-    assert score.value["score"] == 1.0
-    # the same day, the same calls: the same card, figure for figure
-    assert score.metadata is not None
-    assert score.metadata["metrics"] == oracle.score.metrics.model_dump(mode="json")
-    assert score.metadata["turns"] == oracle.turns
-    assert score.metadata["model_calls"] == len(turns)  # one model call per turn, none left over
-    assert score.metadata["status"] == "ok"
-    # inspect's metrics: the mean of each figure over the days (one day here)
+    assert log.samples is not None and sorted(s.id for s in log.samples) == ["s000-d0", "s001-d0"]
+    for sample in log.samples:
+        oracle, turns = oracles[sample.metadata["scenario_id"]]
+        assert oracle.score.metrics.score == 1.0
+        assert sample.error is None
+        assert sample.scores is not None
+        score = sample.scores["firstday_scorer"]
+        assert isinstance(score.value, dict)
+        assert score.value["score"] == 1.0
+        # the same day, the same calls: the same card, figure for figure
+        assert score.metadata is not None
+        assert score.metadata["metrics"] == oracle.score.metrics.model_dump(mode="json")
+        assert score.metadata["turns"] == oracle.turns
+        assert score.metadata["model_calls"] == len(turns)  # one model call per turn, none left over
+        assert score.metadata["status"] == "ok"
+        # the conversation is in the log as inspect messages: the briefing, each tool result with its call
+        roles = [m.role for m in sample.messages]
+        assert roles[:2] == ["system", "user"] and roles.count("assistant") == len(turns)
+        tool_messages = [m for m in sample.messages if m.role == "tool"]
+        assert len(tool_messages) == sum(len(t) for t in turns)
+        assert all(m.function for m in tool_messages)
+        assert any("Time: " in m.text for m in sample.messages if m.role == "user")
+        # and what the model was given: the day's tools, with firstday's schemas
+        model_events = [e for e in sample.events if e.event == "model"]
+        assert len(model_events) == len(turns)
+        assert {t.name for t in model_events[0].tools} == {t.name for t in oracle_tools(smoke[0])}
+    # inspect's metrics: the mean of each figure over the days
     assert log.results is not None
     metrics = {s.name: s.metrics for s in log.results.scores}
-    assert metrics["score"]["mean"].value == 1.0
     assert set(metrics) == set(SCORE_KEYS)
-    # the conversation is in the log as inspect messages: the agent's briefing, each tool result with its call
-    roles = [m.role for m in sample.messages]
-    assert roles[:2] == ["system", "user"] and roles.count("assistant") == len(turns)
-    tool_messages = [m for m in sample.messages if m.role == "tool"]
-    assert len(tool_messages) == sum(len(t) for t in turns)
-    assert all(m.function for m in tool_messages)
-    assert any("Time: " in m.text for m in sample.messages if m.role == "user")
-    # and what the model was given: the day's tools, with firstday's schemas
-    model_events = [e for e in sample.events if e.event == "model"]
-    assert len(model_events) == len(turns)
-    assert {t.name for t in model_events[0].tools} == {t.name for t in DayEnv(scenario, day).briefing().tools}
+    assert metrics["score"]["mean"].value == 1.0
+    expected_calls = sum(o.score.metrics.tool_calls for o, _ in oracles.values()) / len(oracles)
+    assert metrics["tool_calls"]["mean"].value == pytest.approx(expected_calls)
+
+
+def oracle_tools(scenario: Scenario) -> list[Any]:
+    return DayEnv(scenario, scenario.days[0]).briefing().tools
 
 
 def test_the_model_sees_what_the_in_process_llm_agent_sends(smoke: list[Scenario], tmp_path: Path) -> None:
@@ -301,3 +308,46 @@ def test_a_task_per_preset_and_one_from_scenarios_in_memory(smoke: list[Scenario
     assert {registry_info(t).name for t in PRESET_TASKS.values()} == {f"firstday/{name}" for name in PRESETS}
     made = firstday_task(smoke[:1], "test:memory", max_text_only=0)
     assert [s.id for s in made.dataset] == ["s000-d0"]
+
+
+def test_an_inspect_token_limit_ends_the_day_which_is_scored_as_it_stands(smoke: list[Scenario],
+                                                                          tmp_path: Path) -> None:
+    scenario = smoke[1]
+    _, turns = run_oracle(scenario, scenario.days[0])
+    model = get_model(MOCK, custom_outputs=mock_outputs(turns))  # 11 tokens a call
+    logs = inspect_eval(PRESET_TASKS["smoke"](seed=0, max_text_only=0), model=model, token_limit=40,
+                        sample_id=f"{scenario.scenario_id}-d0", log_dir=str(tmp_path / "logs"), display="none")
+    sample = logs[0].samples[0] if logs[0].samples else None
+    assert sample is not None and sample.error is None
+    assert sample.limit is not None and sample.limit.type == "token"
+    assert sample.scores is not None
+    score = sample.scores["firstday_scorer"]
+    assert score.metadata is not None and score.metadata["status"] == "ok"
+    assert 1 < score.metadata["model_calls"] < len(turns)
+    assert isinstance(score.value, dict) and score.value["score"] < 1.0  # the day ended early: not all done
+    assert score.value["work_left"] >= 1
+
+
+def test_an_inspect_time_limit_cuts_the_day_off_and_it_is_scored_as_it_stands(smoke: list[Scenario],
+                                                                              tmp_path: Path) -> None:
+    scenario = smoke[1]
+    _, turns = run_oracle(scenario, scenario.days[0])
+    outputs = mock_outputs(turns)
+
+    async def reply(messages: list[Any], tools: Any, tool_choice: Any, config: Any) -> ModelOutput:
+        answered: int = sum(m.role == "assistant" for m in messages)
+        if answered >= 2:
+            await asyncio.sleep(600)  # the model hangs: inspect's time limit cuts the day off
+        return outputs[answered]
+
+    logs = inspect_eval(PRESET_TASKS["smoke"](seed=0, max_text_only=0), model=get_model(MOCK, custom_outputs=reply),
+                        time_limit=10, sample_id=f"{scenario.scenario_id}-d0", log_dir=str(tmp_path / "logs"),
+                        display="none")
+    sample = logs[0].samples[0] if logs[0].samples else None
+    assert sample is not None and sample.error is None
+    assert sample.limit is not None and sample.limit.type == "time"
+    assert sample.scores is not None
+    score = sample.scores["firstday_scorer"]
+    assert score.metadata is not None and score.metadata["status"] == "limit"
+    assert score.metadata["turns"] == 2
+    assert isinstance(score.value, dict) and score.value["score"] < 1.0 and score.value["work_left"] >= 1

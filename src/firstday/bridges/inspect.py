@@ -17,6 +17,7 @@ folder: ``-T path=suites/mine``). See docs/inspect.md.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Sequence
@@ -45,13 +46,14 @@ try:
     from inspect_ai.solver import Generate, Solver, TaskState, solver
     from inspect_ai.tool import ToolCall as InspectToolCall
     from inspect_ai.tool import ToolDef, ToolParams
+    from inspect_ai.util import LimitExceededError
 except ImportError as exc:  # the optional extra is not installed
     raise ImportError(f"the inspect_ai bridge needs the 'inspect-ai' package ({exc}); install it with: "
                       "pip install 'firstday[inspect]'") from None
 
 from firstday.agents.base import AgentContext
 from firstday.agents.llm import LLMAgent, notification_lines
-from firstday.env.episode import DayEnv, EnvConfig
+from firstday.env.episode import DayEnv, EnvConfig, Observation
 from firstday.errors import ConfigError
 from firstday.models.base import ModelProvider, ModelRequest, ModelResponse, ModelToolCall, ProviderConfig, Usage
 from firstday.run.episode import guarded_episode
@@ -142,7 +144,9 @@ class InspectModelProvider(ModelProvider):
     No cache and no retries of its own (inspect's model has them: ``--max-retries``, ``--cache-prompt``...);
     generation settings (temperature, max tokens, seed) are inspect's (``--temperature`` etc.): the agent's own
     are not sent. A failed model call is kept in ``failure`` so the solver can hand it to inspect as the
-    sample's error (an infrastructure failure, not an agent error)."""
+    sample's error (an infrastructure failure, not an agent error). An inspect limit reached in a model call
+    (``--token-limit``, ``--message-limit``...) ends the day as the agent's own budget does (an ``end_day``
+    call): the day is scored as it stands, and the limit is kept in ``limit`` for the solver to report."""
 
     kind = "inspect"
 
@@ -151,6 +155,7 @@ class InspectModelProvider(ModelProvider):
         self.inspect_model = model
         self.tools = tools
         self.failure: BaseException | None = None
+        self.limit: LimitExceededError | None = None
         self.last_output: ModelOutput | None = None
         # the model's own assistant messages, by (text, call ids): sent back as they came (reasoning and
         # provider-specific parts kept) rather than rebuilt from the agent's plain copy
@@ -163,6 +168,9 @@ class InspectModelProvider(ModelProvider):
         try:
             output = await self.inspect_model.generate(self.chat_messages(request.messages),
                                                        tools=self.tools if request.tools else [])
+        except LimitExceededError as exc:
+            self.limit = exc
+            return ModelResponse(tool_calls=[ModelToolCall(id="limit-end", name="end_day", arguments="{}")])
         except Exception as exc:
             self.failure = exc
             raise
@@ -250,6 +258,20 @@ def _parsed(call: ToolCall) -> ToolCall:
     return call
 
 
+class _BridgeDayEnv(DayEnv):
+    """A DayEnv that says whether a step is under way (a run_python step runs in a thread: while it does, the
+    world is still changing, and a day cut off then cannot be scored)."""
+
+    stepping: int = 0
+
+    def step(self, calls: list[ToolCall]) -> Observation:
+        self.stepping += 1
+        try:
+            return super().step(calls)
+        finally:
+            self.stepping -= 1
+
+
 # ---- solver and scorer -----------------------------------------------------------------------------------------
 
 @solver
@@ -275,13 +297,21 @@ def firstday_agent(max_steps: int = 400, context_tokens: int = 48_000, keep_imag
             raise ConfigError(f"sample {state.sample_id} does not come from a firstday task built in this process")
         scenario = scenarios[str(meta["scenario_id"])]
         day = scenario.days[int(meta["day_index"])]
-        env = DayEnv(scenario, day, config)
+        env = _BridgeDayEnv(scenario, day, config)
         model = get_model()
         provider = InspectModelProvider(model, inspect_tools(env.briefing().tools, env))
         agent = _BridgeAgent(AgentContext(scenario=scenario, day=day, seed=scenario.seed,
                                       options={**options, "model": f"inspect/{model}"}), provider=provider)
-        # inspect limits the time of samples and model calls itself (--time-limit, --timeout)
-        result = await guarded_episode(env, agent, RunLimits(act_timeout_s=None, episode_timeout_s=None))
+        try:
+            # inspect limits the time of samples and model calls itself (--time-limit, --timeout)
+            result = await guarded_episode(env, agent, RunLimits(act_timeout_s=None, episode_timeout_s=None))
+        except asyncio.CancelledError:
+            # an inspect time or working limit cut the day off: scored as it stands (as a day the agent ended
+            # early), unless a tool step is still running in its thread (the world is still changing: not scored)
+            if not env.stepping:
+                _keep(state, "limit", "the day was cut off by an inspect limit", env.turns, agent, env.score())
+            state.messages = provider.chat_messages(agent.history)
+            raise
         state.messages = provider.chat_messages(agent.history)
         if provider.last_output is not None:
             state.output = provider.last_output
@@ -294,13 +324,19 @@ def firstday_agent(max_steps: int = 400, context_tokens: int = 48_000, keep_imag
         if result.status == "error":  # caused by the agent: the day scores 0 (docs/scoring.md)
             tasks, metrics = zero_for_agent_error(card.tasks, card.metrics, result.error or "")
             card = card.model_copy(update={"tasks": tasks, "metrics": metrics})
-        state.store.set(STORE_KEY, {"status": result.status, "error": result.error, "turns": result.turns,
-                                    "steps": agent.steps, "stopped": agent.stopped,
-                                    "card": card.model_dump(mode="json")})
+        _keep(state, result.status, result.error, result.turns, agent, card)
+        if provider.limit is not None:
+            raise provider.limit  # inspect records the limit, then scores the day stored above
         state.completed = True
         return state
 
     return solve
+
+
+def _keep(state: TaskState, status: str, error: str | None, turns: int, agent: LLMAgent, card: DayScore) -> None:
+    """Leave the day's outcome in the sample's store for the scorer."""
+    state.store.set(STORE_KEY, {"status": status, "error": error, "turns": turns, "steps": agent.steps,
+                                "stopped": agent.stopped, "card": card.model_dump(mode="json")})
 
 
 def score_values(metrics: DayMetrics) -> dict[str, float]:
@@ -317,8 +353,9 @@ def firstday_scorer() -> Scorer:
     async def score(state: TaskState, target: Target) -> Score:
         saved = state.store.get(STORE_KEY)
         if saved is None:
-            raise RuntimeError("no firstday day ran for this sample: the firstday scorer needs the firstday_agent "
-                               "solver (or a solver that runs the day the same way)")
+            raise RuntimeError("no firstday day to score for this sample: it was cut off by an inspect limit while a "
+                               "tool step was running, or its solver is not firstday_agent (the firstday scorer "
+                               "needs the day that solver runs)")
         card = DayScore.model_validate(saved["card"])
         lines = [f"{t.task_id} ({t.family}, {t.priority}): {t.score if t.score is not None else 0:.2f}"
                  f"{', on time' if t.on_time else ''}{f' [{t.zeroed}]' if t.zeroed else ''}" for t in card.tasks]
