@@ -64,8 +64,8 @@ from firstday.suites.spec import PRESETS, Scenario, preset
 from firstday.suites.store import load_suite
 from firstday.world.tools import ImagePart, ToolCall, ToolSpec
 
-__all__ = ["PRESET_TASKS", "day_samples", "firstday_agent", "firstday_scorer", "firstday_task", "inspect_tools",
-           "score_values", "suite"]
+__all__ = ["PRESET_TASKS", "SCORE_KEYS", "InspectModelProvider", "day_samples", "firstday_agent", "firstday_scorer",
+           "firstday_task", "inspect_tools", "score_values", "suite"]
 
 #: where the solver leaves the day's outcome for the scorer (TaskState.store)
 STORE_KEY = "firstday"
