@@ -151,3 +151,25 @@ def test_competence_parity_a_task_alone_gets_the_same_calls_and_answers_in_eithe
         a, b = run_agent(first, scenario, day), run_agent(fifo, scenario, day)
         assert _calls(a) == _calls(b), name
         assert [(t.score, t.submitted_at) for t in a.score.tasks] == [(t.score, t.submitted_at) for t in b.score.tasks]
+
+
+def test_calls_whose_arguments_are_json_text_are_attributed_like_dicts() -> None:
+    # model-backed agents (llm, react) record the model's raw JSON text as a call's arguments
+    import json
+
+    scenario, day = _days(1)[0]
+    result = run_agent("heuristic-fifo", scenario, day)
+    calls: list[tuple[str, object, int, int]] = []
+    pending: tuple[str, object] | None = None
+    for e in result.trace:
+        if isinstance(e, ToolCallEvent):
+            pending = (e.data.name, e.data.arguments)
+        elif isinstance(e, ToolResultEvent) and pending is not None:
+            calls.append((*pending, e.data.started, e.data.ended))
+            pending = None
+    as_text = [(n, json.dumps(a), s, t) for n, a, s, t in calls]
+    first = {t.task_id: t.submitted_at for t in result.score.tasks if t.submitted_at is not None}
+    spans, text_spans = attribute_calls(day, calls, first), attribute_calls(day, as_text, first)
+    assert [s.task_id for s in text_spans] == [s.task_id for s in spans]
+    assert any(s.task_id is not None for s in spans)
+    assert attribute_calls(day, [("submit", "{not json", 0, 1), ("submit", "[1]", 1, 2)], first)[0].task_id is None

@@ -20,6 +20,7 @@ From the attributed timeline:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -97,6 +98,19 @@ class _Index:
         return max(dict.fromkeys(candidates), key=lambda tid: (len(words & self.words[tid]), -open_tasks.index(tid)))
 
 
+def _arguments(arguments: Any) -> Mapping[str, Any]:
+    """A call's arguments as a mapping: model-backed agents (llm, react) pass the model's raw JSON text."""
+    if isinstance(arguments, Mapping):
+        return arguments
+    if isinstance(arguments, str):
+        try:
+            parsed = json.loads(arguments)
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, Mapping) else {}
+    return {}
+
+
 def attribute_calls(day: Day, calls: Iterable[tuple[str, Any, int, int]],
                     submitted: Mapping[str, int] | None = None) -> list[CallSpan]:
     """``calls``: (tool name, arguments, started, ended) in order. ``submitted``: each task's first submission
@@ -106,7 +120,7 @@ def attribute_calls(day: Day, calls: Iterable[tuple[str, Any, int, int]],
     spans: list[CallSpan] = []
     latest_first = sorted(day.tasks, key=lambda t: -t.arrival)  # once, not once per call
     for name, arguments, start, end in calls:
-        args: Mapping[str, Any] = arguments if isinstance(arguments, Mapping) else {}
+        args = _arguments(arguments)
         open_tasks = [t.task_id for t in latest_first
                       if t.arrival <= start and first.get(t.task_id, 10**9) >= start]
         tid: str | None = None
