@@ -16,7 +16,15 @@ from pathlib import Path
 import pytest
 
 from firstday.errors import ConfigError
-from firstday.sandbox import SandboxUnavailable, _agent_seal, _launch, _syscalls
+from firstday.sandbox import (
+    BACKENDS,
+    SandboxUnavailable,
+    _agent_seal,
+    _launch,
+    _syscalls,
+    check_backend,
+    conformance_attempts,
+)
 from firstday.sandbox import agent_process as ap
 from firstday.sandbox.agent_process import (
     AgentProcessPolicy,
@@ -414,3 +422,17 @@ def test_agent_seccomp_program(arch: str) -> None:
     for nr in range(500):
         if nr not in special:
             assert _bpf(prog, nr, audit_arch, 4242, 4242, 4242, 4242) == (eperm if nr in denied else allow), nr
+
+
+# --- the conformance suite ----------------------------------------------------------------------------------
+@needs_seal
+def test_the_conformance_suite_refuses_every_attempt_against_the_agent_process(tmp_path: Path) -> None:
+    report = check_backend(BACKENDS["agent-process"], workdir=tmp_path)
+    names = [r.name for r in report.results]
+    assert report.all_refused, {r.name: r.evidence for r in report.results if not r.refused}
+    assert report.as_expected and len(names) == len(conformance_attempts("agent-process")) >= 25
+    assert {"child-reads-secret", "child-tcp-connect", "setsid-leave-group", "tcp-fastopen", "listen-port",
+            "ptrace-parent", "tcp-connect", "read-outside-file", "signal-parent"} <= set(names)
+    # starting processes is allowed there (the child-* attempts check their reach); it has no audit hook
+    assert "subprocess-run" not in names and not any(n.endswith("/hook-off") for n in names)
+    assert not list(tmp_path.iterdir()), "the check leaves nothing behind"

@@ -10,10 +10,23 @@ from __future__ import annotations
 
 import ctypes
 import os
-from typing import TypedDict
 
 from firstday.sandbox import _syscalls
 from firstday.sandbox._syscalls import ACCESS_FS, RestrictionError
+
+TYPE_CHECKING = False  # not imported from typing: the launcher would pay for importing it
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    class SealPolicy(TypedDict):
+        """What the launcher receives (:func:`encode_policy`), every path absolute and existing."""
+
+        read_exec: list[str]  # read and execute (system and Python directories, the agent's own code)
+        read: list[str]  # read only (a few /etc files, /usr/share)
+        write: list[str]  # read and write, no execute (the temp dir and policy.writable)
+        devices_rw: list[str]  # /dev/null
+        devices_r: list[str]  # /dev/urandom and the like
+        connect_ports: list[int]
 
 #: the lowest Landlock ABI the seal accepts: 4 brings the TCP port rules, 6 the signal and abstract-socket
 #: scoping. Below it an agent could connect anywhere or signal the runner, so the seal is "unavailable"
@@ -44,15 +57,26 @@ PR_CAPBSET_DROP = 24
 _LD_ABS, _JEQ, _JGE, _JSET, _RET, _AND = 0x20, 0x15, 0x35, 0x45, 0x06, 0x54
 
 
-class SealPolicy(TypedDict):
-    """What the launcher receives (as JSON), every path absolute and existing."""
+#: the launcher's policy on its command line: the groups of :data:`POLICY_FIELDS` in this order, separated by
+#: RS (0x1e), the items of a group by newlines (no json: importing it costs the launcher milliseconds; a
+#: path holding either character is refused by ``check_policy``)
+POLICY_FIELDS = ("read_exec", "read", "write", "devices_rw", "devices_r", "connect_ports")
+GROUP_SEP, ITEM_SEP = "\x1e", "\n"
 
-    read_exec: list[str]  # read and execute (system and Python directories, the agent's own code)
-    read: list[str]  # read only (a few /etc files, /usr/share)
-    write: list[str]  # read and write, no execute (the temp dir and policy.writable)
-    devices_rw: list[str]  # /dev/null
-    devices_r: list[str]  # /dev/urandom and the like
-    connect_ports: list[int]
+
+def encode_policy(policy: SealPolicy) -> str:
+    groups = (policy["read_exec"], policy["read"], policy["write"], policy["devices_rw"], policy["devices_r"],
+              [str(port) for port in policy["connect_ports"]])
+    return GROUP_SEP.join(ITEM_SEP.join(group) for group in groups)
+
+
+def decode_policy(text: str) -> SealPolicy:
+    groups = [[item for item in group.split(ITEM_SEP) if item] for group in text.split(GROUP_SEP)]
+    if len(groups) != len(POLICY_FIELDS):
+        raise ValueError(f"a policy of {len(groups)} groups, not {len(POLICY_FIELDS)}")
+    read_exec, read, write, devices_rw, devices_r, ports = groups
+    return {"read_exec": read_exec, "read": read, "write": write, "devices_rw": devices_rw,
+            "devices_r": devices_r, "connect_ports": [int(p) for p in ports]}
 
 
 def _arg(index: int) -> int:

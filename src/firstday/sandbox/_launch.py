@@ -1,4 +1,5 @@
-"""The launcher of a sealed agent process: ``python -m firstday.sandbox._launch POLICY_JSON READY_FD -- argv...``.
+"""The launcher of a sealed agent process: ``python -m firstday.sandbox._launch POLICY READY_FD -- argv...``
+(``POLICY``: :func:`firstday.sandbox._agent_seal.encode_policy`).
 
 It seals itself (:func:`firstday.sandbox._agent_seal.seal`) while it is still a single-threaded, fresh
 interpreter, then replaces itself with the agent's command (``os.execvp``): no ``preexec_fn`` in the
@@ -15,12 +16,14 @@ path of this copy of firstday, so the launcher imports nothing of the agent's en
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from typing import NoReturn
 
-from firstday.sandbox._agent_seal import SealPolicy, seal
+from firstday.sandbox._agent_seal import decode_policy, seal
+
+TYPE_CHECKING = False  # not imported from typing: the launcher would pay for importing it
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 #: as ``firstday.sandbox.RESTRICTION_FAILED_EXIT`` (not imported from ``_base``: it imports subprocess, and the
 #: launcher runs once per agent process)
@@ -31,13 +34,12 @@ EXEC_FAILED_EXIT = 127
 
 def main(args: list[str]) -> NoReturn:
     if len(args) < 4 or args[2] != "--":
-        sys.stderr.write("usage: python -m firstday.sandbox._launch POLICY_JSON READY_FD -- COMMAND [ARG...]\n")
+        sys.stderr.write("usage: python -m firstday.sandbox._launch POLICY READY_FD -- COMMAND [ARG...]\n")
         os._exit(2)
     ready = int(args[1])
     argv = args[3:]
     try:
-        policy: SealPolicy = json.loads(args[0])
-        seal(policy)
+        seal(decode_policy(args[0]))
     except BaseException as exc:  # fail closed, whatever went wrong: nothing is executed
         message = f"firstday sandbox: the agent process could not be sealed ({exc}); nothing was run"
         sys.stderr.write(message + "\n")

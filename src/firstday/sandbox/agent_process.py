@@ -1,7 +1,7 @@
 """Run an external agent's command sealed by the kernel: its files, its network and its reach over other
 processes limited to an allowlist (docs/agent-sandbox.md).
 
-:func:`start_sealed_process` starts ``python -I -S -c <stub> SRC POLICY_JSON READY_FD -- argv...``: the
+:func:`start_sealed_process` starts ``python -I -S -c <stub> SRC POLICY READY_FD -- argv...``: the
 launcher (:mod:`firstday.sandbox._launch`) seals itself with Landlock (files, TCP ports, signal and
 abstract-socket scoping) and a seccomp filter, then execs the command, which inherits the seal with
 everything it starts. The process leads its own session and process group; :func:`kill_process_group` and
@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import os
 import shutil
 import signal
@@ -26,13 +25,16 @@ import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import firstday
 from firstday.errors import ConfigError, InfrastructureError
 from firstday.sandbox import _agent_seal, _syscalls
-from firstday.sandbox._agent_seal import SealPolicy
+from firstday.sandbox._agent_seal import encode_policy
 from firstday.sandbox._landlock import FORBIDDEN_ROOTS
+
+if TYPE_CHECKING:
+    from firstday.sandbox._agent_seal import SealPolicy
 
 #: the backend names :func:`start_sealed_process` returns
 SEALED, UNSEALED = "landlock", "none"
@@ -82,6 +84,8 @@ def check_policy(policy: AgentProcessPolicy, protected: Sequence[Path] = ()) -> 
     guarded = [Path(p).resolve() for p in protected]
     for kind, paths in (("readable", policy.readable), ("writable", policy.writable)):
         for path in paths:
+            if any(c in str(path.resolve()) for c in (_agent_seal.GROUP_SEP, _agent_seal.ITEM_SEP)):
+                raise ConfigError(f"agent sandbox: {kind} path {str(path)!r} holds a newline or RS character")
             if not path.exists():
                 raise ConfigError(f"agent sandbox: {kind} path {path} does not exist")
             real = path.resolve()
@@ -132,16 +136,16 @@ def seal_policy(policy: AgentProcessPolicy, temp_dir: Path) -> SealPolicy:
     """The launcher's policy: every path resolved and existing, system and Python roots added."""
     read_exec = _existing([*SYSTEM_EXEC_ROOTS, *_python_roots(), *(str(p) for p in policy.readable)])
     read = [r for r in _existing(SYSTEM_READ_ROOTS) if not any(Path(r).is_relative_to(o) for o in read_exec)]
-    return SealPolicy(read_exec=list(read_exec), read=read,
-                      write=list(_existing([str(temp_dir), *(str(p) for p in policy.writable)])),
-                      devices_rw=[d for d in DEVICES_RW if os.path.exists(d)],
-                      devices_r=[d for d in DEVICES_R if os.path.exists(d)],
-                      connect_ports=sorted(set(policy.connect_ports)))
+    return {"read_exec": list(read_exec), "read": read,
+            "write": list(_existing([str(temp_dir), *(str(p) for p in policy.writable)])),
+            "devices_rw": [d for d in DEVICES_RW if os.path.exists(d)],
+            "devices_r": [d for d in DEVICES_R if os.path.exists(d)],
+            "connect_ports": sorted(set(policy.connect_ports))}
 
 
 def _launcher_argv(seal: SealPolicy, ready_fd: int, argv: Sequence[str]) -> list[str]:
     src = str(Path(firstday.__file__).resolve().parents[1])  # the folder holding this copy of firstday
-    return [sys.executable, "-I", "-S", "-c", _STUB, src, json.dumps(seal), str(ready_fd), "--", *argv]
+    return [sys.executable, "-I", "-S", "-c", _STUB, src, encode_policy(seal), str(ready_fd), "--", *argv]
 
 
 def _sealed_env(env: Mapping[str, str], temp_dir: Path) -> dict[str, str]:
