@@ -351,6 +351,17 @@ def test_check_policy_refuses_broad_or_protected_paths(tmp_path: Path) -> None:
     check_policy(AgentProcessPolicy(connect_ports=(8080,), readable=(tmp_path,)), protected=(Path("/elsewhere"),))
 
 
+def test_the_launcher_policy_round_trips_and_refuses_separators(tmp_path: Path) -> None:
+    seal = ap.seal_policy(AgentProcessPolicy(connect_ports=(8080, 443), readable=(tmp_path,)), tmp_path / "..")
+    assert _agent_seal.decode_policy(_agent_seal.encode_policy(seal)) == seal
+    odd = tmp_path / "line\nbreak"
+    odd.mkdir()
+    with pytest.raises(ConfigError, match="newline"):
+        check_policy(AgentProcessPolicy(connect_ports=(), readable=(odd,)))
+    with pytest.raises(ValueError, match="groups"):
+        _agent_seal.decode_policy("a\x1eb")
+
+
 def test_the_policy_holds_no_broad_or_caller_directory(tmp_path: Path) -> None:
     seal = ap.seal_policy(AgentProcessPolicy(connect_ports=(5, 5, 7)), tmp_path)
     roots = [Path(p) for p in (*seal["read_exec"], *seal["read"], *seal["write"])]

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -168,10 +169,19 @@ class SealFailed(InfrastructureError):
     """The kernel seal could not be applied to an agent process although the kernel supports it."""
 
 
-@functools.cache
+_probe_lock = threading.Lock()
+
+
 def seal_unavailable_reason() -> str | None:
     """None when agent processes can be sealed here; otherwise why not (one sentence). Probes once per
-    process: a sealed ``python -c`` must print its marker (the whole seal works on this kernel)."""
+    process: a sealed ``python -c`` must print its marker (the whole seal works on this kernel). Episodes
+    starting together wait for the one probe rather than each running their own."""
+    with _probe_lock:
+        return _probe()
+
+
+@functools.cache
+def _probe() -> str | None:
     if sys.platform != "linux":
         return f"Landlock is a Linux feature; this is {sys.platform}"
     arch = _syscalls.machine()
