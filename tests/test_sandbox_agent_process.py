@@ -159,6 +159,24 @@ attempt("ipv6-tcp", lambda: socket.socket(socket.AF_INET6))
     assert not _reached(listener), "a connection reached the forbidden port"
 
 
+@needs_seal
+def test_an_asyncio_httpx_client_reaches_the_allowed_port_by_name(tmp_path: Path, server: _Server) -> None:
+    """What an MCP client does: asyncio's event loop (a socketpair), anyio, httpx; 'localhost' resolved from
+    /etc/hosts (no DNS in the seal)."""
+    script = f"""
+import asyncio, httpx
+async def main():
+    async with httpx.AsyncClient() as client:
+        for host in ("127.0.0.1", "localhost"):
+            r = await client.get("http://" + host + ":{server.port}/")
+            print(host, r.status_code, r.text)
+asyncio.run(main())
+"""
+    status, out, err, _ = _run(script, tmp_path, AgentProcessPolicy(connect_ports=(server.port,)))
+    assert status == 0, err
+    assert "127.0.0.1 200 pong" in out and "localhost 200 pong" in out, out
+
+
 # --- files --------------------------------------------------------------------------------------------------
 @needs_seal
 def test_reads_its_own_code_and_not_a_suite_folder(tmp_path: Path) -> None:
@@ -300,6 +318,18 @@ def test_output_goes_to_the_given_files_and_stop_kills_the_group(tmp_path: Path)
     from test_sandbox import _gone
 
     assert _gone(grandchild)
+
+
+@needs_seal
+def test_what_an_exited_agent_left_running_is_killed(tmp_path: Path) -> None:
+    script = ("import subprocess, sys\n"
+              "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'])\n"
+              "print('child', child.pid, flush=True)\n")  # and exits, leaving the child behind
+    status, out, err, _ = _run(script, tmp_path, AgentProcessPolicy(connect_ports=()))
+    assert status == 0, err
+    from test_sandbox import _gone
+
+    assert _gone(int(out.split()[1]))
 
 
 # --- failing closed, and the fallback -----------------------------------------------------------------------
