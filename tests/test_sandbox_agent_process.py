@@ -477,3 +477,14 @@ def test_the_conformance_suite_refuses_every_attempt_against_the_agent_process(t
     # starting processes is allowed there (the child-* attempts check their reach); it has no audit hook
     assert "subprocess-run" not in names and not any(n.endswith("/hook-off") for n in names)
     assert not list(tmp_path.iterdir()), "the check leaves nothing behind"
+
+
+def test_the_sandbox_package_names_load_on_first_use() -> None:
+    """firstday.sandbox imports its submodules lazily (the launcher must not pay for rich and the backends)."""
+    import firstday.sandbox as package
+
+    assert set(package.__all__) == set(package._LAZY)
+    assert package.start_sealed_process is start_sealed_process
+    assert all(getattr(package, name) is not None for name in package.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = package.nothing

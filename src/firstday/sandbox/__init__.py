@@ -33,6 +33,14 @@ if TYPE_CHECKING:  # the same names as _LAZY, for type checkers and editors
         resolve_backend,
         run_code,
     )
+    from firstday.sandbox.agent_process import (
+        AgentProcessPolicy,
+        SealFailed,
+        check_policy,
+        kill_process_group,
+        start_sealed_process,
+        stop_process_group,
+    )
 
 #: public name -> module that defines it
 _LAZY: dict[str, str] = {
@@ -55,6 +63,12 @@ _LAZY: dict[str, str] = {
     "SandboxUnavailable": "firstday.sandbox._registry",
     "resolve_backend": "firstday.sandbox._registry",
     "run_code": "firstday.sandbox._registry",
+    "AgentProcessPolicy": "firstday.sandbox.agent_process",
+    "SealFailed": "firstday.sandbox.agent_process",
+    "check_policy": "firstday.sandbox.agent_process",
+    "kill_process_group": "firstday.sandbox.agent_process",
+    "start_sealed_process": "firstday.sandbox.agent_process",
+    "stop_process_group": "firstday.sandbox.agent_process",
 }
 
 __all__ = [
@@ -63,6 +77,7 @@ __all__ = [
     "MAX_OUTPUT_CHARS",
     "RESTRICTION_FAILED_EXIT",
     "SANDBOX_NAMES",
+    "AgentProcessPolicy",
     "Attempt",
     "AttemptResult",
     "CheckReport",
@@ -72,11 +87,16 @@ __all__ = [
     "SandboxFallbackWarning",
     "SandboxName",
     "SandboxUnavailable",
+    "SealFailed",
     "check_backend",
+    "check_policy",
     "conformance_attempts",
+    "kill_process_group",
     "render_check",
     "resolve_backend",
     "run_code",
+    "start_sealed_process",
+    "stop_process_group",
 ]
 
 
