@@ -193,6 +193,8 @@ attempt("proc-parent", lambda: open(f"/proc/{{os.getppid()}}/environ", "rb").rea
 attempt("home", lambda: os.listdir({str(Path.home())!r}))
 attempt("stdlib", lambda: __import__("json").dumps([1]))
 attempt("tmpdir", lambda: open(os.path.join(os.environ["TMPDIR"], "x"), "w").write("x"))
+attempt("tls-trust", lambda: __import__("ssl").create_default_context().cert_store_stats()["x509_ca"] or 1 / 0)
+attempt("tls-keys", lambda: os.listdir("/etc/ssl/private"))
 """
     (tmp_path / "agent").mkdir()
     (tmp_path / "agent" / "notes.txt").write_text("mine")
@@ -200,7 +202,9 @@ attempt("tmpdir", lambda: open(os.path.join(os.environ["TMPDIR"], "x"), "w").wri
     assert status == 0, err
     result = _lines(out)
     assert result["own-code"] == "ok" and result["own-data"] == "ok" and result["stdlib"] == "ok"
-    assert result["tmpdir"] == "ok"
+    assert result["tmpdir"] == "ok" and result["tls-trust"] == "ok"  # the trust store, for a hosted model's HTTPS
+    if Path("/etc/ssl/private").exists():
+        assert result["tls-keys"].startswith("refused PermissionError"), out
     for name in ("suite-file", "suite-list", "passwd", "proc-parent", "home"):
         assert result[name].startswith("refused PermissionError"), (name, out)
     assert "firstday-suite-secret" not in out + err

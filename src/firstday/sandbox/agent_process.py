@@ -44,11 +44,13 @@ SEALED, UNSEALED = "landlock", "none"
 SYSTEM_EXEC_ROOTS = ("/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/lib", "/usr/lib64", "/lib", "/lib64",
                      "/usr/libexec", "/usr/local/bin", "/usr/local/lib")
 #: read only: shared data (time zones, locales, certificates), the loader's configuration, name resolution
-#: from files (/etc/hosts; no DNS: UDP is refused), TLS trust stores, the CPU count
+#: from files (/etc/hosts; no DNS: UDP is refused), TLS trust stores and OpenSSL's configuration (not
+#: /etc/ssl or /etc/pki as a whole: their private/ folders hold the machine's TLS keys), the CPU count
 SYSTEM_READ_ROOTS = ("/usr/share", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
-                     "/etc/hosts", "/etc/host.conf", "/etc/nsswitch.conf", "/etc/gai.conf", "/etc/ssl",
-                     "/etc/ca-certificates", "/etc/pki", "/etc/crypto-policies", "/etc/mime.types",
-                     "/sys/devices/system/cpu")
+                     "/etc/hosts", "/etc/host.conf", "/etc/nsswitch.conf", "/etc/gai.conf", "/etc/ssl/certs",
+                     "/etc/ssl/openssl.cnf", "/etc/ca-certificates", "/etc/ca-certificates.conf",
+                     "/etc/pki/tls/certs", "/etc/pki/tls/openssl.cnf", "/etc/pki/ca-trust", "/etc/crypto-policies",
+                     "/etc/mime.types", "/sys/devices/system/cpu")
 DEVICES_RW = ("/dev/null",)
 DEVICES_R = ("/dev/urandom", "/dev/random", "/dev/zero")
 #: never a root of the agent's policy, whatever the configuration: directories that merely hold others
