@@ -8,16 +8,26 @@ one that imports pandas (what data work pays). Each round runs every (program, b
 backends alternating in ABBA order within the same process, so that drift and other load on the machine
 hit both alike. The figures are the median wall-clock seconds per call, the median CPU seconds of the
 child per call (less sensitive to other tenants: ``RUSAGE_CHILDREN``), and the ratio landlock / audit.
+
+Then the start-up of an external agent process (``firstday.sandbox.agent_process``): ``python -I -c pass``
+started plainly in a new session against the same command under ``start_sealed_process`` (the launcher seals
+itself, then execs it), alternating, from start to exit; the difference is the seal's overhead per episode.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import resource
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 from _common import machine, median, table
 from firstday.sandbox import BACKENDS, Limits, SandboxBackend
+from firstday.sandbox.agent_process import AgentProcessPolicy, seal_unavailable_reason, start_sealed_process
 
 PROGRAMS = {
     "tiny script": "print(1 + 1)",
@@ -74,6 +84,52 @@ def main() -> None:
             c = median(cpus[(program, "landlock")]) / median(cpus[(program, "audit")])
             ratio_rows.append([program, w, c, f"{(w - 1) * 100:+.0f} %"])
         print(table(["program", "wall ratio landlock/audit", "CPU ratio", "landlock adds (wall)"], ratio_rows))
+    agent_process_startup(rounds)
+
+
+async def _agent_start(sealed: bool) -> tuple[float, float]:
+    """Wall-clock and child CPU seconds from starting ``python -I -c pass`` to its exit."""
+    argv = [sys.executable, "-I", "-c", "pass"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    if sealed:
+        proc, backend = await start_sealed_process(argv, env={"PATH": "/usr/bin:/bin"}, cwd=Path(tempfile.gettempdir()),
+                                                   policy=AgentProcessPolicy(connect_ports=()),
+                                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, require=True)
+        assert backend == "landlock"
+    else:
+        proc = await asyncio.create_subprocess_exec(*argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                                    stderr=subprocess.DEVNULL, start_new_session=True)
+    status = await proc.wait()
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if status != 0:
+        raise SystemExit(f"agent process start-up: exit status {status}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def agent_process_startup(rounds: int) -> None:
+    reason = seal_unavailable_reason()  # the probe, once per process: outside the timing
+    if reason is not None:
+        print(f"\nagent-process seal unavailable here ({reason}): not measured")
+        return
+    walls: dict[str, list[float]] = {"plain": [], "sealed": []}
+    cpus: dict[str, list[float]] = {"plain": [], "sealed": []}
+
+    async def go() -> None:
+        await _agent_start(True)  # warm the page cache
+        for r in range(rounds):
+            for name in (["plain", "sealed"] if r % 2 == 0 else ["sealed", "plain"]):
+                wall, cpu = await _agent_start(name == "sealed")
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+
+    asyncio.run(go())
+    print(f"\nagent process start-up (python -I -c pass, start to exit), {rounds} rounds alternating\n")
+    rows: list[list[object]] = [[name, median(walls[name]) * 1000, median(cpus[name]) * 1000] for name in walls]
+    rows.append(["sealed - plain", (median(walls["sealed"]) - median(walls["plain"])) * 1000,
+                 (median(cpus["sealed"]) - median(cpus["plain"])) * 1000])
+    print(table(["agent process", "wall ms", "CPU ms (children)"], rows))
 
 
 if __name__ == "__main__":

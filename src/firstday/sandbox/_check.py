@@ -66,11 +66,19 @@ class Attempt:
     ``udp_port`` and ``unix_path``; it prints ``ESCAPED:<name>`` only when the forbidden action succeeded.
     ``disarm``: run it after switching the audit hook off (:data:`DISARM_AUDIT_HOOK`)."""
 
+    def applies_to(self, backend: str) -> bool:
+        return backend not in self.skip
+
     name: str
     description: str
     code: str
     disarm: bool = True
     expected: dict[str, Outcome] = field(default_factory=dict)
+    #: backends the attempt does not apply to (it is left out of their check)
+    skip: tuple[str, ...] = ()
+    #: the listener whose being reached counts as evidence ("tcp-connect", "udp-socket", "unix-socket-path");
+    #: by default the one named like the attempt
+    reaches: str = ""
 
     def expected_for(self, backend: str) -> Outcome:
         return self.expected.get(backend, "refused")
@@ -79,21 +87,30 @@ class Attempt:
 HOOK_OFF = "/hook-off"
 
 
-def _attempt(name: str, description: str, code: str, *, disarm: bool = True,
-             audit: Outcome = "refused") -> list[Attempt]:
+#: the sealed agent process (``firstday.sandbox.agent_process``), checked as a backend of its own
+AGENT_PROCESS = "agent-process"
+#: attempts that start a process and count that as the escape: an agent process may start processes (its
+#: children inherit the seal, which the ``child-*`` attempts check), so they do not apply to it
+_STARTS_PROCESSES = (AGENT_PROCESS,)
+
+
+def _attempt(name: str, description: str, code: str, *, disarm: bool = True, audit: Outcome = "refused",
+             skip: tuple[str, ...] = (), reaches: str = "") -> list[Attempt]:
     """The attempt as written (``audit``: what the audit runner does with it) and, unless it handles the
     hook itself (``disarm=False``), the same after switching the audit hook off (``<name>/hook-off``: the
-    audit runner lets every such one through)."""
-    plain = Attempt(name=name, description=description, code=code, disarm=False, expected={"audit": audit})
+    audit runner lets every such one through; left out for the agent process, which has no audit hook)."""
+    plain = Attempt(name=name, description=description, code=code, disarm=False, expected={"audit": audit},
+                    skip=skip, reaches=reaches)
     if not disarm:
         return [plain]
     return [plain, Attempt(name=name + HOOK_OFF, description=description + ", with the audit hook switched off",
-                           code=code, disarm=True, expected={"audit": "escapes"})]
+                           code=code, disarm=True, expected={"audit": "escapes"}, skip=(*skip, AGENT_PROCESS),
+                           reaches=reaches)]
 
 
-def conformance_attempts() -> list[Attempt]:
-    """The attempts, in the order they run."""
-    return [a for group in _ATTEMPTS for a in group]
+def conformance_attempts(backend: str | None = None) -> list[Attempt]:
+    """The attempts, in the order they run (those that apply to ``backend``, when given)."""
+    return [a for group in _ATTEMPTS for a in group if backend is None or a.applies_to(backend)]
 
 
 _ATTEMPTS: list[list[Attempt]] = [
@@ -117,16 +134,19 @@ _ATTEMPTS: list[list[Attempt]] = [
              DIR_FD_READ, disarm=False, audit="escapes"),
     _attempt("hook-patch-then-system", "patch the bootstrap's globals via sys.modules['__main__'] "
              "(audit escape 1), then os.system", DISARM_AUDIT_HOOK
-             + "import os\nos.system(\"echo ESC''APED:hook-patch-then-system\")", disarm=False, audit="escapes"),
+             + "import os\nos.system(\"echo ESC''APED:hook-patch-then-system\")", disarm=False, audit="escapes",
+             skip=_STARTS_PROCESSES),
     _attempt("dir-fd-then-system", "audit escape 2, then os.system",
              DIR_FD_READ + "os.system(\"echo ESC''APED:dir-fd-then-system\")", disarm=False,
-             audit="escapes"),
+             audit="escapes", skip=_STARTS_PROCESSES),
     _attempt("subprocess-run", "subprocess.run a shell command",
-             "import subprocess\nsubprocess.run(['/bin/sh', '-c', \"echo ESC''APED:subprocess-run\"])"),
+             "import subprocess\nsubprocess.run(['/bin/sh', '-c', \"echo ESC''APED:subprocess-run\"])",
+             skip=_STARTS_PROCESSES),
     _attempt("fork-bomb", "os.fork in a loop (bounded here: 20 forks, each child exits at once)",
              "import os\ncreated = 0\nfor _ in range(20):\n    try:\n        pid = os.fork()\n"
              "    except OSError:\n        break\n    if pid == 0:\n        os._exit(0)\n"
-             "    os.waitpid(pid, 0)\n    created += 1\nprint('ESCAPED:fork-bomb' if created else 'no process')"),
+             "    os.waitpid(pid, 0)\n    created += 1\nprint('ESCAPED:fork-bomb' if created else 'no process')",
+             skip=_STARTS_PROCESSES),
     _attempt("tcp-connect", "TCP connect to a port the check listens on at 127.0.0.1",
              "import socket\ns = socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
              "print('ESCAPED:tcp-connect')"),
@@ -141,12 +161,12 @@ _ATTEMPTS: list[list[Attempt]] = [
              "print('ESCAPED:unix-socket-path')"),
     _attempt("signal-parent", "os.kill(os.getppid(), 0): signal a process outside the sandbox",
              "import os\nos.kill(os.getppid(), 0)\nprint('ESCAPED:signal-parent')"),
-    _attempt("ctypes-raw-syscalls", "libc.syscall: openat on the secret, socket, kill of the parent",
+    _attempt("ctypes-raw-syscalls", "libc.syscall: openat on the secret, a UDP socket, kill of the parent",
              "import ctypes, os, platform\nlibc = ctypes.CDLL(None, use_errno=True)\n"
              "nr = {{'x86_64': (257, 41, 62), 'aarch64': (56, 198, 129)}}[platform.machine()]\n"
              "fd = libc.syscall(nr[0], -100, {secret!r}.encode(), os.O_RDONLY, 0)\n"
              "if fd >= 0:\n    print(os.read(fd, 200).decode())\n"
-             "if libc.syscall(nr[1], 2, 1, 0) >= 0:\n    print('ESCAPED:ctypes-raw-syscalls socket')\n"
+             "if libc.syscall(nr[1], 2, 2, 0) >= 0:\n    print('ESCAPED:ctypes-raw-syscalls socket')\n"
              "if libc.syscall(nr[2], os.getppid(), 0) == 0:\n    print('ESCAPED:ctypes-raw-syscalls kill')"),
     _attempt("parent-rlimit", "prlimit64 on the parent (set to its current core-size limit: no change if it escapes)",
              "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
@@ -172,6 +192,33 @@ _ATTEMPTS: list[list[Attempt]] = [
              "os.utime({secret!r}, ns=(st.st_atime_ns, st.st_mtime_ns))\nprint('ESCAPED:chmod-outside')"),
     _attempt("write-outside", "write a file outside the copy",
              "open({outside!r}, 'w').write('x')\nprint('ESCAPED:write-outside')"),
+    # what an agent process may do (start processes, open TCP sockets) must not widen its reach
+    _attempt("child-reads-secret", "start a Python child process that reads the secret",
+             "import subprocess, sys\n"
+             "r = subprocess.run([sys.executable, '-I', '-c', \"print(open({secret!r}).read())\"], "
+             "capture_output=True, text=True)\nprint(r.stdout, r.stderr[-200:])"),
+    _attempt("child-tcp-connect", "start a Python child process that connects to the check's TCP port",
+             "import subprocess, sys\n"
+             "code = \"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=2); "
+             "print('ESC' + 'APED:child-tcp-connect')\"\n"
+             "r = subprocess.run([sys.executable, '-I', '-c', code], capture_output=True, text=True)\n"
+             "print(r.stdout, r.stderr[-200:])", reaches="tcp-connect"),
+    _attempt("setsid-leave-group", "a forked child calls setsid() to leave the process group killed at the end",
+             "import os\nr, w = os.pipe()\npid = os.fork()\nif pid == 0:\n    try:\n        os.setsid()\n"
+             "        os.write(w, b'left')\n    except OSError as exc:\n        os.write(w, str(exc).encode())\n"
+             "    os._exit(0)\nos.close(w)\nos.waitpid(pid, 0)\nsaid = os.read(r, 200).decode()\n"
+             "print('ESC' + 'APED:setsid-leave-group' if said == 'left' else 'refused: ' + said)"),
+    _attempt("tcp-fastopen", "TCP Fast Open: sendto(MSG_FASTOPEN) to the check's port (connects without connect())",
+             "import socket\ns = socket.socket()\ns.sendto(b'x', socket.MSG_FASTOPEN, ('127.0.0.1', {port}))\n"
+             "print('ESC' + 'APED:tcp-fastopen')", reaches="tcp-connect",
+             audit="escapes"),  # the hook sees neither socket creation nor sendto
+    _attempt("listen-port", "listen() on an unbound TCP socket (the kernel picks a port without bind)",
+             "import socket\ns = socket.socket()\ns.listen()\nprint('ESC' + 'APED:listen-port')",
+             audit="escapes"),  # the hook sees bind, not listen
+    _attempt("ptrace-parent", "ptrace(PTRACE_SEIZE) the parent (attaches without stopping it)",
+             "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+             "nr = {{'x86_64': 101, 'aarch64': 117}}[os.uname().machine]\n"
+             "if libc.syscall(nr, 0x4206, os.getppid(), 0, 0) == 0:\n    print('ESC' + 'APED:ptrace-parent')"),
 ]
 
 
@@ -271,7 +318,7 @@ def check_backend(backend: SandboxBackend, *, workdir: Path | None = None,
         secret.write_text(token + "\n", encoding="utf-8")
         listeners = _Listeners(work)
         try:
-            for attempt in attempts if attempts is not None else conformance_attempts():
+            for attempt in attempts if attempts is not None else conformance_attempts(backend.name):
                 outside = work / f"written-{attempt.name.replace('/', '-')}.txt"
                 body = attempt.code.format(secret=str(secret), outside=str(outside), home=str(Path.home()),
                                            port=listeners.tcp.getsockname()[1],
@@ -286,7 +333,7 @@ def check_backend(backend: SandboxBackend, *, workdir: Path | None = None,
                     evidence.append("the forbidden call succeeded")
                 if outside.exists():
                     evidence.append(f"{outside.name} was written outside the copy")
-                if base in listeners.reached():
+                if (attempt.reaches or base) in listeners.reached():
                     evidence.append("the check's listener was reached")
                 tail = run.output.strip().splitlines()[-1:] if run.output.strip() else ["(no output)"]
                 results.append(AttemptResult(

@@ -9,6 +9,7 @@ import warnings
 from typing import Literal, get_args
 
 from firstday.errors import ConfigError
+from firstday.sandbox._agent_backend import AgentProcessBackend
 from firstday.sandbox._audit import AuditBackend
 from firstday.sandbox._base import RunResult, SandboxBackend
 from firstday.sandbox._landlock import LandlockBackend
@@ -17,7 +18,10 @@ from firstday.sandbox._limits import Limits
 SandboxName = Literal["auto", "landlock", "audit"]
 SANDBOX_NAMES: tuple[str, ...] = get_args(SandboxName)
 
-BACKENDS: dict[str, SandboxBackend] = {"landlock": LandlockBackend(), "audit": AuditBackend()}
+#: every backend the conformance suite checks (``firstday sandbox check``): the two ``run_python`` runners, and
+#: the seal of external agent processes (not a ``run_python`` runner: ``--sandbox`` takes SANDBOX_NAMES only)
+BACKENDS: dict[str, SandboxBackend] = {"landlock": LandlockBackend(), "audit": AuditBackend(),
+                                       "agent-process": AgentProcessBackend()}
 
 log = logging.getLogger("firstday.sandbox")
 _warned = False

@@ -41,6 +41,8 @@ SYSCALLS: dict[str, dict[str, int]] = {
         "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "mq_open": 240, "mq_unlink": 241,
         "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245,
         "inotify_add_watch": 254, "fanotify_init": 300, "fanotify_mark": 301, "syslog": 103,
+        # used only by the agent-process filter (_agent_seal)
+        "setsid": 112, "setpgid": 109, "listen": 50, "sendto": 44, "sendmsg": 46, "sendmmsg": 307,
     },
     "aarch64": {
         "landlock_create_ruleset": 444, "landlock_add_rule": 445, "landlock_restrict_self": 446, "seccomp": 277,
@@ -62,6 +64,8 @@ SYSCALLS: dict[str, dict[str, int]] = {
         "msgget": 186, "msgsnd": 189, "msgrcv": 188, "msgctl": 187, "mq_open": 180, "mq_unlink": 181,
         "mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184, "mq_getsetattr": 185,
         "inotify_add_watch": 27, "fanotify_init": 262, "fanotify_mark": 263, "syslog": 116,
+        # used only by the agent-process filter (_agent_seal)
+        "setsid": 157, "setpgid": 154, "listen": 201, "sendto": 206, "sendmsg": 211, "sendmmsg": 269,
     },
 }
 AUDIT_ARCH = {"x86_64": AUDIT_ARCH_X86_64, "aarch64": AUDIT_ARCH_AARCH64}
