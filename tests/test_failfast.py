@@ -103,8 +103,8 @@ def test_a_missing_model_is_refused_before_any_folder_and_the_corrected_command_
 
 def test_infrastructure_errors_exit_3_and_the_breaker_stops_the_run(suite: Path, tmp_path: Path) -> None:
     url, out = dead_url(), tmp_path / "run"
-    base: list[str | Path] = ["run", suite, "-a", "llm", "-m", "openai/scripted", "--base-url", url, "-o", out, "--no-preflight", "-q",
-            "-c", "1", *cache(tmp_path), *FAST]
+    base: list[str | Path] = ["run", suite, "-a", "llm", "-m", "openai/scripted", "--base-url", url, "-o", out,
+                              "--no-preflight", "-q", "-c", "1", *cache(tmp_path), *FAST]
     # the first episode fails on the dead endpoint: the breaker (at 1) stops the run before the second
     res = cli(*base, "--stop-after-errors", "1")
     assert res.exit_code == 3, res.output
@@ -183,8 +183,8 @@ def test_run_json_records_the_endpoint_from_the_environment_and_never_the_key(
 def test_an_old_run_folder_without_endpoints_still_resumes(server: LLMServer, suite: Path, tmp_path: Path) -> None:
     server.reset(Policy(script=[{"name": "list_tasks", "arguments": {}}]))
     out = tmp_path / "run"
-    args: list[str | Path] = ["run", suite, "-a", "llm", "-m", "openai/scripted", "--base-url", server.base_url, "-o", out, "-q",
-            *cache(tmp_path)]
+    args: list[str | Path] = ["run", suite, "-a", "llm", "-m", "openai/scripted", "--base-url", server.base_url,
+                              "-o", out, "-q", *cache(tmp_path)]
     assert cli(*args).exit_code == 0
     manifest = json.loads((out / "run.json").read_text())
     for key in ("endpoints", "previous_endpoints"):
@@ -235,3 +235,53 @@ def test_the_breaker_counts_one_endpoint_in_a_row() -> None:
     assert CircuitBreaker(0).record(_summary(a, "infrastructure")) is None  # 0: never
     with pytest.raises(ConfigError):
         CircuitBreaker(-1)
+
+
+# ---- small things a user trips on -----------------------------------------------------------------------
+
+def test_a_damaged_scenario_file_is_one_error_before_anything_runs(suite: Path, tmp_path: Path) -> None:
+    import shutil
+
+    damaged = tmp_path / "suite"
+    shutil.copytree(suite, damaged)
+    victim = sorted((damaged / "scenarios").glob("*.json"))[-1]
+    victim.write_text(victim.read_text()[:-20])
+    res = cli("run", damaged, "-a", "heuristic", "-o", tmp_path / "run")
+    assert res.exit_code == 2 and str(victim) in res.output and "corrupted" in res.output, res.output
+    assert not (tmp_path / "run").exists()
+    victim.unlink()
+    res = cli("run", damaged, "-a", "heuristic", "-o", tmp_path / "run")
+    assert res.exit_code == 2 and "missing" in res.output and victim.name in res.output
+
+
+def test_piped_tables_are_never_squeezed(suite: Path, tmp_path: Path) -> None:
+    runs = []
+    for i in range(5):
+        run = tmp_path / f"a-rather-long-run-name-{i}"
+        assert cli("run", suite, "-a", "heuristic", "-o", run, "-q", "-k", "2").exit_code == 0
+        runs.append(run)
+    res = cli("report", *runs)
+    assert res.exit_code == 0, res.output
+    for run in runs:  # every header cell whole: no "a-rather-lon…" and no name broken over two lines
+        assert f"{run.name} pass^k" in res.output and f"{run.name} pass@k" in res.output
+    assert "…" not in res.output
+
+
+def test_a_failed_html_write_names_the_path_asked_for(suite: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert cli("run", suite, "-a", "heuristic", "-o", run, "-q").exit_code == 0
+    target = tmp_path / "report.html"
+    target.mkdir()  # a folder where the file should go
+    res = cli("report", run, "--html", target)
+    assert res.exit_code == 2 and str(target) in res.output and ".tmp" not in res.output, res.output
+
+
+def test_a_warning_is_one_line_once(suite: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import warnings; from firstday.cli import _one_line_warning; "
+            "warnings.showwarning = _one_line_warning; "
+            "from firstday.sandbox._registry import _fallback_warning; _fallback_warning('no Landlock here')")
+    err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stderr
+    assert err.count("no Landlock here") == 1 and err.startswith("warning: run_python falls back"), err

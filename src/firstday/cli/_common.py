@@ -34,9 +34,14 @@ INTERRUPTED = 130
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: the width of output that does not go to a terminal: wide enough that no table is ever squeezed
+PIPE_WIDTH = 10_000
+
+
 def stdout() -> Console:
-    # not a terminal (pipe, file, test runner): use a fixed width wide enough for the tables
-    return Console(width=None if sys.stdout.isatty() else 120, highlight=False)
+    # not a terminal (a pipe, a file, a test runner): nobody's window to fit, and a squeezed table wraps names
+    # ("heuristi/c") and cuts cells; each table is as wide as its content (none expands to the console)
+    return Console(width=None if sys.stdout.isatty() else PIPE_WIDTH, highlight=False)
 
 
 def stderr() -> Console:

@@ -621,6 +621,7 @@ async def run_suite_async(
     if trials < 1:
         raise ConfigError(f"trials must be at least 1, got {trials}")
     suite = await asyncio.to_thread(load_suite, suite_path)
+    await asyncio.to_thread(suite.verify)  # a damaged scenario file: one error now, before any folder or episode
     known = agent_names()
     if agent not in known:
         raise UnknownNameError("agent", agent, list(known))
