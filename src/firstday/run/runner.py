@@ -650,7 +650,8 @@ async def run_suite_async(
         state = RunProgress(total=len(jobs), skipped=len(jobs) - to_run, to_run=to_run)
         if progress:
             progress(state)
-        recorder = _Recorder(folder, state, progress, max_pending=max(64, concurrency), breaker=breaker)
+        recorder = _Recorder(folder, state, progress, max_pending=max(64, concurrency))
+        recorder.breaker = breaker
         try:
             # each episode counts its model calls in a scope of its own; a call made outside any episode
             # counts in the run's
