@@ -522,6 +522,7 @@ def plot_learning(r: LearningReport, path: Path | str) -> Path:
     ax.set_xlim(0.7, len(days) + 0.3)
     ax.set_ylim(0, min(100.0, max(10.0, top * 1.25)))
     ax.set_ylabel("checkpoint score on recurring meta-tasks (%)")
+    ax.set_xlabel("n: (scenario, trial, meta-task) units averaged", fontsize=8)
     ax.set_title("Score by day (95% CI)", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=9)
@@ -537,6 +538,7 @@ def plot_learning(r: LearningReport, path: Path | str) -> Path:
     ax2.set_xticks(later, [f"day {d.day}\nn={d.gain.units}" for d in r.per_day])
     ax2.set_xlim(min(later) - 0.5, max(later) + 0.5)
     ax2.set_ylabel("paired gain d (percentage points)")
+    ax2.set_xlabel("n: (scenario, trial) pairs", fontsize=8)
     ax2.set_title("Gain vs day 1, minus the control's (95% CI)", fontsize=10)
     ax2.grid(alpha=0.3)
 
