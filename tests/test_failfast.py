@@ -108,7 +108,7 @@ def test_infrastructure_errors_exit_3_and_the_breaker_stops_the_run(suite: Path,
     # the first episode fails on the dead endpoint: the breaker (at 1) stops the run before the second
     res = cli(*base, "--stop-after-errors", "1")
     assert res.exit_code == 3, res.output
-    assert "stopped: 1 episodes in a row failed on openai/scripted at " + url in res.output
+    assert "stopped: 1 episode(s) in a row failed on openai/scripted at " + url in res.output
     assert "finished episodes are saved" in res.output and "--retry-errors" in res.output
     assert len(list((out / "episodes").glob("*.json"))) == 1
     # resumed without a breaker: the second episode runs (and fails); exit code 3, the results are incomplete
@@ -230,7 +230,7 @@ def test_the_breaker_counts_one_endpoint_in_a_row() -> None:
     for _ in range(2):
         assert breaker.record(_summary(a, "infrastructure")) is None
     tripped = breaker.record(_summary(a, "infrastructure"))
-    assert tripped is not None and "3 episodes in a row failed on openai/m at http://a/v1" in str(tripped)
+    assert tripped is not None and "3 episode(s) in a row failed on openai/m at http://a/v1" in str(tripped)
     assert "connection: refused" in str(tripped)
     assert CircuitBreaker(0).record(_summary(a, "infrastructure")) is None  # 0: never
     with pytest.raises(ConfigError):

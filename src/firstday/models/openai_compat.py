@@ -152,8 +152,9 @@ class OpenAIProvider(ModelProvider):
                                                     options={"timeout": timeout_s})
         except openai.APITimeoutError:
             raise TransientModelError(f"no answer within {timeout_s:g} s", kind="timeout") from None
-        except openai.APIConnectionError as exc:
-            raise TransientModelError(f"connection failed: {exc}", kind="connection") from None
+        except openai.APIConnectionError as exc:  # the SDK says "Connection error."; its cause says which
+            cause = f" ({exc.__cause__})" if exc.__cause__ is not None and str(exc.__cause__) else ""
+            raise TransientModelError(f"connection failed: {exc}{cause}", kind="connection") from None
         except openai.APIStatusError as exc:
             status = exc.status_code
             if status in RETRYABLE_STATUS or status >= 500:
@@ -183,8 +184,7 @@ class OpenAIProvider(ModelProvider):
             except openai.APITimeoutError:
                 return ProbeResult(f"no answer within {timeout_s:g} s")
             except openai.APIConnectionError as exc:
-                cause = exc.__cause__
-                return ProbeResult(f"connection failed ({cause or exc})")
+                return ProbeResult(f"connection failed ({exc.__cause__ or exc})")
             except openai.APIStatusError as exc:
                 return ProbeResult(f"HTTP {exc.status_code}: {_short(exc.message)}")
         data = listing.get("data") if isinstance(listing, dict) else None

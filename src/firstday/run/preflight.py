@@ -199,7 +199,7 @@ class CircuitBreaker:
         self.counts[where] = self.counts.get(where, 0) + 1
         if self.limit and self.counts[where] >= self.limit and self.tripped is None:
             self.tripped = CircuitOpen(
-                f"stopped: {self.counts[where]} episodes in a row failed on {where} (the model endpoint does "
+                f"stopped: {self.counts[where]} episode(s) in a row failed on {where} (the model endpoint does "
                 f"not answer: last error: {_last_error(summary.error)}); finished episodes are saved; fix the "
                 "cause and rerun the same command with --retry-errors to resume")
         return self.tripped
