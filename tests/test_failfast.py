@@ -229,6 +229,9 @@ def test_the_breaker_counts_one_endpoint_in_a_row() -> None:
     assert breaker.record(_summary(a, "agent")) is None  # an agent's own ModelError is not the endpoint's
     for _ in range(2):
         assert breaker.record(_summary(a, "infrastructure")) is None
+        # the rest of a memory chain, not run after its failed day: neither a failure nor a success
+        assert breaker.record(_summary("NotRun: day 0 of this scenario ended in an infrastructure error",
+                                       "infrastructure")) is None
     tripped = breaker.record(_summary(a, "infrastructure"))
     assert tripped is not None and "3 episode(s) in a row failed on openai/m at http://a/v1" in str(tripped)
     assert "connection: refused" in str(tripped)

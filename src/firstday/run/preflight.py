@@ -180,9 +180,10 @@ def preflight(agent_options: Mapping[str, Any], env_config: EnvConfig | None = N
 
 class CircuitBreaker:
     """Counts, per endpoint, the finished episodes in a row that ended because its provider gave up
-    (infrastructure errors naming it: :func:`firstday.models.base.gave_up_where`); any episode that ends
-    otherwise resets every count. At ``limit`` (0: never) :meth:`record` returns the :class:`CircuitOpen`
-    error to stop the run with."""
+    (infrastructure errors naming it: :func:`firstday.models.base.gave_up_where`); an episode that ends ok
+    or in an agent error resets every count, another infrastructure error (a lost worker, the days of a
+    memory chain left unrun after a failed one) neither counts nor resets. At ``limit`` (0: never)
+    :meth:`record` returns the :class:`CircuitOpen` error to stop the run with."""
 
     def __init__(self, limit: int) -> None:
         if limit < 0:
@@ -192,10 +193,12 @@ class CircuitBreaker:
         self.tripped: CircuitOpen | None = None
 
     def record(self, summary: EpisodeSummary) -> CircuitOpen | None:
-        where = gave_up_where(summary.error) if summary.infrastructure_error else None
-        if where is None:
+        if not summary.infrastructure_error:  # the episode got through (or the agent failed): endpoints answer
             self.counts.clear()
             return None
+        where = gave_up_where(summary.error)
+        if where is None:  # another cause (a lost worker, the rest of a memory chain not run): says nothing
+            return self.tripped
         self.counts[where] = self.counts.get(where, 0) + 1
         if self.limit and self.counts[where] >= self.limit and self.tripped is None:
             self.tripped = CircuitOpen(
