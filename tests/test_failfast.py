@@ -120,6 +120,15 @@ def test_infrastructure_errors_exit_3_and_the_breaker_stops_the_run(suite: Path,
     assert all(url in (e.error or "") for e in episodes)  # the error names the URL
 
 
+def test_the_breaker_stops_a_run_on_worker_processes_too(suite: Path, tmp_path: Path) -> None:
+    url, out = dead_url(), tmp_path / "run"
+    res = cli("run", suite, "-a", "llm", "-m", "openai/scripted", "--base-url", url, "-o", out, "--no-preflight",
+              "-q", "--executor", "processes", "--workers", "1", "-c", "1", "--stop-after-errors", "1",
+              *cache(tmp_path), *FAST)
+    assert res.exit_code == 3 and "1 episode(s) in a row failed on openai/scripted at " + url in res.output
+    assert len(list((out / "episodes").glob("*.json"))) == 1  # the first, saved; the second never started
+
+
 def test_a_run_with_every_episode_ok_exits_0_and_one_left_with_infrastructure_errors_exits_3(
         server: LLMServer, suite: Path, tmp_path: Path) -> None:
     server.reset(Policy(script=[{"name": "list_tasks", "arguments": {}}]))
