@@ -167,7 +167,8 @@ def test_message_check_window_counts_only_alerts_soon_after_the_change() -> None
         return out.passed, out.detail
 
     assert outcome((600, "ana"))[0] and outcome((630, "ana"))[0]
-    assert outcome((631, "ana")) == (False, "the message reached ana more than 30 minutes after the change")
+    assert outcome((631, "ana")) == (False, "the message reached the colleague it was meant for more than 30 minutes "
+                                            "after the change")  # never by name: whom to tell may be the secret
     assert not outcome((599, "ana"))[0] and not outcome((620, "bob"))[0]
     assert outcome((700, "ana"), (610, "ana"))[0]  # one timely alert is enough
     assert not check.evaluate(DayRecord(messages=[SentMessage(time=610, to=["ana"], text="x")]), "t1", answers,

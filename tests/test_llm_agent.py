@@ -260,11 +260,11 @@ def test_cli_run_with_a_model(server: LLMServer, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "model usage" in res.output and "0 error(s)" in res.output
     assert server.count > 0
-    # an outage: error episodes, a clean exit, never a crash or a zero score
+    # an outage: error episodes, exit code 3 (infrastructure errors), never a crash or a zero score
     res = CliRunner().invoke(app, ["run", str(tmp_path / "suite"), "--agent", "llm", "--model", "openai/always-500",
                                    "--base-url", server.base_url, "-o", str(tmp_path / "down"), "-O", "max_retries=0",
                                    "-O", "backoff_base_s=0", *cache])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 3, res.output
     assert "error(s)" in res.output and " 0 error(s)" not in res.output
     assert "failed" in res.output  # the usage table counts the failed calls
 

@@ -53,3 +53,8 @@ class InfrastructureError(FirstdayError):
     The runner counts it as an *infrastructure* error only when the environment raised it while carrying
     out the agent's tool calls; the same class raised by the agent's own code is an agent error
     (docs/scoring.md, "Error attribution")."""
+
+
+class CircuitOpen(FirstdayError):
+    """A model endpoint failed too many episodes of a run in a row, so the run stopped instead of burning every
+    episode's retries on it (finished episodes are saved; the CLI exits with code 3)."""

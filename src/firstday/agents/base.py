@@ -106,3 +106,21 @@ def make_agent(name: str, ctx: AgentContext) -> Agent:
             loaded = _LOADED[factory] = load_object(factory)
         factory = loaded
     return factory(ctx)
+
+
+def check_agent_options(name: str, options: dict[str, Any]) -> None:
+    """Refuse, before anything runs, options agent ``name`` cannot work with (e.g. ``llm`` without a model):
+    its factory's ``check_options(options)``, if it has one, raises a ConfigError. Unknown names are left to
+    :func:`make_agent`."""
+    entry = _entries().get(name)
+    if entry is None:
+        return
+    factory = entry[0]
+    if isinstance(factory, str):
+        loaded = _LOADED.get(factory)
+        if loaded is None:
+            loaded = _LOADED[factory] = load_object(factory)
+        factory = loaded
+    check = getattr(factory, "check_options", None)
+    if callable(check):
+        check(dict(options))

@@ -152,6 +152,12 @@ class ChatAgent(ABC):
     name = "chat"
     options_class: ClassVar[type[ChatAgentOptions]] = ChatAgentOptions
 
+    @classmethod
+    def check_options(cls, options: dict[str, Any]) -> None:
+        """Refuse, before a run starts, options this agent cannot work with: no model, unknown or invalid ones
+        (each a ConfigError; the runner calls it through :func:`firstday.agents.base.check_agent_options`)."""
+        _split_options(dict(options), cls.options_class)
+
     def __init__(self, ctx: AgentContext, provider: ModelProvider | None = None) -> None:
         self.settings, self.opts = _split_options(dict(ctx.options), self.options_class)
         self.provider = provider or provider_from_settings(self.settings)

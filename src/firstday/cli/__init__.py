@@ -10,7 +10,8 @@ in a one-line ``error: ...`` on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+import warnings
+from typing import Annotated, TextIO
 
 import typer
 
@@ -48,6 +49,13 @@ def _root(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """Evaluate LLM agents like a new trainee on their first days at work."""
+    warnings.showwarning = _one_line_warning
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      file: TextIO | None = None, line: str | None = None) -> None:
+    """A warning on the command line: ``warning: message``, once, without a file name and a source line."""
+    print(f"warning: {message}", file=file or sys.stderr)
 
 
 # in the order 'firstday --help' lists them

@@ -20,21 +20,28 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from firstday.errors import ConfigError, FirstdayError
+from firstday.errors import CircuitOpen, ConfigError, FirstdayError
 
 if TYPE_CHECKING:
     from firstday.models import UsageLedger
     from firstday.run import EpisodeExecutor, RunSummary
 
-USER_ERROR = 2
+#: exit codes (docs/running.md, "Exit codes"): 0 every episode ok (agent errors are results: they score 0)
+USER_ERROR = 2  # a usage or configuration error (bad option, dead endpoint at preflight...): nothing was run
+INFRASTRUCTURE_ERRORS = 3  # some episodes ended in infrastructure errors (or the circuit breaker stopped the run)
 INTERRUPTED = 130
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: the width of output that does not go to a terminal: wide enough that no table is ever squeezed
+PIPE_WIDTH = 10_000
+
+
 def stdout() -> Console:
-    # not a terminal (pipe, file, test runner): use a fixed width wide enough for the tables
-    return Console(width=None if sys.stdout.isatty() else 120, highlight=False)
+    # not a terminal (a pipe, a file, a test runner): nobody's window to fit, and a squeezed table wraps names
+    # ("heuristi/c") and cuts cells; each table is as wide as its content (none expands to the console)
+    return Console(width=None if sys.stdout.isatty() else PIPE_WIDTH, highlight=False)
 
 
 def stderr() -> Console:
@@ -53,6 +60,8 @@ def user_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except CircuitOpen as exc:  # not the user's mistake: the endpoint's (finished episodes are saved)
+            fail(str(exc), INFRASTRUCTURE_ERRORS)
         except FirstdayError as exc:
             fail(str(exc))
         except OSError as exc:  # e.g. --out is a file, or a folder we may not write to
@@ -96,8 +105,24 @@ AddressArg = Annotated[str | None, typer.Option(
 SandboxArg = Annotated[str, typer.Option(
     "--sandbox", help="run_python's runner: auto (the kernel sandbox where available), landlock, or audit (an audit "
                       "hook only: not a security boundary); see docs/code-runner.md.")]
+NoPreflightArg = Annotated[bool, typer.Option(
+    "--no-preflight", help="Skip the preflight: one cheap request to each model endpoint before the first "
+                           "episode, which fails in seconds on a dead server (docs/running.md).")]
+StopAfterErrorsArg = Annotated[int, typer.Option(
+    "--stop-after-errors", min=0, help="Stop the run when this many episodes in a row fail on one model endpoint "
+                                       "(infrastructure errors; 0: never). Finished episodes are saved.")]
+AllowEndpointChangeArg = Annotated[bool, typer.Option(
+    "--allow-endpoint-change", help="Resume a run against another model endpoint (base URL) than the one "
+                                    "run.json records (refused otherwise: results of two servers would mix).")]
 RequireSandboxArg = Annotated[bool, typer.Option(
     "--require-sandbox", help="Refuse to start unless run_python runs in the kernel sandbox (no audit fallback).")]
+
+
+def exit_code(summaries: list[RunSummary]) -> int:
+    """0, or :data:`INFRASTRUCTURE_ERRORS` when an episode of these runs is left as an infrastructure error
+    (run now, or saved earlier and not retried): its results are incomplete."""
+    left = sum(e.infrastructure_error for s in summaries for e in s.episodes)
+    return INFRASTRUCTURE_ERRORS if left else 0
 
 
 def run_line(quiet: bool, width: int) -> Callable[[str, RunSummary, float], None]:
@@ -169,6 +194,7 @@ class RunOptions:
     address: str | None = None
     sandbox: str = "auto"
     require_sandbox: bool = False
+    preflight: bool = True
     # set by open()
     agent_options: dict[str, Any] = field(init=False, default_factory=dict)
     colleague_options: dict[str, Any] = field(init=False, default_factory=dict)
@@ -196,8 +222,21 @@ class RunOptions:
             self.colleague_options = {k: v for k, v in (("base_url", self.colleague_base_url or self.base_url),
                                                         ("prices", model_opts.get("prices"))) if v is not None}
         self._check_models()
+        if self.preflight:
+            self._preflight()
         self.ledger = UsageLedger()
         return self
+
+    def _preflight(self) -> None:
+        """One cheap request to each model endpoint (agent, colleagues): a dead one is one line naming its URL
+        and exit code 2, in seconds, before any folder is made (:func:`firstday.run.preflight.preflight`)."""
+        from firstday.env import EnvConfig
+        from firstday.run.preflight import preflight
+
+        config = EnvConfig(colleague_model=self.colleague_model, colleague_options=self.colleague_options)
+        for check in preflight(self.agent_options, config):
+            if check.note:
+                stderr().print(f"[yellow]note:[/yellow] {escape(check.record.model)}: {escape(check.note)}")
 
     def _check_models(self) -> None:
         """Build the providers once before the run: a missing key, package or price file is a user error now,

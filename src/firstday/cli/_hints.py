@@ -12,18 +12,22 @@ from firstday.cli._common import (
     AddressArg,
     AgentArg,
     AgentOptionsArg,
+    AllowEndpointChangeArg,
     BaseUrlArg,
     ConcurrencyArg,
     EventLoopArg,
     ExecutorArg,
     ModelArg,
+    NoPreflightArg,
     QuietArg,
     RequireSandboxArg,
     RunOptions,
     SandboxArg,
     SeedArg,
+    StopAfterErrorsArg,
     SuiteArg,
     WorkersArg,
+    exit_code,
     run_line,
     stdout,
     user_errors,
@@ -50,9 +54,14 @@ def hints(
     quiet: QuietArg = False,
     sandbox: SandboxArg = "auto",
     require_sandbox: RequireSandboxArg = False,
+    no_preflight: NoPreflightArg = False,
+    stop_after_errors: StopAfterErrorsArg = 10,
+    allow_endpoint_change: AllowEndpointChangeArg = False,
 ) -> None:
     """The hint ladder: run an agent once per hint tier on the same suite, then score it per tier and
-    difficulty with 95 % bootstrap intervals; writes DIR/hints.json and DIR/hints.png (docs/hints.md)."""
+    difficulty with 95 % bootstrap intervals; writes DIR/hints.json and DIR/hints.png (docs/hints.md).
+
+    Exit code 0; 3 when episodes ended in infrastructure errors; 2 a usage error; 130 interrupted."""
     from firstday.env import EnvConfig
     from firstday.report.hints import build_ladder, render_ladder, write_ladder
     from firstday.run import RunSummary, hint_ladder_tiers, run_hint_ladder
@@ -60,16 +69,17 @@ def hints(
     chosen = hint_ladder_tiers([t.strip() for t in tiers.split(",") if t.strip()])
     opts = RunOptions(option=option, model=model, base_url=base_url, concurrency=concurrency,
                       executor_name=executor_name, workers=workers, event_loop=event_loop, address=address,
-                      sandbox=sandbox, require_sandbox=require_sandbox).open()
+                      sandbox=sandbox, require_sandbox=require_sandbox, preflight=not no_preflight).open()
     line = run_line(quiet, len("tier ") + 6)
 
     def on_run(tier: str, summary: RunSummary, seconds: float) -> None:
         line(f"tier {tier}", summary, seconds)
 
     with opts.resumable(out):
-        run_hint_ladder(suite, agent, out, chosen, env_config=EnvConfig(**opts.sandbox_settings),
-                        agent_options=opts.agent_options, seed=seed, executor=opts.executor,
-                        event_loop=event_loop, on_run=on_run)
+        runs = run_hint_ladder(suite, agent, out, chosen, env_config=EnvConfig(**opts.sandbox_settings),
+                               agent_options=opts.agent_options, seed=seed, executor=opts.executor,
+                               event_loop=event_loop, on_run=on_run, stop_after_errors=stop_after_errors,
+                               allow_endpoint_change=allow_endpoint_change)
     ladder = build_ladder(out, chosen)
     js, png = write_ladder(ladder, out)
     console = stdout()
@@ -77,3 +87,4 @@ def hints(
     if not quiet:
         opts.print_usage(console)
         console.print(f"written: {escape(str(js))}, {escape(str(png))}")
+    raise typer.Exit(exit_code(list(runs.values())))

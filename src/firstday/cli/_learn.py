@@ -12,20 +12,24 @@ from rich.markup import escape
 from firstday.cli._common import (
     AddressArg,
     AgentOptionsArg,
+    AllowEndpointChangeArg,
     BaseUrlArg,
     ConcurrencyArg,
     EventLoopArg,
     ExecutorArg,
     JsonArg,
     ModelArg,
+    NoPreflightArg,
     QuietArg,
     RequireSandboxArg,
     RetryErrorsArg,
     RunOptions,
     SandboxArg,
     SeedArg,
+    StopAfterErrorsArg,
     TrialsArg,
     WorkersArg,
+    exit_code,
     run_line,
     stderr,
     stdout,
@@ -59,15 +63,21 @@ def learn(
     quiet: QuietArg = False,
     sandbox: SandboxArg = "auto",
     require_sandbox: RequireSandboxArg = False,
+    no_preflight: NoPreflightArg = False,
+    stop_after_errors: StopAfterErrorsArg = 10,
+    allow_endpoint_change: AllowEndpointChangeArg = False,
 ) -> None:
     """Continual learning: run an agent with memory (DIR/memory) and its paired control without memory
     (DIR/control) on the same instances, then report the learning gain with 95 % intervals; writes
-    DIR/learning.json and DIR/score_by_day.png (docs/learning.md)."""
+    DIR/learning.json and DIR/score_by_day.png (docs/learning.md).
+
+    Exit code 0; 3 when episodes ended in infrastructure errors; 2 a usage error; 130 interrupted."""
     from firstday.env import EnvConfig
     from firstday.report.learning import learning_report, render_learning, write_learning
-    from firstday.run import LEARNING_CONTROL, LEARNING_TREATMENT, run_paired_learning
+    from firstday.run import LEARNING_CONTROL, LEARNING_TREATMENT, RunSummary, run_paired_learning
 
     opts: RunOptions | None = None
+    runs: dict[str, RunSummary] = {}
     if report_only is not None:
         if suite is not None or agent is not None or out is not None:
             raise ConfigError("--report-only DIR takes no SUITE, --agent or --out (it reads DIR/memory and "
@@ -78,12 +88,13 @@ def learn(
             raise ConfigError("give SUITE --agent NAME --out DIR (or --report-only DIR for earlier runs)")
         opts = RunOptions(option=option, model=model, base_url=base_url, concurrency=concurrency,
                           executor_name=executor_name, workers=workers, event_loop=event_loop, address=address,
-                          sandbox=sandbox, require_sandbox=require_sandbox).open()
+                          sandbox=sandbox, require_sandbox=require_sandbox, preflight=not no_preflight).open()
         with opts.resumable(out):
-            run_paired_learning(suite, agent, out, env_config=EnvConfig(**opts.sandbox_settings),
-                                agent_options=opts.agent_options, seed=seed, trials=trials,
-                                retry_errors=retry_errors, executor=opts.executor, event_loop=event_loop,
-                                on_run=run_line(quiet, 7))
+            runs = run_paired_learning(suite, agent, out, env_config=EnvConfig(**opts.sandbox_settings),
+                                       agent_options=opts.agent_options, seed=seed, trials=trials,
+                                       retry_errors=retry_errors, executor=opts.executor, event_loop=event_loop,
+                                       on_run=run_line(quiet, 7), stop_after_errors=stop_after_errors,
+                                       allow_endpoint_change=allow_endpoint_change)
     rep = learning_report(out / LEARNING_TREATMENT, out / LEARNING_CONTROL)
     js, png = write_learning(rep, out)
     console = stdout()
@@ -92,6 +103,7 @@ def learn(
         if opts is not None:
             opts.print_usage(console)
         console.print(f"written: {escape(str(js))}, {escape(str(png))}")
+    raise typer.Exit(exit_code(list(runs.values())))
 
 
 @user_errors

@@ -13,19 +13,23 @@ from firstday.cli._common import (
     AddressArg,
     AgentArg,
     AgentOptionsArg,
+    AllowEndpointChangeArg,
     BaseUrlArg,
     ConcurrencyArg,
     EventLoopArg,
     ExecutorArg,
     ModelArg,
+    NoPreflightArg,
     RequireSandboxArg,
     RetryErrorsArg,
     RunOptions,
     SandboxArg,
     SeedArg,
+    StopAfterErrorsArg,
     SuiteArg,
     TrialsArg,
     WorkersArg,
+    exit_code,
     stderr,
     stdout,
     user_errors,
@@ -74,10 +78,14 @@ def run(
         "--jsonl", help="Print one JSON line per finished episode on stdout (nothing else on stdout).")] = False,
     sandbox: SandboxArg = "auto",
     require_sandbox: RequireSandboxArg = False,
+    no_preflight: NoPreflightArg = False,
+    stop_after_errors: StopAfterErrorsArg = 10,
+    allow_endpoint_change: AllowEndpointChangeArg = False,
 ) -> None:
     """Run an agent over every day of every scenario of a suite; results are saved as each episode ends.
 
-    Rerunning the same command resumes the run (also after a crash or kill -9)."""
+    Rerunning the same command resumes the run (also after a crash or kill -9). Exit code 0: every episode
+    ran (agent errors are results); 3: some ended in infrastructure errors; 2: a usage error; 130: interrupted."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -100,7 +108,7 @@ def run(
     opts = RunOptions(option=option, model=model, base_url=base_url, prices=prices, colleague_model=colleague_model,
                       colleague_base_url=colleague_base_url, concurrency=concurrency, executor_name=executor_name,
                       workers=workers, event_loop=event_loop, address=address, sandbox=sandbox,
-                      require_sandbox=require_sandbox).open()
+                      require_sandbox=require_sandbox, preflight=not no_preflight).open()
     env_config = EnvConfig(text_only=text_only, colleague_model=colleague_model,
                            colleague_options=opts.colleague_options, memory=memory, hints=cast(Any, hints),
                            **opts.sandbox_settings, **({"run_timeout_s": tool_timeout} if tool_timeout is not None
@@ -132,18 +140,23 @@ def run(
     with opts.resumable(out), bar:
         summary = run_suite(suite, agent, out, env_config=env_config, agent_options=opts.agent_options, seed=seed,
                             retry_errors=retry_errors, progress=on_progress, executor=opts.executor, trials=trials,
-                            limits=limits, event_loop=event_loop, notice=on_notice)
+                            limits=limits, event_loop=event_loop, notice=on_notice,
+                            stop_after_errors=stop_after_errors, allow_endpoint_change=allow_endpoint_change)
     kinds = (f" ({summary.agent_errors} agent, {summary.infrastructure_errors} infrastructure)"
              if summary.errors else "")
     done = (f"{summary.ran} episode(s) run, {summary.skipped} already done, {summary.errors} error(s){kinds}, "
             f"{summary.wall_seconds:.1f} s; results in {escape(str(summary.out_dir))}")
+    code = exit_code([summary])
+    left = sum(e.infrastructure_error for e in summary.episodes)
     if quiet or jsonl:
         note.print(done, highlight=False)
-        return
-    console.print(done)
-    render_report(build_report([summary.out_dir]), console)
-    opts.print_usage(console)
-    if summary.agent_errors:
-        console.print("agent errors score 0 and stay in the averages (final: --retry-errors does not rerun them)")
-    if summary.infrastructure_errors:
-        console.print("infrastructure errors are kept out of the scores; fix the cause and rerun with --retry-errors")
+    else:
+        console.print(done)
+        render_report(build_report([summary.out_dir]), console)
+        opts.print_usage(console)
+        if summary.agent_errors:
+            console.print("agent errors score 0 and stay in the averages (final: --retry-errors does not rerun them)")
+    if left:  # on stderr, also with --quiet/--jsonl: the exit code says the results are incomplete
+        note.print(f"{left} episode(s) of this run ended in infrastructure errors: they are kept out of the scores; "
+                   "fix the cause and rerun with --retry-errors (exit code 3)", highlight=False)
+    raise typer.Exit(code)

@@ -14,9 +14,11 @@ import asyncio
 import hashlib
 import itertools
 import json
+import re
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Literal
@@ -85,6 +87,28 @@ def provider_gave_up(exc: BaseException, since: int = 0, endpoints: Collection[E
     if mark is None or mark[0] <= since:
         return False
     return endpoints is None or mark[1] in endpoints
+
+
+#: what a give-up's message says after the endpoint (``openai/m at URL: no answer after 7 attempt(s); ...``)
+GAVE_UP_TEXT = "no answer after"
+_GAVE_UP_RE = re.compile(r"ModelError: (.+?): " + GAVE_UP_TEXT + r" \d+ attempt")
+
+
+def gave_up_where(error: str | None) -> str | None:
+    """The endpoint (``openai/m at URL``) named by a saved infrastructure error in which a provider gave up
+    after its retries, or None (another cause). The run's circuit breaker counts failures by it."""
+    found = _GAVE_UP_RE.search(error or "")
+    return found.group(1) if found else None
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What a provider's :meth:`ModelProvider.probe` found: ``problem`` (the endpoint cannot be used: the
+    HTTP status or the connection error, one line) or None; ``note``: worth saying but not fatal (e.g. the
+    model is not among those the server lists)."""
+
+    problem: str | None = None
+    note: str | None = None
 
 
 class TransientModelError(Exception):
@@ -265,6 +289,19 @@ class ModelProvider(ABC):
         base_url = getattr(self, "base_url", None)
         return self.spec, base_url if isinstance(base_url, str) else None
 
+    @property
+    def where(self) -> str:
+        """``openai/gpt-4o at http://host:8000/v1`` for messages: the spec and the URL it talks to (the
+        provider's default URL when none was given, if it has one; never the key)."""
+        url = self.endpoint[1] or getattr(self, "default_url", None)
+        return f"{self.spec} at {url}" if url else self.spec
+
+    async def probe(self, timeout_s: float = 10.0) -> ProbeResult:
+        """One cheap request showing that the endpoint answers (the run's preflight, before its first
+        episode): a problem names the HTTP status or the connection error. Never retried, never cached,
+        not counted as usage. The default has nothing to reach (a local model): nothing to check."""
+        return ProbeResult()
+
     @abstractmethod
     async def _complete(self, request: ModelRequest, timeout_s: float) -> ModelResponse:
         """One attempt. Raise :class:`TransientModelError` to have it retried, :class:`ModelError` to fail."""
@@ -335,7 +372,7 @@ class ModelProvider(ABC):
                 await self._sleep(self.backoff(attempt + 1, retry_after))
         for ledger in self._ledgers():
             ledger.record_failure(role)
-        gave_up = ModelError(f"{self.spec}: no answer after {cfg.max_retries + 1} attempt(s); last error: {last}")
+        gave_up = ModelError(f"{self.where}: {GAVE_UP_TEXT} {cfg.max_retries + 1} attempt(s); last error: {last}")
         if type(self)._complete.__module__.startswith("firstday.models."):  # a provider of ours, not an agent's own
             _record_give_up(gave_up, self.endpoint)
         raise gave_up

@@ -17,6 +17,7 @@ from firstday.models.base import (
     ModelRequest,
     ModelResponse,
     PriceTable,
+    ProbeResult,
     ProviderConfig,
     TransientModelError,
     missing_package,
@@ -62,3 +63,15 @@ class LiteLLMProvider(ModelProvider):
                 raise TransientModelError(str(exc), kind="server") from None
             raise ModelError(f"{self.spec}: {type(exc).__name__}: {exc}") from None
         return response_from_openai(completion, request.model)
+
+    async def probe(self, timeout_s: float = 10.0) -> ProbeResult:
+        """A 1-token completion (LiteLLM has no provider-neutral listing): a fraction of a cent at most."""
+        kw: dict[str, Any] = {"model": self.model, "messages": [{"role": "user", "content": "ping"}],
+                              "max_tokens": 1, "timeout": timeout_s, "num_retries": 0}
+        if self.base_url:
+            kw["api_base"] = self.base_url
+        try:
+            await self._litellm.acompletion(**kw)
+        except Exception as exc:  # LiteLLM maps every provider's errors to its own types: name the type
+            return ProbeResult(f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+        return ProbeResult()

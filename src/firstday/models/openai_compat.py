@@ -22,6 +22,7 @@ from firstday.models.base import (
     ModelResponse,
     ModelToolCall,
     PriceTable,
+    ProbeResult,
     ProviderConfig,
     TransientModelError,
     Usage,
@@ -74,6 +75,12 @@ def response_from_openai(completion: Any, model: str) -> ModelResponse:
     )
 
 
+def _short(text: str, limit: int = 200) -> str:
+    """One line of at most ``limit`` characters (a server's error page can be long)."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[:limit - 3] + "..."
+
+
 def _json(value: Any) -> str:
     import json
 
@@ -95,8 +102,13 @@ def retry_after_seconds(headers: Any) -> float | None:
     return None
 
 
+#: where the SDK sends requests when no base URL is given
+OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
+
+
 class OpenAIProvider(ModelProvider):
     kind = "openai"
+    default_url = OPENAI_DEFAULT_URL
 
     def __init__(self, model: str, config: ProviderConfig | None = None, *, base_url: str | None = None,
                  api_key_env: str = "OPENAI_API_KEY", prices: PriceTable | None = None,
@@ -140,8 +152,9 @@ class OpenAIProvider(ModelProvider):
                                                     options={"timeout": timeout_s})
         except openai.APITimeoutError:
             raise TransientModelError(f"no answer within {timeout_s:g} s", kind="timeout") from None
-        except openai.APIConnectionError as exc:
-            raise TransientModelError(f"connection failed: {exc}", kind="connection") from None
+        except openai.APIConnectionError as exc:  # the SDK says "Connection error."; its cause says which
+            cause = f" ({exc.__cause__})" if exc.__cause__ is not None and str(exc.__cause__) else ""
+            raise TransientModelError(f"connection failed: {exc}{cause}", kind="connection") from None
         except openai.APIStatusError as exc:
             status = exc.status_code
             if status in RETRYABLE_STATUS or status >= 500:
@@ -152,6 +165,34 @@ class OpenAIProvider(ModelProvider):
         except openai.APIResponseValidationError as exc:
             raise TransientModelError(f"malformed response: {exc}", kind="bad_response") from None
         return response_from_openai(completion, request.model)
+
+    async def probe(self, timeout_s: float = 10.0) -> ProbeResult:
+        """``GET /models`` (no tokens spent); a server without that route (404) gets a 1-token completion.
+        A model the listing leaves out is a note, not a problem: some servers list other names (aliases)."""
+        import openai
+        from openai import AsyncOpenAI
+
+        async with AsyncOpenAI(api_key=os.environ.get(self.api_key_env), base_url=self.base_url, max_retries=0,
+                               timeout=timeout_s) as client:  # its own client: the run's belong to its loop
+            try:
+                try:
+                    listing = await client.get("/models", cast_to=object)
+                except openai.NotFoundError:
+                    await client.post("/chat/completions", cast_to=object, body={
+                        "model": self.model, "messages": [{"role": "user", "content": "ping"}], "max_tokens": 1})
+                    return ProbeResult()
+            except openai.APITimeoutError:
+                return ProbeResult(f"no answer within {timeout_s:g} s")
+            except openai.APIConnectionError as exc:
+                return ProbeResult(f"connection failed ({exc.__cause__ or exc})")
+            except openai.APIStatusError as exc:
+                return ProbeResult(f"HTTP {exc.status_code}: {_short(exc.message)}")
+        data = listing.get("data") if isinstance(listing, dict) else None
+        names = {m.get("id") for m in data if isinstance(m, dict)} if isinstance(data, list) else set()
+        if names and self.model not in names:
+            listed = ", ".join(sorted(str(n) for n in names)[:8]) + (", ..." if len(names) > 8 else "")
+            return ProbeResult(note=f"the server does not list the model {self.model!r} (it lists: {listed})")
+        return ProbeResult()
 
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}

@@ -197,7 +197,8 @@ def write_ladder(ladder: HintLadder, out_dir: Path | str) -> tuple[Path, Path]:
 
 
 def plot_ladder(ladder: HintLadder, path: Path | str) -> Path:
-    """``hints.png``: score by tier, one line per difficulty (and overall), with 95 % intervals."""
+    """``hints.png``: score by tier, one line per difficulty (and overall), with 95 % intervals; in percent
+    (the unit of every table and of the learning plot), each line labelled with its number of tasks."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -205,26 +206,31 @@ def plot_ladder(ladder: HintLadder, path: Path | str) -> Path:
 
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=120)
     xs = list(range(len(ladder.tiers)))
+    drawn = False
     for g in GROUPS:
         pts = [(x, r) for x, t in zip(xs, ladder.tiers, strict=True)
                if (r := ladder.row(t, g)) is not None and r.tasks and r.score is not None]
         if not pts:
             continue
-        ys = [r.score or 0.0 for _, r in pts]
-        lo = [max(0.0, y - (r.intervals["score"].low if "score" in r.intervals else y))
+        ys = [100 * (r.score or 0.0) for _, r in pts]
+        lo = [max(0.0, y - 100 * (r.intervals["score"].low if "score" in r.intervals else y / 100))
               for y, (_, r) in zip(ys, pts, strict=True)]
-        hi = [max(0.0, (r.intervals["score"].high if "score" in r.intervals else y) - y)
+        hi = [max(0.0, 100 * (r.intervals["score"].high if "score" in r.intervals else y / 100) - y)
               for y, (_, r) in zip(ys, pts, strict=True)]
+        sizes = sorted({r.tasks for _, r in pts})  # the same tasks at every tier, unless a run is unfinished
+        n = f"n={sizes[0]}" if len(sizes) == 1 else f"n={sizes[0]}-{sizes[-1]}"
         ax.errorbar([x for x, _ in pts], ys, yerr=[lo, hi], marker="o", capsize=3,
                     linewidth=2.5 if g == "all" else 1.5, linestyle="-" if g == "all" else "--",
-                    label="all tasks" if g == "all" else g)
+                    label=f"{'all tasks' if g == 'all' else g} ({n} tasks)")
+        drawn = True
     ax.set_xticks(xs, ladder.tiers)
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 105)
     ax.set_xlabel("hint tier")
-    ax.set_ylabel("checkpoint score")
-    ax.set_title(f"Hint ladder: {ladder.agent} on {ladder.suite_name}")
+    ax.set_ylabel("checkpoint score (%)")
+    ax.set_title(f"Hint ladder: {ladder.agent} on {ladder.suite_name} (95% CI)")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8)
+    if drawn:  # (an empty legend is a matplotlib warning)
+        ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     out = Path(path)
     fig.savefig(out)

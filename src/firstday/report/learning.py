@@ -487,8 +487,9 @@ def render_learning(r: LearningReport, console: Console) -> None:
 
 
 def plot_learning(r: LearningReport, path: Path | str) -> Path:
-    """``score_by_day.png``: left, treatment and control mean score on recurring meta-tasks by day with
-    95 % intervals; right, the paired gain by day (the difference the left panel's bars hide: both arms
+    """``score_by_day.png``: left, treatment and control mean score (percent) on recurring meta-tasks by day
+    with 95 % intervals; right, the paired gain by day (percentage points); each day labelled with its sample
+    size (the difference the left panel's bars hide: both arms
     share each scenario's difficulty, so the paired interval is much narrower than either arm's)."""
     import matplotlib
 
@@ -516,10 +517,12 @@ def plot_learning(r: LearningReport, path: Path | str) -> Path:
         ax.errorbar(xs, ys, yerr=err, marker="o", capsize=4, linewidth=2, color=color, label=label,
                     linestyle="-" if arm.startswith("treatment") else "--")
     days = [s.day for s in r.score_by_day]
-    ax.set_xticks(days, [f"day {d}" for d in days])
+    # each day's sample: the (scenario, trial)s averaged with memory (the control's are the same, paired)
+    ax.set_xticks(days, [f"day {s.day}\nn={s.treatment_recurring.units}" for s in r.score_by_day])
     ax.set_xlim(0.7, len(days) + 0.3)
     ax.set_ylim(0, min(100.0, max(10.0, top * 1.25)))
     ax.set_ylabel("checkpoint score on recurring meta-tasks (%)")
+    ax.set_xlabel("n: (scenario, trial, meta-task) units averaged", fontsize=8)
     ax.set_title("Score by day (95% CI)", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=9)
@@ -532,9 +535,10 @@ def plot_learning(r: LearningReport, path: Path | str) -> Path:
     low, high = ax2.get_ylim()
     ax2.set_ylim(min(low, -2.0), max(high, 2.0))
     later = [d.day for d in r.per_day]
-    ax2.set_xticks(later, [f"day {d}" for d in later])
+    ax2.set_xticks(later, [f"day {d.day}\nn={d.gain.units}" for d in r.per_day])
     ax2.set_xlim(min(later) - 0.5, max(later) + 0.5)
-    ax2.set_ylabel("paired gain d (points)")
+    ax2.set_ylabel("paired gain d (percentage points)")
+    ax2.set_xlabel("n: (scenario, trial) pairs", fontsize=8)
     ax2.set_title("Gain vs day 1, minus the control's (95% CI)", fontsize=10)
     ax2.grid(alpha=0.3)
 

@@ -15,6 +15,7 @@ from typing import Any, Final
 from firstday.env import EnvConfig
 from firstday.env.episode import HINT_TIERS
 from firstday.errors import ConfigError
+from firstday.run.preflight import DEFAULT_STOP_AFTER_ERRORS
 from firstday.run.runner import EpisodeExecutor, RunSummary, run_suite
 from firstday.suites import load_suite
 
@@ -40,7 +41,8 @@ def run_hint_ladder(
     suite_path: Path | str, agent: str, out_dir: Path | str, tiers: Sequence[str] = HINT_TIERS, *,
     env_config: EnvConfig | None = None, agent_options: dict[str, Any] | None = None, seed: int = 0,
     executor: EpisodeExecutor | None = None, concurrency: int = 1, event_loop: str = "asyncio",
-    on_run: RunDone | None = None,
+    on_run: RunDone | None = None, stop_after_errors: int = DEFAULT_STOP_AFTER_ERRORS,
+    allow_endpoint_change: bool = False,
 ) -> dict[str, RunSummary]:
     """The hint ladder's runs: ``agent`` over the suite once per hint tier, into ``out_dir/<tier>``, in the
     given order, each with ``env_config`` (default: the defaults) and its ``hints`` set to the tier.
@@ -55,7 +57,7 @@ def run_hint_ladder(
         summaries[tier] = run_suite(
             suite_path, agent, out / tier, env_config=EnvConfig.model_validate({**base, "hints": tier}),
             agent_options=agent_options, seed=seed, executor=executor, concurrency=concurrency,
-            event_loop=event_loop)
+            event_loop=event_loop, stop_after_errors=stop_after_errors, allow_endpoint_change=allow_endpoint_change)
         if on_run is not None:
             on_run(tier, summaries[tier], time.perf_counter() - started)
     return summaries
@@ -65,7 +67,8 @@ def run_paired_learning(
     suite_path: Path | str, agent: str, out_dir: Path | str, *, env_config: EnvConfig | None = None,
     agent_options: dict[str, Any] | None = None, seed: int = 0, trials: int = 1, retry_errors: bool = False,
     executor: EpisodeExecutor | None = None, concurrency: int = 1, event_loop: str = "asyncio",
-    on_run: RunDone | None = None,
+    on_run: RunDone | None = None, stop_after_errors: int = DEFAULT_STOP_AFTER_ERRORS,
+    allow_endpoint_change: bool = False,
 ) -> dict[str, RunSummary]:
     """A continual-learning study: ``agent`` with memory (``out_dir/memory``) and its paired control
     without (``out_dir/control``), on the same instances with the same seeds; the suite must have several
@@ -84,7 +87,8 @@ def run_paired_learning(
         summaries[arm] = run_suite(
             suite_path, agent, out / arm, env_config=EnvConfig.model_validate({**base, "memory": memory}),
             agent_options=agent_options, seed=seed, trials=trials, retry_errors=retry_errors, executor=executor,
-            concurrency=concurrency, event_loop=event_loop)
+            concurrency=concurrency, event_loop=event_loop, stop_after_errors=stop_after_errors,
+            allow_endpoint_change=allow_endpoint_change)
         if on_run is not None:
             on_run(arm, summaries[arm], time.perf_counter() - started)
     return summaries

@@ -15,10 +15,12 @@ import signal
 import sys
 import threading
 import traceback
+import warnings
 from multiprocessing.connection import Connection
 
 from firstday.run.episode import ScenarioCache
 from firstday.run.runner import EpisodeJob, event_loop_factory, gc_tuned, run_job_serialised
+from firstday.sandbox import SandboxFallbackWarning
 
 
 async def serve(jobs: Connection, results: Connection, tool_slots: int) -> None:
@@ -55,6 +57,8 @@ async def serve(jobs: Connection, results: Connection, tool_slots: int) -> None:
 
 def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the driver decides
+    # the driver resolved the sandbox before the run and warned of a fallback once: not once more per worker
+    warnings.filterwarnings("ignore", category=SandboxFallbackWarning)
     jobs_fd, results_fd, tool_slots = (int(a) for a in argv[:3])
     code = 0
     try:

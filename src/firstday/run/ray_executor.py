@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 import math
 import os
 import signal
@@ -152,8 +153,10 @@ class RayExecutor(EpisodeExecutor):
             if tag:  # inherited by every process of the local cluster (raylet, agents, workers): see close()
                 os.environ[OWNER_ENV] = tag
             try:
+                # the terminal is the run's: no worker logs (log_to_driver), and Ray's own start-up lines (a
+                # local instance started, an auth token made, no SIGTERM handler in this thread) only if errors
                 ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
-                         **self.init_kwargs)
+                         **{"logging_level": logging.ERROR, **self.init_kwargs})
             except (ConnectionError, ValueError, RuntimeError) as exc:
                 raise ConfigError(f"cannot connect to the Ray cluster at {self.address or 'local'}: {exc}") from None
             finally:

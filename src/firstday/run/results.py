@@ -96,6 +96,25 @@ class AgentUsage(BaseModel):
                           cost_usd=self.cost_usd + other.cost_usd, requests=self.requests + other.requests)
 
 
+class EndpointRecord(BaseModel):
+    """A model endpoint a run talks to, as it was resolved when the run (or its last resume) started."""
+
+    role: Literal["agent", "colleague"] = Field(description="whose model: the agent's or the LLM colleagues'")
+    model: str = Field(description="the model name, e.g. openai/gpt-4o")
+    base_url: str | None = Field(default=None, description="the URL requests go to (None: a local model, or "
+                                                           "the provider's own routing)")
+    source: Literal["--base-url", "$OPENAI_BASE_URL", "provider default", "local"] = Field(
+        description="where base_url came from: the option (--base-url, --colleague-base-url or -O base_url=), "
+                    "the environment, or the provider's default")
+
+    def key(self) -> tuple[str, str, str | None]:
+        return self.role, self.model, self.base_url
+
+    def describe(self) -> str:
+        where = f" at {self.base_url}" if self.base_url else ""
+        return f"{self.role} model {self.model}{where} (from {self.source})"
+
+
 class RunManifest(BaseModel):
     """``run.json``: enough to rebuild the run (agent, options, environment, exact suite)."""
 
@@ -115,13 +134,22 @@ class RunManifest(BaseModel):
     sandbox: str = Field(
         default="", description="run_python's runner really used: landlock (kernel sandbox) or audit (audit hook, "
                                 "not a security boundary); 'a+b' when resumed under another; empty: not recorded")
+    endpoints: list[EndpointRecord] = Field(
+        default_factory=list, description="the model endpoints the run talks to (never the key); compared when it "
+                                          "resumes; empty: no model, or a run made before they were recorded")
+    previous_endpoints: list[EndpointRecord] = Field(
+        default_factory=list, description="endpoints of earlier sessions of this run that differed from "
+                                          "'endpoints' (a resume with --allow-endpoint-change)")
 
     def settings(self) -> dict[str, Any]:
         """The fields that must match for a resumed run to continue this one."""
         data = self.model_dump(mode="json")  # compare as saved (a tuple option reloads as a list)
         # where agent code runs is recorded (``sandbox``), not compared: a run may resume under --require-sandbox
         env = {k: v for k, v in data["env_config"].items() if k not in ("sandbox", "require_sandbox")}
-        return {"agent": data["agent"], "agent options": data["agent_options"], "env config": env,
+        # the endpoints' URLs are compared apart (``endpoints``): a changed one may be allowed
+        env["colleague_options"] = {k: v for k, v in (env.get("colleague_options") or {}).items() if k != "base_url"}
+        options = {k: v for k, v in data["agent_options"].items() if k != "base_url"}
+        return {"agent": data["agent"], "agent options": options, "env config": env,
                 "seed": data["seed"], "suite hash": data["suite_hash"]}
 
 

@@ -34,6 +34,7 @@ from typing import Any, Literal, Self
 
 from firstday._version import __version__
 from firstday.agents import AgentContext, agent_names, make_agent
+from firstday.agents.base import check_agent_options
 from firstday.env import DayEnv, EnvConfig, TraceEvent
 from firstday.env.episode import day_hash
 from firstday.env.loop import agent_name
@@ -44,6 +45,12 @@ from firstday.jsonsafe import exception_text
 from firstday.models._usage import UsageByRole, UsageLedger, current_usage, usage_from_json, usage_json, usage_scope
 from firstday.models.base import give_up_mark, provider_gave_up
 from firstday.run.episode import ErrorKind, ScenarioCache, describe_error, guarded_episode, run_endpoints
+from firstday.run.preflight import (
+    DEFAULT_STOP_AFTER_ERRORS,
+    CircuitBreaker,
+    check_endpoints,
+    endpoint_records,
+)
 from firstday.run.results import (
     AgentUsage,
     EpisodeRecord,
@@ -430,10 +437,12 @@ def _merged_sandbox(saved: str, now: str) -> str:
     return "+".join(sorted(parts))
 
 
-def _prepare_folder(folder: RunFolder, manifest: RunManifest) -> RunManifest:
+def _prepare_folder(folder: RunFolder, manifest: RunManifest, allow_endpoint_change: bool = False) -> RunManifest:
     """Start a new run folder or check that an existing one is the same run (resume).
 
-    Asking for more trials than the folder holds extends it; the timeouts are taken from now.
+    Asking for more trials than the folder holds extends it; the timeouts are taken from now. A model
+    endpoint other than the one recorded is refused unless ``allow_endpoint_change`` (then the earlier one
+    is kept in ``previous_endpoints``); a run that recorded none records now's.
     """
     if folder.exists():
         old = folder.read_manifest()
@@ -441,10 +450,16 @@ def _prepare_folder(folder: RunFolder, manifest: RunManifest) -> RunManifest:
             raise ConfigError(
                 f"{folder.path} already holds a different run ({_describe_mismatch(old, manifest)}); "
                 f"use another --out, or delete {folder.path} to start over")
+        changed = check_endpoints(old, manifest, folder.path, allow_endpoint_change)
         trials = max(old.trials, manifest.trials)
-        updated = old.model_copy(update={"trials": trials, "n_episodes": old.n_episodes // old.trials * trials,
-                                         "limits": manifest.limits,
-                                         "sandbox": _merged_sandbox(old.sandbox, manifest.sandbox)})
+        update: dict[str, Any] = {"trials": trials, "n_episodes": old.n_episodes // old.trials * trials,
+                                  "limits": manifest.limits, "sandbox": _merged_sandbox(old.sandbox, manifest.sandbox),
+                                  # now's URLs: the episodes to run get them (their options), run.json says them
+                                  "agent_options": manifest.agent_options, "env_config": manifest.env_config,
+                                  "endpoints": manifest.endpoints}
+        if changed:
+            update["previous_endpoints"] = [*old.previous_endpoints, *changed]
+        updated = old.model_copy(update=update)
         if updated != old:
             folder.write_manifest(updated)
         return updated
@@ -505,8 +520,9 @@ class _Recorder(RunEvents):
     episode stops running when it is handed over, and is finished when it is committed."""
 
     def __init__(self, folder: RunFolder, state: RunProgress, progress: ProgressCallback | None,
-                 max_pending: int = 256) -> None:
+                 max_pending: int = 256, breaker: CircuitBreaker | None = None) -> None:
         self.state, self.progress = state, progress
+        self.breaker = breaker
         self.saver = EpisodeSaver(folder, self._committed, max_pending)
         self.saved: dict[str, EpisodeSummary] = {}  # key -> summary of each episode committed by this run
 
@@ -532,6 +548,9 @@ class _Recorder(RunEvents):
         self.state.running -= 1
         self.state.model_usage.add(outcome.model_usage)
         await self.saver.save(record)
+        tripped = self.breaker.record(outcome.summary) if self.breaker is not None else None
+        if tripped is not None:  # saved first: the executor stops, the saver keeps what was handed over
+            raise tripped
 
     def _committed(self, record: EpisodeRecord) -> None:
         s = self.state
@@ -576,6 +595,7 @@ async def run_suite_async(
     agent_options: dict[str, Any] | None = None, seed: int = 0, retry_errors: bool = False,
     progress: ProgressCallback | None = None, executor: EpisodeExecutor | None = None, trials: int = 1,
     limits: RunLimits | None = None, concurrency: int = 1, notice: Callable[[str], None] | None = None,
+    stop_after_errors: int = DEFAULT_STOP_AFTER_ERRORS, allow_endpoint_change: bool = False,
 ) -> RunSummary:
     """Run ``agent`` over every episode (x ``trials``) of the suite at ``suite_path``, saving into ``out_dir``.
 
@@ -589,16 +609,25 @@ async def run_suite_async(
 
     The model usage by role of the episodes run now is ``RunSummary.model_usage`` (and, as it grows,
     ``RunProgress.model_usage``); it is also added to the usage scope this is called in, if any.
+
+    Options the agent refuses (``check_options`` of its factory, e.g. ``llm`` without a model) raise a
+    ConfigError before the folder is made. The model endpoints are recorded in ``run.json``
+    (:func:`firstday.run.preflight.endpoint_records`) and a resume against another one is refused unless
+    ``allow_endpoint_change``. ``stop_after_errors`` episodes in a row failing on one endpoint stop the run
+    with :class:`firstday.run.preflight.CircuitOpen` (finished episodes saved; 0: never).
     """
     started = time.perf_counter()
     enclosing_usage = current_usage()
     if trials < 1:
         raise ConfigError(f"trials must be at least 1, got {trials}")
     suite = await asyncio.to_thread(load_suite, suite_path)
+    await asyncio.to_thread(suite.verify)  # a damaged scenario file: one error now, before any folder or episode
     known = agent_names()
     if agent not in known:
         raise UnknownNameError("agent", agent, list(known))
     env_config = env_config or EnvConfig()
+    check_agent_options(agent, dict(agent_options or {}))
+    breaker = CircuitBreaker(stop_after_errors)
     # the runner really used (auto may fall back); with require_sandbox, no kernel sandbox is an error now
     backend = resolve_backend(env_config.sandbox, env_config.require_sandbox)
     manifest = RunManifest(
@@ -606,11 +635,11 @@ async def run_suite_async(
         suite_path=str(suite.path), suite_name=suite.manifest.spec.name, suite_hash=suite.manifest.content_hash,
         n_episodes=suite.manifest.n_days * trials, trials=trials, limits=limits or RunLimits(),
         firstday_version=__version__, created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        sandbox=backend.name,
+        sandbox=backend.name, endpoints=endpoint_records(dict(agent_options or {}), env_config),
     )
     folder = RunFolder(Path(out_dir))
     try:
-        manifest = _prepare_folder(folder, manifest)
+        manifest = _prepare_folder(folder, manifest, allow_endpoint_change)
         repairs = await asyncio.to_thread(folder.repair)
         for line in repairs:
             if notice is not None:
@@ -622,11 +651,17 @@ async def run_suite_async(
         if progress:
             progress(state)
         recorder = _Recorder(folder, state, progress, max_pending=max(64, concurrency))
+        recorder.breaker = breaker
         try:
             # each episode counts its model calls in a scope of its own; a call made outside any episode
             # counts in the run's
             with gc_tuned(), usage_scope(state.model_usage):
-                await (executor or LocalExecutor(concurrency)).run(suite, chains, recorder)
+                try:
+                    await (executor or LocalExecutor(concurrency)).run(suite, chains, recorder)
+                except Exception:
+                    if breaker.tripped is not None:  # however the executor passed it on (alone, in a group)
+                        raise breaker.tripped from None
+                    raise
                 await recorder.drain()
         finally:
             recorder.close()
@@ -666,7 +701,8 @@ def run_suite(
     agent_options: dict[str, Any] | None = None, seed: int = 0, retry_errors: bool = False,
     progress: ProgressCallback | None = None, executor: EpisodeExecutor | None = None, trials: int = 1,
     limits: RunLimits | None = None, concurrency: int = 1, event_loop: str = "asyncio",
-    notice: Callable[[str], None] | None = None,
+    notice: Callable[[str], None] | None = None, stop_after_errors: int = DEFAULT_STOP_AFTER_ERRORS,
+    allow_endpoint_change: bool = False,
 ) -> RunSummary:
     """Synchronous wrapper of :func:`run_suite_async` (call that one from inside an event loop), on the
     event loop ``event_loop`` (see :func:`event_loop_factory`)."""
@@ -678,7 +714,8 @@ def run_suite(
         box.append(await run_suite_async(
             suite_path, agent, out_dir, env_config=env_config, agent_options=agent_options, seed=seed,
             retry_errors=retry_errors, progress=progress, executor=executor, trials=trials, limits=limits,
-            concurrency=concurrency, notice=notice))
+            concurrency=concurrency, notice=notice, stop_after_errors=stop_after_errors,
+            allow_endpoint_change=allow_endpoint_change))
 
     with asyncio.Runner(loop_factory=event_loop_factory(event_loop)) as runner:
         runner.run(main())

@@ -3,7 +3,6 @@ else the audit runner with one warning per process; ``require_sandbox`` makes th
 
 from __future__ import annotations
 
-import logging
 import threading
 import warnings
 from typing import Literal, get_args
@@ -23,7 +22,6 @@ SANDBOX_NAMES: tuple[str, ...] = get_args(SandboxName)
 BACKENDS: dict[str, SandboxBackend] = {"landlock": LandlockBackend(), "audit": AuditBackend(),
                                        "agent-process": AgentProcessBackend()}
 
-log = logging.getLogger("firstday.sandbox")
 _warned = False
 _warn_lock = threading.Lock()
 
@@ -44,7 +42,8 @@ def _fallback_warning(reason: str) -> None:
         _warned = True
     message = (f"run_python falls back to the audit-hook runner, which is not a security boundary: {reason}. "
                "Use --require-sandbox to refuse running without the kernel sandbox.")
-    log.warning(message)
+    # one channel only: a warning (logging users see it with logging.captureWarnings); it used to be logged
+    # too, which printed it twice on a terminal
     warnings.warn(message, SandboxFallbackWarning, stacklevel=3)
 
 

@@ -36,22 +36,28 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     raw = data.encode() if isinstance(data, str) else data
     tmp = f"{path.parent}/.{path.name}.{os.getpid()}-{threading.get_native_id()}.tmp"
     try:
-        fd = os.open(tmp, _CREATE, 0o666)
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, _CREATE, 0o666)
-    try:
         try:
-            view = memoryview(raw)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+            fd = os.open(tmp, _CREATE, 0o666)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, _CREATE, 0o666)
+        try:
+            try:
+                view = memoryview(raw)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        if exc.filename != tmp:
+            raise
+        # the error names the temporary file (e.g. the path is a folder): name the file that was asked for
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
 
 
 def suite_hash(spec: SuiteSpec, scenario_hashes: dict[str, str]) -> str:
@@ -219,6 +225,21 @@ class Suite:
 
     def scenarios(self) -> list[Scenario]:
         return [self.scenario(s) for s in self.scenario_ids]
+
+    def verify(self) -> None:
+        """Check every scenario file against the manifest's content hash (read and hashed, not parsed: about a
+        millisecond a file), so that a missing or damaged file is one error naming it before a run starts,
+        not an error episode for each of its days."""
+        for scenario_id in self.scenario_ids:
+            file = self.path / "scenarios" / f"{scenario_id}.json"
+            try:
+                data = file.read_bytes()
+            except FileNotFoundError:
+                raise ConfigError(f"suite {self.path} is missing {file}; regenerate it with 'firstday generate'") \
+                    from None
+            if hashlib.sha256(data).hexdigest() != self.manifest.scenario_hashes[scenario_id]:
+                raise ConfigError(f"{file} does not match the suite's content hash (modified or corrupted); "
+                                  "regenerate the suite with 'firstday generate'")
 
 
 def load_suite(path: Path | str) -> Suite:

@@ -107,6 +107,11 @@ def _as_set(x: Any) -> set[str] | None:
 _NO_REFERENCE = object()
 
 
+#: how a failed message check names its recipient: never by name, which may be what the task hides (whom to
+#: route to), and the feedback must not reveal the expected value (docs/scoring.md)
+MEANT_FOR = "the colleague it was meant for"
+
+
 def _judged(judge: Callable[[Any], CheckOutcome], value: Any, reference: Any, what: str,
             attempted: int | None) -> CheckOutcome:
     """``judge(value)`` for a value the agent produced, total over whatever that is.
@@ -397,7 +402,7 @@ class MessageCheck(BaseModel):
                 and all(c in text for c in context)]
         hits = [m.time for m in sent if self.to in m.to]
         if not hits:
-            return CheckOutcome(False, f"no message with the needed information reached {self.to}")
+            return CheckOutcome(False, f"no message with the needed information reached {MEANT_FOR}")
         banned = set(self.not_to) - {self.to}
         stray = [m.time for m in sent if banned & set(m.to)]
         if stray:
@@ -408,9 +413,9 @@ class MessageCheck(BaseModel):
             timely = [t for t in hits if t >= self.since and (end is None or t <= end)]
             if not timely:
                 if all(t < self.since for t in hits):
-                    return CheckOutcome(False, f"no message with the needed information reached {self.to} "
+                    return CheckOutcome(False, f"no message with the needed information reached {MEANT_FOR} "
                                                "after the change", hits[0])
-                return CheckOutcome(False, f"the message reached {self.to} more than {self.within_minutes} "
+                return CheckOutcome(False, f"the message reached {MEANT_FOR} more than {self.within_minutes} "
                                            "minutes after the change", hits[0])
             return CheckOutcome(True, "the right message was sent in time", timely[0])
         return CheckOutcome(True, "the right message was sent", hits[0])
@@ -765,7 +770,7 @@ class MessageOnlyCheck(BaseModel):
         sent = [m for m in record.messages if since <= m.time <= at and all(v in norm_text(m.text) for v in scope)]
         hits = [m for m in sent if self.to in m.to]
         if not hits:
-            return CheckOutcome(False, f"no message with the needed information reached {self.to}")
+            return CheckOutcome(False, f"no message with the needed information reached {MEANT_FOR}")
         first = hits[0].time
         permitted = {self.to, *self.allowed}
         stray = [m.time for m in sent if set(m.to) - permitted]
@@ -787,18 +792,18 @@ class MessageOnlyCheck(BaseModel):
                     and all(v in norm_text(m.text) for v in scope[1:])
                     and (names_another(norm_text(m.text)) or (self.every_message and want not in norm_text(m.text)))]
             if told:
-                return CheckOutcome(False, f"{self.to} was also told other possible answers about this", min(told))
+                return CheckOutcome(False, f"{MEANT_FOR} was also told other possible answers about this", min(told))
         if not clean:
-            return CheckOutcome(False, f"every message to {self.to} with the information also named other "
+            return CheckOutcome(False, f"every message to {MEANT_FOR} with the information also named other "
                                        "possible answers", first)
         if self.visible_from is not None:
             end = self.visible_from + self.within_minutes if self.within_minutes is not None else None
             timely = [m.time for m in clean if m.time >= self.visible_from and (end is None or m.time <= end)]
             if not timely:
                 if all(m.time < self.visible_from for m in clean):
-                    return CheckOutcome(False, f"no message with the needed information reached {self.to} "
+                    return CheckOutcome(False, f"no message with the needed information reached {MEANT_FOR} "
                                                "after the change", first)
-                return CheckOutcome(False, f"the message reached {self.to} more than {self.within_minutes} "
+                return CheckOutcome(False, f"the message reached {MEANT_FOR} more than {self.within_minutes} "
                                            "minutes after the change", first)
             return CheckOutcome(True, "the right message reached only the right colleague, in time", timely[0])
         return CheckOutcome(True, "the right message reached only the right colleague", clean[0].time)
