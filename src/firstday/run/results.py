@@ -115,6 +115,9 @@ class RunManifest(BaseModel):
     sandbox: str = Field(
         default="", description="run_python's runner really used: landlock (kernel sandbox) or audit (audit hook, "
                                 "not a security boundary); 'a+b' when resumed under another; empty: not recorded")
+    privileged: bool = Field(
+        default=False, description="the agent is privileged: it was built from the day's hidden data (answers, plans), "
+                                   "so its scores are an upper bound, not a baseline (docs/agents.md)")
 
     def settings(self) -> dict[str, Any]:
         """The fields that must match for a resumed run to continue this one."""
