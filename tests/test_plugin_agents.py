@@ -128,6 +128,20 @@ def test_agents_lists_every_agent_with_its_privilege(site: Path) -> None:
     assert "sim-oracle" in table.stdout and "package.module:factory" in " ".join(table.stdout.split())
 
 
+def test_every_agent_the_docs_run_is_listed() -> None:
+    import re
+
+    from firstday.agents import agent_names
+
+    root = Path(__file__).resolve().parents[1]
+    texts = [p.read_text(encoding="utf-8") for p in [root / "README.md", *sorted((root / "docs").glob("*.md"))]]
+    named = {m for t in texts for m in re.findall(r"(?:--agent|-a) ([a-z][\w.-]*(?::\w+)?)", t)}
+    assert {"heuristic", "llm", "sim-oracle"} <= named  # the search finds them
+    # the docs' own examples: a factory given as module:factory, and the agent agents.md registers itself
+    unknown = {n for n in named if ":" not in n and n != "read-everything"} - set(agent_names())
+    assert not unknown
+
+
 def test_the_builtin_privileges_are_the_factories_own() -> None:
     from firstday.agents.base import BUILTIN_AGENTS, BUILTIN_PRIVILEGED
 

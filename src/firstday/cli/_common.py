@@ -65,7 +65,7 @@ def user_errors(fn: F) -> F:
 # ---- options shared by several commands --------------------------------------------------------------
 
 SuiteArg = Annotated[Path, typer.Argument(help="A suite folder written by 'firstday generate'.")]
-def _agent_spec(value: str | None) -> str | None:
+def agent_spec(value: str | None) -> str | None:
     """``--agent package.module:factory`` finds a module in the current folder too (as ``python -m`` would)."""
     import os
 
@@ -75,7 +75,7 @@ def _agent_spec(value: str | None) -> str | None:
 
 
 AgentArg = Annotated[str, typer.Option(
-    "--agent", "-a", callback=_agent_spec,
+    "--agent", "-a", callback=agent_spec,
     help="Agent: a name (see 'firstday agents') or a factory as package.module:factory (docs/agents.md).")]
 JsonArg = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 SeedArg = Annotated[int, typer.Option(help="Run seed for agents that use randomness.")]
