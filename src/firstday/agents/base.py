@@ -113,9 +113,9 @@ AgentFactory = Callable[[Any], Agent]  # PublicContext -> Agent, or AgentContext
 #: the agents that ship with firstday: name -> (factory as "module:attribute", description)
 BUILTIN_AGENTS: dict[str, tuple[str, str]] = {
     "oracle": ("firstday.agents.builtin:OracleAgent",
-               "privileged: replays each task's oracle plan through the public tools (upper bound)"),
+               "replays each task's oracle plan through the public tools (upper bound)"),
     "oracle-fifo": ("firstday.agents.builtin:FifoOracleAgent",
-                    "privileged: the oracle's plans in arrival order, without pre-emption"),
+                    "the oracle's plans in arrival order, without pre-emption"),
     "heuristic": ("firstday.agents.builtin:HeuristicAgent",
                   "non-privileged baseline: reads manuals, asks named colleagues, best effort"),
     "heuristic-fifo": ("firstday.agents.builtin:FifoHeuristicAgent",
@@ -130,10 +130,10 @@ BUILTIN_AGENTS: dict[str, tuple[str, str]] = {
     "react": ("firstday.agents.react:ReActAgent",
               "an LLM without native tool calling: tools in the prompt, 'Action: tool {json}' parsed"),
     "spray": ("firstday.agents.adversaries:SprayAgent",
-              "test adversary (privileged): explores like the oracle, then acts on every plausible target; must "
+              "test adversary: explores like the oracle, then acts on every plausible target; must "
               "score about zero"),
     "sim-oracle": ("firstday.run.simulated:SimulatedModelAgent",
-                   "privileged: the oracle's calls after a simulated model latency (option latency_s; benchmarks)"),
+                   "the oracle's calls after a simulated model latency (option latency_s; benchmarks)"),
 }
 #: the built-in agents whose factories declare ``privileged = True`` (known here without importing them; a test
 #: checks it against the classes)
