@@ -195,7 +195,7 @@ async def _run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCach
             turns, trace = 0, env.trace
         else:
             endpoints = run_endpoints(job.agent_options, job.env_config)
-            result = await guarded_episode(env, agent, job.limits, tool_slots, endpoints)
+            result = await guarded_episode(env, agent, job.limits, tool_slots, endpoints, ctx.briefing)
             status, error, kind, card, turns, trace = (result.status, result.error, result.error_kind, result.score,
                                                        result.turns, result.trace)
         if card is not None and kind == "agent":
