@@ -122,6 +122,9 @@ def test_an_entry_point_agent_is_listed_and_runs_in_worker_processes(tmp_path: P
     listed = _firstday(env, "agents")
     assert listed.returncode == 0, listed.stderr
     assert "plugin-idle" in listed.stdout and "plug-in from fd-plugins" in listed.stdout
+    # its privilege is declared on its factory: known once imported, so listing (which imports none) says so
+    rows = {row["name"]: row for row in json.loads(_firstday(env, "agents", "--json").stdout)}
+    assert rows["plugin-idle"]["privileged"] is None and rows["oracle"]["privileged"] is True
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps({"name": "plugin", "scenarios": 1, "tasks_per_day": [1, 1]}), encoding="utf-8")
     made = _firstday(env, "generate", "--spec", str(spec), "--out", str(tmp_path / "suite"))

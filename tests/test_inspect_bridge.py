@@ -173,7 +173,7 @@ def test_the_model_sees_what_the_in_process_llm_agent_sends(smoke: list[Scenario
     assert not sample.scores  # an infrastructure failure is not scored
     # the first request: the llm agent's system prompt and briefing, then the first observation
     env = DayEnv(scenario, day)
-    agent = LLMAgent(AgentContext(scenario=scenario, day=day, options={"model": "inspect/x"}),
+    agent = LLMAgent(AgentContext(scenario=scenario, day=day, options={"model": "inspect/x"}).public(),
                      provider=InspectModelProvider(get_model(MOCK), []))
     asyncio.run(agent.reset(env.briefing()))
     first = seen[0]

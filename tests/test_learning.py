@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 import firstday.agents.base as agent_registry
-from firstday.agents import AgentContext, agent_names, register_agent
+from firstday.agents import PublicContext, agent_names, register_agent
 from firstday.agents.builtin import NoopAgent
 from firstday.cli import app
 from firstday.env import EnvConfig, Observation, TraceEvent, events_of
@@ -200,13 +200,13 @@ class NoteReader(NoopAgent):
 
     name = "test-note-reader"
 
-    def __init__(self, ctx: AgentContext) -> None:
+    def __init__(self, ctx: PublicContext) -> None:
         self.ctx = ctx
         self.step = 0
 
     async def act(self, observation: Observation) -> list[ToolCall]:
         self.step += 1
-        sid, day = self.ctx.scenario.scenario_id, self.ctx.day.day_index
+        sid, day = self.ctx.scenario_id, self.ctx.day_index
         if self.step == 1:
             if day == 0:
                 return [ToolCall(name="notebook", arguments={"action": "write", "title": "day 1",

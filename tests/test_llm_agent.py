@@ -202,7 +202,7 @@ def test_bad_options_are_config_errors(day: tuple[Scenario, Day]) -> None:
 def agent_with_history(day: tuple[Scenario, Day], **opts: Any) -> LLMAgent:
     scenario, d = day
     agent = LLMAgent(AgentContext(scenario=scenario, day=d, options={"model": "openai/x", "base_url":
-                                                                     "http://127.0.0.1:9/v1", **opts}))
+                                                                     "http://127.0.0.1:9/v1", **opts}).public())
     event_loop().run_until_complete(agent.reset(DayEnv(scenario, d).briefing()))
     return agent
 

@@ -10,7 +10,7 @@ import pytest
 
 import firstday.agents.base as agent_registry
 from conftest import run_agent, saved_suite
-from firstday.agents import AgentContext, register_agent
+from firstday.agents import PublicContext, register_agent
 from firstday.agents.builtin import NoopAgent
 from firstday.env import DayEnv, EnvConfig, Observation, events_of
 from firstday.env.memory import Lesson, Memory, normalize_lessons
@@ -114,14 +114,14 @@ OUTAGE_ON: set[tuple[str, int]] = set()  # (scenario, day) whose first step meet
 class NoteTaker(NoopAgent):
     name = "test-note-taker"
 
-    def __init__(self, ctx: AgentContext) -> None:
+    def __init__(self, ctx: PublicContext) -> None:
         self.ctx = ctx
         self.step = 0
         self.read: str = ""
 
     async def act(self, observation: Observation) -> list[ToolCall]:
         self.step += 1
-        if self.step == 1 and (self.ctx.scenario.scenario_id, self.ctx.day.day_index) in OUTAGE_ON:
+        if self.step == 1 and (self.ctx.scenario_id, self.ctx.day_index) in OUTAGE_ON:
             # the run's model endpoint is down: firstday's provider gives up after its retries (infrastructure)
             from firstday.models.base import ProviderConfig
             from firstday.models.openai_compat import OpenAIProvider
@@ -133,9 +133,9 @@ class NoteTaker(NoopAgent):
             return [ToolCall(name="notebook", arguments={"action": "read"})]
         if self.step == 2:
             self.read = observation.results[0].content
-            day = self.ctx.day.day_index
+            day = self.ctx.day_index
             return [ToolCall(name="notebook", arguments={"action": "write", "title": f"day {day}",
-                                                         "text": f"{self.ctx.scenario.scenario_id} note {day}"})]
+                                                         "text": f"{self.ctx.scenario_id} note {day}"})]
         return [ToolCall(name="end_day", arguments={})] if not observation.done else []
 
     def reflect(self, feedback: MentorFeedback) -> list[str]:

@@ -100,18 +100,34 @@ def test_workers_that_keep_dying_stop_the_run_with_a_clear_message(tmp_path: Pat
     assert len(saved) == 2 and all((e.error or "").startswith("WorkerCrash") for e in saved)
 
 
-def test_an_agent_known_only_to_the_driver_is_an_error_episode(tmp_path: Path) -> None:
+def test_an_agent_registered_in_the_driver_runs_on_workers_or_is_refused_up_front(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import firstday.agents.base as agent_registry
     from firstday.agents import register_agent
 
     suite = _suite(tmp_path, 9, 2)
+    # a factory defined at the top level of a module this process imports (from a folder on its sys.path only,
+    # not on the workers' PYTHONPATH): the workers import it by name from the same folder
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "fd_driver_agents.py").write_text(
+        "from firstday.agents.builtin import NoopAgent\n\n\nclass Registered(NoopAgent):\n    name = 'registered'\n",
+        encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    import fd_driver_agents  # type: ignore[import-not-found]
+
+    register_agent("test-driver-module", "tests only")(fd_driver_agents.Registered)
+    # a lambda cannot be imported by a worker: refused before anything is written, not error episodes
     register_agent("test-driver-only", "tests only")(lambda ctx: None)  # type: ignore[arg-type,return-value]
     try:
-        summary = run_suite(suite, "test-driver-only", tmp_path / "r", executor=ProcessExecutor(2, 2))
+        summary = run_suite(suite, "test-driver-module", tmp_path / "ok", executor=ProcessExecutor(2, 2))
+        with pytest.raises(ConfigError, match=r"registered in this process only .* use the local executor"):
+            run_suite(suite, "test-driver-only", tmp_path / "r", executor=ProcessExecutor(2, 2))
     finally:
         agent_registry._AGENTS.pop("test-driver-only", None)
-    assert summary.ran == 2 and summary.errors == 2
-    assert all("unknown agent" in (e.error or "") for e in summary.episodes)
+        agent_registry._AGENTS.pop("test-driver-module", None)
+    assert summary.ran == 2 and summary.errors == 0
+    assert {e.agent for e in summary.episodes} == {"registered"}
+    assert not (tmp_path / "r").exists()
 
 
 def test_uvloop_gives_the_same_files(tmp_path: Path) -> None:

@@ -41,19 +41,29 @@ def test_ray_gives_the_local_scores_and_resumes(cluster: None, tmp_path: Path) -
     assert again.ran == 1 and again.skipped == 5
 
 
-def test_failure_on_a_worker_is_an_error_episode(cluster: None, tmp_path: Path) -> None:
+def test_a_plugin_agent_runs_on_the_actors(cluster: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import firstday.agents.base as agent_registry
     from firstday.agents import register_agent
+    from firstday.errors import ConfigError
 
     suite = saved_suite(tmp_path / "suite", "smoke", seed=9, scenarios=2)
-    # registered in this (driver) process only: building it fails on the workers, which must be recorded
+    # a module found through this process's sys.path only (the cluster's workers were started without it): the
+    # actors import the factory from the folder the driver found it in
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "fd_ray_agents.py").write_text(
+        "from firstday.agents.builtin import NoopAgent\n\n\nclass Idle(NoopAgent):\n    name = 'ray-idle'\n",
+        encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    summary = run_suite(suite, "fd_ray_agents:Idle", tmp_path / "ok", executor=RayExecutor(max_in_flight=2))
+    assert summary.ran == 2 and summary.errors == 0 and {e.agent for e in summary.episodes} == {"ray-idle"}
+    # registered in this (driver) process only, as a lambda: the actors could not build it, so it is refused
     register_agent("test-driver-only", "tests only")(lambda ctx: None)  # type: ignore[arg-type,return-value]
     try:
-        summary = run_suite(suite, "test-driver-only", tmp_path / "r", executor=RayExecutor())
+        with pytest.raises(ConfigError, match="registered in this process only"):
+            run_suite(suite, "test-driver-only", tmp_path / "r", executor=RayExecutor())
     finally:
         agent_registry._AGENTS.pop("test-driver-only", None)
-    assert summary.ran == 2 and summary.errors == 2
-    assert all("unknown agent" in (e.error or "") for e in summary.episodes)
+    assert not (tmp_path / "r").exists()
 
 
 def test_ray_runs_the_days_of_a_scenario_in_order_with_their_memory(cluster: None, tmp_path: Path) -> None:

@@ -158,7 +158,9 @@ def test_trials_have_recorded_distinct_seeds_and_can_be_extended(suite_dir: Path
     for e in episodes:
         assert e.seed == trial_seed(7, e.scenario_id, e.day_index, e.trial)
     seeds = [e.seed for e in episodes if e.seed is not None]
-    assert len(set(seeds)) == 12 and sorted(_SeedEcho.seen) == sorted(seeds)
+    assert len(set(seeds)) == 12 and sorted(set(_SeedEcho.seen)) == sorted(seeds)
+    # each run also built it once before any episode (the preflight), with the first episode's seed
+    assert len(_SeedEcho.seen) == 12 + 2 and _SeedEcho.seen.count(first[0].seed or 0) == 3
     assert RunFolder(out).read_manifest().trials == 3 and RunFolder(out).read_manifest().n_episodes == 12
 
 

@@ -30,7 +30,8 @@ class _CrashingAgent:
 
 
 class _InterruptingAgent:
-    """Does nothing; the second episode it is built for is interrupted (like Ctrl-C)."""
+    """Does nothing; the second episode it is built for is interrupted (like Ctrl-C). The run builds it once
+    more before any episode (the preflight), so that is its third build."""
 
     name = "test-interrupt"
     built = 0
@@ -38,7 +39,7 @@ class _InterruptingAgent:
 
     def __init__(self) -> None:
         type(self).built += 1
-        self.interrupt = type(self).armed and type(self).built == 2
+        self.interrupt = type(self).armed and type(self).built == 3
 
     async def reset(self, briefing: Briefing) -> None:
         return None

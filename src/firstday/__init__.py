@@ -21,7 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # the same names as _LAZY, for type checkers and editors
     from typing import Any
 
-    from firstday.agents import AgentContext, agent_names, make_agent, register_agent
+    from firstday.agents import AgentContext, PublicContext, agent_names, make_agent, register_agent
     from firstday.env import Briefing, DayEnv, EnvConfig, EpisodeResult, Observation, run_episode
     from firstday.env.loop import Agent
     from firstday.errors import ConfigError, FirstdayError, UnknownNameError
@@ -56,6 +56,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     # writing an agent
     "Agent": ("firstday.env.loop", "Agent"),
     "AgentContext": ("firstday.agents", "AgentContext"),
+    "PublicContext": ("firstday.agents", "PublicContext"),
     "Briefing": ("firstday.env", "Briefing"),
     "Observation": ("firstday.env", "Observation"),
     "ToolCall": ("firstday.world.tools", "ToolCall"),
@@ -84,10 +85,11 @@ _LAZY: dict[str, tuple[str, str]] = {
 
 __all__ = [  # the names of _LAZY (a test checks the three lists agree)
     "Agent", "AgentContext", "Briefing", "ConfigError", "Day", "DayEnv", "EnvConfig", "EpisodeResult", "Family",
-    "FirstdayError", "GenContext", "Observation", "Report", "RunLimits", "RunSummary", "Scenario", "Suite", "SuiteSpec",
-    "TaskInstance", "ToolCall", "ToolResult", "UnknownNameError", "UsageLedger", "__version__", "agent_names",
-    "build_report", "families", "generate_suite", "load_suite", "make_agent", "preset", "register_agent",
-    "register_family", "render_report", "run_episode", "run_suite", "run_suite_async", "usage_scope", "write_suite",
+    "FirstdayError", "GenContext", "Observation", "PublicContext", "Report", "RunLimits", "RunSummary", "Scenario",
+    "Suite", "SuiteSpec", "TaskInstance", "ToolCall", "ToolResult", "UnknownNameError", "UsageLedger", "__version__",
+    "agent_names", "build_report", "families", "generate_suite", "load_suite", "make_agent", "preset",
+    "register_agent", "register_family", "render_report", "run_episode", "run_suite", "run_suite_async",
+    "usage_scope", "write_suite",
 ]
 
 

@@ -24,6 +24,7 @@ family and asserts that it passes no answer-bearing checkpoint.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any, Literal, cast
 
@@ -248,5 +249,4 @@ class SprayAgent(OracleAgent):
         tasks = [t.model_copy(update={"solution": spray_plan(t, company, cast(SprayForm, form))})
                  for t in ctx.day.tasks]
         day = ctx.day.model_copy(update={"tasks": tasks})
-        super().__init__(AgentContext(scenario=ctx.scenario, day=day, options=ctx.options, seed=ctx.seed,
-                                      memory=ctx.memory))
+        super().__init__(dataclasses.replace(ctx, day=day))

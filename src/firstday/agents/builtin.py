@@ -9,7 +9,7 @@ from collections.abc import Generator
 from typing import Any, Literal
 
 from firstday.agents._paths import DRIVE_PATH
-from firstday.agents.base import AgentContext
+from firstday.agents.base import AgentContext, PublicContext
 from firstday.env.episode import Briefing, Observation
 from firstday.seeding import make_rng
 from firstday.suites.schedule import (
@@ -39,7 +39,7 @@ def _copy_arguments(arguments: dict[str, Any] | str) -> dict[str, Any] | str:
 class NoopAgent:
     name = "noop"
 
-    def __init__(self, ctx: AgentContext | None = None) -> None:
+    def __init__(self, ctx: PublicContext | None = None) -> None:
         pass
 
     async def reset(self, briefing: Briefing) -> None:
@@ -63,6 +63,7 @@ class OracleAgent:
     """
 
     name = "oracle"
+    privileged = True  # it reads the day's instances: it is built from the full AgentContext
 
     def __init__(self, ctx: AgentContext, order: Literal["deadline", "fifo"] = "deadline") -> None:
         self.day = ctx.day
@@ -177,14 +178,14 @@ class _TaskWorker:
 
     name = "base"
 
-    def __init__(self, ctx: AgentContext, explore: bool, order: str = "priority") -> None:
+    def __init__(self, ctx: PublicContext, explore: bool, order: str = "priority") -> None:
         self.explore = explore
         # "priority": urgent first, then by deadline, and an urgent arrival pre-empts the task in hand
         # (which is resumed later where it stopped); "fifo": in arrival order, each task finished before the next
         self.order = order
         self.suspended: dict[str, ToolResult | None] = {}  # pre-empted task -> the result it has not seen yet
         self.current_task: PublicTask | None = None
-        self.company: Company = ctx.scenario.company
+        self.company: Company = ctx.company  # the directory, as the tools show it
         self.seed = ctx.seed
         self.queue: list[PublicTask] = []
         self.workers: dict[str, Generator[ToolCall, ToolResult | None, None]] = {}
@@ -345,7 +346,7 @@ class HeuristicAgent(_TaskWorker):
 
     name = "heuristic"
 
-    def __init__(self, ctx: AgentContext) -> None:
+    def __init__(self, ctx: PublicContext) -> None:
         super().__init__(ctx, explore=True)
 
 
@@ -355,7 +356,7 @@ class FifoHeuristicAgent(_TaskWorker):
 
     name = "heuristic-fifo"
 
-    def __init__(self, ctx: AgentContext) -> None:
+    def __init__(self, ctx: PublicContext) -> None:
         super().__init__(ctx, explore=True, order="fifo")
 
 
@@ -364,5 +365,5 @@ class GuessAgent(_TaskWorker):
 
     name = "guess"
 
-    def __init__(self, ctx: AgentContext) -> None:
+    def __init__(self, ctx: PublicContext) -> None:
         super().__init__(ctx, explore=False)

@@ -29,7 +29,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 
 from firstday.agents._paths import DRIVE_PATH
-from firstday.agents.base import AgentContext
+from firstday.agents.base import PublicContext
 from firstday.agents.builtin import HeuristicAgent
 from firstday.env.episode import Briefing, Observation
 from firstday.scoring.feedback import MentorFeedback
@@ -128,7 +128,7 @@ class LearningHeuristicAgent(HeuristicAgent):
 
     name = "heuristic-learning"
 
-    def __init__(self, ctx: AgentContext) -> None:
+    def __init__(self, ctx: PublicContext) -> None:
         super().__init__(ctx)
         self.memory = ctx.memory
         self.lessons: dict[str, list[str]] = {}  # family -> lesson texts known today (offered or noted)

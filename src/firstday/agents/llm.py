@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from firstday.agents.base import AgentContext
+from firstday.agents.base import PublicContext
 from firstday.env.episode import Briefing, Observation
 from firstday.env.memory import Lesson
 from firstday.errors import ConfigError
@@ -158,7 +158,7 @@ class ChatAgent(ABC):
         (each a ConfigError; the runner calls it through :func:`firstday.agents.base.check_agent_options`)."""
         _split_options(dict(options), cls.options_class)
 
-    def __init__(self, ctx: AgentContext, provider: ModelProvider | None = None) -> None:
+    def __init__(self, ctx: PublicContext, provider: ModelProvider | None = None) -> None:
         self.settings, self.opts = _split_options(dict(ctx.options), self.options_class)
         self.provider = provider or provider_from_settings(self.settings)
         self.memory = ctx.memory

@@ -301,7 +301,8 @@ def firstday_agent(max_steps: int = 400, context_tokens: int = 48_000, keep_imag
         model = get_model()
         provider = InspectModelProvider(model, inspect_tools(env.briefing().tools, env))
         agent = _BridgeAgent(AgentContext(scenario=scenario, day=day, seed=scenario.seed,
-                                      options={**options, "model": f"inspect/{model}"}), provider=provider)
+                                      options={**options, "model": f"inspect/{model}"}).public(),
+                            provider=provider)
         try:
             # inspect limits the time of samples and model calls itself (--time-limit, --timeout)
             result = await guarded_episode(env, agent, RunLimits(act_timeout_s=None, episode_timeout_s=None))

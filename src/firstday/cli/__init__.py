@@ -1,6 +1,6 @@
 """The ``firstday`` command line: ``app`` (typer) and ``main`` (the console script).
 
-One module per command or small group of commands (``_demo``, ``_suite``, ``_run``, ``_hints``, ``_learn``,
+One module per command or small group of commands (``_demo``, ``_suite``, ``_agents``, ``_run``, ``_hints``, ``_learn``,
 ``_report``, ``_check``, ``_sandbox``); what they share is in ``_common``. A command parses its options,
 calls the library and prints; heavy imports stay inside the command bodies, so ``firstday --help`` starts
 fast. Every mistake a user can make (unknown name, bad spec, missing folder, clashing output folder) ends
@@ -15,6 +15,7 @@ from typing import Annotated, TextIO
 
 import typer
 
+from firstday.cli._agents import agents_cmd
 from firstday.cli._check import check_family_cmd
 from firstday.cli._common import USER_ERROR
 from firstday.cli._demo import demo
@@ -23,7 +24,7 @@ from firstday.cli._learn import learn, report_learning
 from firstday.cli._report import report
 from firstday.cli._run import run
 from firstday.cli._sandbox import sandbox_app
-from firstday.cli._suite import agents_cmd, families_cmd, generate
+from firstday.cli._suite import families_cmd, generate
 from firstday.errors import FirstdayError
 
 __all__ = ["app", "main"]

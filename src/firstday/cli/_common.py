@@ -74,7 +74,18 @@ def user_errors(fn: F) -> F:
 # ---- options shared by several commands --------------------------------------------------------------
 
 SuiteArg = Annotated[Path, typer.Argument(help="A suite folder written by 'firstday generate'.")]
-AgentArg = Annotated[str, typer.Option("--agent", "-a", help="Agent name (see 'firstday agents').")]
+def agent_spec(value: str | None) -> str | None:
+    """``--agent package.module:factory`` finds a module in the current folder too (as ``python -m`` would)."""
+    import os
+
+    if value is not None and ":" in value and "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(1, os.getcwd())  # after the script's own folder, as for ``python -m``
+    return value
+
+
+AgentArg = Annotated[str, typer.Option(
+    "--agent", "-a", callback=agent_spec,
+    help="Agent: a name (see 'firstday agents') or a factory as package.module:factory (docs/agents.md).")]
 JsonArg = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 SeedArg = Annotated[int, typer.Option(help="Run seed for agents that use randomness.")]
 TrialsArg = Annotated[int, typer.Option(

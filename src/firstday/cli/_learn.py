@@ -29,6 +29,7 @@ from firstday.cli._common import (
     StopAfterErrorsArg,
     TrialsArg,
     WorkersArg,
+    agent_spec,
     exit_code,
     run_line,
     stderr,
@@ -42,7 +43,9 @@ from firstday.errors import ConfigError
 def learn(
     suite: Annotated[Path | None, typer.Argument(
         help="A multi-day suite folder written by 'firstday generate' (e.g. --preset continual).")] = None,
-    agent: Annotated[str | None, typer.Option("--agent", "-a", help="Agent name (see 'firstday agents').")] = None,
+    agent: Annotated[str | None, typer.Option(
+        "--agent", "-a", callback=agent_spec,
+        help="Agent: a name (see 'firstday agents') or a factory as package.module:factory.")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Folder for both runs (DIR/memory, DIR/control) and the report; rerun to resume.")]
     = None,

@@ -1,4 +1,4 @@
-"""``firstday families``, ``agents`` and ``generate``: what there is, and making a suite."""
+"""``firstday families`` and ``generate``: the task library, and making a suite."""
 
 from __future__ import annotations
 
@@ -40,19 +40,6 @@ def families_cmd(as_json: JsonArg = False) -> None:
     for f in fams.values():
         table.add_row(f.name, f.title, "\n".join(f.variants), "\n".join(f.knobs), ", ".join(f.domains),
                       ", ".join(f.modalities), str(len(meta_tasks(f))), end_section=True)
-    stdout().print(table)
-
-
-@user_errors
-def agents_cmd() -> None:
-    """The registered agents."""
-    from firstday.agents import agent_names
-
-    table = Table(title="agents", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("name")
-    table.add_column("description")
-    for name, description in agent_names().items():
-        table.add_row(name, description)
     stdout().print(table)
 
 

@@ -70,6 +70,8 @@ class RunRow(BaseModel):
     suite_name: str
     suite_hash: str
     sandbox: str = Field(default="", description="run_python's runner in the run (landlock, audit; empty: unrecorded)")
+    privileged: bool = Field(default=False, description="the agent is privileged: built from the day's hidden data "
+                                                        "(answers, plans), an upper bound, not a baseline")
     episodes_expected: int = Field(description="episodes in the suite")
     episodes: int = Field(description="finished episodes on disk (ok + error)")
     error_episodes: int = Field(description="episodes that ended with an error (agent_errors + infrastructure_errors)")
@@ -269,7 +271,7 @@ def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[Ep
         run=run, label=label, agent=manifest.agent, agent_options=manifest.agent_options,
         text_only=manifest.env_config.text_only, memory=manifest.env_config.memory,
         hints=manifest.env_config.hints, suite_name=manifest.suite_name, suite_hash=manifest.suite_hash,
-        sandbox=manifest.sandbox,
+        sandbox=manifest.sandbox, privileged=manifest.privileged,
         episodes_expected=manifest.n_episodes, episodes=len(episodes),
         error_episodes=sum(1 for e in episodes if e.status == "error"),
         agent_errors=sum(1 for e in episodes if e.agent_error),
@@ -405,7 +407,8 @@ class Column:
 
 OUTCOME_COLUMNS = [
     Column("run", lambda r: r.label, "label", numeric=False),
-    Column("agent", lambda r: r.agent + (" (text)" if r.text_only else "") + (" (memory)" if r.memory else "")
+    Column("agent", lambda r: r.agent + (" (privileged)" if r.privileged else "")
+           + (" (text)" if r.text_only else "") + (" (memory)" if r.memory else "")
            + (f" (hints: {r.hints})" if r.hints != "none" else ""), "agent", numeric=False),
     Column("episodes", episodes_cell, "episodes"),
     Column("a.err", lambda r: str(r.agent_errors), "agent_errors"),
@@ -498,8 +501,9 @@ def render_report(report: Report, console: Console, *, families: bool = True, di
     columns = [c for c in OUTCOME_COLUMNS if errors or c.field not in ("agent_errors", "infrastructure_errors")]
     console.print(_table("Leaderboard", columns, report.runs, OUTCOME_CAPTION if errors else None))
     for r in report.runs:
-        console.print(f"{escape(r.label)}: suite {r.suite_hash[:12]}, run_python sandbox {r.sandbox or 'unrecorded'}",
-                      highlight=False)
+        privileged = ", privileged agent (reads the hidden answers: an upper bound)" if r.privileged else ""
+        console.print(f"{escape(r.label)}: suite {r.suite_hash[:12]}, run_python sandbox {r.sandbox or 'unrecorded'}"
+                      f"{privileged}", highlight=False)
     console.print(_table("Scheduling and exploration", BEHAVIOUR_COLUMNS, report.runs, BEHAVIOUR_CAPTION))
     if any(r.schedule_efficiency is not None for r in report.runs):  # runs saved before 0.2 have no such figures
         console.print(_table("Scheduling", SCHEDULING_COLUMNS, report.runs, SCHEDULING_CAPTION))

@@ -32,7 +32,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from firstday.env.episode import DayEnv, EnvConfig, Observation
+from firstday.env.episode import Briefing, DayEnv, EnvConfig, Observation
 from firstday.env.loop import Agent, record_agent_info
 from firstday.env.trace import AgentErrorData, AgentErrorEvent, TraceEvent
 from firstday.errors import ConfigError, InfrastructureError
@@ -199,9 +199,11 @@ def run_endpoints(agent_options: Mapping[str, Any], config: EnvConfig | None = N
 
 async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
                           tool_slots: asyncio.Semaphore | None = None,
-                          endpoints: Collection[Endpoint] | None = None) -> GuardedResult:
+                          endpoints: Collection[Endpoint] | None = None,
+                          briefing: Briefing | None = None) -> GuardedResult:
     """Run one episode like ``run_episode``, under ``limits`` (see the module docstring). ``endpoints``: the
-    run's model endpoints (:func:`run_endpoints`); None counts a give-up of any firstday provider."""
+    run's model endpoints (:func:`run_endpoints`); None counts a give-up of any firstday provider. ``briefing``:
+    ``env.briefing()`` if the caller has made it already (the runner hands it to the agent's factory too)."""
     status: Literal["ok", "error"] = "ok"
     error: str | None = None
     kind: ErrorKind | None = None
@@ -253,7 +255,7 @@ async def guarded_episode(env: DayEnv, agent: Agent, limits: RunLimits,
         mark = give_up_mark()
         try:
             async with asyncio.timeout(limits.act_timeout_s):
-                await agent.reset(env.briefing())
+                await agent.reset(briefing or env.briefing())
         except TimeoutError:
             raise StepTimeoutError(f"agent reset exceeded act_timeout_s={limits.act_timeout_s:g} s") from None
         except Exception as exc:

@@ -18,8 +18,10 @@ Failures end as recorded errors, never as a hang or a lost episode:
 * if the driver dies (even ``kill -9``), each worker sees its job pipe close and exits, so no process
   is left behind; rerunning the command resumes.
 
-Agents are built in the workers, so an agent must be importable there (the built-ins, an installed
-plugin): one registered only in the driver's memory is reported as an unknown agent, per episode.
+Agents are built in the workers, from the factory's import target the driver resolved
+(:class:`~firstday.agents.AgentSpec`: the built-ins, a plug-in, ``module:factory``, or a registered factory
+that has an importable name). A factory with no importable name (a lambda) is refused by the runner before
+the run starts.
 """
 
 from __future__ import annotations

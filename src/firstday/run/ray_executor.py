@@ -5,7 +5,8 @@ Ray worker process with its own asyncio loop that keeps many episodes in flight,
 process does (an agent waiting for a model API costs no CPU), so ``max_in_flight`` (``--concurrency``)
 episodes run at once over the whole cluster, not one per CPU. Each actor loads scenarios from the
 suite path (which must be readable at the same path on every node: a shared file system, or the same
-folder copied to each; the content hash is checked on load), builds the agent, runs the episode under
+folder copied to each; the content hash is checked on load), builds the agent (from the factory's import
+target the driver resolved: :class:`~firstday.agents.AgentSpec`), runs the episode under
 the same guards as locally, and returns the episode summary and trace as JSON text. The driver (the
 ``firstday run`` process) hands each episode to the least-loaded actor, writes the run folder and the
 SQLite index and shows progress, so resume, ``--retry-errors`` and the refusal of a changed

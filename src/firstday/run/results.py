@@ -140,6 +140,9 @@ class RunManifest(BaseModel):
     previous_endpoints: list[EndpointRecord] = Field(
         default_factory=list, description="endpoints of earlier sessions of this run that differed from "
                                           "'endpoints' (a resume with --allow-endpoint-change)")
+    privileged: bool = Field(
+        default=False, description="the agent is privileged: it was built from the day's hidden data (answers, plans), "
+                                   "so its scores are an upper bound, not a baseline (docs/agents.md)")
 
     def settings(self) -> dict[str, Any]:
         """The fields that must match for a resumed run to continue this one."""

@@ -33,14 +33,14 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 from firstday._version import __version__
-from firstday.agents import AgentContext, agent_names, make_agent
-from firstday.agents.base import check_agent_options
+from firstday.agents import AgentContext, AgentSpec, resolve_agent
+from firstday.agents.base import agent_builder, check_agent_options
 from firstday.env import DayEnv, EnvConfig, TraceEvent
 from firstday.env.episode import day_hash
 from firstday.env.loop import agent_name
 from firstday.env.memory import Memory, normalize_lessons
 from firstday.env.trace import EndEvent
-from firstday.errors import ConfigError, UnknownNameError
+from firstday.errors import ConfigError
 from firstday.jsonsafe import exception_text
 from firstday.models._usage import UsageByRole, UsageLedger, current_usage, usage_from_json, usage_json, usage_scope
 from firstday.models.base import give_up_mark, provider_gave_up
@@ -85,6 +85,9 @@ class EpisodeJob:
     trial: int = 0
     limits: RunLimits = field(default_factory=RunLimits)
     memory: Memory | None = None  # with env_config.memory: what the earlier days of this chain left
+    #: the agent as resolved by the process that planned the run (its factory's import target, its privilege);
+    #: None: ``agent`` is looked up in this process's registry
+    agent_spec: AgentSpec | None = None
 
     @property
     def key(self) -> str:
@@ -176,8 +179,8 @@ async def _run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCach
         if day is None:
             return error_outcome(job, f"scenario {job.scenario_id} has no day {job.day_index}")
         try:
-            if job.agent not in agent_names():  # e.g. a plugin not importable in this worker
-                raise UnknownNameError("agent", job.agent, list(agent_names()))
+            # the factory, imported here: one that this worker cannot import is not the agent's doing
+            build = agent_builder(job.agent_spec or job.agent)
             if job.env_config.memory and job.memory is None and day.day_index != scenario.days[0].day_index:
                 raise ValueError(f"day {job.day_index} of a run with memory needs the memory of the day before")
             env = DayEnv(scenario, day, job.env_config, memory=job.memory)
@@ -186,8 +189,8 @@ async def _run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCach
             return error_outcome(job, exception_text(exc), time.perf_counter() - started)
         try:
             ctx = AgentContext(scenario=scenario, day=day, options=dict(job.agent_options), seed=job.seed,
-                               memory=job.env_config.memory)
-            agent = make_agent(job.agent, ctx)
+                               memory=job.env_config.memory, briefing=env.briefing())
+            agent = build(ctx)  # the full context if the agent is privileged, else ctx.public()
         except Exception as exc:  # the agent's own constructor raised: its error, and its day scores 0
             init_error = f"AgentInitError: {describe_error(exc)}"
             env.record_agent_error(init_error)
@@ -198,7 +201,7 @@ async def _run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCach
             turns, trace = 0, env.trace
         else:
             endpoints = run_endpoints(job.agent_options, job.env_config)
-            result = await guarded_episode(env, agent, job.limits, tool_slots, endpoints)
+            result = await guarded_episode(env, agent, job.limits, tool_slots, endpoints, ctx.briefing)
             status, error, kind, card, turns, trace = (result.status, result.error, result.error_kind, result.score,
                                                        result.turns, result.trace)
         if card is not None and kind == "agent":
@@ -311,6 +314,8 @@ class EpisodeExecutor(ABC):
     """
 
     kept: bool = False
+    #: agents are built in this process (so an agent registered here only, e.g. a lambda, can run)
+    in_process: bool = False
 
     @abstractmethod
     async def run(self, suite: Suite, chains: Sequence[Sequence[EpisodeJob]], events: RunEvents) -> None: ...
@@ -338,6 +343,8 @@ class LocalExecutor(EpisodeExecutor):
     Agents waiting for a model API cost no CPU while they wait, so one process holds hundreds of
     episodes in flight; steps that run code go to threads, loading and scoring too.
     """
+
+    in_process = True
 
     def __init__(self, concurrency: int = 1, tool_slots: int | None = None) -> None:
         if concurrency < 1:
@@ -456,7 +463,8 @@ def _prepare_folder(folder: RunFolder, manifest: RunManifest, allow_endpoint_cha
                                   "limits": manifest.limits, "sandbox": _merged_sandbox(old.sandbox, manifest.sandbox),
                                   # now's URLs: the episodes to run get them (their options), run.json says them
                                   "agent_options": manifest.agent_options, "env_config": manifest.env_config,
-                                  "endpoints": manifest.endpoints}
+                                  "endpoints": manifest.endpoints,
+                                  "privileged": old.privileged or manifest.privileged}
         if changed:
             update["previous_endpoints"] = [*old.previous_endpoints, *changed]
         updated = old.model_copy(update=update)
@@ -476,13 +484,15 @@ def trial_seed(run_seed: int, scenario_id: str, day_index: int, trial: int) -> i
     return derive_seed(run_seed, "agent", scenario_id, day_index, "trial", trial)
 
 
-def plan_jobs(suite: Suite, manifest: RunManifest, trials: int | None = None) -> list[EpisodeJob]:
-    """Jobs grouped by scenario (its days and trials share one loaded scenario)."""
+def plan_jobs(suite: Suite, manifest: RunManifest, trials: int | None = None,
+              agent: AgentSpec | None = None) -> list[EpisodeJob]:
+    """Jobs grouped by scenario (its days and trials share one loaded scenario). ``agent``: the manifest's agent
+    as :func:`~firstday.agents.resolve_agent` resolved it (None: each worker looks the name up)."""
     days = range(suite.manifest.spec.days)
     return [
         EpisodeJob(suite_path=str(suite.path), scenario_id=sid, day_index=d, agent=manifest.agent,
                    agent_options=manifest.agent_options, env_config=manifest.env_config,
-                   seed=trial_seed(manifest.seed, sid, d, k), trial=k, limits=manifest.limits)
+                   seed=trial_seed(manifest.seed, sid, d, k), trial=k, limits=manifest.limits, agent_spec=agent)
         for sid in suite.scenario_ids for d in days for k in range(trials or manifest.trials)
     ]
 
@@ -590,6 +600,27 @@ def gc_tuned() -> Iterator[None]:
             gc.unfreeze()
 
 
+async def preflight_agent(suite: Suite, agent: AgentSpec, options: dict[str, Any], env_config: EnvConfig,
+                          seed: int) -> None:
+    """Build the agent once, for the first episode of the suite, before anything is written: a factory that
+    raises is a :class:`ConfigError` (a mistake in the agent or its options), not an error episode per day. The
+    agent is dropped unused; each episode builds its own."""
+    if not suite.scenario_ids:
+        return
+    sid = suite.scenario_ids[0]
+    scenario = await asyncio.to_thread(suite.scenario, sid)
+    day = scenario.days[0]
+    # the briefing of that day (no LLM colleagues: nothing is asked of them)
+    env = DayEnv(scenario, day, env_config.model_copy(update={"colleague_model": None}))
+    ctx = AgentContext(scenario=scenario, day=day, options=dict(options), seed=trial_seed(seed, sid, day.day_index, 0),
+                       memory=env_config.memory, briefing=env.briefing())
+    try:
+        agent_builder(agent)(ctx)
+    except Exception as exc:
+        raise ConfigError(f"agent {agent.name!r} could not be built (for {sid} day {day.day_index}): "
+                          f"{describe_error(exc)}") from exc
+
+
 async def run_suite_async(
     suite_path: Path | str, agent: str, out_dir: Path | str, *, env_config: EnvConfig | None = None,
     agent_options: dict[str, Any] | None = None, seed: int = 0, retry_errors: bool = False,
@@ -622,12 +653,18 @@ async def run_suite_async(
         raise ConfigError(f"trials must be at least 1, got {trials}")
     suite = await asyncio.to_thread(load_suite, suite_path)
     await asyncio.to_thread(suite.verify)  # a damaged scenario file: one error now, before any folder or episode
-    known = agent_names()
-    if agent not in known:
-        raise UnknownNameError("agent", agent, list(known))
     env_config = env_config or EnvConfig()
-    check_agent_options(agent, dict(agent_options or {}))
+    executor = executor or LocalExecutor(concurrency)
+    spec = resolve_agent(agent)  # an unknown name or a factory that cannot be imported: a ConfigError now
+    if spec.target is None and not executor.in_process:
+        raise ConfigError(
+            f"agent {agent!r} is registered in this process only and its factory cannot be imported by name (a "
+            "lambda, or defined in a function or in __main__), so the workers of this executor cannot build it: "
+            "define the factory at the top level of an importable module (then register it, or pass "
+            "'module:factory' as the agent), or use the local executor")
+    check_agent_options(spec, dict(agent_options or {}))
     breaker = CircuitBreaker(stop_after_errors)
+    await preflight_agent(suite, spec, agent_options or {}, env_config, seed)
     # the runner really used (auto may fall back); with require_sandbox, no kernel sandbox is an error now
     backend = resolve_backend(env_config.sandbox, env_config.require_sandbox)
     manifest = RunManifest(
@@ -635,7 +672,8 @@ async def run_suite_async(
         suite_path=str(suite.path), suite_name=suite.manifest.spec.name, suite_hash=suite.manifest.content_hash,
         n_episodes=suite.manifest.n_days * trials, trials=trials, limits=limits or RunLimits(),
         firstday_version=__version__, created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        sandbox=backend.name, endpoints=endpoint_records(dict(agent_options or {}), env_config),
+        sandbox=backend.name, privileged=spec.privileged,
+        endpoints=endpoint_records(dict(agent_options or {}), env_config),
     )
     folder = RunFolder(Path(out_dir))
     try:
@@ -644,7 +682,7 @@ async def run_suite_async(
         for line in repairs:
             if notice is not None:
                 notice(line)
-        jobs = plan_jobs(suite, manifest, trials)
+        jobs = plan_jobs(suite, manifest, trials, spec)
         chains = plan_chains(jobs, folder, retry_errors)
         to_run = sum(len(c) for c in chains)
         state = RunProgress(total=len(jobs), skipped=len(jobs) - to_run, to_run=to_run)
@@ -657,7 +695,7 @@ async def run_suite_async(
             # counts in the run's
             with gc_tuned(), usage_scope(state.model_usage):
                 try:
-                    await (executor or LocalExecutor(concurrency)).run(suite, chains, recorder)
+                    await executor.run(suite, chains, recorder)
                 except Exception:
                     if breaker.tripped is not None:  # however the executor passed it on (alone, in a group)
                         raise breaker.tripped from None

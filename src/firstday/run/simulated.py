@@ -81,6 +81,7 @@ class LatencyQueue:
 
 class SimulatedModelAgent:
     name = "sim-oracle"
+    privileged = True  # it replays the oracle's plans: built from the full AgentContext
 
     def __init__(self, ctx: AgentContext) -> None:
         self.inner = OracleAgent(ctx)
