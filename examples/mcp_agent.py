@@ -69,15 +69,15 @@ def images_of(result: Any) -> list[dict[str, Any]]:
 
 
 async def play(session: ClientSession, model: AsyncOpenAI, model_name: str, max_steps: int) -> None:
-    tools = [{"type": "function", "function": {"name": t.name, "description": t.description or "",
+    tools: list[Any] = [{"type": "function", "function": {"name": t.name, "description": t.description or "",
                                                "parameters": t.input_schema}}
              for t in (await session.list_tools()).tools]
     first = await session.call_tool("notifications", {})  # the briefing and the day's first tasks
-    messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM},
+    messages: list[Any] = [{"role": "system", "content": SYSTEM},
                                       {"role": "user", "content": text_of(first)}]
     for _ in range(max_steps):
         reply = (await model.chat.completions.create(model=model_name, messages=messages, tools=tools)).choices[0]
-        calls = reply.message.tool_calls or []
+        calls: list[Any] = list(reply.message.tool_calls or [])
         message: dict[str, Any] = {"role": "assistant", "content": reply.message.content or ""}
         if calls:
             message["tool_calls"] = [{"id": c.id, "type": "function",

@@ -9,29 +9,34 @@ import json
 import os
 import shlex
 import urllib.request
+from typing import Any
 
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.types import TextContent
 
 
-def chat(messages, tools):  # one OpenAI-compatible chat completion, over plain HTTP
+def chat(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> dict[str, Any]:
+    """One OpenAI-compatible chat completion, over plain HTTP."""
     base = os.environ.get("OPENAI_BASE_URL", "https://api.openai.com/v1").rstrip("/")
     body = {"model": os.environ["FIRSTDAY_MODEL"].removeprefix("openai/"), "messages": messages, "tools": tools}
     request = urllib.request.Request(f"{base}/chat/completions", json.dumps(body).encode(), headers={
         "Content-Type": "application/json", "Authorization": f"Bearer {os.environ.get('OPENAI_API_KEY', '')}"})
     with urllib.request.urlopen(request, timeout=300) as response:
-        return json.load(response)["choices"][0]["message"]
+        message: dict[str, Any] = json.load(response)["choices"][0]["message"]
+        return message
 
 
-async def play(session):
+async def play(session: ClientSession) -> None:
     await session.initialize()
     tools = [{"type": "function", "function": {"name": t.name, "description": t.description or "",
                                                "parameters": t.input_schema}}
              for t in (await session.list_tools()).tools]
     first = await session.call_tool("notifications", {})  # briefing, clock, first tasks
-    messages = [{"role": "system", "content": "You are a new trainee. Do your tasks with the tools; submit each."},
-                {"role": "user", "content": first.content[0].text}]
+    briefing = "\n".join(p.text for p in first.content if isinstance(p, TextContent))
+    system = "You are a new trainee. Do your tasks with the tools; submit each."
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system}, {"role": "user", "content": briefing}]
     for _ in range(int(os.environ.get("FIRSTDAY_MAX_STEPS", "400"))):
         message = await asyncio.to_thread(chat, messages, tools)
         calls = message.get("tool_calls") or []
@@ -45,14 +50,15 @@ async def play(session):
             except ValueError:
                 arguments = {"__invalid_json__": call["function"]["arguments"]}  # the tool reports the error
             result = await session.call_tool(call["function"]["name"], arguments)
-            text = "\n".join(p.text for p in result.content if p.type == "text")
+            text = "\n".join(p.text for p in result.content if isinstance(p, TextContent))
             messages.append({"role": "tool", "tool_call_id": call["id"], "content": text})
             if (result.meta or {}).get("firstday/done"):
                 return
     await session.call_tool("end_day", {})
 
 
-async def main():
+async def main() -> None:
+    transport: Any
     if url := os.environ.get("FIRSTDAY_MCP_URL"):
         transport = streamable_http_client(url)
     else:

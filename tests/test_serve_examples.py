@@ -80,8 +80,8 @@ def test_example_reaches_the_oracle_score(server: LLMServer, suite: Path, oracle
     else:
         proc, url = serve_http(suite, out)
         try:
-            done = subprocess.run([sys.executable, str(EXAMPLES / example)], env=child_env(FIRSTDAY_MCP_URL=url, **model),
-                                  capture_output=True, text=True, timeout=TIMEOUT)
+            done = subprocess.run([sys.executable, str(EXAMPLES / example)], capture_output=True, text=True,
+                                  env=child_env(FIRSTDAY_MCP_URL=url, **model), timeout=TIMEOUT)
             assert done.returncode == 0, done.stderr
             assert proc.wait(timeout=TIMEOUT) == 0  # every episode done: the server ends by itself
         finally:

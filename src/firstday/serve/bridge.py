@@ -80,6 +80,7 @@ class EpisodeBridge:
         self.clock = ""
         self.done = False
         self.ended: str | None = None  # the episode is over: what a further call is told
+        self.failed = False  # it ended in an error (not at the end of the day)
         self._briefing_shown = False
         self._unseen: list[str] = []  # notification lines the client has not been shown yet
         self._calls: asyncio.Queue[ToolCall | _Closed] = asyncio.Queue()
@@ -152,7 +153,9 @@ class EpisodeBridge:
         if self._unseen:
             footer += ["New notifications:", *self._unseen]
             self._unseen = []
-        if self.done:
+        if self.failed:
+            footer.append(f"The episode is over: {self.ended}.")
+        elif self.done:
             footer.append(DAY_OVER)
         parts.append("\n".join(footer))
         return Reply("\n\n".join(parts), images=list(result.images) if result is not None else [],
@@ -163,9 +166,9 @@ class EpisodeBridge:
         if self.ended is None:
             self._calls.put_nowait(_Closed(error))
 
-    def finish(self, message: str) -> None:
+    def finish(self, message: str, failed: bool = False) -> None:
         """The episode is over (scored and saved, or ended in an error): answer whatever still waits."""
-        self.ended = message
+        self.ended, self.failed, self.done = message, failed, True
         self.ready.set()
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)

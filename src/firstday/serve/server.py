@@ -82,6 +82,7 @@ class EpisodeDispatcher:
         self.bridges: list[EpisodeBridge] = []  # every episode started, in order
         self.all_done = asyncio.Event()
         self.failure: BaseException | None = None  # saving failed (e.g. the disk is full): the run stops
+        self.stdio_error: Exception | None = None  # stdio: why the connection is being closed (garbage)
         if not self.jobs:
             self.all_done.set()
 
@@ -102,7 +103,8 @@ class EpisodeDispatcher:
                 self.by_session[conn.session_id] = bridge
 
             async def closed() -> None:  # the connection ended (EOF, DELETE, the server stopping)
-                bridge.close(ClientClosed("the MCP client closed the connection before the end of the day"))
+                bridge.close(self.stdio_error if conn.session_id is None and self.stdio_error is not None
+                             else ClientClosed("the MCP client closed the connection before the end of the day"))
 
             conn.exit_stack.push_async_callback(closed)
             self.bridges.append(bridge)
@@ -128,12 +130,15 @@ class EpisodeDispatcher:
             if s is None or s.status == "ok":
                 bridge.finish("the day is over: this episode is scored and saved")
             else:
-                bridge.finish(f"the episode ended in an error: {s.error}")
-            if not self.jobs and not any(t is not asyncio.current_task() for t in self.tasks):
+                bridge.finish(f"the episode ended in an error: {s.error}", failed=True)
+            this = asyncio.current_task()
+            if not self.jobs and all(t is this or t.done() for t in self.tasks):
                 self.all_done.set()
 
     def fail_session(self, session_id: str | None, error: Exception) -> None:
         """End the episode of an HTTP session (or, on stdio, the only one) as an agent error."""
+        if session_id is None:  # stdio: the connection closes now; an episode its last request starts ends so too
+            self.stdio_error = error
         targets = [self.by_session[session_id]] if session_id in self.by_session else (
             self.bridges if session_id is None else [])
         for bridge in targets:
