@@ -193,6 +193,9 @@ def build_server(dispatcher: EpisodeDispatcher) -> Server[Any]:
                      "and new notifications. The episode ends at the end of the day (the result says so).",
         on_list_tools=list_tools, on_call_tool=call_tool)
     server.add_request_handler("server/discover", types.RequestParams, refuse_discover)
+    # the SDK's default OpenTelemetry middleware spans every message even with no exporter: about half the
+    # server's CPU per tool call (docs/performance.md); firstday does not use it
+    server.middleware = []
     return server
 
 
