@@ -40,7 +40,7 @@ def _env() -> dict[str, str]:
 def make_suite(folder: Path) -> Path:
     from firstday.suites import generate_suite, preset, save_suite
 
-    spec = preset("smoke", seed=3)
+    spec = preset("smoke", seed=3).model_copy(update={"scenarios": 1})  # one episode per trial
     save_suite(spec, generate_suite(spec), folder)
     return folder
 
@@ -85,15 +85,34 @@ def _start_http(suite: Path, out: Path, *extra: str) -> tuple[subprocess.Popen[s
     return proc, url
 
 
-async def _timed_calls(session: Any, calls: int) -> list[float]:
+def _children_cpu() -> float:
+    """CPU seconds used so far by this process's children (the server)."""
+    total = 0.0
+    for children in Path("/proc/self/task").glob("*/children"):
+        for pid in children.read_text().split():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+#: CPU per call of the last timed loop: transport name -> (server ms, client ms)
+CPU_PER_CALL: dict[str, tuple[float, float]] = {}
+
+
+async def _timed_calls(session: Any, calls: int, name: str = "") -> list[float]:
     await session.initialize()
     await session.call_tool("notifications", {})  # the episode starts
     await session.call_tool("list_tasks", {})  # warm-up
     times = []
+    server0, client0 = _children_cpu(), time.process_time()
     for _ in range(calls):
         t0 = time.perf_counter()
         await session.call_tool("list_tasks", {})
         times.append(time.perf_counter() - t0)
+    CPU_PER_CALL[name] = ((_children_cpu() - server0) / calls * 1000, (time.process_time() - client0) / calls * 1000)
     await session.call_tool("end_day", {})
     return times
 
@@ -105,7 +124,7 @@ async def over_stdio(suite: Path, out: Path, calls: int) -> list[float]:
     argv = _serve_argv(suite, out)
     params = StdioServerParameters(command=argv[0], args=argv[1:], env=_env())
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-        return await _timed_calls(session, calls)
+        return await _timed_calls(session, calls, "MCP stdio")
 
 
 async def _http_session(url: str, body: Any) -> Any:
@@ -117,22 +136,12 @@ async def _http_session(url: str, body: Any) -> Any:
 
 
 def over_http(suite: Path, out: Path, calls: int) -> list[float]:
-    proc, url = _start_http(suite, out, "--trials", "1")
-
-    async def both() -> list[float]:
-        times: list[float] = await _http_session(url, lambda s: _timed_calls(s, calls))
-
-        async def end(s: Any) -> None:  # the suite's other episode, so the server ends
-            await s.initialize()
-            await s.call_tool("end_day", {})
-
-        await _http_session(url, end)
-        return times
-
+    proc, url = _start_http(suite, out)
     try:
-        return asyncio.run(both())
+        times: list[float] = asyncio.run(_http_session(url, lambda s: _timed_calls(s, calls, "MCP HTTP")))
+        return times
     finally:
-        proc.wait(timeout=120)
+        proc.wait(timeout=120)  # its one episode is done: the server ends by itself
 
 
 async def _client_sessions(url: str, sessions: int, calls: int, latency: float) -> list[float]:
@@ -172,8 +181,7 @@ def client_main(args: argparse.Namespace) -> None:
 
 def sessions_level(suite: Path, out: Path, sessions: int, calls: int, latency: float,
                    client_procs: int) -> dict[str, Any]:
-    trials = max(1, sessions // 2)  # the smoke suite has 2 episodes per trial
-    proc, url = _start_http(suite, out, "--trials", str(trials))
+    proc, url = _start_http(suite, out, "--trials", str(sessions))
     per = [sessions // client_procs + (i < sessions % client_procs) for i in range(client_procs)]
     clients = [subprocess.Popen([sys.executable, __file__, "--client", "--url", url, "--sessions", str(n),
                                  "--session-calls", str(calls), "--latency", str(latency)],
@@ -221,10 +229,10 @@ def main() -> None:
         http = over_http(suite, Path(tmp) / "http", args.calls)
         ms = 1000.0
         rows = [[name, statistics.median(xs) * ms, (statistics.median(xs) - statistics.median(base)) * ms,
-                 sorted(xs)[int(0.9 * (len(xs) - 1))] * ms]
+                 sorted(xs)[int(0.9 * (len(xs) - 1))] * ms, *CPU_PER_CALL.get(name, ("", ""))]
                 for name, xs in (("in-process", base), ("MCP stdio", stdio), ("MCP HTTP", http))]
         print(f"\nround trip of one list_tasks call ({args.calls} calls)")
-        print(table(["path", "median ms", "added ms", "p90 ms"], rows))
+        print(table(["path", "median ms", "added ms", "p90 ms", "server CPU ms", "client CPU ms"], rows))
         level = sessions_level(suite, Path(tmp) / "sessions", args.sessions, args.session_calls, args.latency,
                                args.client_procs)
         print(f"\n{args.sessions} sessions in one server, {args.latency * 1000:g} ms simulated model, "
