@@ -48,6 +48,9 @@ Transport = Literal["stdio", "http"]
 TRANSPORTS: tuple[Transport, ...] = ("stdio", "http")
 MCP_PATH = "/mcp"
 _STATE_KEY = "firstday_bridge"  # where a connection keeps its episode's bridge (Connection.state)
+#: HTTP: once every episode is done, how long the server waits for the sessions still open to close (so each
+#: client gets its last replies and closes cleanly) before it stops
+LINGER_S = 10.0
 
 
 def is_loopback(host: str) -> bool:
@@ -81,6 +84,8 @@ class EpisodeDispatcher:
         self.by_session: dict[str, EpisodeBridge] = {}  # HTTP session id -> its episode
         self.bridges: list[EpisodeBridge] = []  # every episode started, in order
         self.all_done = asyncio.Event()
+        self.open_sessions = 0  # connections that have an episode and are still open
+        self.sessions_closed = asyncio.Event()
         self.failure: BaseException | None = None  # saving failed (e.g. the disk is full): the run stops
         self.stdio_error: Exception | None = None  # stdio: why the connection is being closed (garbage)
         if not self.jobs:
@@ -102,7 +107,13 @@ class EpisodeDispatcher:
             if conn.session_id:
                 self.by_session[conn.session_id] = bridge
 
+            self.open_sessions += 1
+            self.sessions_closed.clear()
+
             async def closed() -> None:  # the connection ended (EOF, DELETE, the server stopping)
+                self.open_sessions -= 1
+                if not self.open_sessions:
+                    self.sessions_closed.set()
                 bridge.close(self.stdio_error if conn.session_id is None and self.stdio_error is not None
                              else ClientClosed("the MCP client closed the connection before the end of the day"))
 
@@ -329,6 +340,9 @@ async def serve_http(server: Server[Any], dispatcher: EpisodeDispatcher, host: s
             on_ready(f"http://{name}:{bound}{MCP_PATH}")
         await dispatcher.all_done.wait()
         await dispatcher.wait_episodes()
+        if dispatcher.open_sessions:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(dispatcher.sessions_closed.wait(), LINGER_S)
     finally:
         web.should_exit = True
         with contextlib.suppress(Exception):
