@@ -15,7 +15,7 @@ import pytest
 
 from conftest import run_agent, saved_suite
 from firstday.env import EpisodeResult, events_of
-from firstday.env.trace import ToolCallEvent
+from firstday.env.trace import EndEvent, ToolCallEvent
 from firstday.run.results import RunFolder
 from firstday.suites import load_suite
 from llm_server import LLMServer, Policy
@@ -103,3 +103,49 @@ def test_example_reaches_the_oracle_score(server: LLMServer, suite: Path, oracle
     assert [t.score for t in episode.tasks] == [t.score for t in oracle.score.tasks]
     # the scripted model saw every call (the script, then end_day)
     assert server.count >= len(oracle_script(oracle))
+
+
+@pytest.mark.parametrize("executor", ["local", "processes"])
+def test_agent_cmd_reaches_the_oracle_score(server: LLMServer, suite: Path, oracle: EpisodeResult, tmp_path: Path,
+                                            executor: str) -> None:
+    server.reset(Policy(script=oracle_script(oracle)))
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-m", "firstday", "run", str(suite), "--out", str(out), "-q",
+                           "--agent-cmd", f"{sys.executable} {EXAMPLES / 'mcp_agent.py'}",
+                           "--model", "openai/scripted", "--base-url", server.base_url,
+                           "--executor", executor, *(["--workers", "1"] if executor == "processes" else [])],
+                          env=child_env(), capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    folder = RunFolder(out)
+    try:
+        [episode] = folder.read_episodes()
+        trace = folder.read_trace(episode.key)
+        manifest = folder.read_manifest()
+    finally:
+        folder.close()
+    assert manifest.agent == "agent-cmd" and episode.status == "ok", episode.error
+    assert episode.metrics is not None and oracle.score.metrics is not None
+    assert episode.metrics.score == oracle.score.metrics.score == 1.0
+    assert [t.score for t in episode.tasks] == [t.score for t in oracle.score.tasks]
+    # the command's output is kept with the episode (the end event of its trace)
+    info = events_of(trace, EndEvent)[-1].data.agent
+    assert isinstance(info, dict) and info["exit_code"] == 0 and "command" in info and "stderr" in info
+
+
+def test_agent_cmd_that_exits_early_is_an_agent_error(suite: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    script = "import sys; print('giving up'); sys.exit(3)"
+    done = subprocess.run([sys.executable, "-m", "firstday", "run", str(suite), "--out", str(out), "-q",
+                           "--agent-cmd", f"{sys.executable} -c \"{script}\""],
+                          env=child_env(), capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    folder = RunFolder(out)
+    try:
+        [episode] = folder.read_episodes()
+        trace = folder.read_trace(episode.key)
+    finally:
+        folder.close()
+    assert episode.error_kind == "agent"
+    assert "ClientClosed: the agent command exited (code 3) before the end of the day" in (episode.error or "")
+    info = events_of(trace, EndEvent)[-1].data.agent
+    assert isinstance(info, dict) and "giving up" in info["stdout"] and info["exit_code"] == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -11,7 +12,6 @@ from rich.markup import escape
 
 from firstday.cli._common import (
     AddressArg,
-    AgentArg,
     AgentOptionsArg,
     BaseUrlArg,
     ConcurrencyArg,
@@ -36,7 +36,6 @@ from firstday.errors import ConfigError
 @user_errors
 def run(
     suite: SuiteArg,
-    agent: AgentArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder; rerun the same command to resume.")],
     text_only: Annotated[bool, typer.Option("--text-only", help="Replace images by their text.")] = False,
     option: AgentOptionsArg = None,
@@ -74,6 +73,11 @@ def run(
         "--jsonl", help="Print one JSON line per finished episode on stdout (nothing else on stdout).")] = False,
     sandbox: SandboxArg = "auto",
     require_sandbox: RequireSandboxArg = False,
+    agent: Annotated[str, typer.Option("--agent", "-a", help="Agent name (see 'firstday agents').")] = "",
+    agent_cmd: Annotated[str | None, typer.Option(
+        "--agent-cmd", help="An external agent: this command is started for each episode with FIRSTDAY_MCP_URL (an MCP "
+                            "endpoint for the episode) and the --model/--base-url settings in its environment "
+                            "(docs/mcp.md).")] = None,
 ) -> None:
     """Run an agent over every day of every scenario of a suite; results are saved as each episode ends.
 
@@ -95,6 +99,14 @@ def run(
 
     if hints not in HINT_TIERS:
         raise ConfigError(f"--hints: unknown tier {hints!r}; use one of {', '.join(HINT_TIERS)}")
+    if bool(agent) == bool(agent_cmd):
+        raise ConfigError("give --agent NAME or --agent-cmd COMMAND (one of them)")
+    if agent_cmd:
+        from firstday.serve import require_mcp
+        from firstday.serve.command import COMMAND_AGENT
+
+        require_mcp()
+        agent, option = COMMAND_AGENT, [*(option or []), f"command={json.dumps(agent_cmd)}"]
     limits = RunLimits(**{k: v for k, v in (("act_timeout_s", act_timeout), ("episode_timeout_s", episode_timeout))
                           if v is not None})
     opts = RunOptions(option=option, model=model, base_url=base_url, prices=prices, colleague_model=colleague_model,

@@ -23,7 +23,7 @@ import secrets
 import socket
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from firstday.errors import ConfigError
 from firstday.run.episode import ScenarioCache
@@ -66,6 +66,17 @@ def _connection(ctx: ServerRequestContext[Any, Any]) -> Any:
     """The per-connection state of a request (``mcp.server.connection.Connection``: ``state``, ``exit_stack``,
     ``session_id``, ``client_params``). The SDK's handlers get it only through the session it builds per request."""
     return ctx.session._connection
+
+
+class EpisodeSource(Protocol):
+    """Where the server's sessions get their episodes (:class:`EpisodeDispatcher`, or one episode of
+    ``--agent-cmd``)."""
+
+    total: int
+
+    async def bridge_for(self, ctx: ServerRequestContext[Any, Any]) -> EpisodeBridge | None: ...
+
+    def fail_session(self, session_id: str | None, error: Exception) -> None: ...
 
 
 class EpisodeDispatcher:
@@ -162,7 +173,7 @@ class EpisodeDispatcher:
             raise self.failure
 
 
-def build_server(dispatcher: EpisodeDispatcher) -> Server[Any]:
+def build_server(dispatcher: EpisodeSource) -> Server[Any]:
     """The MCP server: the day's tools (as the briefing lists them) plus ``notifications``."""
     import mcp.types as types
     from mcp.server.lowlevel import Server
@@ -251,7 +262,7 @@ class _Guard:
     """ASGI middleware in front of the MCP endpoint: the bearer token (when set), and a POST body that is not
     JSON-RPC ends its session's episode (the SDK answers it with HTTP 400 and keeps the session)."""
 
-    def __init__(self, app: Any, dispatcher: EpisodeDispatcher, token: str | None) -> None:
+    def __init__(self, app: Any, dispatcher: EpisodeSource, token: str | None) -> None:
         self.app, self.dispatcher, self.token = app, dispatcher, token
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -308,46 +319,73 @@ async def _plain(send: Any, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": text.encode()})
 
 
-async def serve_http(server: Server[Any], dispatcher: EpisodeDispatcher, host: str, port: int, token: str | None,
-                     on_ready: Callable[[str], None] | None) -> None:
-    """Streamable HTTP on ``host:port`` (0: a free port) until every episode is done."""
-    import uvicorn
+class HttpEndpoint:
+    """The MCP server on streamable HTTP at ``host:port`` (0: a free port), in this event loop."""
 
-    app = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host, session_idle_timeout=None)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    bound = sock.getsockname()[1]
-    config = uvicorn.Config(_Guard(app, dispatcher, token), log_level="warning", access_log=False,
-                            lifespan="on", timeout_graceful_shutdown=2)
-    web = uvicorn.Server(config)
-    # Ctrl-C stays the command's (a KeyboardInterrupt: finished episodes are saved), not uvicorn's
-    web.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
-    serving = asyncio.get_running_loop().create_task(web.serve(sockets=[sock]))
-    try:
+    def __init__(self, server: Server[Any], source: EpisodeSource, host: str, port: int, token: str | None) -> None:
+        self.server, self.source, self.host, self.port, self.token = server, source, host, port, token
+        self._web: Any = None
+        self._serving: asyncio.Task[None] | None = None
+        self._sock: socket.socket | None = None
+
+    async def start(self) -> str:
+        """Listen; returns the endpoint's URL."""
+        import uvicorn
+
+        app = self.server.streamable_http_app(streamable_http_path=MCP_PATH, host=self.host, session_idle_timeout=None)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        self._sock = sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise ConfigError(f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}") from None
+        bound = sock.getsockname()[1]
+        config = uvicorn.Config(_Guard(app, self.source, self.token), log_level="warning", access_log=False,
+                                lifespan="on", timeout_graceful_shutdown=2)
+        self._web = web = uvicorn.Server(config)
+        # Ctrl-C stays the command's (a KeyboardInterrupt: finished episodes are saved), not uvicorn's
+        web.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+        self._serving = serving = asyncio.get_running_loop().create_task(web.serve(sockets=[sock]))
         while not web.started:
             if serving.done():
                 await serving
-                raise ConfigError(f"the MCP HTTP server on {host}:{bound} did not start")
+                raise ConfigError(f"the MCP HTTP server on {self.host}:{bound} did not start")
             await asyncio.sleep(0.01)
-        name = f"[{host}]" if ":" in host else host
+        name = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{name}:{bound}{MCP_PATH}"
+
+    async def stop(self) -> None:
+        if self._web is not None:
+            self._web.should_exit = True
+        if self._serving is not None:
+            with contextlib.suppress(Exception):
+                await self._serving
+        if self._sock is not None:
+            self._sock.close()
+
+    def stop_now(self) -> None:
+        """Ask the server to stop without waiting (from synchronous code)."""
+        if self._web is not None:
+            self._web.should_exit = True
+
+
+async def serve_http(server: Server[Any], dispatcher: EpisodeDispatcher, host: str, port: int, token: str | None,
+                     on_ready: Callable[[str], None] | None) -> None:
+    """Streamable HTTP on ``host:port`` (0: a free port) until every episode is done."""
+    endpoint = HttpEndpoint(server, dispatcher, host, port, token)
+    try:
+        url = await endpoint.start()
         if on_ready is not None:
-            on_ready(f"http://{name}:{bound}{MCP_PATH}")
+            on_ready(url)
         await dispatcher.all_done.wait()
         await dispatcher.wait_episodes()
         if dispatcher.open_sessions:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(dispatcher.sessions_closed.wait(), LINGER_S)
     finally:
-        web.should_exit = True
-        with contextlib.suppress(Exception):
-            await serving
-        sock.close()
+        await endpoint.stop()
 
 
 class ServeExecutor(EpisodeExecutor):
