@@ -25,9 +25,10 @@ demo: $(BASE)
 	$(BIN)/firstday demo
 
 lint: $(DEV)
-	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts examples
 	$(BIN)/mypy
 	$(BIN)/mypy benchmarks/*.py scripts/*.py
+	$(BIN)/mypy --strict examples/*.py
 	$(BIN)/mypy tests
 
 test: lint

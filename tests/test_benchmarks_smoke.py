@@ -43,6 +43,7 @@ def _run(script: str, *args: str) -> str:
         ("bench_throughput.py", ("--quick",), ["in flight", "episodes/s", "efficiency", "MB/episode", "CPU stolen"]),
         ("bench_families.py", ("--quick",), ["family", "first render ms", "transaction_review", "baseline"]),
         ("bench_sandbox.py", ("--quick",), ["tiny script", "import pandas", "audit", "child CPU ms/call"]),
+        ("bench_mcp.py", ("--quick",), ["in-process", "MCP stdio", "MCP HTTP", "server CPU ms", "efficiency"]),
     ],
 )
 def test_benchmark_runs(script: str, args: tuple[str, ...], expected: list[str]) -> None:
@@ -53,7 +54,8 @@ def test_benchmark_runs(script: str, args: tuple[str, ...], expected: list[str])
 
 def test_benchmarks_cover_every_script() -> None:
     scripts = sorted(p.name for p in BENCHMARKS.glob("bench_*.py"))
-    assert scripts == ["bench_families.py", "bench_generate.py", "bench_model_overhead.py", "bench_oracle.py",
+    assert scripts == ["bench_families.py", "bench_generate.py", "bench_mcp.py", "bench_model_overhead.py",
+                       "bench_oracle.py",
                        "bench_sandbox.py", "bench_throughput.py", "bench_tool_overhead.py"], (
         "a new benchmark script needs a smoke test here"
     )

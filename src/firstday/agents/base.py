@@ -132,6 +132,8 @@ BUILTIN_AGENTS: dict[str, tuple[str, str]] = {
     "spray": ("firstday.agents.adversaries:SprayAgent",
               "test adversary: explores like the oracle, then acts on every plausible target; must "
               "score about zero"),
+    "agent-cmd": ("firstday.serve.command:CommandAgent",
+                  "an external command played over MCP, one process per episode (firstday run --agent-cmd CMD)"),
     "sim-oracle": ("firstday.run.simulated:SimulatedModelAgent",
                    "the oracle's calls after a simulated model latency (option latency_s; benchmarks)"),
 }

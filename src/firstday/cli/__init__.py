@@ -1,7 +1,7 @@
 """The ``firstday`` command line: ``app`` (typer) and ``main`` (the console script).
 
 One module per command or small group of commands (``_demo``, ``_suite``, ``_agents``, ``_run``, ``_hints``, ``_learn``,
-``_report``, ``_check``, ``_sandbox``); what they share is in ``_common``. A command parses its options,
+``_report``, ``_check``, ``_sandbox``, ``_serve``); what they share is in ``_common``. A command parses its options,
 calls the library and prints; heavy imports stay inside the command bodies, so ``firstday --help`` starts
 fast. Every mistake a user can make (unknown name, bad spec, missing folder, clashing output folder) ends
 in a one-line ``error: ...`` on stderr and exit code 2, never a traceback.
@@ -24,6 +24,7 @@ from firstday.cli._learn import learn, report_learning
 from firstday.cli._report import report
 from firstday.cli._run import run
 from firstday.cli._sandbox import sandbox_app
+from firstday.cli._serve import serve
 from firstday.cli._suite import families_cmd, generate
 from firstday.errors import FirstdayError
 
@@ -66,6 +67,7 @@ app.command("check-family")(check_family_cmd)
 app.command("agents")(agents_cmd)
 app.command()(generate)
 app.command()(run)
+app.command()(serve)
 app.command()(report)
 app.command()(hints)
 app.command()(learn)

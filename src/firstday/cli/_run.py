@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -11,7 +12,6 @@ from rich.markup import escape
 
 from firstday.cli._common import (
     AddressArg,
-    AgentArg,
     AgentOptionsArg,
     AllowEndpointChangeArg,
     BaseUrlArg,
@@ -29,6 +29,7 @@ from firstday.cli._common import (
     SuiteArg,
     TrialsArg,
     WorkersArg,
+    agent_spec,
     exit_code,
     stderr,
     stdout,
@@ -40,7 +41,6 @@ from firstday.errors import ConfigError
 @user_errors
 def run(
     suite: SuiteArg,
-    agent: AgentArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder; rerun the same command to resume.")],
     text_only: Annotated[bool, typer.Option("--text-only", help="Replace images by their text.")] = False,
     option: AgentOptionsArg = None,
@@ -81,6 +81,13 @@ def run(
     no_preflight: NoPreflightArg = False,
     stop_after_errors: StopAfterErrorsArg = 10,
     allow_endpoint_change: AllowEndpointChangeArg = False,
+    agent: Annotated[str, typer.Option(
+        "--agent", "-a", callback=agent_spec,
+        help="Agent: a name (see 'firstday agents') or a factory as package.module:factory (docs/agents.md).")] = "",
+    agent_cmd: Annotated[str | None, typer.Option(
+        "--agent-cmd", help="An external agent: this command is started for each episode with FIRSTDAY_MCP_URL (an MCP "
+                            "endpoint for the episode) and the --model/--base-url settings in its environment "
+                            "(docs/mcp.md).")] = None,
 ) -> None:
     """Run an agent over every day of every scenario of a suite; results are saved as each episode ends.
 
@@ -103,6 +110,14 @@ def run(
 
     if hints not in HINT_TIERS:
         raise ConfigError(f"--hints: unknown tier {hints!r}; use one of {', '.join(HINT_TIERS)}")
+    if bool(agent) == bool(agent_cmd):
+        raise ConfigError("give --agent NAME or --agent-cmd COMMAND (one of them)")
+    if agent_cmd:
+        from firstday.serve import require_mcp
+        from firstday.serve.command import COMMAND_AGENT
+
+        require_mcp()
+        agent, option = COMMAND_AGENT, [*(option or []), f"command={json.dumps(agent_cmd)}"]
     limits = RunLimits(**{k: v for k, v in (("act_timeout_s", act_timeout), ("episode_timeout_s", episode_timeout))
                           if v is not None})
     opts = RunOptions(option=option, model=model, base_url=base_url, prices=prices, colleague_model=colleague_model,
