@@ -156,16 +156,14 @@ def test_agent_exception_is_an_error_episode_and_retry(suite_dir: Path, tmp_path
     assert retried.ran == 0  # ...and agent errors are final: --retry-errors reruns infrastructure errors only
 
 
-def test_loading_error_is_recorded_and_the_run_continues(suite_dir: Path, tmp_path: Path) -> None:
+def test_a_damaged_scenario_file_is_one_error_before_any_episode(suite_dir: Path, tmp_path: Path) -> None:
     broken = tmp_path / "suite"
     shutil.copytree(suite_dir, broken)
     target = broken / "scenarios" / "s001.json"
     target.write_text(target.read_text().replace('"s001"', '"s00X"', 1))
-    summary = run_suite(broken, "oracle", tmp_path / "run")
-    status = {ep.key: ep.status for ep in summary.episodes}
-    assert status == {"s000-d0": "ok", "s001-d0": "error", "s002-d0": "ok"}
-    bad = next(ep for ep in summary.episodes if ep.status == "error")
-    assert bad.error is not None and "content hash" in bad.error and bad.metrics is None
+    with pytest.raises(ConfigError, match=r"s001\.json does not match the suite's content hash"):
+        run_suite(broken, "oracle", tmp_path / "run")
+    assert not (tmp_path / "run").exists()  # nothing half-made: the corrected suite runs into a fresh folder
 
 
 def test_keyboard_interrupt_keeps_finished_episodes(suite_dir: Path, tmp_path: Path) -> None:
