@@ -114,6 +114,8 @@ def template_renders_tools(tokenizer: Any) -> bool:
                                              "parameters": {"type": "object", "properties": {}}}}
     try:
         text = tokenizer.apply_chat_template(probe, tools=[tool], add_generation_prompt=True, tokenize=False)
+    except ImportError:  # jinja2 missing: not the template's fault
+        raise
     except Exception:  # any template error means the tools cannot be rendered this way
         return False
     return _PROBE_TOOL in str(text)
@@ -198,10 +200,11 @@ class HFProvider(ModelProvider):
     def __init__(self, model: str, config: ProviderConfig | None = None, *, device: str | None = None,
                  prices: PriceTable | None = None, ledger: UsageLedger | None = None) -> None:
         try:
+            import jinja2  # noqa: F401  (chat templates; transformers does not require it)
             import torch  # noqa: F401
             import transformers  # noqa: F401
-        except ImportError:
-            raise missing_package("transformers", "hf", "hf") from None
+        except ImportError as exc:  # name the package that is missing
+            raise missing_package(exc.name or "transformers", "hf", "hf") from None
         if not Path(model).is_dir():
             raise ConfigError(f"hf/{model}: no such folder; give the path of a saved model "
                               "(a folder written by save_pretrained, with a tokenizer and a chat template)")
