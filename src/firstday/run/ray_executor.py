@@ -55,7 +55,7 @@ from firstday.run.runner import (
 )
 from firstday.suites.store import Suite
 
-INSTALL_HINT = "the Ray executor needs Ray: pip install 'firstday[ray]'"
+INSTALL_HINT = "the Ray executor needs Ray: pip install 'firstday[ray]' (or: pip install 'ray>=2.9')"
 #: environment variable marking the processes of a local cluster a run started (value: unique per cluster)
 OWNER_ENV = "FIRSTDAY_RAY_CLUSTER_OWNER"
 
