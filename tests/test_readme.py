@@ -17,6 +17,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,10 +105,13 @@ def run_line(line: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedP
                           stdin=subprocess.DEVNULL)
 
 
-@pytest.mark.slow
-def test_every_command_of_using_it_runs_in_order(tmp_path: Path, server: LLMServer) -> None:
-    lines = bash_lines(section("Using it"))
-    assert len(lines) >= 15 and lines[0].startswith("source .venv/bin/activate")
+def uses_folders(line: str) -> bool:
+    """Whether a line reads or writes the folders of other lines (a path in its command)."""
+    return "/" in line.split("#", 1)[0]
+
+
+def follow(lines: list[str], tmp_path: Path, server: LLMServer) -> None:
+    """Run ``lines`` in order in a fresh folder as the README's reader would, checking each."""
     work = tmp_path / "clone"
     work.mkdir()
     # `make demo` made .venv: here its activate script puts a `firstday` that runs this checkout on the PATH
@@ -121,7 +125,8 @@ def test_every_command_of_using_it_runs_in_order(tmp_path: Path, server: LLMServ
                PYTHONPATH=os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep))
     swaps = {**small_specs(tmp_path), LOCAL_SERVER: server.base_url, "--seeds 20": "--seeds 2",
              "--workers 4": "--workers 2"}
-    readme_folders = out_folders(lines)
+    readme_folders = out_folders(bash_lines(section("Using it")))
+    took: list[tuple[float, str]] = []  # (seconds, command): shown with -s, to see what makes this test long
     for line in lines:
         command = faster(line, swaps)
         if line.startswith("source "):
@@ -129,7 +134,9 @@ def test_every_command_of_using_it_runs_in_order(tmp_path: Path, server: LLMServ
             assert done.returncode == 0, done.stderr
             env = dict(item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
             continue
+        started = time.monotonic()
         done = run_line(command, work, env)
+        took.append((time.monotonic() - started, line.split("#", 1)[0].strip()))
         said = f"README line failed: {line}\n--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}"
         extra = needed_extra(line)
         if extra is not None and importlib.util.find_spec(EXTRA_MODULES[extra]) is None:
@@ -147,11 +154,33 @@ def test_every_command_of_using_it_runs_in_order(tmp_path: Path, server: LLMServ
             assert nxt is not None and nxt.group(1) not in readme_folders, said
         if line.startswith("firstday report runs/oracle runs/heuristic"):
             assert "oracle" in done.stdout and "heuristic" in done.stdout, said
-    # what the lines say they make
+    print("\n".join(f"{s:6.1f} s  {c}" for s, c in sorted(took, reverse=True)))
+
+
+# Two tests so that pytest-xdist runs them side by side: the lines that make and read folders, in order,
+# and the lines that stand alone (demo, families, check-family, agents, sandbox check), in order.
+
+@pytest.mark.slow
+def test_the_commands_that_make_and_read_folders_run_in_order(tmp_path: Path, server: LLMServer) -> None:
+    lines = bash_lines(section("Using it"))
+    assert lines[0].startswith("source .venv/bin/activate")
+    chain = [lines[0], *filter(uses_folders, lines[1:])]
+    assert len(chain) >= 15
+    follow(chain, tmp_path, server)
+    work = tmp_path / "clone"  # what the lines say they make
     assert (work / "learn" / "hl" / "learning.json").is_file()
     assert (work / "ladder" / "h" / "hints.json").is_file()
     assert list((work / "tables").glob("*.parquet"))
     assert server.count > 0  # the model lines reached the stand-in server
+
+
+@pytest.mark.slow
+def test_the_commands_that_stand_alone_run(tmp_path: Path, server: LLMServer) -> None:
+    lines = bash_lines(section("Using it"))
+    alone = [lines[0], *(line for line in lines[1:] if not uses_folders(line))]
+    assert [line.split()[1] for line in alone[1:]] == ["demo", "families", "check-family", "agents", "sandbox"]
+    follow(alone, tmp_path, server)
+    assert (tmp_path / "clone" / "firstday-demo").is_dir()
 
 
 def test_ray_without_ray_is_refused_before_a_run_folder_is_made(tmp_path: Path,
