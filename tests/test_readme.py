@@ -141,7 +141,8 @@ def follow(lines: list[str], tmp_path: Path, server: LLMServer) -> None:
         extra = needed_extra(line)
         if extra is not None and importlib.util.find_spec(EXTRA_MODULES[extra]) is None:
             # not installed: one clear error at once, saying what to install, and nothing half-made
-            assert done.returncode == 2 and f"firstday[{extra}]" in done.stderr, said
+            hint = (f"firstday[{extra}]", f"pip install {EXTRA_MODULES[extra]}")
+            assert done.returncode == 2 and any(h in done.stderr for h in hint), said
             assert not any((work / f).exists() for f in out_folders([line])), said
             continue
         if "--require-sandbox" in line and not kernel_sandbox_here():
@@ -183,13 +184,18 @@ def test_the_commands_that_stand_alone_run(tmp_path: Path, server: LLMServer) ->
     assert (tmp_path / "clone" / "firstday-demo").is_dir()
 
 
-def test_ray_without_ray_is_refused_before_a_run_folder_is_made(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
+def test_extras_not_installed_are_refused_before_anything_is_made(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     suite = tmp_path / "suite"
     firstday.write_suite(firstday.preset("smoke"), suite)
+    run = firstday.run_suite(suite, "noop", tmp_path / "runs" / "noop").out_dir
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
     out = tmp_path / "runs" / "h3"
     result = CliRunner().invoke(app, ["run", str(suite), "-a", "heuristic", "--executor", "ray", "--out", str(out)])
-    assert result.exit_code == 2, result.output
-    assert "pip install 'firstday[ray]'" in result.output
-    assert not out.exists() and not out.parent.exists()
+    assert result.exit_code == 2 and "pip install 'firstday[ray]'" in result.output, result.output
+    assert not out.exists()  # no half-made run folder
+    tables = tmp_path / "tables"
+    result = CliRunner().invoke(app, ["report", str(run), "--export", "parquet", str(tables)])
+    assert result.exit_code == 2 and "pip install pyarrow" in result.output, result.output
+    assert not tables.exists()
