@@ -301,6 +301,9 @@ def test_learn_refuses_a_single_day_suite_and_bad_arguments(tmp_path: Path) -> N
     cli = CliRunner()
     res = cli.invoke(app, ["learn", str(tmp_path / "smoke"), "--agent", "heuristic", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "single day" in res.output and not (tmp_path / "o").exists()
+    assert "--preset continual" in res.output  # a preset that works, not the single-day smoke one
+    res = cli.invoke(app, ["learn", str(tmp_path / "none"), "--agent", "heuristic", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "--preset continual" in res.output and not (tmp_path / "o").exists()
     res = cli.invoke(app, ["learn", str(tmp_path / "smoke")])
     assert res.exit_code == 2 and "--agent" in res.output
     res = cli.invoke(app, ["learn", "--report-only", str(tmp_path / "nothing")])

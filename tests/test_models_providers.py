@@ -195,6 +195,8 @@ def test_missing_optional_packages_give_an_install_hint(monkeypatch: pytest.Monk
     with pytest.raises(ConfigError, match=r"pip install 'firstday\[litellm\]'"):
         get_provider("litellm/anthropic/claude")
     monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(ConfigError, match=r"need the 'torch' package.*pip install 'firstday\[hf\]'"):
+        get_provider("hf/" + str(tmp_path))  # the missing package is named (torch is not in the dev set)
     monkeypatch.setitem(sys.modules, "transformers", None)
     with pytest.raises(ConfigError, match=r"pip install 'firstday\[hf\]'"):
         get_provider("hf/" + str(tmp_path))

@@ -1,6 +1,7 @@
 """The text ReAct agent (``react``) for models without native tool calling.
 
-The tools are described in the system prompt; the model writes::
+The tools are described in the system prompt (the format lives in ``firstday.models.textcalls``, shared
+with the ``hf/`` provider's fallback for chat templates without tools); the model writes::
 
     Thought: what I know and what to do next
     Action: tool_name {"argument": "value"}
@@ -13,77 +14,42 @@ come back as an ``Observation:`` user message (with images as image parts unless
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 from firstday.agents.llm import ChatAgent, unique_ids
 from firstday.models.base import ModelResponse
+from firstday.models.textcalls import (
+    FORMAT,
+    FORMAT_FEEDBACK,
+    OBSERVATION_STOP,
+    action_line,
+    parse_actions,
+    tools_prompt,
+)
+from firstday.models.textcalls import describe_tools as describe_schemas
 from firstday.world.tools import ToolCall, ToolResult, ToolSpec
 
-_ACTION = re.compile(
-    r"^[ \t]*\**Action\**[ \t]*:[ \t]*`?([A-Za-z_][\w.-]*)`?(.*?)"
-    r"(?=^[ \t]*\**(?:Action|Observation|Thought)\**[ \t]*:|\Z)",
-    re.S | re.M)
-_INPUT = re.compile(r"^\s*\**Action Input\**\s*:\s*", re.S)
-_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.S)
-
-FORMAT = """Answer in this format, and nothing after the last action:
-
-Thought: <what you know and what you will do next>
-Action: <tool name> <arguments as one JSON object>
-
-For example:
-Thought: I should read the manual first.
-Action: read_file {"path": "/shared/finance/manual.md"}
-
-You may write several Action lines to call several tools in one turn. The results come back as
-"Observation:". Never write an Observation yourself."""
-
-FORMAT_FEEDBACK = ("I could not find an action in your reply. Write 'Action: <tool name> <JSON arguments>' on a "
-                   "line of its own, e.g. Action: wait {}")
+__all__ = ["FORMAT", "FORMAT_FEEDBACK", "ReActAgent", "action_line", "describe_tools", "parse_actions"]
 
 
 def describe_tools(tools: list[ToolSpec]) -> str:
-    lines = []
-    for t in tools:
-        props = t.parameters.get("properties", {})
-        required = set(t.parameters.get("required", []))
-        args = []
-        for name, schema in props.items():
-            kind = schema.get("type") or "|".join(str(x.get("type", "any")) for x in schema.get("anyOf", [])) or "any"
-            desc = schema.get("description", "")
-            args.append(f"    {name} ({kind}{'' if name in required else ', optional'}): {desc}".rstrip(": "))
-        lines.append(f"- {t.name}: {t.description}" + ("\n" + "\n".join(args) if args else " (no arguments)"))
-    return "\n".join(lines)
-
-
-def parse_actions(text: str) -> list[tuple[str, str]]:
-    """(tool name, raw JSON arguments) of every ``Action:`` in ``text``; empty arguments become ``{}``."""
-    out = []
-    for m in _ACTION.finditer(text):
-        raw = _INPUT.sub("", m.group(2).strip(), count=1).strip()
-        fence = _FENCE.match(raw)
-        if fence:
-            raw = fence.group(1)
-        out.append((m.group(1), raw or "{}"))
-    return out
+    return describe_schemas(t.openai_schema() for t in tools)
 
 
 class ReActAgent(ChatAgent):
     name = "react"
 
     def _base_system_prompt(self, tools: list[ToolSpec]) -> str:
-        return f"{self.system_prompt}\n\nTools:\n{describe_tools(tools)}\n\n{FORMAT}"
+        return f"{self.system_prompt}\n\n{tools_prompt(t.openai_schema() for t in tools)}"
 
     def _stop_sequences(self) -> list[str] | None:
-        return ["\nObservation:"]  # the model must not write the environment's part
+        return [OBSERVATION_STOP]  # the model must not write the environment's part
 
     def _decode(self, response: ModelResponse) -> tuple[dict[str, Any], list[ToolCall], str | None]:
         text = response.text or ""
         if not text and response.tool_calls:
             # a server that does tool calling anyway: read its calls as actions
-            text = "\n".join(f"Action: {c.name} {c.arguments}" for c in response.tool_calls)
+            text = "\n".join(action_line(c.name, c.arguments) for c in response.tool_calls)
         actions = unique_ids([(f"a{self.steps}-{i}", name, args) for i, (name, args) in enumerate(parse_actions(text))])
         calls = [ToolCall(name=name, arguments=args, id=cid) for cid, name, args in actions]
         return {"role": "assistant", "content": text}, calls, None if calls else FORMAT_FEEDBACK
@@ -100,7 +66,3 @@ class ReActAgent(ChatAgent):
             lines.append(f"[{i}] {name} ({status}):\n{r.content}")
         return [], lines
 
-
-def action_line(name: str, arguments: dict[str, Any]) -> str:
-    """How a call is written in the ReAct format (used by tests and scripted servers)."""
-    return f"Action: {name} {json.dumps(arguments)}"

@@ -88,5 +88,6 @@ def generate(
                "each day's 'dropped', counted in the manifest's n_dropped)")
     console.print(f"[yellow]{dropped}[/yellow]" if manifest.n_dropped else dropped)
     console.print(f"content hash: {manifest.content_hash}")
+    # the run folder is named after the suite, so following this line never collides with another suite's run
     console.print(f"saved to {escape(str(out))}; next: firstday run {escape(str(out))} --agent heuristic "
-                  f"--out runs/heuristic")
+                  f"--out {escape(str(Path('runs') / f'{out.resolve().name}-heuristic'))}")

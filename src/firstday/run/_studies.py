@@ -76,6 +76,9 @@ def run_paired_learning(
 
     Returns both runs' summaries; :func:`firstday.report.learning.learning_report` computes the learning
     gain from the two folders (docs/learning.md). Calling it again resumes the unfinished runs."""
+    if not Path(suite_path).exists():  # the general hint (--preset smoke) makes a single-day suite
+        raise ConfigError(f"suite folder {suite_path} does not exist; create a multi-day one with "
+                          f"'firstday generate --preset continual --out {suite_path}'")
     days = load_suite(suite_path).manifest.spec.days
     if days < 2:
         raise ConfigError(f"{suite_path} has a single day per scenario: the learning gain compares later days with "

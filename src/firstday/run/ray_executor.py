@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import importlib.util
 import logging
 import math
 import os
@@ -55,7 +56,7 @@ from firstday.run.runner import (
 )
 from firstday.suites.store import Suite
 
-INSTALL_HINT = "the Ray executor needs Ray: pip install 'ray>=2.9'"
+INSTALL_HINT = "the Ray executor needs Ray: pip install 'firstday[ray]' (or: pip install 'ray>=2.9')"
 #: environment variable marking the processes of a local cluster a run started (value: unique per cluster)
 OWNER_ENV = "FIRSTDAY_RAY_CLUSTER_OWNER"
 
@@ -90,6 +91,9 @@ class RayExecutor(EpisodeExecutor):
             raise ConfigError(f"max_in_flight must be at least 1, got {max_in_flight}")
         if num_cpus <= 0:
             raise ConfigError(f"num_cpus must be positive, got {num_cpus}")
+        # Ray is imported only when the first run connects; without it, say so now, before a run folder is made
+        if importlib.util.find_spec("ray") is None:
+            raise ConfigError(INSTALL_HINT)
         self.address = address
         self.max_in_flight = max_in_flight
         self.num_cpus = num_cpus
