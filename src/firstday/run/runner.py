@@ -316,6 +316,9 @@ class EpisodeExecutor(ABC):
     kept: bool = False
     #: agents are built in this process (so an agent registered here only, e.g. a lambda, can run)
     in_process: bool = False
+    #: build the agent once before the run starts, to refuse a broken factory up front (an executor whose agent
+    #: exists only inside its episode, e.g. the bridge to an MCP client that has not connected yet, says False)
+    builds_agent_up_front: bool = True
 
     @abstractmethod
     async def run(self, suite: Suite, chains: Sequence[Sequence[EpisodeJob]], events: RunEvents) -> None: ...
@@ -664,7 +667,8 @@ async def run_suite_async(
             "'module:factory' as the agent), or use the local executor")
     check_agent_options(spec, dict(agent_options or {}))
     breaker = CircuitBreaker(stop_after_errors)
-    await preflight_agent(suite, spec, agent_options or {}, env_config, seed)
+    if executor.builds_agent_up_front:
+        await preflight_agent(suite, spec, agent_options or {}, env_config, seed)
     # the runner really used (auto may fall back); with require_sandbox, no kernel sandbox is an error now
     backend = resolve_backend(env_config.sandbox, env_config.require_sandbox)
     manifest = RunManifest(

@@ -391,6 +391,8 @@ async def serve_http(server: Server[Any], dispatcher: EpisodeDispatcher, host: s
 class ServeExecutor(EpisodeExecutor):
     """Runs the planned episodes as MCP sessions connect (see the module docstring)."""
 
+    builds_agent_up_front = False  # the agent is the MCP client of a session: it exists once a session connects
+
     def __init__(self, transport: Transport = "stdio", host: str = "127.0.0.1", port: int = 0,
                  token: str | None = None, idle_timeout_s: float | None = 600.0,
                  on_ready: Callable[[str], None] | None = None) -> None:
