@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from typing import Any, ClassVar
 
-from firstday.tasks import BaselineView, Checkpoint, Clue, GenContext, SubmissionCheck, TaskInstance, estimate_minutes
+from firstday.tasks import BaselineView, Checkpoint, Clue, GenContext, SubmissionCheck, TaskInstance
 from firstday.world import Fact, FileAsset, ToolCall
 
 
@@ -54,12 +54,10 @@ class PerDiem:
             ToolCall(name="submit", arguments={"task_id": tid, "answer": {"per_diem": self.submitted(rates[city])}}),
         ]
         who = f"{holder.name} ({holder.handle})" if ctx.difficulty == "easy" else "HR"
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty,
+        return ctx.instance(
+            self,
             objective=f"What is the daily per-diem for a trip to {city}? {who} has the travel policy. "
                       'Submit {"per_diem": <amount>}.',
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company),
             files=[FileAsset(path=policy, hidden=True, clue_ids=[f"{tid}-policy"], media_type="text/markdown",
                              content="".join(f"- {c}: {r} per day\n" for c, r in rates.items()))],
             facts=[Fact(fact_id=f"{tid}-share", holder=holder.handle, topic="travel policy",
@@ -73,7 +71,6 @@ class PerDiem:
                 check=SubmissionCheck(field="per_diem", expected="per_diem", compare="number_close"),
                 feedback="The per-diem table is in the travel policy, which HR shares on request.")],
             solution=plan, answers={"per_diem": self.expected(rates[city])},
-            domains=list(self.domains), modalities=list(self.modalities),
         )
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:

@@ -7,16 +7,29 @@ meta-task. Third-party families register through the ``firstday.families`` entry
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
 from firstday.errors import UnknownNameError, plugin_hint
-from firstday.tasks.model import Difficulty, TaskInstance
-from firstday.world.assets import MeetingAsset, Priority
+from firstday.tasks.model import Checkpoint, Clue, Difficulty, TaskInstance
+from firstday.world.assets import Fact, FileAsset, MeetingAsset, PageAsset, Priority
 from firstday.world.company import Company, Employee
 from firstday.world.tools import DEFAULT_COSTS, GROUP_MESSAGE_COST, ToolCall
+
+
+class Labelled(Protocol):
+    """What :meth:`GenContext.instance` reads of a family: its name and the labels its tasks carry."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def domains(self) -> tuple[str, ...]: ...
+
+    @property
+    def modalities(self) -> tuple[str, ...]: ...
 
 
 @dataclass
@@ -48,6 +61,29 @@ class GenContext:
             p = f"{folder}/{stem}-{self.task_id}.{ext}"
         self.used_paths.add(p)
         return p
+
+    def instance(
+        self, family: Labelled, *, objective: str, checkpoints: list[Checkpoint], solution: list[ToolCall],
+        answers: dict[str, Any], files: Sequence[FileAsset] = (), facts: Sequence[Fact] = (),
+        meetings: Sequence[MeetingAsset] = (), pages: Sequence[PageAsset] = (), clues: Sequence[Clue] = (),
+        effort_minutes: int | None = None, extra_minutes: int = 0, deadline: int | None = None,
+        latest_deadline: int | None = None, depends_on: Sequence[str] = (),
+    ) -> TaskInstance:
+        """This context's task as ``family`` generated it: what the context already says (id, variant, difficulty,
+        requester, arrival, priority) and the family's domains and modalities are filled in, so a family passes
+        only what is particular to its task.
+
+        ``deadline`` defaults to the end of the day; ``effort_minutes`` to :func:`estimate_minutes` of the
+        solution, plus ``extra_minutes`` (time the plan's calls do not show, e.g. working out a result)."""
+        if effort_minutes is None:
+            effort_minutes = estimate_minutes(solution, self.company) + extra_minutes
+        return TaskInstance(
+            task_id=self.task_id, family=family.name, variant=self.variant, difficulty=self.difficulty,
+            objective=objective, requester=self.requester, arrival=self.arrival, priority=self.priority,
+            deadline=self.day_end if deadline is None else deadline, latest_deadline=latest_deadline,
+            effort_minutes=effort_minutes, depends_on=list(depends_on), files=list(files), facts=list(facts),
+            meetings=list(meetings), pages=list(pages), clues=list(clues), checkpoints=checkpoints,
+            solution=solution, answers=answers, domains=list(family.domains), modalities=list(family.modalities))
 
     def pick_employees(
         self, n: int, *, exclude: set[str] | None = None, department: str | None = None

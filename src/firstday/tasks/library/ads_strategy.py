@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.library import _glyphs as glyphs
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -428,12 +428,9 @@ class AdsStrategy:
                                   check=SubmissionCheck(field="planning_budget", expected="planning_budget",
                                                         compare="number_close", tolerance=0.001),
                                   feedback="The media handbook says how much of the budget must be held back."))
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company) + 10, files=files, facts=facts, clues=clues,
-            checkpoints=cps, solution=plan, answers=answers, domains=list(self.domains),
-            modalities=list(self.modalities))
+        return ctx.instance(
+            self, objective=objective, extra_minutes=10, files=files, facts=facts, clues=clues, checkpoints=cps,
+            solution=plan, answers=answers)
 
     # --- generation helpers ---------------------------------------------------------------------------
     @staticmethod

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.library._follow_up import FollowUpSpec, baseline_follow_up, build_follow_up
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -335,16 +335,13 @@ class AttendanceStatistics:
         question = self._question(ctx.variant, target)
         objective = (f"Using the clock-in log {csv_path} for {month_name} {YEAR}, {question} "
                      f"Apply the attendance policy manual (reference {code}). {where_manual} {where_appr}".strip())
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, company) + 10,
+        return ctx.instance(
+            self, objective=objective, extra_minutes=10,
             files=[FileAsset(path=csv_path, content="\n".join(lines) + "\n", media_type="text/csv",
                              clue_ids=[f"{tid}-log"]),
                    FileAsset(path=manual_path, content=manual, media_type="text/markdown", hidden=True,
                              clue_ids=[f"{tid}-manual"])],
-            facts=facts, clues=clues, checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities))
+            facts=facts, clues=clues, checkpoints=checkpoints, solution=plan, answers=answers)
 
     def _follow_up(self, ctx: GenContext) -> TaskInstance:
         """``payroll_adjustment``: payroll adjusts the pay of the employees of an earlier task's result."""
@@ -361,7 +358,7 @@ class AttendanceStatistics:
             entity_column="employee", amount_column="adjustment", counted_status="confirmed",
             other_statuses=("draft", "reversed"), list_key="employees", total_key="adjustment_total",
             amount_range=(40, 600))
-        return build_follow_up(ctx, self.name, list(self.domains), list(self.modalities), earlier, spec)
+        return build_follow_up(ctx, self, earlier, spec)
 
     # --- ground truth ---------------------------------------------------------------------------------
     @staticmethod

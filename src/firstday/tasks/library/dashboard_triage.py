@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.library._visual_kit import RGB, grain, jitter, text, text_width
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -400,10 +400,8 @@ class DashboardTriage:
                                               about=["incident", "service"], allowed=[ctx.requester]),
                        feedback="The page should state the severity graded by the runbook."),
         ]
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company),
+        return ctx.instance(
+            self, objective=objective,
             files=[
                 FileAsset(path=img_path, media_type="image/png", clue_ids=[board],
                           render=ImageSpec(renderer="dashboard_triage.board", params=params),
@@ -413,9 +411,7 @@ class DashboardTriage:
             ],
             facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
             answers={"service": bad, "severity": sev, "paged": page.handle, "services": list(services),
-                     "severities": list(SEVERITIES), "incident": incident},
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+                     "severities": list(SEVERITIES), "incident": incident})
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Without vision the degraded service is unknown: page whoever the rota names first, SEV2."""

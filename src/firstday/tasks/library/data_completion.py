@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from firstday.seeding import make_rng
 from firstday.tasks.checks import CsvCheck, SubmittedCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.company import Company, Employee
@@ -366,12 +366,9 @@ class DataCompletion:
         objective = (f"The {dom.title.lower()} file {csv_path} has blank cells in the column(s) {cols}. Fill every "
                      f"blank cell. {where} Leave every other cell as it is and save the file in place, then "
                      f'submit {{"file": "{csv_path}"}}.')
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, company) + 10, files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers, domains=list(self.domains),
-            modalities=list(self.modalities))
+        return ctx.instance(
+            self, objective=objective, extra_minutes=10, files=files, facts=facts, clues=clues,
+            checkpoints=checkpoints, solution=plan, answers=answers)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Fill each blank with the mean of its column's given cells (a rough guess), save, submit."""

@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.library import _glyphs as glyphs
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -476,11 +476,9 @@ class EventPlanning:
                 if cp.cp_id in ("total-cost", "total-distance"):
                     cp.clue_ids = sorted(set(cp.clue_ids) | {f"{tid}-policy"})
         plan.append(ToolCall(name="submit", arguments={"task_id": tid, "answer": dict(answers)}))
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, company), files=files, facts=facts, clues=clues, checkpoints=cps,
-            solution=plan, answers=answers, domains=list(self.domains), modalities=list(self.modalities))
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=cps, solution=plan,
+            answers=answers)
 
     @staticmethod
     def _metric_checkpoints(tid: str, avail_ids: list[str]) -> list[Checkpoint]:

@@ -238,14 +238,10 @@ class FloorPlanBooking:
                                  + ("; an invitee may need more from the room." if level == 2 else "."))),
         ]
         deadline = start - 5
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=deadline,
-            latest_deadline=deadline, effort_minutes=effort, files=files, facts=facts, meetings=blockers,
-            clues=clues, checkpoints=checkpoints, solution=plan,
-            answers={"room": target, "start": start, "invited": [e.handle for e in invitees]},
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, deadline=deadline, latest_deadline=deadline, effort_minutes=effort,
+            files=files, facts=facts, meetings=blockers, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers={"room": target, "start": start, "invited": [e.handle for e in invitees]})
 
     def _attempt(self, ctx: GenContext, level: int, need: int, teams_all: list[str], effort: int,
                  duration: int) -> tuple[int, list[dict[str, Any]], list[dict[str, Any]], str, str | None,

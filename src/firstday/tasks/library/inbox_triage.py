@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from firstday.tasks.checks import MessageCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.company import Employee
@@ -490,13 +490,9 @@ class InboxTriage:
             f"other owners), naming the email id in your message, and submit the mapping "
             f"{{\"routing\": {{\"<email id>\": \"<owner handle>\", ...}}}}. {where}"
         )
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers=answers)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Route by matching index subjects against the policy's category table (special rules ignored)."""

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.library._pillow_kit import Colour, add_noise, font, jitter, text_width
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -210,13 +210,9 @@ class KpiChartReport:
                        + (" Ask who follows the KPI which series they mean." if level == 2 else ""))
             for field, how, tol in checks
         ]
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=expected,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers=expected)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Without reading values: a plausible-looking answer in the requested format."""

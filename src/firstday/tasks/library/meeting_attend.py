@@ -290,12 +290,9 @@ class MeetingAttend:
             f"{organizer.name} ({organizer.handle}) has invited you to the meeting '{meeting.title}' today at "
             f"{fmt(start)} in {room} (meeting id {mid}). Attend it on time: the task for you will be explained "
             "there. Then do that task and submit the result in the format given in the meeting.")
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=effort, files=files, facts=facts, meetings=[meeting], clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers, domains=list(self.domains),
-            modalities=list(self.modalities))
+        return ctx.instance(
+            self, objective=objective, effort_minutes=effort, files=files, facts=facts, meetings=[meeting],
+            clues=clues, checkpoints=checkpoints, solution=plan, answers=answers)
 
     @staticmethod
     def _batch_id(ctx: GenContext) -> str:

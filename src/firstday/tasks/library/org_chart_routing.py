@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.library._visual_kit import RGB, centered, grain, jitter, speckle, text, text_width, tilt
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -254,13 +254,9 @@ class OrgChartRouting:
                      "text": f"Hello {target.first_name}, approval request {rid} for Project {project}: "
                              f"{subject}. Could you approve it?"}),
                  ToolCall(name="submit", arguments={"task_id": tid, "answer": {"approver": target.handle}})]
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, company), files=files, clues=clues, facts=facts,
-            checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, clues=clues, facts=facts, checkpoints=checkpoints, solution=plan,
+            answers=answers)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """No vision: route to the directory manager of the person named first (wrong by construction),

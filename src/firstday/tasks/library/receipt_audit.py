@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.library._pillow_kit import add_noise, fit, font, jitter, rotate, speckle, text_width
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -360,14 +360,9 @@ class ReceiptAudit:
                                 "dates and amounts are on the scans.")
             for rid, k in zip(ids, active, strict=True)
         ]
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan,
-            answers={f"violations.{rid}": v for rid, v in truth.items()},
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers={f"violations.{rid}": v for rid, v in truth.items()})
 
     @staticmethod
     def _params(rng: random.Random, r: Receipt, rotation: float, level: int) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.library import _glyphs as glyphs
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -401,12 +401,9 @@ class ResumeScreening:
                           clue_ids=deps, check=SubmissionCheck(field="count", expected="count",
                                                                compare="number_close", tolerance=0.0),
                           feedback="Count the candidates who meet every requirement.")]
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company), files=files, facts=facts, clues=clues,
-            checkpoints=cps, solution=plan, answers={"selected": truth, "count": len(truth)},
-            domains=list(self.domains), modalities=list(self.modalities))
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=cps, solution=plan,
+            answers={"selected": truth, "count": len(truth)})
 
     # --- candidates -----------------------------------------------------------------------------------
     def _candidates(self, rng: random.Random, role: Role, req: Requirements, n: int, level: int,

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.library._visual_kit import RGB, grain, text, text_width
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -325,13 +325,9 @@ class RoutePlanning:
                        check=SubmissionCheck(field="distance", expected="distance", compare="number_close"),
                        feedback="Add up the road lengths along the route (the labels on the map)."),
         ]
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers={"route": route, "distance": int(total)},
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers={"route": route, "distance": int(total)})
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Without the map: the stops it knows of, alphabetically, and a guessed distance."""

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.library._visual_kit import RGB, grain, jitter, text, text_width, tilt
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -332,13 +332,9 @@ class ShelfStockCount:
         ]
         files.append(FileAsset(path=list_path, content="\n".join(stock_list) + "\n", media_type="text/markdown",
                                hidden=True, clue_ids=[list_clue]))
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers=answers)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Without vision: the listed products (if the list was shared) with a guessed count of 2 each."""

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import RosterCheck, roster_violations
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.tools import ToolCall
@@ -366,13 +366,9 @@ class ShiftScheduling:
             f"in the pool know when they cannot be on call. Submit {{\"roster\": {{\"<shift>\": \"<handle>\", "
             f"...}}}} with every shift."
         )
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers={"roster_spec": spec},
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers={"roster_spec": spec})
 
     @staticmethod
     def _plant(rng: random.Random, slots: list[Slot], people: list[str], max_shifts: dict[str, int],

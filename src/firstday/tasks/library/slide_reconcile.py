@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.library._visual_kit import RGB, grain, text, text_width
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -247,13 +247,9 @@ class SlideReconcile:
                 check=SubmissionCheck(field=f"differences.{r}", expected=f"differences.{r}",
                                       compare="number_close"),
                 feedback="The difference is the slide's figure minus the spreadsheet's."))
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers=answers)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Without the slide's figures: flag the spreadsheet's largest row, difference unknown (0)."""

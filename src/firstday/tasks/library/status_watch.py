@@ -16,7 +16,7 @@ import re
 from typing import ClassVar
 
 from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.timefmt import fmt
 from firstday.world.assets import Fact, FileAsset, PageAsset, PageVersion
@@ -328,14 +328,9 @@ class StatusWatch:
                     "alerting runbook says an alert is due, alert the owner with the value within "
                     f"{ALERT_WITHIN} minutes of that refresh. Submit "
                     f"{{\"service\": \"{watched}\", \"alert_at\": \"<HH:MM of that refresh>\", \"value\": <value>}}.")
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=f"{what} {where}",
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            latest_deadline=min(ctx.day_end - 15, times[-1] + 60),
-            effort_minutes=estimate_minutes(plan, company), files=files, facts=facts, pages=pages, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=f"{what} {where}", latest_deadline=min(ctx.day_end - 15, times[-1] + 60), files=files,
+            facts=facts, pages=pages, clues=clues, checkpoints=checkpoints, solution=plan, answers=answers)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Without opening the dashboard: report the watched service as in breach at its runbook threshold."""

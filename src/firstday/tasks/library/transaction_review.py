@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.library._follow_up import FollowUpSpec, baseline_follow_up, build_follow_up
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -409,17 +409,8 @@ class TransactionReview:
             )
             for rid, r in zip(ids, active, strict=True)
         ]
-        return TaskInstance(
-            task_id=tid,
-            family=self.name,
-            variant=ctx.variant,
-            difficulty=ctx.difficulty,
-            objective=objective,
-            requester=ctx.requester,
-            arrival=ctx.arrival,
-            priority=ctx.priority,
-            deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company),
+        return ctx.instance(
+            self, objective=objective,
             files=[
                 FileAsset(path=csv_path, content="\n".join(rows) + "\n", media_type="text/csv"),
                 FileAsset(
@@ -430,14 +421,8 @@ class TransactionReview:
                     clue_ids=[f"{tid}-manual"],
                 ),
             ],
-            facts=facts,
-            clues=clues,
-            checkpoints=checkpoints,
-            solution=plan,
-            answers={f"violations.{rid}": v for rid, v in truth.items()},
-            domains=list(self.domains),
-            modalities=list(self.modalities),
-        )
+            facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers={f"violations.{rid}": v for rid, v in truth.items()})
 
     def _follow_up(self, ctx: GenContext) -> TaskInstance:
         """``payment_hold``: Finance holds the open payments to every supplier an earlier review flagged."""
@@ -454,7 +439,7 @@ class TransactionReview:
             folder="/shared/finance", sheet_stem="open_payments", sheet_name="payments list", entity_column="supplier",
             amount_column="amount", counted_status="open", other_statuses=("paid", "cancelled"),
             list_key="on_hold", total_key="held_amount", amount_range=(200, 9000))
-        return build_follow_up(ctx, self.name, list(self.domains), list(self.modalities), earlier, spec)
+        return build_follow_up(ctx, self, earlier, spec)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Best effort: parse the manual if it was found, apply simple detectors; else guess one rule id."""

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.tools import ToolCall
@@ -312,13 +312,9 @@ class VendorComparison:
             f"{where} Submit {{\"vendor\": \"<name>\", \"runner_up\": \"<name>\", \"score\": <the winner's total "
             f"score>" + (", \"excluded\": [\"<vendors knocked out>\"]" if variant == "knockout" else "") + "}."
         )
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers=answers)
 
     @staticmethod
     def _good(rubric: Rubric, quotes: list[Quote], variant: str) -> bool:

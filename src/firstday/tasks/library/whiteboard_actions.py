@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.library._pillow_kit import (
     Colour,
     add_noise,
@@ -258,13 +258,9 @@ class WhiteboardActions:
                          f"Monday to Friday).{struck}")
             plan.append(ToolCall(name="submit", arguments={"task_id": tid, "answer": {
                 "items": answers["items"], "earliest_due": answers["earliest"]}}))
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company), files=files, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers=answers)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """No vision: parse the text alternative if it was read, else submit item numbers 1 and 2."""
