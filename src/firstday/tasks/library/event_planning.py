@@ -26,7 +26,7 @@ from PIL import Image, ImageDraw
 from firstday.errors import GenerationError
 from firstday.tasks.checks import SubmissionCheck
 from firstday.tasks.family import BaselineView, GenContext, register
-from firstday.tasks.library import _glyphs as glyphs
+from firstday.tasks.library import _image_kit as kit
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.company import Department
@@ -107,10 +107,10 @@ def render_route_map(params: dict[str, Any]) -> Image.Image:
 
     # name labels first (as boxes), then each road's length label where it covers no name and no other length
     title = str(params["title"])
-    taken: list[Box] = [(8, 8, 20 + glyphs.width(title, label), 30)]
+    taken: list[Box] = [(8, 8, 20 + kit.advance(title, label), 30)]
     names: list[tuple[str, float, float]] = []
     for name, (x, y) in pos.items():
-        tw = glyphs.width(name, label)
+        tw = kit.advance(name, label)
         tx = min(max(4, x - tw / 2), width - tw - 4)
         ty = y + 12 if y < height - 60 else y - 28
         names.append((name, tx, ty))
@@ -120,7 +120,7 @@ def render_route_map(params: dict[str, Any]) -> Image.Image:
     for a, b, w in params["edges"]:
         (x0, y0), (x1, y1) = pos[a], pos[b]
         text = f"{w:.1f} km"
-        tw = glyphs.width(text, small)
+        tw = kit.advance(text, small)
         spot = None
         norm = max(1.0, math.hypot(x1 - x0, y1 - y0))
         px, py = -(y1 - y0) / norm, (x1 - x0) / norm  # unit normal: labels may sit just beside the road
@@ -148,23 +148,23 @@ def render_route_map(params: dict[str, Any]) -> Image.Image:
         else:
             draw.ellipse((x - 5, y - 5, x + 5, y + 5), fill=(255, 255, 255), outline=c, width=2)
     for place, nx, ny in names:
-        draw.rectangle((nx - 2, ny - 1, nx + glyphs.width(place, label) + 2, ny + 15), fill=(255, 255, 255))
-        glyphs.draw_text(img, (nx, ny), place, label, (10, 10, 10))
+        draw.rectangle((nx - 2, ny - 1, nx + kit.advance(place, label) + 2, ny + 15), fill=(255, 255, 255))
+        kit.text(img, (nx, ny), place, label, (10, 10, 10))
     for text, tx, my in lengths:  # on top: a road's length is never hidden
-        draw.rectangle((tx - 3, my - 8, tx + glyphs.width(text, small) + 3, my + 8), fill=(255, 255, 250),
+        draw.rectangle((tx - 3, my - 8, tx + kit.advance(text, small) + 3, my + 8), fill=(255, 255, 250),
                        outline=road)
-        glyphs.draw_text(img, (tx, my - 7), text, small, (20, 20, 20))
+        kit.text(img, (tx, my - 7), text, small, (20, 20, 20))
     draw.rectangle(taken[0], fill=(255, 255, 255), outline=(80, 80, 80))
-    glyphs.draw_text(img, (14, 12), title, label, (0, 0, 0))
+    kit.text(img, (14, 12), title, label, (0, 0, 0))
     ly = height - 24
     draw.rectangle((0, ly - 4, width, height), fill=(255, 255, 255))
     x = 10
     for kind, text in (("office", "office"), ("venue", "activity venue"), ("lunch", "lunch place"),
                        ("junction", "junction")):
         draw.ellipse((x, ly + 2, x + 12, ly + 14), fill=colours[kind])
-        glyphs.draw_text(img, (x + 16, ly), text, small, (30, 30, 30))
-        x += 34 + int(glyphs.width(text, small))
-    glyphs.draw_text(img, (x + 10, ly), "road lengths in km", small, (30, 30, 30))
+        kit.text(img, (x + 16, ly), text, small, (30, 30, 30))
+        x += 34 + int(kit.advance(text, small))
+    kit.text(img, (x + 10, ly), "road lengths in km", small, (30, 30, 30))
     return img
 
 

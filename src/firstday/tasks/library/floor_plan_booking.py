@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw
 from firstday.errors import DayFullError, GenerationError
 from firstday.tasks.checks import MeetingCheck
 from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
-from firstday.tasks.library._visual_kit import RGB, centered, grain, jitter, text, text_width
+from firstday.tasks.library._image_kit import RGB, centered, grain, jitter, text, text_width
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.timefmt import fmt
 from firstday.world.assets import Fact, FileAsset, MeetingAsset

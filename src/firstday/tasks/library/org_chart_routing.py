@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
 from firstday.tasks.family import BaselineView, GenContext, register
-from firstday.tasks.library._visual_kit import RGB, centered, grain, jitter, speckle, text, text_width, tilt
+from firstday.tasks.library._image_kit import RGB, centered, grain, jitter, speckle, text, text_width, tilt
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.company import Company, Employee

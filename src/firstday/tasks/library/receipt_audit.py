@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
 from firstday.tasks.family import BaselineView, GenContext, register
-from firstday.tasks.library._pillow_kit import add_noise, fit, font, jitter, rotate, speckle, text_width
+from firstday.tasks.library._image_kit import add_noise, fit, font, freetype_width, jitter, rotate, speckle
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.images import ImageSpec, register_renderer
@@ -429,12 +429,12 @@ def render_receipt(p: dict[str, Any]) -> Image.Image:
     upper = rng.random() < 0.5
 
     def line(y: int, text: str, size: int, *, centre: bool = False, bold: bool = False) -> None:
-        x = (width - text_width(text, size)) // 2 if centre else pad
+        x = (width - freetype_width(text, size)) // 2 if centre else pad
         d.text((x, y), text, font=font(size), fill=ink, stroke_width=1 if bold else 0, stroke_fill=ink)
 
     def pair(y: int, left: str, right: str, size: int, bold: bool = False) -> None:
         d.text((pad, y), left, font=font(size), fill=ink, stroke_width=1 if bold else 0, stroke_fill=ink)
-        d.text((width - pad - text_width(right, size), y), right, font=font(size), fill=ink,
+        d.text((width - pad - freetype_width(right, size), y), right, font=font(size), fill=ink,
                stroke_width=1 if bold else 0, stroke_fill=ink)
 
     def rule(y: int) -> None:
@@ -475,7 +475,7 @@ def render_receipt(p: dict[str, Any]) -> Image.Image:
     line(y, f"Card **** {p['card']}", body - 2)
     y += line_h
     line(y, rng.choice(("Thank you!", "Thank you for your visit", "Please come again")), body - 2, centre=True)
-    speckle(d, rng, width, height, 40, jitter((150, 150, 150), rng, 30))
+    speckle(d, rng, (width, height), 40, [jitter((150, 150, 150), rng, 30)], radii=(0, 0, 1))
     bed = jitter(rng.choice(((70, 70, 75), (200, 200, 205), (120, 95, 70))), rng, 10)
     margin = rng.randint(20, 50)
     canvas = Image.new("RGB", (width + 2 * margin, height + 2 * margin), bed)

@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
 from firstday.tasks.family import BaselineView, GenContext, register
-from firstday.tasks.library import _glyphs as glyphs
+from firstday.tasks.library import _image_kit as kit
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.company import Employee
@@ -196,14 +196,14 @@ def render_scanned_cv(params: dict[str, Any]) -> Image.Image:
     draw = ImageDraw.Draw(img)
     ink = rng.choice(((30, 30, 30), (20, 24, 40), (45, 40, 35)))
     x, y = rng.randint(36, 56), rng.randint(28, 40)
-    glyphs.draw_text(img, (x, y), lines[0], size + 8, ink)
+    kit.text(img, (x, y), lines[0], size + 8, ink)
     y += size + 22
     draw.line((x, y - 6, width - x, y - 6), fill=(120, 120, 120), width=1)
     for ln in lines[1:]:
         if ln.isupper() and ln:
-            glyphs.draw_text(img, (x, y), ln, size + 1, ink, bold=True)
+            kit.text(img, (x, y), ln, size + 1, ink, bold=True, bold_spacing=0)
         else:
-            glyphs.draw_text(img, (x + (0 if not ln else 6), y), ln, size, ink)
+            kit.text(img, (x + (0 if not ln else 6), y), ln, size, ink)
         y += line_h
     grey = (150, 150, 150)
     draw.point([(rng.randrange(width), rng.randrange(height)) for _ in range(int(params.get("specks", 400)))],

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
 from firstday.tasks.family import BaselineView, GenContext, register
-from firstday.tasks.library._visual_kit import RGB, grain, jitter, text, text_width, tilt
+from firstday.tasks.library._image_kit import RGB, grain, jitter, text, text_width, tilt
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.images import ImageSpec, register_renderer
