@@ -124,6 +124,12 @@ def estimate_minutes(solution: list[ToolCall], company: Company, costs: dict[str
     return sum(step_minutes(solution, company, costs))
 
 
+def ask(handle: str, text: str) -> list[ToolCall]:
+    """Plan steps: message one colleague, then wait for their reply."""
+    return [ToolCall(name="send_message", arguments={"to": handle, "text": text}),
+            ToolCall(name="wait", arguments={"for_message_from": handle})]
+
+
 @runtime_checkable
 class Family(Protocol):
     """What a task family implements. See docs/families.md for a worked example."""

@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.library import _image_kit as kit
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -362,14 +362,10 @@ class AdsStrategy:
                                     f"{campaign} campaign; please ask them.", clue_ids=[f"{tid}-referral"]))
             clues.append(Clue(clue_id=f"{tid}-referral", description="who maintains the handbook",
                               location="colleague", where=f"ask {head.handle} (head of {dept_name})"))
-            plan += [ToolCall(name="send_message", arguments={
-                         "to": head.handle, "text": f"Hi! Who keeps the media handbook for the {campaign} campaign?"}),
-                     ToolCall(name="wait", arguments={"for_message_from": head.handle})]
+            plan += ask(head.handle, f"Hi! Who keeps the media handbook for the {campaign} campaign?")
         plan += [
-            ToolCall(name="send_message", arguments={
-                "to": holder.handle,
-                "text": f"Hello, could you share the media handbook (exposure formula) for the {campaign} campaign?"}),
-            ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
+            *ask(holder.handle,
+                 f"Hello, could you share the media handbook (exposure formula) for the {campaign} campaign?"),
             ToolCall(name="read_file", arguments={"path": handbook_path}),
             ToolCall(name="read_file", arguments={"path": csv_path}),
             *[ToolCall(name="read_file", arguments={"path": p}) for p in map_paths],

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.library._follow_up import FollowUpSpec, baseline_follow_up, build_follow_up
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -272,12 +272,8 @@ class AttendanceStatistics:
                 clue_ids=[f"{tid}-manual-referral"]))
             clues.append(Clue(clue_id=f"{tid}-manual-referral", description="who maintains the manual",
                               location="colleague", where=f"ask {hr_head.handle} (head of HR)"))
-            plan += [ToolCall(name="send_message", arguments={
-                         "to": hr_head.handle, "text": f"Hi! Who keeps the attendance policy manual {code}?"}),
-                     ToolCall(name="wait", arguments={"for_message_from": hr_head.handle})]
-        plan += [ToolCall(name="send_message", arguments={
-                     "to": holder.handle, "text": f"Hello, could you share the attendance policy manual {code}?"}),
-                 ToolCall(name="wait", arguments={"for_message_from": holder.handle})]
+            plan += ask(hr_head.handle, f"Hi! Who keeps the attendance policy manual {code}?")
+        plan += ask(holder.handle, f"Hello, could you share the attendance policy manual {code}?")
 
         # make-up approvals: each department's manager (hard: the colleague they delegated them to)
         approval_clues: list[str] = []
@@ -307,11 +303,11 @@ class AttendanceStatistics:
                     clue_ids=[f"{cid}-referral"]))
                 clues.append(Clue(clue_id=f"{cid}-referral", description=f"who keeps {d}'s approvals",
                                   location="colleague", where=f"ask {head.handle} (manager of {d})"))
-        ask = (f"Hi! Could you send me the make-up approvals (make-up days) for {month_name} {YEAR} "
-               f"(reference {code})?")
+        makeup_request = (f"Hi! Could you send me the make-up approvals (make-up days) for {month_name} {YEAR} "
+                          f"(reference {code})?")
         rounds = [heads, keepers] if level == 2 else [heads]
         for people in rounds:
-            plan += [ToolCall(name="send_message", arguments={"to": p.handle, "text": ask}) for p in people]
+            plan += [ToolCall(name="send_message", arguments={"to": p.handle, "text": makeup_request}) for p in people]
             plan += [ToolCall(name="wait", arguments={"for_message_from": p.handle}) for p in people]
         plan += [ToolCall(name="read_file", arguments={"path": manual_path}),
                  ToolCall(name="read_file", arguments={"path": csv_path}),

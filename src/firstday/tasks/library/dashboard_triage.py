@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.library._image_kit import RGB, grain, jitter, text, text_width
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -348,13 +348,9 @@ class DashboardTriage:
                               where=f"ask {head.handle} (head of Engineering)"))
             clues.append(Clue(clue_id=f"{tid}-runbook-share", description="the runbook is shared with the rota",
                               location="colleague", where=f"ask {keeper.handle}"))
-            plan += [ToolCall(name="send_message", arguments={
-                "to": head.handle, "text": f"Hi! Who keeps the on-call rota? I'm triaging {incident}."}),
-                ToolCall(name="wait", arguments={"for_message_from": head.handle})]
+            plan += ask(head.handle, f"Hi! Who keeps the on-call rota? I'm triaging {incident}.")
         plan += [
-            ToolCall(name="send_message", arguments={
-                "to": holder.handle, "text": f"Hello, who is on call today for each team? It's for {incident}."}),
-            ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
+            *ask(holder.handle, f"Hello, who is on call today for each team? It's for {incident}."),
             ToolCall(name="read_file", arguments={"path": runbook_path}),
             ToolCall(name="send_message", arguments={
                 "to": page.handle, "text": f"Paging you for {incident}: {bad} is degraded, severity {sev}."}),

@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.library import _image_kit as kit
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -402,17 +402,15 @@ class EventPlanning:
                                   clue_ids=[cid]))
                 clues.append(Clue(clue_id=cid, description=f"{e.handle}'s dates", location="colleague",
                                   where=f"ask {e.handle}"))
-        ask = f"Hi all! For the {title}, which of these dates are you available: {', '.join(map(fmt_d, dates))}?"
-        plan.insert(0, ToolCall(name="send_message", arguments={"to": [e.handle for e in team], "text": ask}))
+        question = f"Hi all! For the {title}, which of these dates are you available: {', '.join(map(fmt_d, dates))}?"
+        plan.insert(0, ToolCall(name="send_message", arguments={"to": [e.handle for e in team], "text": question}))
         slowest = max(e.reply_delay for e in team)
         if slowest > GROUP_MESSAGE_COST:
             plan.insert(1, ToolCall(name="wait", arguments={"minutes": slowest - GROUP_MESSAGE_COST}))
         for e in deferring:
             mgr = company.employee(e.manager or "")
-            plan += [ToolCall(name="send_message", arguments={
-                        "to": mgr.handle, "text": f"Hi, which dates is {e.name} ({e.handle}) available for the "
-                                                  f"{title}?"}),
-                     ToolCall(name="wait", arguments={"for_message_from": mgr.handle})]
+            plan += ask(mgr.handle, f"Hi, which dates is {e.name} ({e.handle}) available for the "
+                                    f"{title}?")
         avail_ids = [f"{tid}-avail-{e.handle}" for e in team]
         policy_path = ""
         if variant == "optimal_plan":
@@ -429,9 +427,7 @@ class EventPlanning:
                            where=policy_path),
                       Clue(clue_id=f"{tid}-policy-holder", description="HR shares the outing policy",
                            location="colleague", where=f"ask {holder.handle}")]
-            plan += [ToolCall(name="send_message", arguments={
-                        "to": holder.handle, "text": f"Hello, could you share the outing policy for the {title}?"}),
-                     ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
+            plan += [*ask(holder.handle, f"Hello, could you share the outing policy for the {title}?"),
                      ToolCall(name="read_file", arguments={"path": policy_path})]
             who_policy = f"{holder.name} ({holder.handle}) in HR" if level == 0 else "HR"
         members = ", ".join(f"{e.name} ({e.handle})" for e in team) if level < 2 else f"everyone in {dept.name}"

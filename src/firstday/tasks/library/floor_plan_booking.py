@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw
 
 from firstday.errors import DayFullError, GenerationError
 from firstday.tasks.checks import MeetingCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, ask, estimate_minutes, register
 from firstday.tasks.library._image_kit import RGB, centered, grain, jitter, text, text_width
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.timefmt import fmt
@@ -360,12 +360,8 @@ class FloorPlanBooking:
               invitees: list[str]) -> list[ToolCall]:
         plan = [ToolCall(name="read_file", arguments={"path": path})]
         if asker is not None:
-            plan += [
-                ToolCall(name="send_message", arguments={
-                    "to": asker, "text": f"Hi, I'm booking the room for the '{title}' meeting. Do you have any "
-                                         "requirement or need for the room, e.g. access?"}),
-                ToolCall(name="wait", arguments={"for_message_from": asker}),
-            ]
+            plan += ask(asker, f"Hi, I'm booking the room for the '{title}' meeting. Do you have any "
+                               "requirement or need for the room, e.g. access?")
         plan += [
             ToolCall(name="list_rooms", arguments={}),
             ToolCall(name="room_schedule", arguments={}),

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import CsvRowsCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.library._image_kit import RGB, grain, hand_text, jitter, text, text_width, tilt
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -359,9 +359,7 @@ class FormDataEntry:
         if level == 2:
             clues.append(Clue(clue_id=f"{tid}-holder", description="the guide is shared on request",
                               location="colleague", where=f"ask {holder.handle}"))
-            plan += [ToolCall(name="send_message", arguments={
-                "to": holder.handle, "text": f"Hello, could you share the data-entry guide for form batch {batch}?"}),
-                ToolCall(name="wait", arguments={"for_message_from": holder.handle})]
+            plan += ask(holder.handle, f"Hello, could you share the data-entry guide for form batch {batch}?")
         plan.append(ToolCall(name="read_file", arguments={"path": guide_path}))
         plan += [ToolCall(name="read_file", arguments={"path": p}) for p in img_paths]
         checkpoints: list[Checkpoint] = []

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from firstday.tasks.checks import MessageCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.company import Employee
@@ -411,10 +411,8 @@ class InboxTriage:
             ))
             clues.append(Clue(clue_id=f"{tid}-referral", description="who maintains the routing policy",
                               location="colleague", where=f"ask {head.handle} (head of {support_dept})"))
-            plan += [ToolCall(name="send_message", arguments={"to": head.handle, "text": ASK}),
-                     ToolCall(name="wait", arguments={"for_message_from": head.handle})]
-        plan += [ToolCall(name="send_message", arguments={"to": holder.handle, "text": ASK}),
-                 ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
+            plan += ask(head.handle, ASK)
+        plan += [*ask(holder.handle, ASK),
                  ToolCall(name="read_file", arguments={"path": policy_path})]
         plan += [ToolCall(name="read_file", arguments={"path": f.path}) for f in files[1:-1]]
 

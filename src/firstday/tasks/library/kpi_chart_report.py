@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.library._image_kit import RGB, add_noise, font, freetype_width, jitter
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -188,9 +188,7 @@ class KpiChartReport:
                 clue_ids=[f"{tid}-series"]))
             clues.append(Clue(clue_id=f"{tid}-series", description="which series of the chart is meant",
                               location="colleague", where=f"ask {owner.handle}"))
-            plan += [ToolCall(name="send_message", arguments={
-                         "to": owner.handle, "text": f"Which {kpi.lower()} series do you follow on the chart?"}),
-                     ToolCall(name="wait", arguments={"for_message_from": owner.handle})]
+            plan += ask(owner.handle, f"Which {kpi.lower()} series do you follow on the chart?")
             who = f"the {kpi.lower()} series that {owner.name} ({owner.handle}) follows (ask them which one)"
         elif n_series > 1:
             who = f"the '{asked}' series"

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from firstday.errors import DayFullError, GenerationError
 from firstday.tasks.checks import AttendedCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, ask, estimate_minutes, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.timefmt import fmt
 from firstday.world.assets import Fact, FileAsset, MeetingAsset
@@ -261,12 +261,8 @@ class MeetingAttend:
         # the oracle: attend, (ask for the file,) read, submit
         plan = [ToolCall(name="attend_meeting", arguments={"meeting_id": mid})]
         if level == 2:
-            plan += [
-                ToolCall(name="send_message", arguments={
-                    "to": holder.handle,
-                    "text": f"Hi {holder.first_name}, could you share the request batch {batch} file with me?"}),
-                ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
-            ]
+            plan += ask(holder.handle,
+                        f"Hi {holder.first_name}, could you share the request batch {batch} file with me?")
         plan.append(ToolCall(name="read_file", arguments={"path": csv_path}))
         if rules_path:
             plan.append(ToolCall(name="read_file", arguments={"path": rules_path}))

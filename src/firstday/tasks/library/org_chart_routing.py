@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.library._image_kit import RGB, centered, grain, jitter, speckle, text, text_width, tilt
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -224,10 +224,7 @@ class OrgChartRouting:
             clues.append(Clue(clue_id=f"{tid}-leave", description="who is on leave this week",
                               location="colleague", where=coordinator.handle))
             need = [*need, f"{tid}-leave"]
-            plan += [ToolCall(name="send_message", arguments={
-                        "to": coordinator.handle,
-                        "text": f"Hi! Who on Project {project} is on leave this week? (for request {rid})"}),
-                     ToolCall(name="wait", arguments={"for_message_from": coordinator.handle})]
+            plan += ask(coordinator.handle, f"Hi! Who on Project {project} is on leave this week? (for request {rid})")
         else:
             op = boxes[other].person  # type: ignore[index]
             intro = (f"{xp.name} and {op.name} on Project {project} need approval for a joint request {rid} "

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.library._image_kit import add_noise, fit, font, freetype_width, jitter, rotate, speckle
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -331,13 +331,9 @@ class ReceiptAudit:
                               clue_ids=[f"{tid}-referral"]))
             clues.append(Clue(clue_id=f"{tid}-referral", description="who maintains the expense policy",
                               location="colleague", where=f"ask {head.handle} (head of Finance)"))
-            plan += [ToolCall(name="send_message", arguments={"to": head.handle,
-                                                              "text": "Hi! Who keeps the expense policy?"}),
-                     ToolCall(name="wait", arguments={"for_message_from": head.handle})]
+            plan += ask(head.handle, "Hi! Who keeps the expense policy?")
         plan += [
-            ToolCall(name="send_message", arguments={"to": holder.handle,
-                                                     "text": "Hello, could you share the expense policy with me?"}),
-            ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
+            *ask(holder.handle, "Hello, could you share the expense policy with me?"),
             ToolCall(name="read_file", arguments={"path": policy_path}),
             *[ToolCall(name="read_file", arguments={"path": f.path}) for f in files if f.is_image],
             ToolCall(name="submit", arguments={"task_id": tid, "answer": {"violations": truth}}),

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.library import _image_kit as kit
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -366,13 +366,10 @@ class ResumeScreening:
                                   clue_ids=[f"{tid}-referral"]))
                 clues.append(Clue(clue_id=f"{tid}-referral", description=f"who has {what}", location="colleague",
                                   where=f"ask {router.handle} (head of HR)"))
-                plan += [ToolCall(name="send_message", arguments={
-                             "to": router.handle, "text": f"Hi! Who has the {topic} for {ref}?"}),
-                         ToolCall(name="wait", arguments={"for_message_from": router.handle})]
-            ask = (f"Hello, what are the hiring requirements for {ref} ({role.title})?" if not is_guide else
+                plan += ask(router.handle, f"Hi! Who has the {topic} for {ref}?")
+            question = (f"Hello, what are the hiring requirements for {ref} ({role.title})?" if not is_guide else
                    f"Hello, could you share the screening guide for {ref}?")
-            plan += [ToolCall(name="send_message", arguments={"to": holder.handle, "text": ask}),
-                     ToolCall(name="wait", arguments={"for_message_from": holder.handle})]
+            plan += ask(holder.handle, question)
             if is_guide:
                 plan.append(ToolCall(name="read_file", arguments={"path": guide_path}))
             who = {0: f"{holder.name} ({holder.handle})", 1: f"the head of {team.name}",

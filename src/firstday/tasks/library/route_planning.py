@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.library._image_kit import RGB, grain, text, text_width
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -297,9 +297,7 @@ class RoutePlanning:
                     shares_files=[manifest_path]))
                 clues.append(Clue(clue_id=f"{tid}-holder", description="the manifest is shared on request",
                                   location="colleague", where=f"ask {holder.handle}"))
-                plan += [ToolCall(name="send_message", arguments={
-                    "to": holder.handle, "text": f"Hello, could you share the delivery manifest for van {van}?"}),
-                    ToolCall(name="wait", arguments={"for_message_from": holder.handle})]
+                plan += ask(holder.handle, f"Hello, could you share the delivery manifest for van {van}?")
                 where = f"The stops are in van {van}'s delivery manifest; {dept_name} dispatches the vans."
             else:
                 where = f"The stops are in the delivery manifest {manifest_path}."

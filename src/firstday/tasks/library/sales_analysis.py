@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.library._follow_up import FollowUpSpec, baseline_follow_up, build_follow_up
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -159,10 +159,8 @@ class SalesAnalysis:
                               clue_ids=[f"{tid}-holder"], shares_files=[hb_path]))
             clues.append(Clue(clue_id=f"{tid}-holder", description="the handbook is shared on request",
                               location="colleague", where=f"ask {head.handle} (head of {owner_dept})"))
-            plan += [ToolCall(name="send_message", arguments={
-                         "to": head.handle, "text": f"Hi {head.first_name}, could you share the sales analysis "
-                                                    "handbook with me?"}),
-                     ToolCall(name="wait", arguments={"for_message_from": head.handle})]
+            plan += ask(head.handle, f"Hi {head.first_name}, could you share the sales analysis "
+                                     "handbook with me?")
         plan.append(ToolCall(name="read_file", arguments={"path": hb_path}))
         plan += [ToolCall(name="read_file", arguments={"path": paths[q]}) for q in quarters]
         plan.append(ToolCall(name="submit", arguments={"task_id": tid, "answer": fmt_answer}))

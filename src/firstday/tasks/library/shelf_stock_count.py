@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.library._image_kit import RGB, grain, jitter, text, text_width, tilt
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -281,13 +281,9 @@ class ShelfStockCount:
                                     "ask them for the stock list.", clue_ids=[f"{tid}-referral"]))
             clues.append(Clue(clue_id=f"{tid}-referral", description="who keeps the stock list",
                               location="colleague", where=f"ask {head.handle} (head of {dept_name})"))
-            plan += [ToolCall(name="send_message", arguments={
-                "to": head.handle, "text": f"Hi! Who keeps the stock list for aisle {aisle}?"}),
-                ToolCall(name="wait", arguments={"for_message_from": head.handle})]
+            plan += ask(head.handle, f"Hi! Who keeps the stock list for aisle {aisle}?")
         plan += [
-            ToolCall(name="send_message", arguments={
-                "to": holder.handle, "text": f"Hello, could you share the stock list for aisle {aisle}?"}),
-            ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
+            *ask(holder.handle, f"Hello, could you share the stock list for aisle {aisle}?"),
             ToolCall(name="read_file", arguments={"path": list_path}),
             ToolCall(name="submit", arguments={"task_id": tid, "answer": answer}),
         ]

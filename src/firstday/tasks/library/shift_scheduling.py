@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import RosterCheck, roster_violations
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.tools import ToolCall
@@ -312,10 +312,8 @@ class ShiftScheduling:
             ))
             clues.append(Clue(clue_id=f"{tid}-referral", description="who keeps the rota policy",
                               location="colleague", where=f"ask {head.handle} (head of Engineering)"))
-            plan += [ToolCall(name="send_message", arguments={"to": head.handle, "text": ask_policy}),
-                     ToolCall(name="wait", arguments={"for_message_from": head.handle})]
-        plan += [ToolCall(name="send_message", arguments={"to": holder.handle, "text": ask_policy}),
-                 ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
+            plan += ask(head.handle, ask_policy)
+        plan += [*ask(holder.handle, ask_policy),
                  ToolCall(name="read_file", arguments={"path": policy_path})]
         for p in people:
             reason = rng.choice(REASONS)

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.library._image_kit import RGB, grain, text, text_width
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -215,9 +215,7 @@ class SlideReconcile:
                 clue_ids=[f"{tid}-holder"], shares_files=[sheet_path]))
             clues.append(Clue(clue_id=f"{tid}-holder", description="Finance shares the current export",
                               location="colleague", where=f"ask {holder.handle}"))
-            plan += [ToolCall(name="send_message", arguments={
-                "to": holder.handle, "text": f"Hi, could you share the current spreadsheet export for deck {deck}?"}),
-                ToolCall(name="wait", arguments={"for_message_from": holder.handle})]
+            plan += ask(holder.handle, f"Hi, could you share the current spreadsheet export for deck {deck}?")
             where = (f"Use the current spreadsheet export for deck {deck}; the one on the drive is a stale draft "
                      "and Finance has the current one.")
         else:

@@ -16,7 +16,7 @@ import re
 from typing import ClassVar
 
 from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.timefmt import fmt
 from firstday.world.assets import Fact, FileAsset, PageAsset, PageVersion
@@ -203,7 +203,7 @@ class StatusWatch:
             doc += [f"| {s} | {_v(thresholds[s])} | {owners[s].name} ({owners[s].handle}) |" for s in services]
         files = [FileAsset(path=runbook_path, content="\n".join(doc) + "\n", media_type="text/markdown",
                            hidden=True, clue_ids=[f"{tid}-runbook"])]
-        ask = ASK.format(metric=metric)
+        question = ASK.format(metric=metric)
         mslug = metric.split()[0].lower()
         facts = [Fact(fact_id=f"{tid}-runbook", holder=keeper.handle, topic="alerting runbook",
                       keywords=["alerting runbook", "runbook", "thresholds", "alerting", f"{metric} dashboard"],
@@ -226,10 +226,8 @@ class StatusWatch:
                               where=f"ask {head.handle} (head of Engineering)"))
             clues.append(Clue(clue_id=f"{tid}-catalog", description="service owners", location="page",
                               where=f"open {catalog_url} (named in the runbook)"))
-            plan += [ToolCall(name="send_message", arguments={"to": head.handle, "text": ask}),
-                     ToolCall(name="wait", arguments={"for_message_from": head.handle})]
-        plan += [ToolCall(name="send_message", arguments={"to": keeper.handle, "text": ask}),
-                 ToolCall(name="wait", arguments={"for_message_from": keeper.handle}),
+            plan += ask(head.handle, question)
+        plan += [*ask(keeper.handle, question),
                  ToolCall(name="read_file", arguments={"path": runbook_path})]
         if level == 2:
             plan.append(ToolCall(name="open_page", arguments={"url": catalog_url}))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.library._follow_up import FollowUpSpec, baseline_follow_up, build_follow_up
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -369,22 +369,9 @@ class TransactionReview:
                     where=f"ask {head.handle} (head of Finance)",
                 )
             )
-            plan += [
-                ToolCall(
-                    name="send_message",
-                    arguments={"to": head.handle, "text": f"Hi! Who keeps the transaction review manual {code}?"},
-                ),
-                ToolCall(name="wait", arguments={"for_message_from": head.handle}),
-            ]
+            plan += ask(head.handle, f"Hi! Who keeps the transaction review manual {code}?")
         plan += [
-            ToolCall(
-                name="send_message",
-                arguments={
-                    "to": holder.handle,
-                    "text": f"Hello, could you share the transaction review manual {code} with me?",
-                },
-            ),
-            ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
+            *ask(holder.handle, f"Hello, could you share the transaction review manual {code} with me?"),
             ToolCall(name="read_file", arguments={"path": manual_path}),
             ToolCall(name="read_file", arguments={"path": csv_path}),
             ToolCall(name="submit", arguments={"task_id": tid, "answer": {"violations": truth}}),

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.tools import ToolCall
@@ -243,7 +243,7 @@ class VendorComparison:
         files.append(FileAsset(path=policy_path, content="\n".join(doc) + "\n", media_type="text/markdown",
                                hidden=True, clue_ids=[f"{tid}-policy"]))
 
-        ask = ASK.format(rfq=rfq)
+        question = ASK.format(rfq=rfq)
         facts = [Fact(fact_id=f"{tid}-policy", holder=keeper.handle, topic="vendor scoring policy",
                       keywords=["scoring policy", "procurement policy", "scoring", "rubric", "vendor quotes",
                                 rfq.lower()],
@@ -262,10 +262,8 @@ class VendorComparison:
                               clue_ids=[f"{tid}-referral"]))
             clues.append(Clue(clue_id=f"{tid}-referral", description="who keeps the scoring policy",
                               location="colleague", where=f"ask {head.handle} (head of {dept_name})"))
-            plan += [ToolCall(name="send_message", arguments={"to": head.handle, "text": ask}),
-                     ToolCall(name="wait", arguments={"for_message_from": head.handle})]
-        plan += [ToolCall(name="send_message", arguments={"to": keeper.handle, "text": ask}),
-                 ToolCall(name="wait", arguments={"for_message_from": keeper.handle}),
+            plan += ask(head.handle, question)
+        plan += [*ask(keeper.handle, question),
                  ToolCall(name="read_file", arguments={"path": policy_path})]
         deps = [f"{tid}-policy"]
         if missing is not None:
@@ -278,9 +276,7 @@ class VendorComparison:
                               clue_ids=[f"{tid}-lead-time"]))
             clues.append(Clue(clue_id=f"{tid}-lead-time", description=f"{missing.vendor}'s lead time",
                               location="colleague", where=f"ask {buyer.handle} (named in the quote)"))
-            plan += [ToolCall(name="send_message", arguments={
-                "to": buyer.handle, "text": f"What delivery lead time did {missing.vendor} confirm for {rfq}?"}),
-                ToolCall(name="wait", arguments={"for_message_from": buyer.handle})]
+            plan += ask(buyer.handle, f"What delivery lead time did {missing.vendor} confirm for {rfq}?")
             deps.append(f"{tid}-lead-time")
         answer: dict[str, object] = {"vendor": winner, "runner_up": runner_up, "score": scores[winner]}
         if variant == "knockout":
