@@ -130,6 +130,33 @@ def ask(handle: str, text: str) -> list[ToolCall]:
             ToolCall(name="wait", arguments={"for_message_from": handle})]
 
 
+@dataclass(frozen=True)
+class Referral:
+    """A colleague who does not hold what the task needs but says who does (a second hop): the fact of their
+    reply, its clue, and the plan steps that ask them."""
+
+    fact: Fact
+    clue: Clue
+    steps: list[ToolCall]
+
+    def add_to(self, facts: list[Fact], clues: list[Clue], plan: list[ToolCall]) -> None:
+        facts.append(self.fact)
+        clues.append(self.clue)
+        plan += self.steps
+
+
+def referral(clue_id: str, referrer: Employee, role: str, *, topic: str, keywords: list[str], reply: str,
+             description: str, question: str, require_any: Sequence[str] = ()) -> Referral:
+    """``referrer`` (``role``, e.g. "head of Finance") answers a question about ``topic`` (matched by
+    ``keywords`` and, if given, one of ``require_any``) with ``reply``, which names who holds it; the fact and
+    its clue share ``clue_id``, and the plan asks ``question``."""
+    fact = Fact(fact_id=clue_id, holder=referrer.handle, topic=topic, keywords=keywords,
+                require_any=list(require_any), reply=reply, clue_ids=[clue_id])
+    clue = Clue(clue_id=clue_id, description=description, location="colleague",
+                where=f"ask {referrer.handle} ({role})")
+    return Referral(fact, clue, ask(referrer.handle, question))
+
+
 @runtime_checkable
 class Family(Protocol):
     """What a task family implements. See docs/families.md for a worked example."""

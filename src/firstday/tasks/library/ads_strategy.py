@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, ask, register
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
 from firstday.tasks.library import _image_kit as kit
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -356,13 +356,12 @@ class AdsStrategy:
         ]
         plan: list[ToolCall] = []
         if level == 2:
-            facts.append(Fact(fact_id=f"{tid}-referral", holder=head.handle, topic=f"who keeps the {campaign} handbook",
-                              keywords=words, require_any=[campaign],
-                              reply=f"{holder.name} ({holder.handle}) maintains the media handbook for the "
-                                    f"{campaign} campaign; please ask them.", clue_ids=[f"{tid}-referral"]))
-            clues.append(Clue(clue_id=f"{tid}-referral", description="who maintains the handbook",
-                              location="colleague", where=f"ask {head.handle} (head of {dept_name})"))
-            plan += ask(head.handle, f"Hi! Who keeps the media handbook for the {campaign} campaign?")
+            referral(f"{tid}-referral", head, f"head of {dept_name}", topic=f"who keeps the {campaign} handbook",
+                     keywords=words, require_any=[campaign], description="who maintains the handbook",
+                     reply=f"{holder.name} ({holder.handle}) maintains the media handbook for the "
+                           f"{campaign} campaign; please ask them.",
+                     question=f"Hi! Who keeps the media handbook for the {campaign} campaign?",
+                     ).add_to(facts, clues, plan)
         plan += [
             *ask(holder.handle,
                  f"Hello, could you share the media handbook (exposure formula) for the {campaign} campaign?"),

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, ask, register
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
 from firstday.tasks.library._follow_up import FollowUpSpec, baseline_follow_up, build_follow_up
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -265,14 +265,11 @@ class AttendanceStatistics:
         ]
         plan: list[ToolCall] = []
         if level == 2:
-            facts.append(Fact(
-                fact_id=f"{tid}-manual-referral", holder=hr_head.handle, topic="who keeps the attendance manual",
-                keywords=MANUAL_KEYWORDS, require_any=[code],
-                reply=f"{holder.name} ({holder.handle}) maintains the attendance policy manual; please ask them.",
-                clue_ids=[f"{tid}-manual-referral"]))
-            clues.append(Clue(clue_id=f"{tid}-manual-referral", description="who maintains the manual",
-                              location="colleague", where=f"ask {hr_head.handle} (head of HR)"))
-            plan += ask(hr_head.handle, f"Hi! Who keeps the attendance policy manual {code}?")
+            referral(f"{tid}-manual-referral", hr_head, "head of HR", topic="who keeps the attendance manual",
+                     keywords=MANUAL_KEYWORDS, require_any=[code], description="who maintains the manual",
+                     reply=f"{holder.name} ({holder.handle}) maintains the attendance policy manual; "
+                           "please ask them.",
+                     question=f"Hi! Who keeps the attendance policy manual {code}?").add_to(facts, clues, plan)
         plan += ask(holder.handle, f"Hello, could you share the attendance policy manual {code}?")
 
         # make-up approvals: each department's manager (hard: the colleague they delegated them to)

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, ask, register
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
 from firstday.tasks.library._image_kit import RGB, grain, jitter, text, text_width
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -339,16 +339,13 @@ class DashboardTriage:
         ]
         plan: list[ToolCall] = [ToolCall(name="read_file", arguments={"path": img_path})]
         if level == 2:
-            facts.append(Fact(
-                fact_id=f"{tid}-referral", holder=head.handle, topic=f"who keeps the rota ({incident})",
-                keywords=words, require_any=[incident],
-                reply=f"{keeper.name} ({keeper.handle}) keeps the on-call rota and the incident runbook; ask them.",
-                clue_ids=[f"{tid}-referral"]))
-            clues.append(Clue(clue_id=f"{tid}-referral", description="who keeps the rota", location="colleague",
-                              where=f"ask {head.handle} (head of Engineering)"))
+            referral(f"{tid}-referral", head, "head of Engineering", topic=f"who keeps the rota ({incident})",
+                     keywords=words, require_any=[incident], description="who keeps the rota",
+                     reply=f"{keeper.name} ({keeper.handle}) keeps the on-call rota and the incident runbook; "
+                           "ask them.",
+                     question=f"Hi! Who keeps the on-call rota? I'm triaging {incident}.").add_to(facts, clues, plan)
             clues.append(Clue(clue_id=f"{tid}-runbook-share", description="the runbook is shared with the rota",
                               location="colleague", where=f"ask {keeper.handle}"))
-            plan += ask(head.handle, f"Hi! Who keeps the on-call rota? I'm triaging {incident}.")
         plan += [
             *ask(holder.handle, f"Hello, who is on call today for each team? It's for {incident}."),
             ToolCall(name="read_file", arguments={"path": runbook_path}),

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from firstday.tasks.checks import MessageCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, ask, register
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.company import Employee
@@ -403,15 +403,11 @@ class InboxTriage:
         ]
         plan: list[ToolCall] = [ToolCall(name="read_file", arguments={"path": index_path})]
         if level == 2:
-            facts.append(Fact(
-                fact_id=f"{tid}-referral", holder=head.handle, topic="who keeps the routing policy",
-                keywords=["routing policy", "email routing", "triage", "routing"],
-                reply=f"{holder.name} ({holder.handle}) maintains our email routing policy; please ask them.",
-                clue_ids=[f"{tid}-referral"],
-            ))
-            clues.append(Clue(clue_id=f"{tid}-referral", description="who maintains the routing policy",
-                              location="colleague", where=f"ask {head.handle} (head of {support_dept})"))
-            plan += ask(head.handle, ASK)
+            referral(f"{tid}-referral", head, f"head of {support_dept}", topic="who keeps the routing policy",
+                     keywords=["routing policy", "email routing", "triage", "routing"],
+                     description="who maintains the routing policy",
+                     reply=f"{holder.name} ({holder.handle}) maintains our email routing policy; please ask them.",
+                     question=ASK).add_to(facts, clues, plan)
         plan += [*ask(holder.handle, ASK),
                  ToolCall(name="read_file", arguments={"path": policy_path})]
         plan += [ToolCall(name="read_file", arguments={"path": f.path}) for f in files[1:-1]]

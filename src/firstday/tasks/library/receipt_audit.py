@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, ask, register
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
 from firstday.tasks.library._image_kit import add_noise, fit, font, freetype_width, jitter, rotate, speckle
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -325,13 +325,10 @@ class ReceiptAudit:
         ]
         plan: list[ToolCall] = []
         if level == 2:
-            facts.append(Fact(fact_id=f"{tid}-referral", holder=head.handle, topic="who keeps the expense policy",
-                              keywords=keywords,
-                              reply=f"{holder.name} ({holder.handle}) maintains the expense policy; ask them.",
-                              clue_ids=[f"{tid}-referral"]))
-            clues.append(Clue(clue_id=f"{tid}-referral", description="who maintains the expense policy",
-                              location="colleague", where=f"ask {head.handle} (head of Finance)"))
-            plan += ask(head.handle, "Hi! Who keeps the expense policy?")
+            referral(f"{tid}-referral", head, "head of Finance", topic="who keeps the expense policy",
+                     keywords=keywords, description="who maintains the expense policy",
+                     reply=f"{holder.name} ({holder.handle}) maintains the expense policy; ask them.",
+                     question="Hi! Who keeps the expense policy?").add_to(facts, clues, plan)
         plan += [
             *ask(holder.handle, "Hello, could you share the expense policy with me?"),
             ToolCall(name="read_file", arguments={"path": policy_path}),

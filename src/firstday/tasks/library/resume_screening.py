@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, ask, register
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
 from firstday.tasks.library import _image_kit as kit
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -360,13 +360,10 @@ class ResumeScreening:
             if level == 2:
                 # the head of HR knows who the hiring manager is; the head of HR says who keeps the guide
                 router = ctx.company.employee(hr.head)
-                facts.append(Fact(fact_id=f"{tid}-referral", holder=router.handle, topic=f"who has the {topic}",
-                                  keywords=holder_words, require_any=[ref],
-                                  reply=f"For {ref}, {holder.name} ({holder.handle}) has {what}; please ask them.",
-                                  clue_ids=[f"{tid}-referral"]))
-                clues.append(Clue(clue_id=f"{tid}-referral", description=f"who has {what}", location="colleague",
-                                  where=f"ask {router.handle} (head of HR)"))
-                plan += ask(router.handle, f"Hi! Who has the {topic} for {ref}?")
+                referral(f"{tid}-referral", router, "head of HR", topic=f"who has the {topic}", keywords=holder_words,
+                         require_any=[ref], description=f"who has {what}",
+                         reply=f"For {ref}, {holder.name} ({holder.handle}) has {what}; please ask them.",
+                         question=f"Hi! Who has the {topic} for {ref}?").add_to(facts, clues, plan)
             question = (f"Hello, what are the hiring requirements for {ref} ({role.title})?" if not is_guide else
                    f"Hello, could you share the screening guide for {ref}?")
             plan += ask(holder.handle, question)

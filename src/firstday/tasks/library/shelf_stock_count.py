@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, ask, register
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
 from firstday.tasks.library._image_kit import RGB, grain, jitter, text, text_width, tilt
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -275,13 +275,11 @@ class ShelfStockCount:
         ]
         plan: list[ToolCall] = [ToolCall(name="read_file", arguments={"path": p}) for p in img_paths]
         if level == 2:
-            facts.append(Fact(fact_id=f"{tid}-referral", holder=head.handle, topic=f"who keeps aisle {aisle}'s list",
-                              keywords=words, require_any=[aisle, f"aisle {aisle}"],
-                              reply=f"{planner.name} ({planner.handle}) plans the stock for aisle {aisle}; "
-                                    "ask them for the stock list.", clue_ids=[f"{tid}-referral"]))
-            clues.append(Clue(clue_id=f"{tid}-referral", description="who keeps the stock list",
-                              location="colleague", where=f"ask {head.handle} (head of {dept_name})"))
-            plan += ask(head.handle, f"Hi! Who keeps the stock list for aisle {aisle}?")
+            referral(f"{tid}-referral", head, f"head of {dept_name}", topic=f"who keeps aisle {aisle}'s list",
+                     keywords=words, require_any=[aisle, f"aisle {aisle}"], description="who keeps the stock list",
+                     reply=f"{planner.name} ({planner.handle}) plans the stock for aisle {aisle}; "
+                           "ask them for the stock list.",
+                     question=f"Hi! Who keeps the stock list for aisle {aisle}?").add_to(facts, clues, plan)
         plan += [
             *ask(holder.handle, f"Hello, could you share the stock list for aisle {aisle}?"),
             ToolCall(name="read_file", arguments={"path": list_path}),

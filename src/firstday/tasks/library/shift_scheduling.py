@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import RosterCheck, roster_violations
-from firstday.tasks.family import BaselineView, GenContext, ask, register
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.tools import ToolCall
@@ -303,16 +303,12 @@ class ShiftScheduling:
         ]
         plan: list[ToolCall] = [ToolCall(name="read_file", arguments={"path": pool_path})]
         if level == 2:
-            facts.append(Fact(
-                fact_id=f"{tid}-referral", holder=head.handle, topic="who keeps the rota policy",
-                keywords=["rota policy", "on-call policy", "rota", "policy", "on-call rules"],
-                reply=f"{coordinator.name} ({coordinator.handle}) coordinates the on-call rota and keeps the "
-                      "policy; please ask them.",
-                clue_ids=[f"{tid}-referral"],
-            ))
-            clues.append(Clue(clue_id=f"{tid}-referral", description="who keeps the rota policy",
-                              location="colleague", where=f"ask {head.handle} (head of Engineering)"))
-            plan += ask(head.handle, ask_policy)
+            referral(f"{tid}-referral", head, "head of Engineering", topic="who keeps the rota policy",
+                     keywords=["rota policy", "on-call policy", "rota", "policy", "on-call rules"],
+                     description="who keeps the rota policy",
+                     reply=f"{coordinator.name} ({coordinator.handle}) coordinates the on-call rota and keeps the "
+                           "policy; please ask them.",
+                     question=ask_policy).add_to(facts, clues, plan)
         plan += [*ask(holder.handle, ask_policy),
                  ToolCall(name="read_file", arguments={"path": policy_path})]
         for p in people:

@@ -16,7 +16,7 @@ import re
 from typing import ClassVar
 
 from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, ask, register
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.timefmt import fmt
 from firstday.world.assets import Fact, FileAsset, PageAsset, PageVersion
@@ -218,15 +218,14 @@ class StatusWatch:
                        location="page", where=f"open {url} at or after {fmt(t)}") for k, t in enumerate(times)]
         plan: list[ToolCall] = [ToolCall(name="open_page", arguments={"url": url})]
         if level == 2:
-            facts.append(Fact(fact_id=f"{tid}-referral", holder=head.handle, topic="who keeps the runbook",
-                              keywords=["alerting runbook", "runbook", "thresholds", "alerting"],
-                              reply=f"{keeper.name} ({keeper.handle}) on the SRE side keeps our alerting runbooks; "
-                                    "please ask them.", clue_ids=[f"{tid}-referral"]))
-            clues.append(Clue(clue_id=f"{tid}-referral", description="who keeps the runbook", location="colleague",
-                              where=f"ask {head.handle} (head of Engineering)"))
+            referral(f"{tid}-referral", head, "head of Engineering", topic="who keeps the runbook",
+                     keywords=["alerting runbook", "runbook", "thresholds", "alerting"],
+                     description="who keeps the runbook",
+                     reply=f"{keeper.name} ({keeper.handle}) on the SRE side keeps our alerting runbooks; "
+                           "please ask them.",
+                     question=question).add_to(facts, clues, plan)
             clues.append(Clue(clue_id=f"{tid}-catalog", description="service owners", location="page",
                               where=f"open {catalog_url} (named in the runbook)"))
-            plan += ask(head.handle, question)
         plan += [*ask(keeper.handle, question),
                  ToolCall(name="read_file", arguments={"path": runbook_path})]
         if level == 2:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, ask, register
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
 from firstday.tasks.library._follow_up import FollowUpSpec, baseline_follow_up, build_follow_up
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -349,27 +349,12 @@ class TransactionReview:
         ]
         plan: list[ToolCall] = []
         if level == 2:
-            facts.append(
-                Fact(
-                    fact_id=f"{tid}-referral",
-                    holder=head.handle,
-                    topic="who keeps the manual",
-                    keywords=["transaction review manual", "review manual", "manual"],
-                    require_any=[code],
-                    reply=f"I don't keep it myself: {holder.name} ({holder.handle}) maintains the "
-                    "transaction review manual.",
-                    clue_ids=[f"{tid}-referral"],
-                )
-            )
-            clues.append(
-                Clue(
-                    clue_id=f"{tid}-referral",
-                    description="who maintains the manual",
-                    location="colleague",
-                    where=f"ask {head.handle} (head of Finance)",
-                )
-            )
-            plan += ask(head.handle, f"Hi! Who keeps the transaction review manual {code}?")
+            referral(f"{tid}-referral", head, "head of Finance", topic="who keeps the manual",
+                     keywords=["transaction review manual", "review manual", "manual"], require_any=[code],
+                     description="who maintains the manual",
+                     reply=f"I don't keep it myself: {holder.name} ({holder.handle}) maintains the "
+                           "transaction review manual.",
+                     question=f"Hi! Who keeps the transaction review manual {code}?").add_to(facts, clues, plan)
         plan += [
             *ask(holder.handle, f"Hello, could you share the transaction review manual {code} with me?"),
             ToolCall(name="read_file", arguments={"path": manual_path}),

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, ask, register
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.tools import ToolCall
@@ -255,14 +255,12 @@ class VendorComparison:
                       where=f"ask {keeper.handle}")]
         plan: list[ToolCall] = [ToolCall(name="read_file", arguments={"path": p}) for p in quote_paths]
         if level == 2:
-            facts.append(Fact(fact_id=f"{tid}-referral", holder=head.handle, topic="who keeps the scoring policy",
-                              keywords=["scoring policy", "procurement policy", "scoring", "rubric"],
-                              reply=f"{keeper.name} ({keeper.handle}) is our category manager and keeps the "
-                                    "scoring policy; please ask them.",
-                              clue_ids=[f"{tid}-referral"]))
-            clues.append(Clue(clue_id=f"{tid}-referral", description="who keeps the scoring policy",
-                              location="colleague", where=f"ask {head.handle} (head of {dept_name})"))
-            plan += ask(head.handle, question)
+            referral(f"{tid}-referral", head, f"head of {dept_name}", topic="who keeps the scoring policy",
+                     keywords=["scoring policy", "procurement policy", "scoring", "rubric"],
+                     description="who keeps the scoring policy",
+                     reply=f"{keeper.name} ({keeper.handle}) is our category manager and keeps the "
+                           "scoring policy; please ask them.",
+                     question=question).add_to(facts, clues, plan)
         plan += [*ask(keeper.handle, question),
                  ToolCall(name="read_file", arguments={"path": policy_path})]
         deps = [f"{tid}-policy"]
