@@ -7,7 +7,8 @@ from __future__ import annotations
 import random
 from typing import Any, ClassVar
 
-from firstday.tasks import BaselineView, Checkpoint, Clue, GenContext, SubmissionCheck, TaskInstance, estimate_minutes
+from firstday.tasks import BaselineView, Checkpoint, Clue, GenContext, SubmissionCheck, TaskInstance
+from firstday.tasks.checks import CheckOutcome
 from firstday.world import Fact, FileAsset, ToolCall
 
 
@@ -54,12 +55,10 @@ class PerDiem:
             ToolCall(name="submit", arguments={"task_id": tid, "answer": {"per_diem": self.submitted(rates[city])}}),
         ]
         who = f"{holder.name} ({holder.handle})" if ctx.difficulty == "easy" else "HR"
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty,
+        return ctx.instance(
+            self,
             objective=f"What is the daily per-diem for a trip to {city}? {who} has the travel policy. "
                       'Submit {"per_diem": <amount>}.',
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company),
             files=[FileAsset(path=policy, hidden=True, clue_ids=[f"{tid}-policy"], media_type="text/markdown",
                              content="".join(f"- {c}: {r} per day\n" for c, r in rates.items()))],
             facts=[Fact(fact_id=f"{tid}-share", holder=holder.handle, topic="travel policy",
@@ -73,7 +72,6 @@ class PerDiem:
                 check=SubmissionCheck(field="per_diem", expected="per_diem", compare="number_close"),
                 feedback="The per-diem table is in the travel policy, which HR shares on request.")],
             solution=plan, answers={"per_diem": self.expected(rates[city])},
-            domains=list(self.domains), modalities=list(self.modalities),
         )
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
@@ -143,6 +141,50 @@ class MissingAnswer(PerDiem):
         return task
 
 
+class _HoldsForAnyone:
+    """A check that holds in the untouched world (the built-in checks all need something done; a check's
+    ``evaluate`` is all scoring calls)."""
+
+    def evaluate(self, record: Any, task_id: str, answers: Any, at: int, since: int = 0) -> CheckOutcome:
+        return CheckOutcome(True, "holds whatever the trainee did")
+
+
+class FreePoints(PerDiem):
+    """A checkpoint passes for doing nothing: the do-nothing agent scores above 0."""
+
+    name = "fake_free_points"
+
+    def generate(self, ctx: GenContext) -> TaskInstance:
+        task = super().generate(ctx)
+        free = task.checkpoints[0].model_copy(update={"cp_id": "free", "check": _HoldsForAnyone()})
+        task.checkpoints = [*task.checkpoints, free]
+        return task
+
+
+class WrongFollowUp(PerDiem):
+    """A dependent variant whose oracle plan submits a wrong amount: only the dependent meta-tasks fail."""
+
+    name = "fake_wrong_follow_up"
+    dependent_variants: tuple[str, ...] = ("recheck",)
+
+    def generate(self, ctx: GenContext) -> TaskInstance:
+        earlier = ctx.builds_on
+        if ctx.variant != "recheck":
+            return super().generate(ctx)
+        assert earlier is not None
+        rate = earlier.answers["per_diem"]
+        plan = [ToolCall(name="submit", arguments={"task_id": ctx.task_id, "answer": {"per_diem": rate + 5}})]
+        return ctx.instance(
+            self, objective=f"Following up on {earlier.task_id}: submit its per-diem again. "
+                            'Submit {"per_diem": <amount>}.',
+            depends_on=[earlier.task_id], solution=plan, answers={"per_diem": rate},
+            checkpoints=[Checkpoint(
+                cp_id="per-diem", description="the per-diem of the earlier task",
+                clue_ids=[f"{earlier.task_id}-policy"],
+                check=SubmissionCheck(field="per_diem", expected="per_diem", compare="number_close"),
+                feedback=f"This builds on {earlier.task_id}.")])
+
+
 BROKEN: dict[type[PerDiem], str] = {  # family -> the check it fails
     Undeclared: "declares",
     WrongPlan: "oracle_solves",
@@ -150,4 +192,6 @@ BROKEN: dict[type[PerDiem], str] = {  # family -> the check it fails
     HashOrdered: "deterministic_across_processes",
     SmallTalkLeak: "sealed",
     MissingAnswer: "robust",
+    FreePoints: "noop_scores_zero",
+    WrongFollowUp: "oracle_solves",
 }

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import firstday.tasks.family as registry
-from fake_families import BROKEN, GlobalRandom, HashOrdered, PerDiem, Undeclared
+from fake_families import BROKEN, FreePoints, GlobalRandom, HashOrdered, PerDiem, Undeclared, WrongFollowUp
 from firstday.checkers import CHECK_NAMES, CHECKS, FamilyCheckReport, check_family
 from firstday.cli import app
 from firstday.tasks import register
@@ -63,6 +63,24 @@ def test_determinism_failures_are_told_apart(fakes: None) -> None:
     assert "PYTHONHASHSEED" in hashed.check("deterministic_across_processes").failures[0]
 
 
+def test_dependent_meta_tasks_are_checked_after_the_task_they_build_on(fakes: None) -> None:
+    """The dependent variant's days hold the task it builds on, then it: the day fits and the do-nothing agent
+    scores 0 on both, and the oracle's wrong follow-up plan fails the dependent meta-tasks only."""
+    report = check_family(WrongFollowUp.name, seeds=1, checks=("declares", "fits_a_day", "oracle_solves",
+                                                                 "noop_scores_zero"))
+    assert report.dependent_meta_tasks == [f"{WrongFollowUp.name}/recheck/{d}" for d in ("easy", "medium", "hard")]
+    assert report.check("fits_a_day").status == "passed" and report.check("fits_a_day").instances == 6 + 3
+    assert report.check("noop_scores_zero").status == "passed"
+    oracle = report.check("oracle_solves")
+    assert oracle.status == "failed" and oracle.instances == 6 + 3, report.model_dump_json(indent=2)
+    assert oracle.failures and all(f.startswith(f"{WrongFollowUp.name}/recheck/") for f in oracle.failures)
+
+
+def test_points_for_doing_nothing_name_the_checkpoint(fakes: None) -> None:
+    failed = check_family(FreePoints.name, seeds=1, checks=("noop_scores_zero",)).check("noop_scores_zero")
+    assert failed.status == "failed" and "checkpoint(s) free passed without any action" in failed.failures[0]
+
+
 def test_a_broken_declaration_skips_the_other_checks(fakes: None) -> None:
     report = check_family(Undeclared.name, seeds=1)
     assert report.check("declares").status == "failed"
@@ -87,6 +105,7 @@ def test_command_on_a_built_in_family() -> None:
     res = runner.invoke(app, ["check-family", "transaction_review", "--seeds", "1"])
     assert res.exit_code == 0, res.output
     assert "all checks passed" in res.stdout and all(name in res.stdout for name in CHECK_NAMES)
+    assert "15 meta-tasks (+3 dependent)" in res.stdout  # payment_hold, checked after a review
 
 
 def test_command_on_broken_families_exits_1_with_the_remedy(fakes: None) -> None:

@@ -13,7 +13,7 @@ from firstday.env.trace import ObservationEvent, ToolCallEvent, ToolResultEvent
 from firstday.scoring import TaskScore
 from firstday.seeding import derive_seed, make_rng
 from firstday.suites import Day, Scenario, SuiteSpec, generate_day
-from firstday.tasks import Family, meta_tasks
+from firstday.tasks import Family, dependent_meta_tasks, meta_tasks
 from firstday.world import Company, generate_company
 
 MetaTask = tuple[str, str, str]
@@ -28,6 +28,12 @@ ROOT_LABEL = "tests"
 def family_meta_tasks(family: Family) -> list[MetaTask]:
     """Every (family, variant, difficulty) of ``family``."""
     return [(family.name, variant, difficulty) for variant, difficulty in meta_tasks(family)]
+
+
+def family_dependent_meta_tasks(family: Family) -> list[MetaTask]:
+    """Every dependent (family, variant, difficulty) of ``family``: a task that builds on an earlier task of the
+    family (docs/families.md, "Dependent tasks"). A day asked for one holds two tasks, the earlier one first."""
+    return [(family.name, variant, difficulty) for variant, difficulty in dependent_meta_tasks(family)]
 
 
 def meta_id(meta: MetaTask) -> str:

@@ -13,13 +13,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from firstday.checkers._days import MetaTask, family_meta_tasks, meta_id, single_task_day
+from firstday.checkers._days import (
+    MetaTask,
+    family_dependent_meta_tasks,
+    family_meta_tasks,
+    meta_id,
+    single_task_day,
+)
 from firstday.checkers._determinism import cross_process_problems, instance_problems
-from firstday.checkers._oracle import oracle_problem
+from firstday.checkers._oracle import noop_problem, oracle_problem
 from firstday.checkers._robust import junk_problems
 from firstday.checkers._sealed import oracle_leaks, snooper_problems
 from firstday.errors import FirstdayError
-from firstday.tasks import Family, get_family
+from firstday.tasks import Family, TaskInstance, get_family
 
 DEFAULT_SEEDS: Final = 20
 MAX_REPORTED: Final = 5  # failures kept per check
@@ -45,6 +51,8 @@ class FamilyCheckReport(BaseModel):
     family: str
     seeds: int
     meta_tasks: list[str]
+    dependent_meta_tasks: list[str] = Field(default_factory=list, description="checked on a day with the earlier "
+                                            "task they build on (fits_a_day, oracle_solves, noop_scores_zero)")
     checks: list[CheckResult]
 
     @property
@@ -68,14 +76,21 @@ CHECKS: Final = (
            "declare every attribute of the Family protocol (docs/families.md, 'The protocol'): a name matching "
            "[a-z][a-z0-9_]*, distinct variants, and non-empty title, description, knobs, domains and modalities",
            lambda n: 0),
-    _Check("fits_a_day", "every meta-task generates an instance that fits a working day",
+    _Check("fits_a_day", "every meta-task generates an instance that fits a working day (a dependent one after the "
+           "task it builds on)",
            "a GenerationError/DayFullError must be rare and the task must fit the day: set effort_minutes = "
            "estimate_minutes(solution, ctx.company), deadline=ctx.day_end, and keep latest_deadline reachable",
            lambda n: n),
-    _Check("oracle_solves", "the oracle, replaying `solution` through the public tools, scores 100 % cleanly",
+    _Check("oracle_solves", "the oracle, replaying `solution` through the public tools, scores 100 % cleanly "
+           "(dependent meta-tasks too, with the task they build on)",
            "make `solution` a plan of public tool calls that reaches every checkpoint before the deadline, with "
            "no refused call; list in each checkpoint's clue_ids only clues the plan observes",
            lambda n: n),
+    _Check("noop_scores_zero", "an agent that does nothing scores 0 on every task, without a scoring error "
+           "(dependent meta-tasks too)",
+           "make every checkpoint need something the trainee does for the task (a submission, a file edit, a "
+           "message, a booking, attending): a check that holds in the untouched world gives points for nothing",
+           lambda n: min(n, 5)),
     _Check("deterministic", "same seed, same instance; other seeds, other instances and answers; no global random",
            "draw every random choice from ctx.rng (never the random module, the clock, or a fixed seed), and "
            "compute answers from the drawn data so they change with the seed",
@@ -136,15 +151,18 @@ def check_family(family: Family | str, seeds: int = DEFAULT_SEEDS, *, checks: tu
     if unknown:
         raise FirstdayError(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(CHECK_NAMES)}")
     metas = family_meta_tasks(fam)
+    dependents = family_dependent_meta_tasks(fam)
     results: list[CheckResult] = []
     with asyncio.Runner() as runner:
         loop = runner.get_loop()
         runs: dict[str, Callable[[int], tuple[int, list[str]] | None]] = {
             "declares": lambda n: (1, _declaration_problems(fam)),
-            "fits_a_day": lambda n: _per_day(metas, n, lambda s, d: [] if len(d.tasks) == 1 else [
-                "the day generator dropped the task (it does not fit the day)"], label="single"),
+            "fits_a_day": lambda n: _per_day(metas, n, lambda s, d: [], label="single", dependents=dependents,
+                                             missing_fails=True),
             "oracle_solves": lambda n: _per_day(metas, n, lambda s, d: [
-                p for p in [oracle_problem(s, d, loop=loop)] if p], label="single"),
+                p for p in [oracle_problem(s, d, loop=loop)] if p], label="single", dependents=dependents),
+            "noop_scores_zero": lambda n: _per_day(metas, n, lambda s, d: [
+                p for p in [noop_problem(s, d, loop=loop)] if p], label="single", dependents=dependents),
             "deterministic": lambda n: (len(metas) * n, [p for m in metas for p in instance_problems(m, n)]),
             "deterministic_across_processes": lambda n: _cross(metas, n),
             "sealed": lambda n: _per_day(metas, n, lambda s, d: snooper_problems(s, d, loop=loop)
@@ -173,29 +191,45 @@ def check_family(family: Family | str, seeds: int = DEFAULT_SEEDS, *, checks: tu
                                        status="failed" if failures else "passed", instances=n,
                                        failures=failures[:MAX_REPORTED], remedy=spec.remedy if failures else ""))
             declared = declared and not (spec.name == "declares" and failures)
-    return FamilyCheckReport(family=fam.name, seeds=seeds, meta_tasks=[meta_id(m) for m in metas], checks=results)
+    return FamilyCheckReport(family=fam.name, seeds=seeds, meta_tasks=[meta_id(m) for m in metas],
+                             dependent_meta_tasks=[meta_id(m) for m in dependents], checks=results)
 
 
-def _per_day(metas: list[MetaTask], seeds: int, problems_of: Callable[..., list[str]],
-             label: str) -> tuple[int, list[str]]:
-    """``problems_of(scenario, day)`` on the single-task day of every meta-task and seed (a day the generator
-    dropped the task from, or whose generation failed, is left to the fits_a_day check)."""
+def _per_day(metas: list[MetaTask], seeds: int, problems_of: Callable[..., list[str]], label: str,
+             dependents: list[MetaTask] | None = None, missing_fails: bool = False) -> tuple[int, list[str]]:
+    """``problems_of(scenario, day)`` on the single-task day of every meta-task and seed, and on the day of every
+    dependent meta-task and seed (the earlier task it builds on, then it). A day that does not hold the task
+    (the generator dropped it: it does not fit the day), or not the pair, fails with ``missing_fails`` and is
+    passed over otherwise; a failed generation fails with ``label="single"`` (the fits_a_day check reports both)."""
     n, failures = 0, []
-    for meta in metas:
+    days = [(meta, label, False) for meta in metas] + [(meta, "dependent", True) for meta in dependents or []]
+    for meta, day_label, dependent in days:
         for seed in range(seeds):
             try:
-                scenario, day = single_task_day(meta, seed, label=label)
+                scenario, day = single_task_day(meta, seed, label=day_label)
             except FirstdayError as exc:
                 if label == "single":
                     failures.append(f"{meta_id(meta)} seed {seed}: generation failed: {exc}")
                 continue
-            if label != "single" and not day.tasks:
-                continue
-            n += 1
-            failures += [f"{meta_id(meta)} seed {seed}: {p}" for p in problems_of(scenario, day)]
+            held = _holds(day.tasks, meta, dependent)
+            if missing_fails and not held:
+                n += 1
+                failures.append(f"{meta_id(meta)} seed {seed}: the day holds {[t.meta_task for t in day.tasks]}: "
+                                + ("not the dependent task after the task it builds on" if dependent else
+                                   "the day generator dropped the task (it does not fit the day)"))
+            elif held:
+                n += 1
+                failures += [f"{meta_id(meta)} seed {seed}: {p}" for p in problems_of(scenario, day)]
             if len(failures) >= MAX_REPORTED:
                 return n, failures
     return n, failures
+
+
+def _holds(tasks: list[TaskInstance], meta: MetaTask, dependent: bool) -> bool:
+    """Whether a generated day holds the meta-task asked for: alone, or (dependent) after the task it builds on."""
+    if not dependent:
+        return len(tasks) == 1
+    return len(tasks) == 2 and tasks[1].meta_task == meta_id(meta) and tasks[1].depends_on == [tasks[0].task_id]
 
 
 def _cross(metas: list[MetaTask], seeds: int) -> tuple[int, list[str]] | None:
@@ -206,8 +240,9 @@ def _cross(metas: list[MetaTask], seeds: int) -> tuple[int, list[str]] | None:
 def render_family_check(report: FamilyCheckReport, console: Console) -> None:
     """The report as a table, then each failed check's first failures and its remedy."""
     verdict = "[green]all checks passed[/green]" if report.ok else "[bold red]some checks failed[/bold red]"
-    table = Table(title=f"family {report.family}: {len(report.meta_tasks)} meta-tasks, up to {report.seeds} seeds "
-                        f"each; {verdict}", title_justify="left", box=box.SIMPLE_HEAD)
+    dependents = f" (+{len(report.dependent_meta_tasks)} dependent)" if report.dependent_meta_tasks else ""
+    table = Table(title=f"family {report.family}: {len(report.meta_tasks)} meta-tasks{dependents}, up to "
+                        f"{report.seeds} seeds each; {verdict}", title_justify="left", box=box.SIMPLE_HEAD)
     for col in ("check", "result", "instances", "what it checks"):
         table.add_column(col, justify="right" if col == "instances" else "left", overflow="fold")
     colour = {"passed": "green", "failed": "bold red", "skipped": "yellow"}

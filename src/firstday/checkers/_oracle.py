@@ -1,4 +1,5 @@
-"""Solvable: the oracle, replaying the family's plan through the public tools, reaches full score cleanly."""
+"""Solvable and honest at the ends: the oracle, replaying the family's plan through the public tools, reaches full
+score cleanly; an agent that does nothing scores 0."""
 
 from __future__ import annotations
 
@@ -34,3 +35,20 @@ def oracle_problem(scenario: Scenario, day: Day, *, loop: asyncio.AbstractEventL
     if not problems:
         return None
     return "; ".join(problems) + "\n" + describe_episode(result, day)
+
+
+def noop_problem(scenario: Scenario, day: Day, *, loop: asyncio.AbstractEventLoop | None = None) -> str | None:
+    """Run the do-nothing agent on a day; ``None`` if every task scores 0 without a scoring error, else a
+    readable report naming the checkpoints that passed for doing nothing."""
+    result = run_day("noop", scenario, day, loop=loop)
+    problems = []
+    if result.status != "ok":
+        problems.append(f"episode status {result.status}: {result.error}")
+    for ts in result.score.tasks:
+        free = [c.cp_id for c in ts.checkpoints if c.passed or c.passed_late]
+        if ts.score or free:
+            problems.append(f"task {ts.task_id} ({ts.meta_task}) scores {ts.score} for doing nothing: checkpoint(s) "
+                            f"{', '.join(free)} passed without any action")
+        if ts.error:
+            problems.append(f"task {ts.task_id} ({ts.meta_task}): scoring error {ts.error}")
+    return "; ".join(problems) if problems else None

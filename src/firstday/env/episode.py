@@ -42,6 +42,8 @@ from firstday.scoring.cards import DayScore
 from firstday.scoring.score import score_day
 from firstday.suites.spec import Day, Scenario
 from firstday.tasks.family import families
+from firstday.tasks.hints import HINT_TIERS as HINT_TIERS  # re-exported: the run options import it from here
+from firstday.tasks.hints import HintTier
 from firstday.timefmt import fmt
 from firstday.trusted import trusted
 from firstday.world.company import Company
@@ -63,10 +65,6 @@ MEMORY_NOTE = {
           "across your training days; lessons you drew from earlier days come with the tasks they fit.",
     False: "Your notebook (the notebook tool) keeps notes for today only.",
 }
-
-HintTier = Literal["none", "where", "whom", "steps"]
-HINT_TIERS: tuple[HintTier, ...] = ("none", "where", "whom", "steps")
-
 
 class EnvConfig(BaseModel):
     text_only: bool = Field(default=False, description="replace images with their text alternative")

@@ -7,16 +7,29 @@ meta-task. Third-party families register through the ``firstday.families`` entry
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
 from firstday.errors import UnknownNameError, plugin_hint
-from firstday.tasks.model import Difficulty, TaskInstance
-from firstday.world.assets import MeetingAsset, Priority
+from firstday.tasks.model import Checkpoint, Clue, Difficulty, TaskInstance
+from firstday.world.assets import Fact, FileAsset, MeetingAsset, PageAsset, Priority
 from firstday.world.company import Company, Employee
 from firstday.world.tools import DEFAULT_COSTS, GROUP_MESSAGE_COST, ToolCall
+
+
+class Labelled(Protocol):
+    """What :meth:`GenContext.instance` reads of a family: its name and the labels its tasks carry."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def domains(self) -> tuple[str, ...]: ...
+
+    @property
+    def modalities(self) -> tuple[str, ...]: ...
 
 
 @dataclass
@@ -48,6 +61,29 @@ class GenContext:
             p = f"{folder}/{stem}-{self.task_id}.{ext}"
         self.used_paths.add(p)
         return p
+
+    def instance(
+        self, family: Labelled, *, objective: str, checkpoints: list[Checkpoint], solution: list[ToolCall],
+        answers: dict[str, Any], files: Sequence[FileAsset] = (), facts: Sequence[Fact] = (),
+        meetings: Sequence[MeetingAsset] = (), pages: Sequence[PageAsset] = (), clues: Sequence[Clue] = (),
+        effort_minutes: int | None = None, extra_minutes: int = 0, deadline: int | None = None,
+        latest_deadline: int | None = None, depends_on: Sequence[str] = (),
+    ) -> TaskInstance:
+        """This context's task as ``family`` generated it: what the context already says (id, variant, difficulty,
+        requester, arrival, priority) and the family's domains and modalities are filled in, so a family passes
+        only what is particular to its task.
+
+        ``deadline`` defaults to the end of the day; ``effort_minutes`` to :func:`estimate_minutes` of the
+        solution, plus ``extra_minutes`` (time the plan's calls do not show, e.g. working out a result)."""
+        if effort_minutes is None:
+            effort_minutes = estimate_minutes(solution, self.company) + extra_minutes
+        return TaskInstance(
+            task_id=self.task_id, family=family.name, variant=self.variant, difficulty=self.difficulty,
+            objective=objective, requester=self.requester, arrival=self.arrival, priority=self.priority,
+            deadline=self.day_end if deadline is None else deadline, latest_deadline=latest_deadline,
+            effort_minutes=effort_minutes, depends_on=list(depends_on), files=list(files), facts=list(facts),
+            meetings=list(meetings), pages=list(pages), clues=list(clues), checkpoints=checkpoints,
+            solution=solution, answers=answers, domains=list(family.domains), modalities=list(family.modalities))
 
     def pick_employees(
         self, n: int, *, exclude: set[str] | None = None, department: str | None = None
@@ -86,6 +122,39 @@ def step_minutes(solution: list[ToolCall], company: Company, costs: dict[str, in
 def estimate_minutes(solution: list[ToolCall], company: Company, costs: dict[str, int] | None = None) -> int:
     """Upper estimate of the virtual time a plan takes (the sum of :func:`step_minutes`)."""
     return sum(step_minutes(solution, company, costs))
+
+
+def ask(handle: str, text: str) -> list[ToolCall]:
+    """Plan steps: message one colleague, then wait for their reply."""
+    return [ToolCall(name="send_message", arguments={"to": handle, "text": text}),
+            ToolCall(name="wait", arguments={"for_message_from": handle})]
+
+
+@dataclass(frozen=True)
+class Referral:
+    """A colleague who does not hold what the task needs but says who does (a second hop): the fact of their
+    reply, its clue, and the plan steps that ask them."""
+
+    fact: Fact
+    clue: Clue
+    steps: list[ToolCall]
+
+    def add_to(self, facts: list[Fact], clues: list[Clue], plan: list[ToolCall]) -> None:
+        facts.append(self.fact)
+        clues.append(self.clue)
+        plan += self.steps
+
+
+def referral(clue_id: str, referrer: Employee, role: str, *, topic: str, keywords: list[str], reply: str,
+             description: str, question: str, require_any: Sequence[str] = ()) -> Referral:
+    """``referrer`` (``role``, e.g. "head of Finance") answers a question about ``topic`` (matched by
+    ``keywords`` and, if given, one of ``require_any``) with ``reply``, which names who holds it; the fact and
+    its clue share ``clue_id``, and the plan asks ``question``."""
+    fact = Fact(fact_id=clue_id, holder=referrer.handle, topic=topic, keywords=keywords,
+                require_any=list(require_any), reply=reply, clue_ids=[clue_id])
+    clue = Clue(clue_id=clue_id, description=description, location="colleague",
+                where=f"ask {referrer.handle} ({role})")
+    return Referral(fact, clue, ask(referrer.handle, question))
 
 
 @runtime_checkable

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes
+from firstday.tasks.family import BaselineView, GenContext, Labelled
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import FileAsset
 from firstday.world.tools import ToolCall
@@ -44,8 +44,7 @@ def _money(cents: int) -> float:
     return round(cents / 100, 2)
 
 
-def build_follow_up(ctx: GenContext, family: str, domains: list[str], modalities: list[str],
-                    earlier: TaskInstance, spec: FollowUpSpec) -> TaskInstance:
+def build_follow_up(ctx: GenContext, family: Labelled, earlier: TaskInstance, spec: FollowUpSpec) -> TaskInstance:
     """The follow-up instance of ``earlier`` described by ``spec`` (deterministic given ``ctx.rng``)."""
     rng = ctx.rng
     tid = ctx.task_id
@@ -94,12 +93,8 @@ def build_follow_up(ctx: GenContext, family: str, domains: list[str], modalities
                    feedback=f"Add up the counted rows of the {spec.sheet_name} for everyone in the result of "
                             f"{earlier.task_id}."),
     ]
-    return TaskInstance(
-        task_id=tid, family=family, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-        requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-        effort_minutes=estimate_minutes(plan, ctx.company) + 5, depends_on=[earlier.task_id], files=files,
-        clues=clues, checkpoints=checkpoints, solution=plan, answers=answers, domains=domains,
-        modalities=modalities)
+    return ctx.instance(family, objective=objective, extra_minutes=5, depends_on=[earlier.task_id], files=files,
+                        clues=clues, checkpoints=checkpoints, solution=plan, answers=answers)
 
 
 def sheet_rows(text: str, entity_column: str, amount_column: str) -> list[tuple[str, float, str]]:

@@ -24,8 +24,8 @@ from PIL import Image, ImageDraw
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
-from firstday.tasks.library import _glyphs as glyphs
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
+from firstday.tasks.library import _image_kit as kit
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.images import ImageSpec, register_renderer
@@ -106,14 +106,14 @@ def render_heatmap(params: dict[str, Any]) -> Image.Image:
     legend_right = rng.random() < 0.6
     map_w, map_h = cols * cell, rows * cell
     title_font, small, label = rng.choice((17, 18, 20)), rng.choice((12, 13)), rng.choice((13, 14))
-    title_w = int(max(glyphs.width(str(params["title"]), title_font), glyphs.width(str(params["subtitle"]), small)))
+    title_w = int(max(kit.advance(str(params["title"]), title_font), kit.advance(str(params["subtitle"]), small)))
     width = max(margin_l + map_w + (150 if legend_right else 24), margin_l + title_w + 16, margin_l + 420)
     height = margin_t + map_h + (30 if legend_right else 34 + 26 * math.ceil(len(values) / 4) + 10)
     bg = rng.choice(((255, 255, 255), (248, 247, 242), (244, 246, 250)))
     img = Image.new("RGB", (width, height), bg)
     draw = ImageDraw.Draw(img)
-    glyphs.draw_text(img, (margin_l, 8), str(params["title"]), title_font, (30, 30, 30))
-    glyphs.draw_text(img, (margin_l, 32), str(params["subtitle"]), small, (90, 90, 90))
+    kit.text(img, (margin_l, 8), str(params["title"]), title_font, (30, 30, 30))
+    kit.text(img, (margin_l, 32), str(params["subtitle"]), small, (90, 90, 90))
     for r in range(rows):
         for c in range(cols):
             x0, y0 = margin_l + c * cell, margin_t + r * cell
@@ -131,27 +131,27 @@ def render_heatmap(params: dict[str, Any]) -> Image.Image:
         pts = [(margin_l + i * cell / 2, y + rng.choice((-3, -2, 2, 3))) for i in range(2 * cols + 1)]
         draw.line(pts, fill=(120, 160, 200), width=3)
     for c in range(cols):
-        glyphs.draw_text(img, (margin_l + c * cell + cell // 2 - 4, margin_t - 17), chr(65 + c), label, (40, 40, 40))
+        kit.text(img, (margin_l + c * cell + cell // 2 - 4, margin_t - 17), chr(65 + c), label, (40, 40, 40))
     for r in range(rows):
-        glyphs.draw_text(img, (10, margin_t + r * cell + cell // 2 - 7), str(r + 1), label, (40, 40, 40))
+        kit.text(img, (10, margin_t + r * cell + cell // 2 - 7), str(r + 1), label, (40, 40, 40))
     order = list(range(len(values)))
     if params.get("legend_descending"):
         order.reverse()
     unit = str(params.get("unit", "users per sq km"))
     if legend_right:
         lx, ly = margin_l + map_w + 16, margin_t
-        glyphs.draw_text(img, (lx, ly - 18), unit, small, (60, 60, 60))
+        kit.text(img, (lx, ly - 18), unit, small, (60, 60, 60))
         for k, i in enumerate(order):
             y = ly + k * 24
             draw.rectangle((lx, y, lx + 22, y + 18), fill=colours[i], outline=(80, 80, 80))
-            glyphs.draw_text(img, (lx + 30, y + 2), f"{values[i]:,}", label, (30, 30, 30))
+            kit.text(img, (lx + 30, y + 2), f"{values[i]:,}", label, (30, 30, 30))
     else:
         lx, ly = margin_l, margin_t + map_h + 14
-        glyphs.draw_text(img, (lx, ly), unit, small, (60, 60, 60))
+        kit.text(img, (lx, ly), unit, small, (60, 60, 60))
         for k, i in enumerate(order):
             x, y = lx + (k % 4) * 100, ly + 18 + (k // 4) * 26
             draw.rectangle((x, y, x + 22, y + 18), fill=colours[i], outline=(80, 80, 80))
-            glyphs.draw_text(img, (x + 28, y + 2), f"{values[i]:,}", label, (30, 30, 30))
+            kit.text(img, (x + 28, y + 2), f"{values[i]:,}", label, (30, 30, 30))
     # light sensor noise: a few hundred speckles (seeded)
     px = img.load()
     assert px is not None
@@ -356,20 +356,15 @@ class AdsStrategy:
         ]
         plan: list[ToolCall] = []
         if level == 2:
-            facts.append(Fact(fact_id=f"{tid}-referral", holder=head.handle, topic=f"who keeps the {campaign} handbook",
-                              keywords=words, require_any=[campaign],
-                              reply=f"{holder.name} ({holder.handle}) maintains the media handbook for the "
-                                    f"{campaign} campaign; please ask them.", clue_ids=[f"{tid}-referral"]))
-            clues.append(Clue(clue_id=f"{tid}-referral", description="who maintains the handbook",
-                              location="colleague", where=f"ask {head.handle} (head of {dept_name})"))
-            plan += [ToolCall(name="send_message", arguments={
-                         "to": head.handle, "text": f"Hi! Who keeps the media handbook for the {campaign} campaign?"}),
-                     ToolCall(name="wait", arguments={"for_message_from": head.handle})]
+            referral(f"{tid}-referral", head, f"head of {dept_name}", topic=f"who keeps the {campaign} handbook",
+                     keywords=words, require_any=[campaign], description="who maintains the handbook",
+                     reply=f"{holder.name} ({holder.handle}) maintains the media handbook for the "
+                           f"{campaign} campaign; please ask them.",
+                     question=f"Hi! Who keeps the media handbook for the {campaign} campaign?",
+                     ).add_to(facts, clues, plan)
         plan += [
-            ToolCall(name="send_message", arguments={
-                "to": holder.handle,
-                "text": f"Hello, could you share the media handbook (exposure formula) for the {campaign} campaign?"}),
-            ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
+            *ask(holder.handle,
+                 f"Hello, could you share the media handbook (exposure formula) for the {campaign} campaign?"),
             ToolCall(name="read_file", arguments={"path": handbook_path}),
             ToolCall(name="read_file", arguments={"path": csv_path}),
             *[ToolCall(name="read_file", arguments={"path": p}) for p in map_paths],
@@ -428,12 +423,9 @@ class AdsStrategy:
                                   check=SubmissionCheck(field="planning_budget", expected="planning_budget",
                                                         compare="number_close", tolerance=0.001),
                                   feedback="The media handbook says how much of the budget must be held back."))
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company) + 10, files=files, facts=facts, clues=clues,
-            checkpoints=cps, solution=plan, answers=answers, domains=list(self.domains),
-            modalities=list(self.modalities))
+        return ctx.instance(
+            self, objective=objective, extra_minutes=10, files=files, facts=facts, clues=clues, checkpoints=cps,
+            solution=plan, answers=answers)
 
     # --- generation helpers ---------------------------------------------------------------------------
     @staticmethod

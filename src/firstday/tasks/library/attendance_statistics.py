@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
 from firstday.tasks.library._follow_up import FollowUpSpec, baseline_follow_up, build_follow_up
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -265,19 +265,12 @@ class AttendanceStatistics:
         ]
         plan: list[ToolCall] = []
         if level == 2:
-            facts.append(Fact(
-                fact_id=f"{tid}-manual-referral", holder=hr_head.handle, topic="who keeps the attendance manual",
-                keywords=MANUAL_KEYWORDS, require_any=[code],
-                reply=f"{holder.name} ({holder.handle}) maintains the attendance policy manual; please ask them.",
-                clue_ids=[f"{tid}-manual-referral"]))
-            clues.append(Clue(clue_id=f"{tid}-manual-referral", description="who maintains the manual",
-                              location="colleague", where=f"ask {hr_head.handle} (head of HR)"))
-            plan += [ToolCall(name="send_message", arguments={
-                         "to": hr_head.handle, "text": f"Hi! Who keeps the attendance policy manual {code}?"}),
-                     ToolCall(name="wait", arguments={"for_message_from": hr_head.handle})]
-        plan += [ToolCall(name="send_message", arguments={
-                     "to": holder.handle, "text": f"Hello, could you share the attendance policy manual {code}?"}),
-                 ToolCall(name="wait", arguments={"for_message_from": holder.handle})]
+            referral(f"{tid}-manual-referral", hr_head, "head of HR", topic="who keeps the attendance manual",
+                     keywords=MANUAL_KEYWORDS, require_any=[code], description="who maintains the manual",
+                     reply=f"{holder.name} ({holder.handle}) maintains the attendance policy manual; "
+                           "please ask them.",
+                     question=f"Hi! Who keeps the attendance policy manual {code}?").add_to(facts, clues, plan)
+        plan += ask(holder.handle, f"Hello, could you share the attendance policy manual {code}?")
 
         # make-up approvals: each department's manager (hard: the colleague they delegated them to)
         approval_clues: list[str] = []
@@ -307,11 +300,11 @@ class AttendanceStatistics:
                     clue_ids=[f"{cid}-referral"]))
                 clues.append(Clue(clue_id=f"{cid}-referral", description=f"who keeps {d}'s approvals",
                                   location="colleague", where=f"ask {head.handle} (manager of {d})"))
-        ask = (f"Hi! Could you send me the make-up approvals (make-up days) for {month_name} {YEAR} "
-               f"(reference {code})?")
+        makeup_request = (f"Hi! Could you send me the make-up approvals (make-up days) for {month_name} {YEAR} "
+                          f"(reference {code})?")
         rounds = [heads, keepers] if level == 2 else [heads]
         for people in rounds:
-            plan += [ToolCall(name="send_message", arguments={"to": p.handle, "text": ask}) for p in people]
+            plan += [ToolCall(name="send_message", arguments={"to": p.handle, "text": makeup_request}) for p in people]
             plan += [ToolCall(name="wait", arguments={"for_message_from": p.handle}) for p in people]
         plan += [ToolCall(name="read_file", arguments={"path": manual_path}),
                  ToolCall(name="read_file", arguments={"path": csv_path}),
@@ -335,16 +328,13 @@ class AttendanceStatistics:
         question = self._question(ctx.variant, target)
         objective = (f"Using the clock-in log {csv_path} for {month_name} {YEAR}, {question} "
                      f"Apply the attendance policy manual (reference {code}). {where_manual} {where_appr}".strip())
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, company) + 10,
+        return ctx.instance(
+            self, objective=objective, extra_minutes=10,
             files=[FileAsset(path=csv_path, content="\n".join(lines) + "\n", media_type="text/csv",
                              clue_ids=[f"{tid}-log"]),
                    FileAsset(path=manual_path, content=manual, media_type="text/markdown", hidden=True,
                              clue_ids=[f"{tid}-manual"])],
-            facts=facts, clues=clues, checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities))
+            facts=facts, clues=clues, checkpoints=checkpoints, solution=plan, answers=answers)
 
     def _follow_up(self, ctx: GenContext) -> TaskInstance:
         """``payroll_adjustment``: payroll adjusts the pay of the employees of an earlier task's result."""
@@ -361,7 +351,7 @@ class AttendanceStatistics:
             entity_column="employee", amount_column="adjustment", counted_status="confirmed",
             other_statuses=("draft", "reversed"), list_key="employees", total_key="adjustment_total",
             amount_range=(40, 600))
-        return build_follow_up(ctx, self.name, list(self.domains), list(self.modalities), earlier, spec)
+        return build_follow_up(ctx, self, earlier, spec)
 
     # --- ground truth ---------------------------------------------------------------------------------
     @staticmethod

@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
-from firstday.tasks.library._visual_kit import RGB, grain, jitter, text, text_width
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
+from firstday.tasks.library._image_kit import RGB, grain, jitter, text, text_width
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.images import ImageSpec, register_renderer
@@ -339,22 +339,15 @@ class DashboardTriage:
         ]
         plan: list[ToolCall] = [ToolCall(name="read_file", arguments={"path": img_path})]
         if level == 2:
-            facts.append(Fact(
-                fact_id=f"{tid}-referral", holder=head.handle, topic=f"who keeps the rota ({incident})",
-                keywords=words, require_any=[incident],
-                reply=f"{keeper.name} ({keeper.handle}) keeps the on-call rota and the incident runbook; ask them.",
-                clue_ids=[f"{tid}-referral"]))
-            clues.append(Clue(clue_id=f"{tid}-referral", description="who keeps the rota", location="colleague",
-                              where=f"ask {head.handle} (head of Engineering)"))
+            referral(f"{tid}-referral", head, "head of Engineering", topic=f"who keeps the rota ({incident})",
+                     keywords=words, require_any=[incident], description="who keeps the rota",
+                     reply=f"{keeper.name} ({keeper.handle}) keeps the on-call rota and the incident runbook; "
+                           "ask them.",
+                     question=f"Hi! Who keeps the on-call rota? I'm triaging {incident}.").add_to(facts, clues, plan)
             clues.append(Clue(clue_id=f"{tid}-runbook-share", description="the runbook is shared with the rota",
                               location="colleague", where=f"ask {keeper.handle}"))
-            plan += [ToolCall(name="send_message", arguments={
-                "to": head.handle, "text": f"Hi! Who keeps the on-call rota? I'm triaging {incident}."}),
-                ToolCall(name="wait", arguments={"for_message_from": head.handle})]
         plan += [
-            ToolCall(name="send_message", arguments={
-                "to": holder.handle, "text": f"Hello, who is on call today for each team? It's for {incident}."}),
-            ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
+            *ask(holder.handle, f"Hello, who is on call today for each team? It's for {incident}."),
             ToolCall(name="read_file", arguments={"path": runbook_path}),
             ToolCall(name="send_message", arguments={
                 "to": page.handle, "text": f"Paging you for {incident}: {bad} is degraded, severity {sev}."}),
@@ -400,10 +393,8 @@ class DashboardTriage:
                                               about=["incident", "service"], allowed=[ctx.requester]),
                        feedback="The page should state the severity graded by the runbook."),
         ]
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company),
+        return ctx.instance(
+            self, objective=objective,
             files=[
                 FileAsset(path=img_path, media_type="image/png", clue_ids=[board],
                           render=ImageSpec(renderer="dashboard_triage.board", params=params),
@@ -413,9 +404,7 @@ class DashboardTriage:
             ],
             facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
             answers={"service": bad, "severity": sev, "paged": page.handle, "services": list(services),
-                     "severities": list(SEVERITIES), "incident": incident},
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+                     "severities": list(SEVERITIES), "incident": incident})
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Without vision the degraded service is unknown: page whoever the rota names first, SEV2."""

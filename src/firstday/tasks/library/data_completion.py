@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from firstday.seeding import make_rng
 from firstday.tasks.checks import CsvCheck, SubmittedCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.company import Company, Employee
@@ -312,10 +312,8 @@ class DataCompletion:
                               clue_ids=[hb_ref], shares_files=[hb_path]))
             clues.append(Clue(clue_id=hb_ref, description="the handbook is shared on request", location="colleague",
                               where=f"ask {hb_owner.handle} (head of {owner_dept})"))
-            plan += [ToolCall(name="send_message", arguments={
-                         "to": hb_owner.handle, "text": f"Hi {hb_owner.first_name}, could you share the data handbook "
-                                                        "with me?"}),
-                     ToolCall(name="wait", arguments={"for_message_from": hb_owner.handle})]
+            plan += ask(hb_owner.handle, f"Hi {hb_owner.first_name}, could you share the data handbook "
+                                         "with me?")
         plan += [ToolCall(name="read_file", arguments={"path": hb_path}),
                  ToolCall(name="read_file", arguments={"path": csv_path})]
         lookup_col = dom.derived[2].name
@@ -329,10 +327,8 @@ class DataCompletion:
                                     f"{dom.lookup_column}): {table}.", clue_ids=[lk_clue]))
             clues.append(Clue(clue_id=lk_clue, description=f"the {dom.lookup_name}", location="colleague",
                               where=f"ask {holder.handle}, as the handbook says", hops=3 if level == 2 else 2))
-            plan += [ToolCall(name="send_message", arguments={
-                         "to": holder.handle, "text": f"Hi {holder.first_name}, could you send me the current "
-                                                      f"{dom.lookup_name}?"}),
-                     ToolCall(name="wait", arguments={"for_message_from": holder.handle})]
+            plan += ask(holder.handle, f"Hi {holder.first_name}, could you send me the current "
+                                       f"{dom.lookup_name}?")
         plan += [ToolCall(name="write_file", arguments={"path": csv_path, "content": completed}),
                  ToolCall(name="submit", arguments={"task_id": tid, "answer": {"file": csv_path}})]
 
@@ -366,12 +362,9 @@ class DataCompletion:
         objective = (f"The {dom.title.lower()} file {csv_path} has blank cells in the column(s) {cols}. Fill every "
                      f"blank cell. {where} Leave every other cell as it is and save the file in place, then "
                      f'submit {{"file": "{csv_path}"}}.')
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, company) + 10, files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers, domains=list(self.domains),
-            modalities=list(self.modalities))
+        return ctx.instance(
+            self, objective=objective, extra_minutes=10, files=files, facts=facts, clues=clues,
+            checkpoints=checkpoints, solution=plan, answers=answers)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Fill each blank with the mean of its column's given cells (a rough guess), save, submit."""

@@ -25,8 +25,8 @@ from PIL import Image, ImageDraw
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
-from firstday.tasks.library import _glyphs as glyphs
+from firstday.tasks.family import BaselineView, GenContext, ask, register
+from firstday.tasks.library import _image_kit as kit
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.company import Department
@@ -107,10 +107,10 @@ def render_route_map(params: dict[str, Any]) -> Image.Image:
 
     # name labels first (as boxes), then each road's length label where it covers no name and no other length
     title = str(params["title"])
-    taken: list[Box] = [(8, 8, 20 + glyphs.width(title, label), 30)]
+    taken: list[Box] = [(8, 8, 20 + kit.advance(title, label), 30)]
     names: list[tuple[str, float, float]] = []
     for name, (x, y) in pos.items():
-        tw = glyphs.width(name, label)
+        tw = kit.advance(name, label)
         tx = min(max(4, x - tw / 2), width - tw - 4)
         ty = y + 12 if y < height - 60 else y - 28
         names.append((name, tx, ty))
@@ -120,7 +120,7 @@ def render_route_map(params: dict[str, Any]) -> Image.Image:
     for a, b, w in params["edges"]:
         (x0, y0), (x1, y1) = pos[a], pos[b]
         text = f"{w:.1f} km"
-        tw = glyphs.width(text, small)
+        tw = kit.advance(text, small)
         spot = None
         norm = max(1.0, math.hypot(x1 - x0, y1 - y0))
         px, py = -(y1 - y0) / norm, (x1 - x0) / norm  # unit normal: labels may sit just beside the road
@@ -148,23 +148,23 @@ def render_route_map(params: dict[str, Any]) -> Image.Image:
         else:
             draw.ellipse((x - 5, y - 5, x + 5, y + 5), fill=(255, 255, 255), outline=c, width=2)
     for place, nx, ny in names:
-        draw.rectangle((nx - 2, ny - 1, nx + glyphs.width(place, label) + 2, ny + 15), fill=(255, 255, 255))
-        glyphs.draw_text(img, (nx, ny), place, label, (10, 10, 10))
+        draw.rectangle((nx - 2, ny - 1, nx + kit.advance(place, label) + 2, ny + 15), fill=(255, 255, 255))
+        kit.text(img, (nx, ny), place, label, (10, 10, 10))
     for text, tx, my in lengths:  # on top: a road's length is never hidden
-        draw.rectangle((tx - 3, my - 8, tx + glyphs.width(text, small) + 3, my + 8), fill=(255, 255, 250),
+        draw.rectangle((tx - 3, my - 8, tx + kit.advance(text, small) + 3, my + 8), fill=(255, 255, 250),
                        outline=road)
-        glyphs.draw_text(img, (tx, my - 7), text, small, (20, 20, 20))
+        kit.text(img, (tx, my - 7), text, small, (20, 20, 20))
     draw.rectangle(taken[0], fill=(255, 255, 255), outline=(80, 80, 80))
-    glyphs.draw_text(img, (14, 12), title, label, (0, 0, 0))
+    kit.text(img, (14, 12), title, label, (0, 0, 0))
     ly = height - 24
     draw.rectangle((0, ly - 4, width, height), fill=(255, 255, 255))
     x = 10
     for kind, text in (("office", "office"), ("venue", "activity venue"), ("lunch", "lunch place"),
                        ("junction", "junction")):
         draw.ellipse((x, ly + 2, x + 12, ly + 14), fill=colours[kind])
-        glyphs.draw_text(img, (x + 16, ly), text, small, (30, 30, 30))
-        x += 34 + int(glyphs.width(text, small))
-    glyphs.draw_text(img, (x + 10, ly), "road lengths in km", small, (30, 30, 30))
+        kit.text(img, (x + 16, ly), text, small, (30, 30, 30))
+        x += 34 + int(kit.advance(text, small))
+    kit.text(img, (x + 10, ly), "road lengths in km", small, (30, 30, 30))
     return img
 
 
@@ -402,17 +402,15 @@ class EventPlanning:
                                   clue_ids=[cid]))
                 clues.append(Clue(clue_id=cid, description=f"{e.handle}'s dates", location="colleague",
                                   where=f"ask {e.handle}"))
-        ask = f"Hi all! For the {title}, which of these dates are you available: {', '.join(map(fmt_d, dates))}?"
-        plan.insert(0, ToolCall(name="send_message", arguments={"to": [e.handle for e in team], "text": ask}))
+        question = f"Hi all! For the {title}, which of these dates are you available: {', '.join(map(fmt_d, dates))}?"
+        plan.insert(0, ToolCall(name="send_message", arguments={"to": [e.handle for e in team], "text": question}))
         slowest = max(e.reply_delay for e in team)
         if slowest > GROUP_MESSAGE_COST:
             plan.insert(1, ToolCall(name="wait", arguments={"minutes": slowest - GROUP_MESSAGE_COST}))
         for e in deferring:
             mgr = company.employee(e.manager or "")
-            plan += [ToolCall(name="send_message", arguments={
-                        "to": mgr.handle, "text": f"Hi, which dates is {e.name} ({e.handle}) available for the "
-                                                  f"{title}?"}),
-                     ToolCall(name="wait", arguments={"for_message_from": mgr.handle})]
+            plan += ask(mgr.handle, f"Hi, which dates is {e.name} ({e.handle}) available for the "
+                                    f"{title}?")
         avail_ids = [f"{tid}-avail-{e.handle}" for e in team]
         policy_path = ""
         if variant == "optimal_plan":
@@ -429,9 +427,7 @@ class EventPlanning:
                            where=policy_path),
                       Clue(clue_id=f"{tid}-policy-holder", description="HR shares the outing policy",
                            location="colleague", where=f"ask {holder.handle}")]
-            plan += [ToolCall(name="send_message", arguments={
-                        "to": holder.handle, "text": f"Hello, could you share the outing policy for the {title}?"}),
-                     ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
+            plan += [*ask(holder.handle, f"Hello, could you share the outing policy for the {title}?"),
                      ToolCall(name="read_file", arguments={"path": policy_path})]
             who_policy = f"{holder.name} ({holder.handle}) in HR" if level == 0 else "HR"
         members = ", ".join(f"{e.name} ({e.handle})" for e in team) if level < 2 else f"everyone in {dept.name}"
@@ -476,11 +472,9 @@ class EventPlanning:
                 if cp.cp_id in ("total-cost", "total-distance"):
                     cp.clue_ids = sorted(set(cp.clue_ids) | {f"{tid}-policy"})
         plan.append(ToolCall(name="submit", arguments={"task_id": tid, "answer": dict(answers)}))
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, company), files=files, facts=facts, clues=clues, checkpoints=cps,
-            solution=plan, answers=answers, domains=list(self.domains), modalities=list(self.modalities))
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=cps, solution=plan,
+            answers=answers)
 
     @staticmethod
     def _metric_checkpoints(tid: str, avail_ids: list[str]) -> list[Checkpoint]:

@@ -22,8 +22,8 @@ from PIL import Image, ImageDraw
 
 from firstday.errors import DayFullError, GenerationError
 from firstday.tasks.checks import MeetingCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
-from firstday.tasks.library._visual_kit import RGB, centered, grain, jitter, text, text_width
+from firstday.tasks.family import BaselineView, GenContext, ask, estimate_minutes, register
+from firstday.tasks.library._image_kit import RGB, centered, grain, jitter, text, text_width
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.timefmt import fmt
 from firstday.world.assets import Fact, FileAsset, MeetingAsset
@@ -238,14 +238,10 @@ class FloorPlanBooking:
                                  + ("; an invitee may need more from the room." if level == 2 else "."))),
         ]
         deadline = start - 5
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=deadline,
-            latest_deadline=deadline, effort_minutes=effort, files=files, facts=facts, meetings=blockers,
-            clues=clues, checkpoints=checkpoints, solution=plan,
-            answers={"room": target, "start": start, "invited": [e.handle for e in invitees]},
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, deadline=deadline, latest_deadline=deadline, effort_minutes=effort,
+            files=files, facts=facts, meetings=blockers, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers={"room": target, "start": start, "invited": [e.handle for e in invitees]})
 
     def _attempt(self, ctx: GenContext, level: int, need: int, teams_all: list[str], effort: int,
                  duration: int) -> tuple[int, list[dict[str, Any]], list[dict[str, Any]], str, str | None,
@@ -364,12 +360,8 @@ class FloorPlanBooking:
               invitees: list[str]) -> list[ToolCall]:
         plan = [ToolCall(name="read_file", arguments={"path": path})]
         if asker is not None:
-            plan += [
-                ToolCall(name="send_message", arguments={
-                    "to": asker, "text": f"Hi, I'm booking the room for the '{title}' meeting. Do you have any "
-                                         "requirement or need for the room, e.g. access?"}),
-                ToolCall(name="wait", arguments={"for_message_from": asker}),
-            ]
+            plan += ask(asker, f"Hi, I'm booking the room for the '{title}' meeting. Do you have any "
+                               "requirement or need for the room, e.g. access?")
         plan += [
             ToolCall(name="list_rooms", arguments={}),
             ToolCall(name="room_schedule", arguments={}),

@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import CsvRowsCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
-from firstday.tasks.library._visual_kit import RGB, grain, hand_text, jitter, text, text_width, tilt
+from firstday.tasks.family import BaselineView, GenContext, ask, register
+from firstday.tasks.library._image_kit import RGB, grain, hand_text, jitter, text, text_width, tilt
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.company import FIRST_NAMES, LAST_NAMES
@@ -359,9 +359,7 @@ class FormDataEntry:
         if level == 2:
             clues.append(Clue(clue_id=f"{tid}-holder", description="the guide is shared on request",
                               location="colleague", where=f"ask {holder.handle}"))
-            plan += [ToolCall(name="send_message", arguments={
-                "to": holder.handle, "text": f"Hello, could you share the data-entry guide for form batch {batch}?"}),
-                ToolCall(name="wait", arguments={"for_message_from": holder.handle})]
+            plan += ask(holder.handle, f"Hello, could you share the data-entry guide for form batch {batch}?")
         plan.append(ToolCall(name="read_file", arguments={"path": guide_path}))
         plan += [ToolCall(name="read_file", arguments={"path": p}) for p in img_paths]
         checkpoints: list[Checkpoint] = []
@@ -422,13 +420,9 @@ class FormDataEntry:
         noun = "form" if n_forms == 1 else "forms"
         objective = (f"Batch {batch}: {n_forms} filled-in {spec['title'].lower()} {noun} "
                      f"({', '.join(img_paths)}) need to be entered: {deliverable}. {where}")
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers=answers)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Without vision the values are unknown: save the log as it was (nothing typed in) and submit an empty

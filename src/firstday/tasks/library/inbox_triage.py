@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from firstday.tasks.checks import MessageCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.company import Employee
@@ -403,18 +403,12 @@ class InboxTriage:
         ]
         plan: list[ToolCall] = [ToolCall(name="read_file", arguments={"path": index_path})]
         if level == 2:
-            facts.append(Fact(
-                fact_id=f"{tid}-referral", holder=head.handle, topic="who keeps the routing policy",
-                keywords=["routing policy", "email routing", "triage", "routing"],
-                reply=f"{holder.name} ({holder.handle}) maintains our email routing policy; please ask them.",
-                clue_ids=[f"{tid}-referral"],
-            ))
-            clues.append(Clue(clue_id=f"{tid}-referral", description="who maintains the routing policy",
-                              location="colleague", where=f"ask {head.handle} (head of {support_dept})"))
-            plan += [ToolCall(name="send_message", arguments={"to": head.handle, "text": ASK}),
-                     ToolCall(name="wait", arguments={"for_message_from": head.handle})]
-        plan += [ToolCall(name="send_message", arguments={"to": holder.handle, "text": ASK}),
-                 ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
+            referral(f"{tid}-referral", head, f"head of {support_dept}", topic="who keeps the routing policy",
+                     keywords=["routing policy", "email routing", "triage", "routing"],
+                     description="who maintains the routing policy",
+                     reply=f"{holder.name} ({holder.handle}) maintains our email routing policy; please ask them.",
+                     question=ASK).add_to(facts, clues, plan)
+        plan += [*ask(holder.handle, ASK),
                  ToolCall(name="read_file", arguments={"path": policy_path})]
         plan += [ToolCall(name="read_file", arguments={"path": f.path}) for f in files[1:-1]]
 
@@ -490,13 +484,9 @@ class InboxTriage:
             f"other owners), naming the email id in your message, and submit the mapping "
             f"{{\"routing\": {{\"<email id>\": \"<owner handle>\", ...}}}}. {where}"
         )
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers=answers)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Route by matching index subjects against the policy's category table (special rules ignored)."""

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import FileCheck, FileItemsCheck, SubmittedCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.company import Employee
@@ -354,13 +354,9 @@ class KbLinkFix:
         files = [FileAsset(path=registry_path, content=registry, media_type="text/csv",
                            clue_ids=[f"{tid}-registry"])]
         files += [FileAsset(path=a.path, content=original[a.path], media_type="text/markdown") for a in articles]
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers=answers)
 
     # --- generation helpers -------------------------------------------------------------------------
     def _routes(self, ctx: GenContext, retired: list[Chart], level: int) -> list[Route]:

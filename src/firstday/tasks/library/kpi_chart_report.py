@@ -18,8 +18,8 @@ from typing import Any, ClassVar, Literal
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
-from firstday.tasks.library._pillow_kit import Colour, add_noise, font, jitter, text_width
+from firstday.tasks.family import BaselineView, GenContext, ask, register
+from firstday.tasks.library._image_kit import RGB, add_noise, font, freetype_width, jitter
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.images import ImageSpec, register_renderer
@@ -38,7 +38,7 @@ KPIS = (
     ("Leads generated", "leads", (150, 250, 300), ("Webinars", "Trade fairs", "Referrals", "Cold outreach")),
     ("Support tickets closed", "tickets", (300, 400, 600), ("Tier 1", "Tier 2", "Self-service")),
 )
-PALETTES: tuple[tuple[Colour, ...], ...] = (
+PALETTES: tuple[tuple[RGB, ...], ...] = (
     ((31, 119, 180), (255, 127, 14), (44, 160, 44)),
     ((78, 121, 167), (242, 142, 43), (225, 87, 89)),
     ((27, 158, 119), (217, 95, 2), (117, 112, 179)),
@@ -188,9 +188,7 @@ class KpiChartReport:
                 clue_ids=[f"{tid}-series"]))
             clues.append(Clue(clue_id=f"{tid}-series", description="which series of the chart is meant",
                               location="colleague", where=f"ask {owner.handle}"))
-            plan += [ToolCall(name="send_message", arguments={
-                         "to": owner.handle, "text": f"Which {kpi.lower()} series do you follow on the chart?"}),
-                     ToolCall(name="wait", arguments={"for_message_from": owner.handle})]
+            plan += ask(owner.handle, f"Which {kpi.lower()} series do you follow on the chart?")
             who = f"the {kpi.lower()} series that {owner.name} ({owner.handle}) follows (ask them which one)"
         elif n_series > 1:
             who = f"the '{asked}' series"
@@ -210,13 +208,9 @@ class KpiChartReport:
                        + (" Ask who follows the KPI which series they mean." if level == 2 else ""))
             for field, how, tol in checks
         ]
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=expected,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers=expected)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Without reading values: a plausible-looking answer in the requested format."""
@@ -245,7 +239,7 @@ def render_chart(p: dict[str, Any]) -> Image.Image:
     img = Image.new("RGB", (width, height), bg)
     d = ImageDraw.Draw(img)
     ts, ls = rng.randint(17, 21), rng.randint(12, 14)
-    d.text(((width - text_width(p["title"], ts)) // 2 if rng.random() < 0.5 else 20, 14), p["title"],
+    d.text(((width - freetype_width(p["title"], ts)) // 2 if rng.random() < 0.5 else 20, 14), p["title"],
            font=font(ts), fill=ink)
     series: list[str] = p["series"]
     legend = p["legend"] if len(series) > 1 else "none"
@@ -264,7 +258,7 @@ def render_chart(p: dict[str, Any]) -> Image.Image:
             d.line((left, y, right, y), fill=grid_c, width=1)
         d.line((left - 5, y, left, y), fill=ink, width=1)
         label = f"{v:g}"
-        d.text((left - 9 - text_width(label, ls), y - ls // 2 - 1), label, font=font(ls), fill=ink)
+        d.text((left - 9 - freetype_width(label, ls), y - ls // 2 - 1), label, font=font(ls), fill=ink)
     d.line((left, top - 5, left, bottom), fill=ink, width=2)
     d.line((left, bottom, right, bottom), fill=ink, width=2)
     d.text((8, top - ls - 12), p["unit"], font=font(ls - 1), fill=ink)
@@ -272,7 +266,7 @@ def render_chart(p: dict[str, Any]) -> Image.Image:
     slot = (right - left) / len(months)
     for i, m in enumerate(months):
         cx = left + slot * (i + 0.5)
-        d.text((cx - text_width(m, ls) / 2, bottom + 8), m, font=font(ls), fill=ink)
+        d.text((cx - freetype_width(m, ls) / 2, bottom + 8), m, font=font(ls), fill=ink)
         d.line((cx, bottom, cx, bottom + 4), fill=ink, width=1)
     data: list[list[float]] = p["data"]
     n = len(series)
@@ -284,7 +278,7 @@ def render_chart(p: dict[str, Any]) -> Image.Image:
                 d.rectangle((round(x0), round(y_of(v)), round(x0 + bw) - 1, bottom - 1), fill=palette[s])
                 if p["labels"]:
                     lab = _fmt(v)
-                    d.text((x0 + bw / 2 - text_width(lab, ls - 2) / 2, y_of(v) - ls - 2), lab, font=font(ls - 2),
+                    d.text((x0 + bw / 2 - freetype_width(lab, ls - 2) / 2, y_of(v) - ls - 2), lab, font=font(ls - 2),
                            fill=ink)
     else:
         for s, values in enumerate(data):
@@ -301,12 +295,12 @@ def render_chart(p: dict[str, Any]) -> Image.Image:
                     d.ellipse(shape, fill=palette[s])
                 if p["labels"]:
                     lab = _fmt(values[i])
-                    d.text((px - text_width(lab, ls - 2) / 2, py - ls - 8), lab, font=font(ls - 2), fill=ink)
+                    d.text((px - freetype_width(lab, ls - 2) / 2, py - ls - 8), lab, font=font(ls - 2), fill=ink)
     if p["target"] is not None:
         ty = round(y_of(float(p["target"])))
         for x in range(left, right, 12):
             d.line((x, ty, min(x + 7, right), ty), fill=(200, 30, 30), width=2)
-        d.text((right - text_width("Target", ls) - 2, ty - ls - 4), "Target", font=font(ls), fill=(200, 30, 30))
+        d.text((right - freetype_width("Target", ls) - 2, ty - ls - 4), "Target", font=font(ls), fill=(200, 30, 30))
     if legend != "none":
         entries = [(s, palette[i]) for i, s in enumerate(series)]
         if legend == "right":
@@ -316,11 +310,11 @@ def render_chart(p: dict[str, Any]) -> Image.Image:
                 d.text((x + 18, y), name, font=font(ls), fill=ink)
                 y += ls + 10
         else:
-            total = sum(text_width(name, ls) + 40 for name, _ in entries)
+            total = sum(freetype_width(name, ls) + 40 for name, _ in entries)
             x = (width - total) // 2
             y = top - 30 if legend == "top" else height - 34
             for name, c in entries:
                 d.rectangle((x, y + 2, x + 12, y + 14), fill=c)
                 d.text((x + 18, y), name, font=font(ls), fill=ink)
-                x += text_width(name, ls) + 40
+                x += freetype_width(name, ls) + 40
     return add_noise(img, int(p["seed"]), float(p["noise"]))

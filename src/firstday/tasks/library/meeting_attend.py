@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from firstday.errors import DayFullError, GenerationError
 from firstday.tasks.checks import AttendedCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, ask, estimate_minutes, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.timefmt import fmt
 from firstday.world.assets import Fact, FileAsset, MeetingAsset
@@ -261,12 +261,8 @@ class MeetingAttend:
         # the oracle: attend, (ask for the file,) read, submit
         plan = [ToolCall(name="attend_meeting", arguments={"meeting_id": mid})]
         if level == 2:
-            plan += [
-                ToolCall(name="send_message", arguments={
-                    "to": holder.handle,
-                    "text": f"Hi {holder.first_name}, could you share the request batch {batch} file with me?"}),
-                ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
-            ]
+            plan += ask(holder.handle,
+                        f"Hi {holder.first_name}, could you share the request batch {batch} file with me?")
         plan.append(ToolCall(name="read_file", arguments={"path": csv_path}))
         if rules_path:
             plan.append(ToolCall(name="read_file", arguments={"path": rules_path}))
@@ -290,12 +286,9 @@ class MeetingAttend:
             f"{organizer.name} ({organizer.handle}) has invited you to the meeting '{meeting.title}' today at "
             f"{fmt(start)} in {room} (meeting id {mid}). Attend it on time: the task for you will be explained "
             "there. Then do that task and submit the result in the format given in the meeting.")
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=effort, files=files, facts=facts, meetings=[meeting], clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers, domains=list(self.domains),
-            modalities=list(self.modalities))
+        return ctx.instance(
+            self, objective=objective, effort_minutes=effort, files=files, facts=facts, meetings=[meeting],
+            clues=clues, checkpoints=checkpoints, solution=plan, answers=answers)
 
     @staticmethod
     def _batch_id(ctx: GenContext) -> str:

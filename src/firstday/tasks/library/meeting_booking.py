@@ -310,14 +310,10 @@ class MeetingBooking:
                 clue_ids=avail_ids, check=MeetingCheck(aspect="attendees_exclude", expected="uninvited"),
                 feedback="Ask each invitee whether they can make it; someone unsure will name who knows."))
         deadline = start - 5  # the booking must exist before the meeting starts
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty,
-            objective=self._objective(ctx, people, dept_name, title, start, duration, window),
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=deadline,
-            latest_deadline=deadline, effort_minutes=effort, facts=facts, meetings=blockers, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=self._objective(ctx, people, dept_name, title, start, duration, window),
+            deadline=deadline, latest_deadline=deadline, effort_minutes=effort, facts=facts, meetings=blockers,
+            clues=clues, checkpoints=checkpoints, solution=plan, answers=answers)
 
     @staticmethod
     def _department(rng: random.Random, company: Company, difficulty: str) -> str:

@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
-from firstday.tasks.library._visual_kit import RGB, centered, grain, jitter, speckle, text, text_width, tilt
+from firstday.tasks.family import BaselineView, GenContext, ask, register
+from firstday.tasks.library._image_kit import RGB, centered, grain, jitter, speckle, text, text_width, tilt
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.company import Company, Employee
@@ -224,10 +224,7 @@ class OrgChartRouting:
             clues.append(Clue(clue_id=f"{tid}-leave", description="who is on leave this week",
                               location="colleague", where=coordinator.handle))
             need = [*need, f"{tid}-leave"]
-            plan += [ToolCall(name="send_message", arguments={
-                        "to": coordinator.handle,
-                        "text": f"Hi! Who on Project {project} is on leave this week? (for request {rid})"}),
-                     ToolCall(name="wait", arguments={"for_message_from": coordinator.handle})]
+            plan += ask(coordinator.handle, f"Hi! Who on Project {project} is on leave this week? (for request {rid})")
         else:
             op = boxes[other].person  # type: ignore[index]
             intro = (f"{xp.name} and {op.name} on Project {project} need approval for a joint request {rid} "
@@ -254,13 +251,9 @@ class OrgChartRouting:
                      "text": f"Hello {target.first_name}, approval request {rid} for Project {project}: "
                              f"{subject}. Could you approve it?"}),
                  ToolCall(name="submit", arguments={"task_id": tid, "answer": {"approver": target.handle}})]
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, company), files=files, clues=clues, facts=facts,
-            checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, clues=clues, facts=facts, checkpoints=checkpoints, solution=plan,
+            answers=answers)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """No vision: route to the directory manager of the person named first (wrong by construction),

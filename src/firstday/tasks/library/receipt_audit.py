@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
-from firstday.tasks.library._pillow_kit import add_noise, fit, font, jitter, rotate, speckle, text_width
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
+from firstday.tasks.library._image_kit import add_noise, fit, font, freetype_width, jitter, rotate, speckle
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.images import ImageSpec, register_renderer
@@ -325,19 +325,12 @@ class ReceiptAudit:
         ]
         plan: list[ToolCall] = []
         if level == 2:
-            facts.append(Fact(fact_id=f"{tid}-referral", holder=head.handle, topic="who keeps the expense policy",
-                              keywords=keywords,
-                              reply=f"{holder.name} ({holder.handle}) maintains the expense policy; ask them.",
-                              clue_ids=[f"{tid}-referral"]))
-            clues.append(Clue(clue_id=f"{tid}-referral", description="who maintains the expense policy",
-                              location="colleague", where=f"ask {head.handle} (head of Finance)"))
-            plan += [ToolCall(name="send_message", arguments={"to": head.handle,
-                                                              "text": "Hi! Who keeps the expense policy?"}),
-                     ToolCall(name="wait", arguments={"for_message_from": head.handle})]
+            referral(f"{tid}-referral", head, "head of Finance", topic="who keeps the expense policy",
+                     keywords=keywords, description="who maintains the expense policy",
+                     reply=f"{holder.name} ({holder.handle}) maintains the expense policy; ask them.",
+                     question="Hi! Who keeps the expense policy?").add_to(facts, clues, plan)
         plan += [
-            ToolCall(name="send_message", arguments={"to": holder.handle,
-                                                     "text": "Hello, could you share the expense policy with me?"}),
-            ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
+            *ask(holder.handle, "Hello, could you share the expense policy with me?"),
             ToolCall(name="read_file", arguments={"path": policy_path}),
             *[ToolCall(name="read_file", arguments={"path": f.path}) for f in files if f.is_image],
             ToolCall(name="submit", arguments={"task_id": tid, "answer": {"violations": truth}}),
@@ -360,14 +353,9 @@ class ReceiptAudit:
                                 "dates and amounts are on the scans.")
             for rid, k in zip(ids, active, strict=True)
         ]
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan,
-            answers={f"violations.{rid}": v for rid, v in truth.items()},
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers={f"violations.{rid}": v for rid, v in truth.items()})
 
     @staticmethod
     def _params(rng: random.Random, r: Receipt, rotation: float, level: int) -> dict[str, Any]:
@@ -434,12 +422,12 @@ def render_receipt(p: dict[str, Any]) -> Image.Image:
     upper = rng.random() < 0.5
 
     def line(y: int, text: str, size: int, *, centre: bool = False, bold: bool = False) -> None:
-        x = (width - text_width(text, size)) // 2 if centre else pad
+        x = (width - freetype_width(text, size)) // 2 if centre else pad
         d.text((x, y), text, font=font(size), fill=ink, stroke_width=1 if bold else 0, stroke_fill=ink)
 
     def pair(y: int, left: str, right: str, size: int, bold: bool = False) -> None:
         d.text((pad, y), left, font=font(size), fill=ink, stroke_width=1 if bold else 0, stroke_fill=ink)
-        d.text((width - pad - text_width(right, size), y), right, font=font(size), fill=ink,
+        d.text((width - pad - freetype_width(right, size), y), right, font=font(size), fill=ink,
                stroke_width=1 if bold else 0, stroke_fill=ink)
 
     def rule(y: int) -> None:
@@ -480,7 +468,7 @@ def render_receipt(p: dict[str, Any]) -> Image.Image:
     line(y, f"Card **** {p['card']}", body - 2)
     y += line_h
     line(y, rng.choice(("Thank you!", "Thank you for your visit", "Please come again")), body - 2, centre=True)
-    speckle(d, rng, width, height, 40, jitter((150, 150, 150), rng, 30))
+    speckle(d, rng, (width, height), 40, [jitter((150, 150, 150), rng, 30)], radii=(0, 0, 1))
     bed = jitter(rng.choice(((70, 70, 75), (200, 200, 205), (120, 95, 70))), rng, 10)
     margin = rng.randint(20, 50)
     canvas = Image.new("RGB", (width + 2 * margin, height + 2 * margin), bed)

@@ -22,8 +22,8 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
-from firstday.tasks.library import _glyphs as glyphs
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
+from firstday.tasks.library import _image_kit as kit
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.company import Employee
@@ -196,14 +196,14 @@ def render_scanned_cv(params: dict[str, Any]) -> Image.Image:
     draw = ImageDraw.Draw(img)
     ink = rng.choice(((30, 30, 30), (20, 24, 40), (45, 40, 35)))
     x, y = rng.randint(36, 56), rng.randint(28, 40)
-    glyphs.draw_text(img, (x, y), lines[0], size + 8, ink)
+    kit.text(img, (x, y), lines[0], size + 8, ink)
     y += size + 22
     draw.line((x, y - 6, width - x, y - 6), fill=(120, 120, 120), width=1)
     for ln in lines[1:]:
         if ln.isupper() and ln:
-            glyphs.draw_text(img, (x, y), ln, size + 1, ink, bold=True)
+            kit.text(img, (x, y), ln, size + 1, ink, bold=True, bold_spacing=0)
         else:
-            glyphs.draw_text(img, (x + (0 if not ln else 6), y), ln, size, ink)
+            kit.text(img, (x + (0 if not ln else 6), y), ln, size, ink)
         y += line_h
     grey = (150, 150, 150)
     draw.point([(rng.randrange(width), rng.randrange(height)) for _ in range(int(params.get("specks", 400)))],
@@ -360,19 +360,13 @@ class ResumeScreening:
             if level == 2:
                 # the head of HR knows who the hiring manager is; the head of HR says who keeps the guide
                 router = ctx.company.employee(hr.head)
-                facts.append(Fact(fact_id=f"{tid}-referral", holder=router.handle, topic=f"who has the {topic}",
-                                  keywords=holder_words, require_any=[ref],
-                                  reply=f"For {ref}, {holder.name} ({holder.handle}) has {what}; please ask them.",
-                                  clue_ids=[f"{tid}-referral"]))
-                clues.append(Clue(clue_id=f"{tid}-referral", description=f"who has {what}", location="colleague",
-                                  where=f"ask {router.handle} (head of HR)"))
-                plan += [ToolCall(name="send_message", arguments={
-                             "to": router.handle, "text": f"Hi! Who has the {topic} for {ref}?"}),
-                         ToolCall(name="wait", arguments={"for_message_from": router.handle})]
-            ask = (f"Hello, what are the hiring requirements for {ref} ({role.title})?" if not is_guide else
+                referral(f"{tid}-referral", router, "head of HR", topic=f"who has the {topic}", keywords=holder_words,
+                         require_any=[ref], description=f"who has {what}",
+                         reply=f"For {ref}, {holder.name} ({holder.handle}) has {what}; please ask them.",
+                         question=f"Hi! Who has the {topic} for {ref}?").add_to(facts, clues, plan)
+            question = (f"Hello, what are the hiring requirements for {ref} ({role.title})?" if not is_guide else
                    f"Hello, could you share the screening guide for {ref}?")
-            plan += [ToolCall(name="send_message", arguments={"to": holder.handle, "text": ask}),
-                     ToolCall(name="wait", arguments={"for_message_from": holder.handle})]
+            plan += ask(holder.handle, question)
             if is_guide:
                 plan.append(ToolCall(name="read_file", arguments={"path": guide_path}))
             who = {0: f"{holder.name} ({holder.handle})", 1: f"the head of {team.name}",
@@ -401,12 +395,9 @@ class ResumeScreening:
                           clue_ids=deps, check=SubmissionCheck(field="count", expected="count",
                                                                compare="number_close", tolerance=0.0),
                           feedback="Count the candidates who meet every requirement.")]
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company), files=files, facts=facts, clues=clues,
-            checkpoints=cps, solution=plan, answers={"selected": truth, "count": len(truth)},
-            domains=list(self.domains), modalities=list(self.modalities))
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=cps, solution=plan,
+            answers={"selected": truth, "count": len(truth)})
 
     # --- candidates -----------------------------------------------------------------------------------
     def _candidates(self, rng: random.Random, role: Role, req: Requirements, n: int, level: int,

@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
-from firstday.tasks.library._visual_kit import RGB, grain, text, text_width
+from firstday.tasks.family import BaselineView, GenContext, ask, register
+from firstday.tasks.library._image_kit import RGB, grain, text, text_width
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.images import ImageSpec, register_renderer
@@ -297,9 +297,7 @@ class RoutePlanning:
                     shares_files=[manifest_path]))
                 clues.append(Clue(clue_id=f"{tid}-holder", description="the manifest is shared on request",
                                   location="colleague", where=f"ask {holder.handle}"))
-                plan += [ToolCall(name="send_message", arguments={
-                    "to": holder.handle, "text": f"Hello, could you share the delivery manifest for van {van}?"}),
-                    ToolCall(name="wait", arguments={"for_message_from": holder.handle})]
+                plan += ask(holder.handle, f"Hello, could you share the delivery manifest for van {van}?")
                 where = f"The stops are in van {van}'s delivery manifest; {dept_name} dispatches the vans."
             else:
                 where = f"The stops are in the delivery manifest {manifest_path}."
@@ -325,13 +323,9 @@ class RoutePlanning:
                        check=SubmissionCheck(field="distance", expected="distance", compare="number_close"),
                        feedback="Add up the road lengths along the route (the labels on the map)."),
         ]
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers={"route": route, "distance": int(total)},
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers={"route": route, "distance": int(total)})
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Without the map: the stops it knows of, alphabetically, and a guessed distance."""

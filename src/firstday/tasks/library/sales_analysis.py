@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, ask, register
 from firstday.tasks.library._follow_up import FollowUpSpec, baseline_follow_up, build_follow_up
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -159,10 +159,8 @@ class SalesAnalysis:
                               clue_ids=[f"{tid}-holder"], shares_files=[hb_path]))
             clues.append(Clue(clue_id=f"{tid}-holder", description="the handbook is shared on request",
                               location="colleague", where=f"ask {head.handle} (head of {owner_dept})"))
-            plan += [ToolCall(name="send_message", arguments={
-                         "to": head.handle, "text": f"Hi {head.first_name}, could you share the sales analysis "
-                                                    "handbook with me?"}),
-                     ToolCall(name="wait", arguments={"for_message_from": head.handle})]
+            plan += ask(head.handle, f"Hi {head.first_name}, could you share the sales analysis "
+                                     "handbook with me?")
         plan.append(ToolCall(name="read_file", arguments={"path": hb_path}))
         plan += [ToolCall(name="read_file", arguments={"path": paths[q]}) for q in quarters]
         plan.append(ToolCall(name="submit", arguments={"task_id": tid, "answer": fmt_answer}))
@@ -179,12 +177,9 @@ class SalesAnalysis:
                  2: f"Use the definitions of the sales analysis handbook; the {owner_dept} team has it."}[level]
         files_text = ", ".join(paths[q] for q in quarters)
         objective = f"Using the quarterly sales files ({files_text}), {question} {where}"
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, company) + 10, files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers, domains=list(self.domains),
-            modalities=list(self.modalities))
+        return ctx.instance(
+            self, objective=objective, extra_minutes=10, files=files, facts=facts, clues=clues,
+            checkpoints=checkpoints, solution=plan, answers=answers)
 
     def _follow_up(self, ctx: GenContext) -> TaskInstance:
         """``bonus_payout``: Sales pays a bonus to the people (or regions) of an earlier task's result."""
@@ -203,7 +198,7 @@ class SalesAnalysis:
             entity_column="region" if regions else "employee", amount_column="bonus", counted_status="approved",
             other_statuses=("withdrawn", "pending"), list_key="bonus_recipients", total_key="bonus_total",
             amount_range=(800, 5000) if regions else (150, 900))
-        return build_follow_up(ctx, self.name, list(self.domains), list(self.modalities), earlier, spec)
+        return build_follow_up(ctx, self, earlier, spec)
 
     @staticmethod
     def _question(variant: str, rng: Any, sales: dict[int, list[Sale]], names: list[str], counts: Any, level: int,

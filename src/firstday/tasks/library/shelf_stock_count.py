@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
-from firstday.tasks.library._visual_kit import RGB, grain, jitter, text, text_width, tilt
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
+from firstday.tasks.library._image_kit import RGB, grain, jitter, text, text_width, tilt
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.images import ImageSpec, register_renderer
@@ -275,19 +275,13 @@ class ShelfStockCount:
         ]
         plan: list[ToolCall] = [ToolCall(name="read_file", arguments={"path": p}) for p in img_paths]
         if level == 2:
-            facts.append(Fact(fact_id=f"{tid}-referral", holder=head.handle, topic=f"who keeps aisle {aisle}'s list",
-                              keywords=words, require_any=[aisle, f"aisle {aisle}"],
-                              reply=f"{planner.name} ({planner.handle}) plans the stock for aisle {aisle}; "
-                                    "ask them for the stock list.", clue_ids=[f"{tid}-referral"]))
-            clues.append(Clue(clue_id=f"{tid}-referral", description="who keeps the stock list",
-                              location="colleague", where=f"ask {head.handle} (head of {dept_name})"))
-            plan += [ToolCall(name="send_message", arguments={
-                "to": head.handle, "text": f"Hi! Who keeps the stock list for aisle {aisle}?"}),
-                ToolCall(name="wait", arguments={"for_message_from": head.handle})]
+            referral(f"{tid}-referral", head, f"head of {dept_name}", topic=f"who keeps aisle {aisle}'s list",
+                     keywords=words, require_any=[aisle, f"aisle {aisle}"], description="who keeps the stock list",
+                     reply=f"{planner.name} ({planner.handle}) plans the stock for aisle {aisle}; "
+                           "ask them for the stock list.",
+                     question=f"Hi! Who keeps the stock list for aisle {aisle}?").add_to(facts, clues, plan)
         plan += [
-            ToolCall(name="send_message", arguments={
-                "to": holder.handle, "text": f"Hello, could you share the stock list for aisle {aisle}?"}),
-            ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
+            *ask(holder.handle, f"Hello, could you share the stock list for aisle {aisle}?"),
             ToolCall(name="read_file", arguments={"path": list_path}),
             ToolCall(name="submit", arguments={"task_id": tid, "answer": answer}),
         ]
@@ -332,13 +326,9 @@ class ShelfStockCount:
         ]
         files.append(FileAsset(path=list_path, content="\n".join(stock_list) + "\n", media_type="text/markdown",
                                hidden=True, clue_ids=[list_clue]))
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers=answers)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Without vision: the listed products (if the list was shared) with a guessed count of 2 each."""

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import RosterCheck, roster_violations
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.tools import ToolCall
@@ -303,19 +303,13 @@ class ShiftScheduling:
         ]
         plan: list[ToolCall] = [ToolCall(name="read_file", arguments={"path": pool_path})]
         if level == 2:
-            facts.append(Fact(
-                fact_id=f"{tid}-referral", holder=head.handle, topic="who keeps the rota policy",
-                keywords=["rota policy", "on-call policy", "rota", "policy", "on-call rules"],
-                reply=f"{coordinator.name} ({coordinator.handle}) coordinates the on-call rota and keeps the "
-                      "policy; please ask them.",
-                clue_ids=[f"{tid}-referral"],
-            ))
-            clues.append(Clue(clue_id=f"{tid}-referral", description="who keeps the rota policy",
-                              location="colleague", where=f"ask {head.handle} (head of Engineering)"))
-            plan += [ToolCall(name="send_message", arguments={"to": head.handle, "text": ask_policy}),
-                     ToolCall(name="wait", arguments={"for_message_from": head.handle})]
-        plan += [ToolCall(name="send_message", arguments={"to": holder.handle, "text": ask_policy}),
-                 ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
+            referral(f"{tid}-referral", head, "head of Engineering", topic="who keeps the rota policy",
+                     keywords=["rota policy", "on-call policy", "rota", "policy", "on-call rules"],
+                     description="who keeps the rota policy",
+                     reply=f"{coordinator.name} ({coordinator.handle}) coordinates the on-call rota and keeps the "
+                           "policy; please ask them.",
+                     question=ask_policy).add_to(facts, clues, plan)
+        plan += [*ask(holder.handle, ask_policy),
                  ToolCall(name="read_file", arguments={"path": policy_path})]
         for p in people:
             reason = rng.choice(REASONS)
@@ -366,13 +360,9 @@ class ShiftScheduling:
             f"in the pool know when they cannot be on call. Submit {{\"roster\": {{\"<shift>\": \"<handle>\", "
             f"...}}}} with every shift."
         )
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers={"roster_spec": spec},
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers={"roster_spec": spec})
 
     @staticmethod
     def _plant(rng: random.Random, slots: list[Slot], people: list[str], max_shifts: dict[str, int],

@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
-from firstday.tasks.library._visual_kit import RGB, grain, text, text_width
+from firstday.tasks.family import BaselineView, GenContext, ask, register
+from firstday.tasks.library._image_kit import RGB, grain, text, text_width
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.images import ImageSpec, register_renderer
@@ -215,9 +215,7 @@ class SlideReconcile:
                 clue_ids=[f"{tid}-holder"], shares_files=[sheet_path]))
             clues.append(Clue(clue_id=f"{tid}-holder", description="Finance shares the current export",
                               location="colleague", where=f"ask {holder.handle}"))
-            plan += [ToolCall(name="send_message", arguments={
-                "to": holder.handle, "text": f"Hi, could you share the current spreadsheet export for deck {deck}?"}),
-                ToolCall(name="wait", arguments={"for_message_from": holder.handle})]
+            plan += ask(holder.handle, f"Hi, could you share the current spreadsheet export for deck {deck}?")
             where = (f"Use the current spreadsheet export for deck {deck}; the one on the drive is a stale draft "
                      "and Finance has the current one.")
         else:
@@ -247,13 +245,9 @@ class SlideReconcile:
                 check=SubmissionCheck(field=f"differences.{r}", expected=f"differences.{r}",
                                       compare="number_close"),
                 feedback="The difference is the slide's figure minus the spreadsheet's."))
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers=answers)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Without the slide's figures: flag the spreadsheet's largest row, difference unknown (0)."""

@@ -16,7 +16,7 @@ import re
 from typing import ClassVar
 
 from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.timefmt import fmt
 from firstday.world.assets import Fact, FileAsset, PageAsset, PageVersion
@@ -203,7 +203,7 @@ class StatusWatch:
             doc += [f"| {s} | {_v(thresholds[s])} | {owners[s].name} ({owners[s].handle}) |" for s in services]
         files = [FileAsset(path=runbook_path, content="\n".join(doc) + "\n", media_type="text/markdown",
                            hidden=True, clue_ids=[f"{tid}-runbook"])]
-        ask = ASK.format(metric=metric)
+        question = ASK.format(metric=metric)
         mslug = metric.split()[0].lower()
         facts = [Fact(fact_id=f"{tid}-runbook", holder=keeper.handle, topic="alerting runbook",
                       keywords=["alerting runbook", "runbook", "thresholds", "alerting", f"{metric} dashboard"],
@@ -218,18 +218,15 @@ class StatusWatch:
                        location="page", where=f"open {url} at or after {fmt(t)}") for k, t in enumerate(times)]
         plan: list[ToolCall] = [ToolCall(name="open_page", arguments={"url": url})]
         if level == 2:
-            facts.append(Fact(fact_id=f"{tid}-referral", holder=head.handle, topic="who keeps the runbook",
-                              keywords=["alerting runbook", "runbook", "thresholds", "alerting"],
-                              reply=f"{keeper.name} ({keeper.handle}) on the SRE side keeps our alerting runbooks; "
-                                    "please ask them.", clue_ids=[f"{tid}-referral"]))
-            clues.append(Clue(clue_id=f"{tid}-referral", description="who keeps the runbook", location="colleague",
-                              where=f"ask {head.handle} (head of Engineering)"))
+            referral(f"{tid}-referral", head, "head of Engineering", topic="who keeps the runbook",
+                     keywords=["alerting runbook", "runbook", "thresholds", "alerting"],
+                     description="who keeps the runbook",
+                     reply=f"{keeper.name} ({keeper.handle}) on the SRE side keeps our alerting runbooks; "
+                           "please ask them.",
+                     question=question).add_to(facts, clues, plan)
             clues.append(Clue(clue_id=f"{tid}-catalog", description="service owners", location="page",
                               where=f"open {catalog_url} (named in the runbook)"))
-            plan += [ToolCall(name="send_message", arguments={"to": head.handle, "text": ask}),
-                     ToolCall(name="wait", arguments={"for_message_from": head.handle})]
-        plan += [ToolCall(name="send_message", arguments={"to": keeper.handle, "text": ask}),
-                 ToolCall(name="wait", arguments={"for_message_from": keeper.handle}),
+        plan += [*ask(keeper.handle, question),
                  ToolCall(name="read_file", arguments={"path": runbook_path})]
         if level == 2:
             plan.append(ToolCall(name="open_page", arguments={"url": catalog_url}))
@@ -328,14 +325,9 @@ class StatusWatch:
                     "alerting runbook says an alert is due, alert the owner with the value within "
                     f"{ALERT_WITHIN} minutes of that refresh. Submit "
                     f"{{\"service\": \"{watched}\", \"alert_at\": \"<HH:MM of that refresh>\", \"value\": <value>}}.")
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=f"{what} {where}",
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            latest_deadline=min(ctx.day_end - 15, times[-1] + 60),
-            effort_minutes=estimate_minutes(plan, company), files=files, facts=facts, pages=pages, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=f"{what} {where}", latest_deadline=min(ctx.day_end - 15, times[-1] + 60), files=files,
+            facts=facts, pages=pages, clues=clues, checkpoints=checkpoints, solution=plan, answers=answers)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Without opening the dashboard: report the watched service as in breach at its runbook threshold."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
 from firstday.tasks.library._follow_up import FollowUpSpec, baseline_follow_up, build_follow_up
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
@@ -349,42 +349,14 @@ class TransactionReview:
         ]
         plan: list[ToolCall] = []
         if level == 2:
-            facts.append(
-                Fact(
-                    fact_id=f"{tid}-referral",
-                    holder=head.handle,
-                    topic="who keeps the manual",
-                    keywords=["transaction review manual", "review manual", "manual"],
-                    require_any=[code],
-                    reply=f"I don't keep it myself: {holder.name} ({holder.handle}) maintains the "
-                    "transaction review manual.",
-                    clue_ids=[f"{tid}-referral"],
-                )
-            )
-            clues.append(
-                Clue(
-                    clue_id=f"{tid}-referral",
-                    description="who maintains the manual",
-                    location="colleague",
-                    where=f"ask {head.handle} (head of Finance)",
-                )
-            )
-            plan += [
-                ToolCall(
-                    name="send_message",
-                    arguments={"to": head.handle, "text": f"Hi! Who keeps the transaction review manual {code}?"},
-                ),
-                ToolCall(name="wait", arguments={"for_message_from": head.handle}),
-            ]
+            referral(f"{tid}-referral", head, "head of Finance", topic="who keeps the manual",
+                     keywords=["transaction review manual", "review manual", "manual"], require_any=[code],
+                     description="who maintains the manual",
+                     reply=f"I don't keep it myself: {holder.name} ({holder.handle}) maintains the "
+                           "transaction review manual.",
+                     question=f"Hi! Who keeps the transaction review manual {code}?").add_to(facts, clues, plan)
         plan += [
-            ToolCall(
-                name="send_message",
-                arguments={
-                    "to": holder.handle,
-                    "text": f"Hello, could you share the transaction review manual {code} with me?",
-                },
-            ),
-            ToolCall(name="wait", arguments={"for_message_from": holder.handle}),
+            *ask(holder.handle, f"Hello, could you share the transaction review manual {code} with me?"),
             ToolCall(name="read_file", arguments={"path": manual_path}),
             ToolCall(name="read_file", arguments={"path": csv_path}),
             ToolCall(name="submit", arguments={"task_id": tid, "answer": {"violations": truth}}),
@@ -409,17 +381,8 @@ class TransactionReview:
             )
             for rid, r in zip(ids, active, strict=True)
         ]
-        return TaskInstance(
-            task_id=tid,
-            family=self.name,
-            variant=ctx.variant,
-            difficulty=ctx.difficulty,
-            objective=objective,
-            requester=ctx.requester,
-            arrival=ctx.arrival,
-            priority=ctx.priority,
-            deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company),
+        return ctx.instance(
+            self, objective=objective,
             files=[
                 FileAsset(path=csv_path, content="\n".join(rows) + "\n", media_type="text/csv"),
                 FileAsset(
@@ -430,14 +393,8 @@ class TransactionReview:
                     clue_ids=[f"{tid}-manual"],
                 ),
             ],
-            facts=facts,
-            clues=clues,
-            checkpoints=checkpoints,
-            solution=plan,
-            answers={f"violations.{rid}": v for rid, v in truth.items()},
-            domains=list(self.domains),
-            modalities=list(self.modalities),
-        )
+            facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers={f"violations.{rid}": v for rid, v in truth.items()})
 
     def _follow_up(self, ctx: GenContext) -> TaskInstance:
         """``payment_hold``: Finance holds the open payments to every supplier an earlier review flagged."""
@@ -454,7 +411,7 @@ class TransactionReview:
             folder="/shared/finance", sheet_stem="open_payments", sheet_name="payments list", entity_column="supplier",
             amount_column="amount", counted_status="open", other_statuses=("paid", "cancelled"),
             list_key="on_hold", total_key="held_amount", amount_range=(200, 9000))
-        return build_follow_up(ctx, self.name, list(self.domains), list(self.modalities), earlier, spec)
+        return build_follow_up(ctx, self, earlier, spec)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """Best effort: parse the manual if it was found, apply simple detectors; else guess one rule id."""

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, ask, referral, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset
 from firstday.world.tools import ToolCall
@@ -243,7 +243,7 @@ class VendorComparison:
         files.append(FileAsset(path=policy_path, content="\n".join(doc) + "\n", media_type="text/markdown",
                                hidden=True, clue_ids=[f"{tid}-policy"]))
 
-        ask = ASK.format(rfq=rfq)
+        question = ASK.format(rfq=rfq)
         facts = [Fact(fact_id=f"{tid}-policy", holder=keeper.handle, topic="vendor scoring policy",
                       keywords=["scoring policy", "procurement policy", "scoring", "rubric", "vendor quotes",
                                 rfq.lower()],
@@ -255,17 +255,13 @@ class VendorComparison:
                       where=f"ask {keeper.handle}")]
         plan: list[ToolCall] = [ToolCall(name="read_file", arguments={"path": p}) for p in quote_paths]
         if level == 2:
-            facts.append(Fact(fact_id=f"{tid}-referral", holder=head.handle, topic="who keeps the scoring policy",
-                              keywords=["scoring policy", "procurement policy", "scoring", "rubric"],
-                              reply=f"{keeper.name} ({keeper.handle}) is our category manager and keeps the "
-                                    "scoring policy; please ask them.",
-                              clue_ids=[f"{tid}-referral"]))
-            clues.append(Clue(clue_id=f"{tid}-referral", description="who keeps the scoring policy",
-                              location="colleague", where=f"ask {head.handle} (head of {dept_name})"))
-            plan += [ToolCall(name="send_message", arguments={"to": head.handle, "text": ask}),
-                     ToolCall(name="wait", arguments={"for_message_from": head.handle})]
-        plan += [ToolCall(name="send_message", arguments={"to": keeper.handle, "text": ask}),
-                 ToolCall(name="wait", arguments={"for_message_from": keeper.handle}),
+            referral(f"{tid}-referral", head, f"head of {dept_name}", topic="who keeps the scoring policy",
+                     keywords=["scoring policy", "procurement policy", "scoring", "rubric"],
+                     description="who keeps the scoring policy",
+                     reply=f"{keeper.name} ({keeper.handle}) is our category manager and keeps the "
+                           "scoring policy; please ask them.",
+                     question=question).add_to(facts, clues, plan)
+        plan += [*ask(keeper.handle, question),
                  ToolCall(name="read_file", arguments={"path": policy_path})]
         deps = [f"{tid}-policy"]
         if missing is not None:
@@ -278,9 +274,7 @@ class VendorComparison:
                               clue_ids=[f"{tid}-lead-time"]))
             clues.append(Clue(clue_id=f"{tid}-lead-time", description=f"{missing.vendor}'s lead time",
                               location="colleague", where=f"ask {buyer.handle} (named in the quote)"))
-            plan += [ToolCall(name="send_message", arguments={
-                "to": buyer.handle, "text": f"What delivery lead time did {missing.vendor} confirm for {rfq}?"}),
-                ToolCall(name="wait", arguments={"for_message_from": buyer.handle})]
+            plan += ask(buyer.handle, f"What delivery lead time did {missing.vendor} confirm for {rfq}?")
             deps.append(f"{tid}-lead-time")
         answer: dict[str, object] = {"vendor": winner, "runner_up": runner_up, "score": scores[winner]}
         if variant == "knockout":
@@ -312,13 +306,9 @@ class VendorComparison:
             f"{where} Submit {{\"vendor\": \"<name>\", \"runner_up\": \"<name>\", \"score\": <the winner's total "
             f"score>" + (", \"excluded\": [\"<vendors knocked out>\"]" if variant == "knockout" else "") + "}."
         )
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, company), files=files, facts=facts, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers=answers)
 
     @staticmethod
     def _good(rubric: Rubric, quotes: list[Quote], variant: str) -> bool:

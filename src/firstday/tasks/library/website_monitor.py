@@ -23,7 +23,7 @@ from typing import ClassVar
 
 from firstday.errors import GenerationError
 from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
+from firstday.tasks.family import BaselineView, GenContext, register
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.world.assets import Fact, FileAsset, PageAsset
 from firstday.world.company import Employee
@@ -410,13 +410,9 @@ class WebsiteMonitor:
             f"fixed by the site's owner. {start} {where} Submit "
             f'{{"{what}": "<the {what} at fault>", "owner": "<the owner\'s handle>", "change_id": "<the change id '
             'the owner gives you for the fix>"}.')
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, company), files=files, facts=facts, pages=pages, clues=clues,
-            checkpoints=checkpoints, solution=plan,
-            answers={"culprit": culprit, "owner": owner.handle, "code": code, "change_id": change},
-            domains=list(self.domains), modalities=list(self.modalities))
+        return ctx.instance(
+            self, objective=objective, files=files, facts=facts, pages=pages, clues=clues, checkpoints=checkpoints,
+            solution=plan, answers={"culprit": culprit, "owner": owner.handle, "code": code, "change_id": change})
 
     @staticmethod
     def _site(ctx: GenContext) -> str:

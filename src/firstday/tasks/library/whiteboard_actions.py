@@ -17,16 +17,16 @@ from typing import Any, ClassVar
 from PIL import Image, ImageDraw
 
 from firstday.tasks.checks import MessageOnlyCheck, SubmissionCheck
-from firstday.tasks.family import BaselineView, GenContext, estimate_minutes, register
-from firstday.tasks.library._pillow_kit import (
-    Colour,
+from firstday.tasks.family import BaselineView, GenContext, register
+from firstday.tasks.library._image_kit import (
+    RGB,
     add_noise,
     fit,
+    freetype_width,
     handwrite,
     jitter,
     rotate,
     speckle,
-    text_width,
 )
 from firstday.tasks.model import Checkpoint, Clue, TaskInstance
 from firstday.timefmt import fmt
@@ -49,7 +49,7 @@ PARKING = ("Team lunch idea?", "New logo", "Office plants", "Hackathon in autumn
            "Coffee machine", "Quiet room")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 TOPICS = ("Sprint retro", "Weekly planning", "Project kickoff", "Ops review", "Launch prep", "Customer day debrief")
-MARKERS: tuple[Colour, ...] = ((25, 60, 170), (20, 20, 25), (190, 30, 35), (20, 120, 60))
+MARKERS: tuple[RGB, ...] = ((25, 60, 170), (20, 20, 25), (190, 30, 35), (20, 120, 60))
 
 
 def _photo_stem(topic: str) -> str:
@@ -258,13 +258,9 @@ class WhiteboardActions:
                          f"Monday to Friday).{struck}")
             plan.append(ToolCall(name="submit", arguments={"task_id": tid, "answer": {
                 "items": answers["items"], "earliest_due": answers["earliest"]}}))
-        return TaskInstance(
-            task_id=tid, family=self.name, variant=ctx.variant, difficulty=ctx.difficulty, objective=objective,
-            requester=ctx.requester, arrival=ctx.arrival, priority=ctx.priority, deadline=ctx.day_end,
-            effort_minutes=estimate_minutes(plan, ctx.company), files=files, clues=clues,
-            checkpoints=checkpoints, solution=plan, answers=answers,
-            domains=list(self.domains), modalities=list(self.modalities),
-        )
+        return ctx.instance(
+            self, objective=objective, files=files, clues=clues, checkpoints=checkpoints, solution=plan,
+            answers=answers)
 
     def baseline(self, view: BaselineView) -> list[ToolCall]:
         """No vision: parse the text alternative if it was read, else submit item numbers 1 and 2."""
@@ -307,7 +303,7 @@ def render_board(p: dict[str, Any]) -> Image.Image:
         colour = jitter(main_colour if rng.random() < 0.75 else rng.choice(MARKERS), rng, 12)
         x0 = 36 + rng.randint(-4, 8)
         line_size = size
-        while line_size > 14 and x0 + text_width(line, line_size) * 1.15 + 20 > col_w:
+        while line_size > 14 and x0 + freetype_width(line, line_size) * 1.15 + 20 > col_w:
             line_size -= 1  # keep clear of the parking lot and the frame
         x1 = handwrite(img, (x0, y), line, line_size, colour, rng, slant)
         x1 = min(x1, col_w + 200)
@@ -327,7 +323,7 @@ def render_board(p: dict[str, Any]) -> Image.Image:
     fd = ImageDraw.Draw(framed)
     fd.rectangle((8, 8, width + 31, height + 31), fill=(150, 152, 158))
     framed.paste(img, (20, 20))
-    speckle(ImageDraw.Draw(framed), rng, width + 40, height + 40, 60, (200, 200, 200))
+    speckle(ImageDraw.Draw(framed), rng, (width + 40, height + 40), 60, [(200, 200, 200)], radii=(0, 0, 1))
     out = rotate(framed, float(p["rotation"]), wall)
     out = out.crop((10, 10, out.width - 10, out.height - 10))
     return add_noise(fit(out), int(p["seed"]), float(p["noise"]))
