@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from firstday.run.saving import RunFolder
+from firstday.run import RunFolder
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "agents.md"
 
