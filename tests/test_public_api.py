@@ -77,4 +77,4 @@ def test_the_readme_example_uses_only_public_names_and_runs(tmp_path: Path, monk
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith("heuristic success ")
     assert printed[-1] == "1.0"  # the oracle solves its day
-    assert (tmp_path / "runs" / "heuristic" / "run.json").is_file()
+    assert (tmp_path / "runs" / "smoke-heuristic" / "run.json").is_file()
