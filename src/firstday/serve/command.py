@@ -138,7 +138,12 @@ def agent_policy(options: Mapping[str, Any], cwd: Path, environ: Mapping[str, st
     if "agent_paths" in options:
         readable.extend(p for p in _paths_option(options["agent_paths"], "agent_paths") if p not in readable)
     policy = AgentProcessPolicy(connect_ports=tuple(dict.fromkeys(ports)), readable=tuple(readable))
-    check_policy(policy, protected=protected)
+    check_policy(policy, protected=protected)  # a readable path that is, or holds, a protected folder
+    guarded = [Path(p).resolve() for p in protected]
+    for path in policy.readable:  # one inside a protected folder (a file of the suite named in the command)
+        if any(path.resolve().is_relative_to(g) for g in guarded):
+            raise ConfigError(f"agent sandbox: readable path {path} is inside the suite or run folder, which the "
+                              "agent must not reach; keep the agent's files elsewhere")
     return policy
 
 
