@@ -164,6 +164,8 @@ def test_the_policy_of_a_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert command_folders(["./agent.py", "--dir", "pkg/"], tmp_path) == (tmp_path.resolve(),
                                                                           (tmp_path / "pkg").resolve())
     assert command_folders(["python", "-m", "agent"], tmp_path) == ()
+    # the interpreter named by its path is readable under every seal: its folder is not added
+    assert command_folders([sys.executable, "agent.py"], tmp_path) == (tmp_path.resolve(),)
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9999/v1")
     policy = agent_policy({"command": "python agent.py", "allow_ports": [7000]}, tmp_path)
     assert policy.connect_ports == (9999, 7000) and policy.readable == (tmp_path.resolve(),)

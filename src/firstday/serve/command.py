@@ -84,6 +84,8 @@ def command_folders(argv: Sequence[str], cwd: Path) -> tuple[Path, ...]:
             continue
         path = cwd / arg
         try:
+            if path.is_file() and arg == argv[0] and _sealed_readable(path.resolve()):
+                continue  # e.g. /usr/bin/python3 or the virtual environment's interpreter: readable already
             if path.is_file():
                 found = path.resolve().parent
             elif path.is_dir() and os.sep in arg:
@@ -95,6 +97,14 @@ def command_folders(argv: Sequence[str], cwd: Path) -> tuple[Path, ...]:
         if found not in folders:
             folders.append(found)
     return tuple(folders)
+
+
+def _sealed_readable(path: Path) -> bool:
+    """``path`` is readable under every seal: a system or Python folder, or the interpreter itself."""
+    from firstday.sandbox.agent_process import SYSTEM_EXEC_ROOTS, _python_roots
+
+    roots = [Path(r).resolve() for r in SYSTEM_EXEC_ROOTS if os.path.exists(r)] + [Path(r) for r in _python_roots()]
+    return any(path == r or path.is_relative_to(r) for r in roots)
 
 
 def _paths_option(value: Any, what: str) -> tuple[Path, ...]:
