@@ -87,7 +87,8 @@ def run(
     agent_cmd: Annotated[str | None, typer.Option(
         "--agent-cmd", help="An external agent: this command is started for each episode with FIRSTDAY_MCP_URL (an MCP "
                             "endpoint for the episode) and the --model/--base-url settings in its environment "
-                            "(docs/mcp.md).")] = None,
+                            "(docs/mcp.md); sealed by the kernel where it can be (--require-sandbox: or not "
+                            "at all).")] = None,
     agent_allow_port: Annotated[list[int] | None, typer.Option(
         "--agent-allow-port", min=1, max=65535,
         help="--agent-cmd: a TCP port the sealed command may also connect to (on any host: ports, not hosts; the "
