@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shlex
 import tempfile
@@ -213,8 +214,7 @@ def model_env(options: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _protected_from_env() -> list[str]:
-    import json
-
+    """The folders ``firstday run`` protects (:data:`PROTECTED_ENV`); none when the agent is built elsewhere."""
     raw = os.environ.get(PROTECTED_ENV)
     if not raw:
         return []
