@@ -130,6 +130,11 @@ def test_agent_cmd_reaches_the_oracle_score(server: LLMServer, suite: Path, orac
     # the command's output is kept with the episode (the end event of its trace)
     info = events_of(trace, EndEvent)[-1].data.agent
     assert isinstance(info, dict) and info["exit_code"] == 0 and "command" in info and "stderr" in info
+    # sealed by the kernel where it can be (docs/agent-sandbox.md): the example reads only its own folder
+    from firstday.sandbox.agent_process import seal_unavailable_reason
+
+    assert info["sandbox"] == ("agent-process" if seal_unavailable_reason() is None else "none")
+    assert info["seal"]["readable"] == [str(EXAMPLES)]
 
 
 def test_agent_cmd_that_exits_early_is_an_agent_error(suite: Path, tmp_path: Path) -> None:

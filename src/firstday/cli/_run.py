@@ -87,7 +87,15 @@ def run(
     agent_cmd: Annotated[str | None, typer.Option(
         "--agent-cmd", help="An external agent: this command is started for each episode with FIRSTDAY_MCP_URL (an MCP "
                             "endpoint for the episode) and the --model/--base-url settings in its environment "
-                            "(docs/mcp.md).")] = None,
+                            "(docs/mcp.md); sealed by the kernel where it can be (--require-sandbox: or not "
+                            "at all).")] = None,
+    agent_allow_port: Annotated[list[int] | None, typer.Option(
+        "--agent-allow-port", min=1, max=65535,
+        help="--agent-cmd: a TCP port the sealed command may also connect to (on any host: ports, not hosts; the "
+             "MCP endpoint's and the --base-url's are allowed already). Repeatable.")] = None,
+    agent_path: Annotated[list[Path] | None, typer.Option(
+        "--agent-path", help="--agent-cmd: a file or folder the sealed command may also read (its script's folder "
+                             "is readable already; not one holding the suite or --out). Repeatable.")] = None,
 ) -> None:
     """Run an agent over every day of every scenario of a suite; results are saved as each episode ends.
 
@@ -118,12 +126,20 @@ def run(
 
         require_mcp()
         agent, option = COMMAND_AGENT, [*(option or []), f"command={json.dumps(agent_cmd)}"]
+        if agent_allow_port:
+            option.append(f"allow_ports={json.dumps(agent_allow_port)}")
+        if agent_path:
+            option.append(f"agent_paths={json.dumps([str(p.resolve()) for p in agent_path])}")
+    elif agent_allow_port or agent_path:
+        raise ConfigError("--agent-allow-port and --agent-path apply to --agent-cmd only")
     limits = RunLimits(**{k: v for k, v in (("act_timeout_s", act_timeout), ("episode_timeout_s", episode_timeout))
                           if v is not None})
     opts = RunOptions(option=option, model=model, base_url=base_url, prices=prices, colleague_model=colleague_model,
                       colleague_base_url=colleague_base_url, concurrency=concurrency, executor_name=executor_name,
                       workers=workers, event_loop=event_loop, address=address, sandbox=sandbox,
                       require_sandbox=require_sandbox, preflight=not no_preflight).open()
+    if agent_cmd:
+        _check_agent_seal(opts.agent_options, suite, out, require_sandbox)
     env_config = EnvConfig(text_only=text_only, colleague_model=colleague_model,
                            colleague_options=opts.colleague_options, memory=memory, hints=cast(Any, hints),
                            **opts.sandbox_settings, **({"run_timeout_s": tool_timeout} if tool_timeout is not None
@@ -175,3 +191,25 @@ def run(
         note.print(f"{left} episode(s) of this run ended in infrastructure errors: they are kept out of the scores; "
                    "fix the cause and rerun with --retry-errors (exit code 3)", highlight=False)
     raise typer.Exit(code)
+
+
+def _check_agent_seal(agent_options: dict[str, Any], suite: Path, out: Path, require: bool) -> None:
+    """--agent-cmd, before any folder is made: the seal's options are sound and no readable path holds the suite
+    or the run folder; with --require-sandbox, a kernel that cannot seal the command refuses the run. The
+    protected folders and the requirement reach the agent (built in whichever worker runs the episode) through
+    the environment the workers inherit."""
+    import os
+
+    from firstday.sandbox import SandboxUnavailable
+    from firstday.sandbox.agent_process import seal_unavailable_reason
+    from firstday.serve.command import PROTECTED_ENV, REQUIRE_ENV, agent_policy
+
+    protected = [suite.resolve(), out.resolve()]
+    agent_policy(agent_options, Path.cwd(), protected=protected)
+    if require and (reason := seal_unavailable_reason()) is not None:
+        raise SandboxUnavailable(f"--require-sandbox: the --agent-cmd command cannot be sealed here: {reason}")
+    if not require and (reason := seal_unavailable_reason()) is not None:
+        stderr().print(f"[yellow]note:[/yellow] the --agent-cmd command runs unsealed: {escape(reason)}",
+                       highlight=False)
+    os.environ[PROTECTED_ENV] = json.dumps([str(p) for p in protected])
+    os.environ[REQUIRE_ENV] = "1" if require else "0"
