@@ -18,7 +18,8 @@ def check_family_cmd(
 ) -> None:
     """Check a task family's invariants on single-task days: it is declared completely, fits a day, the oracle
     solves it (its dependent meta-tasks too, after the task they build on), doing nothing scores 0, it is
-    deterministic (also across processes), sealed, and robust to junk. Each failed check comes with a remedy. Exits 1 when a check fails."""
+    deterministic (also across processes), sealed, and robust to junk. Each failed check comes with a
+    remedy. Exits 1 when a check fails."""
     from firstday.checkers import check_family, render_family_check
 
     note = stderr()
