@@ -332,9 +332,14 @@ class HttpEndpoint:
         """Listen; returns the endpoint's URL."""
         import uvicorn
 
-        app = self.server.streamable_http_app(streamable_http_path=MCP_PATH, host=self.host, session_idle_timeout=None)
+        # json_response: each POST is answered with one JSON body, not an SSE stream (firstday sends no message of
+        # its own during a request, so nothing is lost); it saves the SSE machinery per call (docs/performance.md)
+        app = self.server.streamable_http_app(streamable_http_path=MCP_PATH, host=self.host, session_idle_timeout=None,
+                                              json_response=True)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        self._sock = sock = socket.socket(family, socket.SOCK_STREAM)
+        # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say so, and without it Nagle holds
+        # a response's body (sent after its headers) until the client's delayed ACK, about 40 ms per call
+        self._sock = sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self.port))
