@@ -9,8 +9,10 @@
   this process against ``firstday serve`` in a subprocess). *Added* = MCP median - in-process median.
 * **Sessions**: ``firstday serve --transport http`` in one subprocess serves ``--sessions`` episodes at once;
   the clients (asyncio, official MCP client, ``--client-procs`` processes) each wait ``--latency`` seconds (a
-  simulated model) before each of ``--calls`` calls. Ideal makespan = calls x latency (no CPU anywhere);
-  efficiency = ideal / measured makespan, from the moment every session has its episode to the last call.
+  simulated model) before each of ``--session-calls`` calls. Ideal makespan = calls x (latency + the
+  in-process step: no transport cost and a core for everyone); efficiency = ideal / measured makespan, from the
+  moment every session has its episode to the last call. Beside it, the CPU per call of the server and of the
+  clients: on a machine with few cores the clients' share is the limit, and it is not the server's cost.
 """
 
 from __future__ import annotations
@@ -85,17 +87,19 @@ def _start_http(suite: Path, out: Path, *extra: str) -> tuple[subprocess.Popen[s
     return proc, url
 
 
+def _cpu_of(pid: int | str) -> float:
+    """CPU seconds (user + system) used so far by process ``pid``; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _children_cpu() -> float:
     """CPU seconds used so far by this process's children (the server)."""
-    total = 0.0
-    for children in Path("/proc/self/task").glob("*/children"):
-        for pid in children.read_text().split():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    return sum(_cpu_of(pid) for children in Path("/proc/self/task").glob("*/children")
+               for pid in children.read_text().split())
 
 
 #: CPU per call of the last timed loop: transport name -> (server ms, client ms)
@@ -179,7 +183,7 @@ def client_main(args: argparse.Namespace) -> None:
     print(json.dumps(ends), flush=True)
 
 
-def sessions_level(suite: Path, out: Path, sessions: int, calls: int, latency: float,
+def sessions_level(suite: Path, out: Path, sessions: int, calls: int, latency: float, step: float,
                    client_procs: int) -> dict[str, Any]:
     proc, url = _start_http(suite, out, "--trials", str(sessions))
     per = [sessions // client_procs + (i < sessions % client_procs) for i in range(client_procs)]
@@ -190,17 +194,30 @@ def sessions_level(suite: Path, out: Path, sessions: int, calls: int, latency: f
     for c in clients:  # every session has its episode
         assert c.stdout is not None and c.stdout.readline().strip() == "ready"
     stolen = StolenCPU()
+    server0, clients0 = _cpu_of(proc.pid), sum(_cpu_of(c.pid) for c in clients)
     started = time.time()
     for c in clients:
         assert c.stdin is not None
         c.stdin.write("go\n")
         c.stdin.flush()
-    ends = [t for c in clients for t in json.loads(c.communicate()[0])]
+    # each client's CPU just before it ends (its last line is its answer; /proc is gone once it is reaped)
+    clients_cpu = 0.0
+    ends: list[float] = []
+    for c in clients:
+        assert c.stdout is not None
+        line = c.stdout.readline()
+        clients_cpu += _cpu_of(c.pid)
+        ends += json.loads(line)
+        c.wait()
+    server_cpu = _cpu_of(proc.pid) - server0  # includes the end_day calls and the episodes' saving after the end
     proc.wait(timeout=300)
     makespan = max(ends) - started
-    ideal = calls * latency
+    ideal = calls * (latency + step)  # every session: calls x (the model's wait + the step in process)
+    total = sessions * calls
     return {"sessions": sessions, "calls": calls, "latency_ms": latency * 1000, "makespan_s": makespan,
-            "ideal_s": ideal, "efficiency": ideal / makespan, "calls_per_s": sessions * calls / makespan,
+            "ideal_s": ideal, "efficiency": ideal / makespan, "calls_per_s": total / makespan,
+            "server_cpu_ms_call": server_cpu / total * 1000,
+            "client_cpu_ms_call": (clients_cpu - clients0) / total * 1000,
             "steal": stolen.share()}
 
 
@@ -234,7 +251,7 @@ def main() -> None:
         print(f"\nround trip of one list_tasks call ({args.calls} calls)")
         print(table(["path", "median ms", "added ms", "p90 ms", "server CPU ms", "client CPU ms"], rows))
         level = sessions_level(suite, Path(tmp) / "sessions", args.sessions, args.session_calls, args.latency,
-                               args.client_procs)
+                               statistics.median(base), args.client_procs)
         print(f"\n{args.sessions} sessions in one server, {args.latency * 1000:g} ms simulated model, "
               f"{args.client_procs} client process(es)")
         print(table(list(level), [list(level.values())]))

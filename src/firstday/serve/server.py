@@ -19,10 +19,13 @@ import contextlib
 import hmac
 import ipaddress
 import json
+import os
 import secrets
 import socket
+import stat
+import sys
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from firstday.errors import ConfigError
@@ -233,13 +236,85 @@ def _garbage(what: str) -> ClientGarbage:
     return ClientGarbage(f"the MCP client sent a message that is not JSON-RPC: {what[:200]}")
 
 
+class _PipeLines:
+    """stdin as the SDK's stdio transport reads it (``async for line``), from the event loop: the SDK's own
+    reader and writer hop to a worker thread for every line read and for every write and flush."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self.reader = reader
+
+    def __aiter__(self) -> _PipeLines:
+        return self
+
+    async def __anext__(self) -> str:
+        line = await self.reader.readline()
+        if not line:
+            raise StopAsyncIteration
+        return line.decode("utf-8", errors="replace")
+
+
+class _FdWriter:
+    """stdout for the SDK's stdio transport: one blocking ``os.write`` per message (a line to a pipe the client
+    reads all the time), no thread."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    async def write(self, text: str) -> None:
+        data = memoryview(text.encode("utf-8"))
+        while data:
+            data = data[os.write(self.fd, data):]
+
+    async def flush(self) -> None:
+        pass
+
+
+@contextlib.asynccontextmanager
+async def _stdio_streams() -> AsyncIterator[tuple[Any, Any] | None]:
+    """stdin and stdout for :func:`mcp.server.stdio.stdio_server`, read and written on the event loop; None when
+    stdin is not a pipe or a socket (a file or a terminal: the SDK's own threaded reader serves it). Like the
+    SDK, while serving fd 0 reads EOF and fd 1 goes to stderr, so stray output cannot corrupt the protocol."""
+    mode = os.fstat(0).st_mode
+    if sys.platform == "win32" or not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        yield None
+        return
+    import fcntl
+
+    sys.stdout.flush()
+    wire_in, wire_out = (fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3) for fd in (0, 1))
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    pipe = os.fdopen(wire_in, "rb", buffering=0, closefd=False)
+    transport: asyncio.BaseTransport | None = None
+    try:
+        reader = asyncio.StreamReader(limit=_STDIO_LINE_LIMIT)
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+        yield _PipeLines(reader), _FdWriter(wire_out)
+    finally:
+        if transport is not None:
+            transport.close()
+        os.set_blocking(wire_in, True)  # the pipe is shared with whoever gave it: leave it as it was
+        os.dup2(wire_out, 1)
+        os.dup2(wire_in, 0)
+        os.close(wire_out)
+        os.close(wire_in)
+
+
+#: the longest line the stdio transport reads (a JSON-RPC message from the client; tool arguments are small)
+_STDIO_LINE_LIMIT = 64 * 1024 * 1024
+
+
 async def serve_stdio(server: Server[Any], dispatcher: EpisodeDispatcher) -> None:
     """One session over this process's stdin/stdout (stdout carries only the protocol while serving)."""
     import anyio
     from mcp.server.runner import serve_loop
     from mcp.server.stdio import stdio_server
 
-    async with stdio_server() as (read, write), server.lifespan(server) as state:
+    async with _stdio_streams() as streams, stdio_server(*(streams or ())) as (read, write), \
+            server.lifespan(server) as state:
         send, receive = anyio.create_memory_object_stream[Any](0)
 
         async def guard() -> None:
@@ -332,9 +407,14 @@ class HttpEndpoint:
         """Listen; returns the endpoint's URL."""
         import uvicorn
 
-        app = self.server.streamable_http_app(streamable_http_path=MCP_PATH, host=self.host, session_idle_timeout=None)
+        # json_response: each POST is answered with one JSON body, not an SSE stream (firstday sends no message of
+        # its own during a request, so nothing is lost); it saves the SSE machinery per call (docs/performance.md)
+        app = self.server.streamable_http_app(streamable_http_path=MCP_PATH, host=self.host, session_idle_timeout=None,
+                                              json_response=True)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        self._sock = sock = socket.socket(family, socket.SOCK_STREAM)
+        # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say so, and without it Nagle holds
+        # a response's body (sent after its headers) until the client's delayed ACK, about 40 ms per call
+        self._sock = sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self.port))
