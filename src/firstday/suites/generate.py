@@ -16,6 +16,7 @@ from firstday.errors import DayFullError, GenerationError
 from firstday.seeding import derive_seed, make_rng
 from firstday.suites.schedule import (
     DEADLINE_MARGIN,
+    Schedule,
     Step,
     best_schedule,
     effort_of,
@@ -27,7 +28,7 @@ from firstday.suites.spec import Day, Scenario, SuiteSpec
 from firstday.tasks.family import Family, GenContext, dependent_variants, get_family
 from firstday.tasks.model import DIFFICULTIES, Difficulty, TaskInstance
 from firstday.timefmt import fmt
-from firstday.world.assets import FollowUp, MeetingAsset, Priority
+from firstday.world.assets import PRIORITY_WEIGHT, FollowUp, MeetingAsset, Priority
 from firstday.world.company import Company, generate_company
 
 SLACK: dict[str, int] = {"urgent": 30, "normal": 90, "low": 150}
@@ -227,9 +228,11 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
         else:
             raise GenerationError("could not schedule the day's deadlines")
     required = required_meetings()
-    best = best_schedule(tasks, required, company, day_start, {t.task_id: steps_of(t) for t in tasks})
-    if not overloaded and best.weight != best.total:
-        raise GenerationError("the oracle's schedule does not finish every task of a day that fits")
+    if overloaded:
+        best = best_schedule(tasks, required, company, day_start, {t.task_id: steps_of(t) for t in tasks})
+    else:  # the deadlines above were set so that the oracle's policy meets every one: everything is done
+        total = sum(PRIORITY_WEIGHT[t.priority] for t in tasks)
+        best = Schedule(done=[t.task_id for t in tasks], weight=total, total=total, proven=True)
 
     follow_ups = []
     if spec.follow_ups:
