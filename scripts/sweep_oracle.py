@@ -26,6 +26,11 @@ shows a breach the oracle's ``status_watch`` alerts went out.
 
     python scripts/sweep_oracle.py --preset standard --seeds-from 5000 --total 10000
     python scripts/sweep_oracle.py --preset hard --seeds-from 5000 --total 10000 --json hard.json
+    python scripts/sweep_oracle.py --preset hard --total 10000 --compare oracle-fifo   # best is an upper bound
+
+``--compare AGENT`` also runs that agent on every day: a day where it scores above the best achievable fails
+(the best is an upper bound for agents that attend the required meetings), and its mean share of the best is
+reported (schedule efficiency).
 """
 
 from __future__ import annotations
@@ -225,10 +230,13 @@ class DayResult:
     dropped: int
     alert_delays: list[int]  # status_watch: minutes from the refresh showing a breach to the owner's alert
     problem: str | None
+    others: dict[str, float] = field(default_factory=dict)  # --compare agent -> its priority-weighted score
 
 
-def check_day(where: str, scenario: Scenario, day: Day, loop: asyncio.AbstractEventLoop) -> DayResult:
-    """The oracle on one mixed day: exactly the best achievable score, every kept task solved cleanly."""
+def check_day(where: str, scenario: Scenario, day: Day, loop: asyncio.AbstractEventLoop,
+              compare: tuple[str, ...] = ()) -> DayResult:
+    """The oracle on one mixed day: exactly the best achievable score, every kept task solved cleanly; each agent
+    of ``compare`` at most the best achievable score (the best is an upper bound)."""
     agent = make_agent("oracle", AgentContext(scenario=scenario, day=day))
     result = loop.run_until_complete(run_episode(DayEnv(scenario, day), agent))
     m = result.score.metrics
@@ -260,14 +268,22 @@ def check_day(where: str, scenario: Scenario, day: Day, loop: asyncio.AbstractEv
     refused = [e.data.name for e in events_of(result.trace, ToolResultEvent) if not e.data.ok]
     if refused:
         problems.append(f"refused calls: {refused[:5]}")
+    others: dict[str, float] = {}
+    for name in compare:
+        other = loop.run_until_complete(run_episode(DayEnv(scenario, day),
+                                                    make_agent(name, AgentContext(scenario=scenario, day=day))))
+        got = others[name] = other.score.metrics.priority_weighted_score or 0.0
+        if got > day.best_score + 1e-9:
+            problems.append(f"{name} scores {got:.4f}, above the best achievable {day.best_score:.4f}")
     return DayResult(where=where, tasks=len(day.tasks), load=day.load or 0.0, best_score=day.best_score,
                      best_proven=day.best_proven, oracle_score=score, skipped=len(day.skipped),
-                     dropped=len(day.dropped), alert_delays=delays, problem="; ".join(problems) or None)
+                     dropped=len(day.dropped), alert_delays=delays, problem="; ".join(problems) or None,
+                     others=others)
 
 
-def sweep_suite(job: tuple[SuiteSpec, int]) -> list[DayResult]:
-    """Every day of the suite of ``spec`` with seed ``seed``."""
-    spec, seed = job
+def sweep_suite(job: tuple[SuiteSpec, int, tuple[str, ...]]) -> list[DayResult]:
+    """Every day of the suite of ``spec`` with seed ``seed`` (and the agents to compare with the best)."""
+    spec, seed, compare = job
     spec = spec.model_copy(update={"seed": seed})
     loop = asyncio.new_event_loop()
     out: list[DayResult] = []
@@ -276,19 +292,20 @@ def sweep_suite(job: tuple[SuiteSpec, int]) -> list[DayResult]:
             scenario = generate_scenario(spec, i)
             for day in scenario.days:
                 where = f"{spec.name} seed {seed} scenario s{i:03d} day {day.day_index}"
-                out.append(check_day(where, scenario, day, loop))
+                out.append(check_day(where, scenario, day, loop, compare))
     finally:
         loop.close()
     return out
 
 
-def run_preset(spec: SuiteSpec, total: int, first_seed: int, workers: int) -> tuple[list[DayResult], float]:
+def run_preset(spec: SuiteSpec, total: int, first_seed: int, workers: int,
+               compare: tuple[str, ...] = ()) -> tuple[list[DayResult], float]:
     """Whole suites of consecutive seeds until ``total`` tasks (estimated from the first suite)."""
     started = time.perf_counter()
-    results = sweep_suite((spec, first_seed))
+    results = sweep_suite((spec, first_seed, compare))
     per_suite = max(1, sum(r.tasks for r in results))
     seeds = list(range(first_seed + 1, first_seed + max(1, math.ceil(total / per_suite))))
-    jobs = [(spec, seed) for seed in seeds]
+    jobs = [(spec, seed, compare) for seed in seeds]
     _progress(1, len(jobs) + 1, started, "suites")
     if workers <= 1:
         for i, job in enumerate(jobs, 2):
@@ -301,7 +318,7 @@ def run_preset(spec: SuiteSpec, total: int, first_seed: int, workers: int) -> tu
                 _progress(i, len(jobs) + 1, started, "suites")
     while sum(r.tasks for r in results) < total:  # the first suite was smaller than the average
         seeds.append(seeds[-1] + 1 if seeds else first_seed + 1)
-        results += sweep_suite((spec, seeds[-1]))
+        results += sweep_suite((spec, seeds[-1], compare))
     if sys.stderr.isatty():
         print(file=sys.stderr)
     return results, time.perf_counter() - started
@@ -338,6 +355,10 @@ def summarise_preset(spec: SuiteSpec, results: list[DayResult], wall: float, fir
         "tasks_skipped_by_best_schedule": sum(r.skipped for r in results),
         "tasks_dropped_by_generator": sum(r.dropped for r in results),
         "dropped_percent_of_drawn": pct(sum(r.dropped for r in results), tasks + sum(r.dropped for r in results)),
+        "compared": {name: {"mean_share_of_best_percent": round(100 * sum(r.others[name] / r.best_score
+                                                                             for r in results) / days, 2),
+                            "days_above_best": sum(1 for r in results if r.others[name] > r.best_score + 1e-9)}
+                     for name in (results[0].others if results else {})},
         "status_watch_alerts": len(delays),
         "alert_minutes_median": delays[len(delays) // 2] if delays else None,
         "alert_minutes_max": delays[-1] if delays else None,
@@ -353,7 +374,7 @@ def main_preset(args: argparse.Namespace) -> int:
         lo, hi = (float(x) for x in args.load.split(","))
         spec = spec.model_copy(update={"load": (lo, hi), "name": f"{spec.name}@{lo}-{hi}"})
         spec = SuiteSpec.model_validate(spec.model_dump())  # validated like any spec
-    results, wall = run_preset(spec, args.total, args.seeds_from, max(1, args.workers))
+    results, wall = run_preset(spec, args.total, args.seeds_from, max(1, args.workers), tuple(args.compare))
     summary = summarise_preset(spec, results, wall, args.seeds_from, max(1, args.workers))
     for key, value in summary.items():
         if key != "failures":
@@ -379,13 +400,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--preset", default=None, help="sweep this preset's mixed days instead of single-task days "
                     "(--total counts tasks)")
     ap.add_argument("--load", default=None, help="with --preset: override its load target, as MIN,MAX")
+    ap.add_argument("--compare", action="append", default=[], help="with --preset: also run this agent on every "
+                    "day (e.g. oracle-fifo); a day it scores above the best achievable fails, and its mean share "
+                    "of the best is reported")
     args = ap.parse_args(argv)
     if args.preset:
         if args.write_docs or args.only or args.per_meta or args.quick:
-            ap.error("--preset takes --total, --seeds-from, --workers and --json only")
+            ap.error("--preset takes --total, --seeds-from, --workers, --load, --compare and --json only")
         return main_preset(args)
-    if args.load:
-        ap.error("--load needs --preset")
+    if args.load or args.compare:
+        ap.error("--load and --compare need --preset")
     n_meta = sum(len(meta_tasks(f)) for f in families().values())
     per_meta = args.per_meta or (5 if args.quick else math.ceil(args.total / max(1, n_meta)))
     results, wall = run(per_meta, args.seeds_from, max(1, args.workers), args.only)

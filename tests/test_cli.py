@@ -95,8 +95,14 @@ def test_families_lists_the_registry() -> None:
     for r in rows:
         assert r["n_meta_tasks"] == len(registry[r["name"]].variants) * 3 == len(r["meta_tasks"])
         assert r["knobs"] and r["domains"] and r["modalities"] and r["title"]
+        assert r["dependent_meta_tasks"] == [f"{r['name']}/{v}/{d}" for v in r["dependent_variants"]
+                                             for d in ("easy", "medium", "hard")]
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["sales_analysis"]["dependent_variants"] == ["bonus_payout"]  # the follow-ups are listed
+    assert "sales_analysis/bonus_payout/hard" in by_name["sales_analysis"]["dependent_meta_tasks"]
     table = invoke("families")
     assert table.exit_code == 0 and all(name in table.stdout for name in registry)
+    assert "(builds on)" in table.stdout
 
 
 def test_agents_lists_every_agent() -> None:

@@ -228,3 +228,13 @@ def test_determinism_with_dependencies() -> None:
     assert first == second
     other = [generate_scenario(spec.model_copy(update={"seed": 22}), i).model_dump_json() for i in range(2)]
     assert first != other
+
+
+def test_an_agent_is_told_which_tasks_a_task_builds_on() -> None:
+    """``PublicTask.depends_on``: the order constraint (ids the objective names anyway), nothing of the earlier
+    task's result; left out of saved JSON when empty, so traces of independent tasks keep their bytes."""
+    _, day = single_task_day(DEPENDENT_METAS[0], seed=5, label="public-depends")
+    a, b = day.tasks
+    assert b.public().depends_on == [a.task_id] and a.task_id in b.objective
+    assert a.public().depends_on == [] and "depends_on" not in a.public().model_dump_json()
+    assert '"depends_on":["' + a.task_id + '"]' in b.public().model_dump_json()

@@ -369,3 +369,25 @@ def test_ladder_refuses_different_instances(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(RunFolder, "read_episodes", tampered)
     with pytest.raises(ConfigError, match="instance hashes differ"):
         build_ladder(tmp_path / "a", ["none", "whom"])
+
+
+def test_a_follow_up_hint_counts_the_clues_of_the_task_it_builds_on() -> None:
+    """A dependent task's checkpoints rest on the earlier task's clues too: its hint counts them among the pieces
+    it depends on and says they are the earlier task's result, without locating them (no data of another task
+    in a hint: the earlier task's own hint, at the same tier, locates them)."""
+    from firstday.tasks.hints import disclosure, required_clues
+
+    scenario, day = single_task_day(("sales_analysis", "bonus_payout", "medium"), seed=1, label="follow-up-hint")
+    earlier, task = day.tasks
+    assert task.depends_on == [earlier.task_id]
+    earlier_clues = {c.clue_id for c in earlier.clues}
+    for tier in ("where", "whom", "steps"):
+        d = disclosure(task, scenario.company, tier)
+        assert d.builds_on == [earlier.task_id]
+        assert d.earlier_clue_ids and set(d.earlier_clue_ids) <= earlier_clues
+        assert sorted([*d.clue_ids, *d.earlier_clue_ids]) == sorted(required_clues(task))
+        text = task_hint(task, scenario.company, tier)
+        assert text is not None
+        assert f"depends on {len(required_clues(task))} pieces" in text and f"result of {earlier.task_id}" in text
+        assert not any(p in text for f in earlier.files for p in [f.path])  # the earlier task's sources: not here
+    assert disclosure(earlier, scenario.company, "where").earlier_clue_ids == []

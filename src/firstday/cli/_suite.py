@@ -18,15 +18,18 @@ from firstday.errors import ConfigError
 
 @user_errors
 def families_cmd(as_json: JsonArg = False) -> None:
-    """The meta-task library: each family with its variants, difficulty knobs, domains and modalities."""
-    from firstday.tasks.family import families, meta_tasks
+    """The meta-task library: each family with its variants (and dependent variants: follow-up tasks that build on
+    an earlier task's result, marked "builds on"), difficulty knobs, domains and modalities."""
+    from firstday.tasks.family import dependent_meta_tasks, dependent_variants, families, meta_tasks
 
     fams = families()
     rows: list[dict[str, Any]] = [{
         "name": f.name, "title": f.title, "description": f.description, "variants": list(f.variants),
+        "dependent_variants": list(dependent_variants(f)),
         "knobs": dict(f.knobs), "domains": list(f.domains), "modalities": list(f.modalities),
         "n_meta_tasks": len(meta_tasks(f)),
         "meta_tasks": [f"{f.name}/{v}/{d}" for v, d in meta_tasks(f)],
+        "dependent_meta_tasks": [f"{f.name}/{v}/{d}" for v, d in dependent_meta_tasks(f)],
     } for f in fams.values()]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
@@ -38,7 +41,8 @@ def families_cmd(as_json: JsonArg = False) -> None:
         table.add_column(col, justify="right" if col == "meta-tasks" else "left", overflow="fold",
                          no_wrap=col in ("family", "variants", "difficulty knobs"))
     for f in fams.values():
-        table.add_row(f.name, f.title, "\n".join(f.variants), "\n".join(f.knobs), ", ".join(f.domains),
+        variants = [*f.variants, *(f"{v} (builds on)" for v in dependent_variants(f))]
+        table.add_row(f.name, f.title, "\n".join(variants), "\n".join(f.knobs), ", ".join(f.domains),
                       ", ".join(f.modalities), str(len(meta_tasks(f))), end_section=True)
     stdout().print(table)
 

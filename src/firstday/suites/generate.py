@@ -16,19 +16,24 @@ from firstday.errors import DayFullError, GenerationError
 from firstday.seeding import derive_seed, make_rng
 from firstday.suites.schedule import (
     DEADLINE_MARGIN,
+    Schedule,
+    Step,
     best_schedule,
+    effort_of,
+    plan_steps,
+    respond_by,
     simulate_oracle,
 )
 from firstday.suites.spec import Day, Scenario, SuiteSpec
 from firstday.tasks.family import Family, GenContext, dependent_variants, get_family
 from firstday.tasks.model import DIFFICULTIES, Difficulty, TaskInstance
 from firstday.timefmt import fmt
-from firstday.world.assets import FollowUp, MeetingAsset, Priority
+from firstday.world.assets import PRIORITY_WEIGHT, FollowUp, MeetingAsset, Priority
 from firstday.world.company import Company, generate_company
 
 SLACK: dict[str, int] = {"urgent": 30, "normal": 90, "low": 150}
 MetaTask = tuple[str, str, Difficulty]
-MAX_TASKS_BY_LOAD = 40  # a day filled to a load target stops here whatever the efforts
+MAX_TASKS_BY_LOAD = 60  # a day filled to a load target stops here whatever the efforts
 
 
 def _round5(x: int) -> int:
@@ -84,6 +89,13 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
             notes=f"The team went through this week's priorities; {company.employee(team.head).first_name} "
                   "asked everyone to keep deadlines visible.",
         ))
+
+    step_cache: dict[str, list[Step]] = {}  # each task's plan steps, for the many simulations of the day
+
+    def steps_of(inst: TaskInstance) -> list[Step]:
+        if inst.task_id not in step_cache:
+            step_cache[inst.task_id] = plan_steps(inst, company)
+        return step_cache[inst.task_id]
 
     used_paths: set[str] = set()
     desk_windows: list[tuple[int, int]] = []
@@ -163,7 +175,8 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
         for i in order:
             make(meta[i], arrivals[i], priorities[i])
     else:
-        meta = _fill_to_load(rng, dependency_rng, spec, fams, meta, target, make, day_start, day_end)
+        meta = _fill_to_load(rng, dependency_rng, spec, fams, meta, target, make, day_start, day_end,
+                             lambda inst: effort_of(inst, company, steps_of(inst)))
 
     # deadlines: generous by priority, then extended until the oracle's policy meets every one -- unless the
     # day is meant to hold more than fits (load above 1): then they stay, and the best schedule is computed
@@ -177,13 +190,30 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
         if t.depends_on:
             earliest = max(deadline_of[d] for d in t.depends_on) + t.effort_minutes
             t.deadline = deadline_of[t.task_id] = max(t.deadline, min(_round5(earliest), cap[t.task_id]))
-    required = [m for m in meetings if m.trainee_required]
+    def required_meetings() -> list[MeetingAsset]:  # the kept tasks' and the day's (a dropped task's go too)
+        return [m for m in [*(m for m in meetings if m.meeting_id == "m1"), *(m for t in tasks for m in t.meetings)]
+                if m.trainee_required]
+
     if not overloaded:
-        for _ in range(20):
-            finish = simulate_oracle(tasks, required, company, day_start)
+        for attempt in range(20):
+            finish = simulate_oracle(tasks, required_meetings(), company, day_start,
+                                     {t.task_id: steps_of(t) for t in tasks})
             late = [t for t in tasks if finish[t.task_id] + DEADLINE_MARGIN > t.deadline]
             if not late:
-                break
+                # a task with an earlier window to act in (a status_watch alert) is worked before the work due
+                # by the window's end: the tasks due then that kept it waiting are given until after it
+                rushed = [t for t in tasks if respond_by(t) < t.deadline
+                          and finish[t.task_id] + DEADLINE_MARGIN > respond_by(t)]
+                moved = False
+                for t in rushed:
+                    for o in tasks:
+                        new = min(_round5(respond_by(t) + 5), cap[o.task_id])
+                        if (o is not t and o.arrival <= finish[t.task_id] and t.arrival < finish[o.task_id]
+                                and o.deadline <= respond_by(t) and new > o.deadline):
+                            o.deadline, moved = new, True
+                if not moved or attempt >= 10:  # (a window missed after that stays missed: never fails)
+                    break
+                continue
             for t in late:
                 t.deadline = min(_round5(finish[t.task_id] + 15), cap[t.task_id])
             if all(finish[t.task_id] + DEADLINE_MARGIN > cap[t.task_id] for t in late):
@@ -197,9 +227,12 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
                 tasks = [t for t in tasks if t.task_id not in drop]
         else:
             raise GenerationError("could not schedule the day's deadlines")
-    best = best_schedule(tasks, required, company, day_start)
-    if not overloaded and best.weight != best.total:
-        raise GenerationError("the oracle's schedule does not finish every task of a day that fits")
+    required = required_meetings()
+    if overloaded:
+        best = best_schedule(tasks, required, company, day_start, {t.task_id: steps_of(t) for t in tasks})
+    else:  # the deadlines above were set so that the oracle's policy meets every one: everything is done
+        total = sum(PRIORITY_WEIGHT[t.priority] for t in tasks)
+        best = Schedule(done=[t.task_id for t in tasks], weight=total, total=total, proven=True)
 
     follow_ups = []
     if spec.follow_ups:
@@ -212,7 +245,8 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
                 ))
     day = Day(day_index=day_index, day_start=day_start, day_end=day_end, tasks=tasks,
               meetings=[m for m in meetings if m.meeting_id == "m1"], follow_ups=follow_ups,
-              dropped=dropped, load=round(sum(t.effort_minutes for t in tasks) / (day_end - day_start), 4),
+              dropped=dropped,
+              load=round(sum(effort_of(t, company, steps_of(t)) for t in tasks) / (day_end - day_start), 4),
               best_score=best.score, best_proven=best.proven,
               skipped=[t.task_id for t in tasks if t.task_id not in best.done])
     return day, meta
@@ -221,8 +255,9 @@ def generate_day(company: Company, spec: SuiteSpec, scenario_seed: int, day_inde
 def _fill_to_load(rng: random.Random, dependency_rng: random.Random, spec: SuiteSpec, fams: list[Family],
                   meta: list[MetaTask] | None, target: float,
                   make: Callable[[MetaTask, int, Priority], list[TaskInstance]],
-                  day_start: int, day_end: int) -> list[MetaTask]:
-    """Draw tasks one at a time until their efforts add up to ``target`` working days (or ``meta``'s tasks,
+                  day_start: int, day_end: int, effort_of: Callable[[TaskInstance], int]) -> list[MetaTask]:
+    """Draw tasks one at a time until their efforts (``effort_of``: true minutes, as the load counts them) add
+    up to ``target`` working days (or ``meta``'s tasks,
     when a day repeats an earlier day's mix). Each task arrives at a random point of the work that came
     before it, so the work is there when the trainee could be free for it: no idle gaps, and the day's
     effort fits only if nothing is wasted. The mid-day interruption is the first task arriving from 12:00
@@ -255,7 +290,7 @@ def _fill_to_load(rng: random.Random, dependency_rng: random.Random, spec: Suite
         if not interrupted and last and idx > 1:
             arrival, priority, interrupted = max(arrival, _round5(rng.randint(720, 840))), "urgent", True
         arrival = min(arrival, day_end - 60)
-        effort += sum(inst.effort_minutes for inst in make(mt, arrival, priority))
+        effort += sum(effort_of(inst) for inst in make(mt, arrival, priority))
     return drawn
 
 

@@ -31,7 +31,10 @@ no clue, or it is one of several colleagues one group question in the plan goes 
 the answer). Colleagues whose handle is a hidden answer value (the site owner to find, the person to
 page) are never named: the hint then names the colleague who points you to them, or only their
 department, and says so (``SourceHint.withheld``). No tier contains checkpoint definitions or data of
-other tasks: hints are built from this task's assets only.
+other tasks: hints are built from this task's assets only. A task that builds on an earlier one
+(``TaskInstance.depends_on``) counts the earlier task's clues its checkpoints rest on among the pieces it
+depends on, and says that they are the earlier task's result; it does not locate them (the earlier task's
+own hint, at the same tier, does).
 """
 
 from __future__ import annotations
@@ -103,6 +106,9 @@ class HintDisclosure(BaseModel):
     departments: list[str] = Field(default_factory=list, description="departments named")
     folders: list[str] = Field(default_factory=list, description="folders named")
     steps: list[HintStep] = Field(default_factory=list, description="steps: the plan, in order")
+    builds_on: list[str] = Field(default_factory=list, description="ids of the earlier tasks this task builds on")
+    earlier_clue_ids: list[str] = Field(
+        default_factory=list, description="required clues that are the earlier tasks' (their own hints locate them)")
 
 
 # ---- hidden answer values -------------------------------------------------------------------------------
@@ -399,6 +405,10 @@ def disclosure(task: TaskInstance, company: Company, tier: str) -> HintDisclosur
     sources = _sources(task, company, hidden)
     located = {c for s in sources for c in s.clue_ids}
     out.clue_ids = [c for c in required_clues(task) if c in located]
+    if task.depends_on:  # a follow-up's result rests on the earlier task's clues: counted, located by its own hint
+        own = {c.clue_id for c in task.clues}
+        out.builds_on = list(task.depends_on)
+        out.earlier_clue_ids = [c for c in required_clues(task) if c not in located and c not in own]
     if tier == "where":  # coarse: sources of one kind in one place merge
         merged: dict[tuple[str, str, tuple[str, ...]], SourceHint] = {}
         for s in sources:
@@ -502,8 +512,11 @@ def render(d: HintDisclosure, task: TaskInstance, company: Company) -> str | Non
     if d.tier == "none":
         return None
     hidden = hidden_values(task, company)
-    n = len(d.clue_ids)
+    n = len(d.clue_ids) + len(d.earlier_clue_ids)
     lines = [f"Hint ({TIER_TITLES[d.tier]}) for task {d.task_id}: it depends on {_count(n)} of information."]
+    if d.earlier_clue_ids:
+        lines.append(f"- {_of(len(d.earlier_clue_ids))} what your result of {' and '.join(d.builds_on)} rests on "
+                     "(that task's own hint shows where)")
     if d.tier == "where":
         lines += [f"- {_where_line(s)}" for s in d.sources]
     else:

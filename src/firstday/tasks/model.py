@@ -65,4 +65,5 @@ class TaskInstance(BaseModel):
 
     def public(self) -> PublicTask:
         return PublicTask(task_id=self.task_id, category=self.family, objective=self.objective, arrival=self.arrival,
-                          priority=self.priority, deadline=self.deadline, requester=self.requester)
+                          priority=self.priority, deadline=self.deadline, requester=self.requester,
+                          depends_on=list(self.depends_on))

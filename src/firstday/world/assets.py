@@ -112,6 +112,10 @@ class PublicTask(BaseModel):
     priority: Priority
     deadline: int
     requester: str = Field(description="handle of the colleague who assigned it")
+    # the order constraint only (the objective names the task too): which earlier tasks' results it needs, not
+    # what they are; left out of saved JSON when empty, so traces of independent tasks keep their bytes
+    depends_on: list[str] = Field(default_factory=list, exclude_if=lambda v: not v,
+                                  description="ids of the earlier tasks of the day whose results this task builds on")
 
 
 class FollowUp(BaseModel):
