@@ -15,6 +15,7 @@ from firstday.cli._common import (
     SeedArg,
     SuiteArg,
     TrialsArg,
+    exit_code,
     stderr,
     user_errors,
 )
@@ -98,3 +99,4 @@ def serve(
     if not quiet:
         note.print(f"{summary.ran} episode(s) played, {summary.skipped} already done, {summary.errors} error(s); "
                    f"results in {escape(str(summary.out_dir))}", highlight=False)
+    raise typer.Exit(exit_code([summary]))  # as for run: 3 when infrastructure errors are left
