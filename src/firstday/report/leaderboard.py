@@ -36,7 +36,7 @@ from rich.table import Table
 from firstday._version import __version__
 from firstday.errors import ConfigError
 from firstday.report.stats import Interval, bootstrap_ratio, pass_at_k, pass_hat_k
-from firstday.run.results import EpisodeSummary, RunFolder, RunManifest
+from firstday.run.results import AgentSandbox, EpisodeSummary, RunFolder, RunManifest, merge_agent_sandbox
 from firstday.scoring.cards import DayMetrics, TaskScore, zero_for_agent_error
 from firstday.world.assets import PRIORITY_WEIGHT
 
@@ -70,6 +70,10 @@ class RunRow(BaseModel):
     suite_name: str
     suite_hash: str
     sandbox: str = Field(default="", description="run_python's runner in the run (landlock, audit; empty: unrecorded)")
+    agent_sandbox: AgentSandbox | None = Field(
+        default=None, description="how an external agent's process ran (--agent-cmd): agent-process (sealed by the "
+                                  "kernel), none (not sealed), mixed (some episodes each way); None: an in-process "
+                                  "agent, or an external agent's run made before it was recorded")
     privileged: bool = Field(default=False, description="the agent is privileged: built from the day's hidden data "
                                                         "(answers, plans), an upper bound, not a baseline")
     episodes_expected: int = Field(description="episodes in the suite")
@@ -271,7 +275,7 @@ def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[Ep
         run=run, label=label, agent=manifest.agent, agent_options=manifest.agent_options,
         text_only=manifest.env_config.text_only, memory=manifest.env_config.memory,
         hints=manifest.env_config.hints, suite_name=manifest.suite_name, suite_hash=manifest.suite_hash,
-        sandbox=manifest.sandbox, privileged=manifest.privileged,
+        sandbox=manifest.sandbox, agent_sandbox=run_agent_sandbox(manifest, episodes), privileged=manifest.privileged,
         episodes_expected=manifest.n_episodes, episodes=len(episodes),
         error_episodes=sum(1 for e in episodes if e.status == "error"),
         agent_errors=sum(1 for e in episodes if e.agent_error),
@@ -297,6 +301,25 @@ def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[Ep
     )
 
 
+#: the agent of ``firstday run --agent-cmd`` (firstday.serve.command.COMMAND_AGENT; not imported: the report
+#: does not need the MCP server)
+EXTERNAL_AGENT = "agent-cmd"
+
+
+def run_agent_sandbox(manifest: RunManifest, episodes: Sequence[EpisodeSummary]) -> AgentSandbox | None:
+    """How a run's external agent ran: from the episodes on disk (what they record), else from run.json."""
+    return merge_agent_sandbox(*(e.agent_sandbox for e in episodes)) or manifest.agent_sandbox
+
+
+def agent_sandbox_text(row: RunRow) -> str | None:
+    """The agent-process line's words for a run, None for an in-process agent."""
+    if row.agent_sandbox is None:
+        return "agent process unrecorded" if row.agent == EXTERNAL_AGENT else None
+    return {"agent-process": "agent process sealed (agent-process)", "none": "agent process NOT sealed (none)",
+            "mixed": "agent process sealed in some episodes only (mixed)"}.get(row.agent_sandbox,
+                                                                                f"agent process {row.agent_sandbox}")
+
+
 SCORING_DEFECTS = "scoring defects"  # the warning's words, printed in red
 
 
@@ -315,6 +338,15 @@ def sandbox_warnings(rows: Sequence[RunRow]) -> list[str]:
     if len({r.sandbox for r in rows}) > 1:
         out.append("the runs used different run_python runners: " + ", ".join(
             f"{r.label} {r.sandbox or 'unrecorded'}" for r in rows))
+    unsealed = [r.label for r in rows if r.agent_sandbox in ("none", "mixed")]
+    if unsealed:
+        out.append(f"{', '.join(unsealed)}: the external agent's process ran without the kernel seal in some or all "
+                   "episodes (agent sandbox none or mixed): it could read the suite's answers and reach the network; "
+                   "rerun with --require-sandbox on a Linux kernel with Landlock (docs/agent-sandbox.md)")
+    unknown = [r.label for r in rows if r.agent == EXTERNAL_AGENT and r.agent_sandbox is None]
+    if unknown:
+        out.append(f"{', '.join(unknown)}: whether the external agent's process was sealed is not recorded (a run "
+                   "made before it was)")
     return out
 
 
@@ -502,8 +534,10 @@ def render_report(report: Report, console: Console, *, families: bool = True, di
     console.print(_table("Leaderboard", columns, report.runs, OUTCOME_CAPTION if errors else None))
     for r in report.runs:
         privileged = ", privileged agent (reads the hidden answers: an upper bound)" if r.privileged else ""
+        agent_process = agent_sandbox_text(r)
+        agent_process = f", {agent_process}" if agent_process else ""
         console.print(f"{escape(r.label)}: suite {r.suite_hash[:12]}, run_python sandbox {r.sandbox or 'unrecorded'}"
-                      f"{privileged}", highlight=False)
+                      f"{agent_process}{privileged}", highlight=False)
     console.print(_table("Scheduling and exploration", BEHAVIOUR_COLUMNS, report.runs, BEHAVIOUR_CAPTION))
     if any(r.schedule_efficiency is not None for r in report.runs):  # runs saved before 0.2 have no such figures
         console.print(_table("Scheduling", SCHEDULING_COLUMNS, report.runs, SCHEDULING_CAPTION))

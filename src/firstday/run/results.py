@@ -43,6 +43,10 @@ from firstday.scoring.cards import DayMetrics, TaskScore
 from firstday.suites.store import atomic_write
 
 RUN_FORMAT: Final = "firstday.run/1"
+#: how an external agent's process ran (``--agent-cmd``): sealed by the kernel, or not (docs/agent-sandbox.md)
+AgentProcessBackend = Literal["agent-process", "none"]
+#: the same for a whole run: ``mixed`` when its episodes differ
+AgentSandbox = Literal["agent-process", "none", "mixed"]
 EPISODE_FORMAT: Final = "firstday.episode/1"
 RUN_MANIFEST = "run.json"
 RESULTS_DB = "results.sqlite"
@@ -140,6 +144,11 @@ class RunManifest(BaseModel):
     previous_endpoints: list[EndpointRecord] = Field(
         default_factory=list, description="endpoints of earlier sessions of this run that differed from "
                                           "'endpoints' (a resume with --allow-endpoint-change)")
+    agent_sandbox: AgentSandbox | None = Field(
+        default=None, description="how the external agent's process ran (--agent-cmd): agent-process (sealed by the "
+                                  "kernel, docs/agent-sandbox.md), none (not sealed: the kernel cannot seal), mixed "
+                                  "(some episodes each way); None: an in-process agent, or a run made before it "
+                                  "was recorded")
     privileged: bool = Field(
         default=False, description="the agent is privileged: it was built from the day's hidden data (answers, plans), "
                                    "so its scores are an upper bound, not a baseline (docs/agents.md)")
@@ -187,6 +196,10 @@ class EpisodeSummary(BaseModel):
     error_kind: Literal["agent", "infrastructure"] | None = Field(
         default=None, description="with status error: who caused it (None: an episode saved before errors were "
                                   "attributed, charged to the agent)")
+    agent_sandbox: AgentProcessBackend | None = Field(
+        default=None, description="how the external agent's process ran (--agent-cmd): agent-process (sealed by the "
+                                  "kernel) or none (not sealed); None: an in-process agent, no process started, or "
+                                  "an episode saved before it was recorded")
 
     @property
     def key(self) -> str:
@@ -206,6 +219,17 @@ class EpisodeSummary(BaseModel):
     def retryable(self) -> bool:
         """Rerun by ``--retry-errors``: an infrastructure error, or an error saved before attribution."""
         return self.status == "error" and self.error_kind != "agent"
+
+
+def merge_agent_sandbox(*backends: str | None) -> AgentSandbox | None:
+    """The run's :attr:`RunManifest.agent_sandbox` from its episodes' (and a recorded run value): the one backend
+    they share, ``mixed`` when they differ, None when none is recorded."""
+    seen = {b for b in backends if b is not None}
+    if not seen:
+        return None
+    if len(seen) > 1 or "mixed" in seen:
+        return "mixed"
+    return "agent-process" if seen == {"agent-process"} else "none"
 
 
 def episode_key(scenario_id: str, day_index: int, trial: int = 0) -> str:

@@ -25,6 +25,7 @@ import datetime as dt
 import gc
 import inspect
 import os
+import sys
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -52,6 +53,7 @@ from firstday.run.preflight import (
     endpoint_records,
 )
 from firstday.run.results import (
+    AgentProcessBackend,
     AgentUsage,
     EpisodeRecord,
     EpisodeSummary,
@@ -59,6 +61,7 @@ from firstday.run.results import (
     RunLimits,
     RunManifest,
     episode_key,
+    merge_agent_sandbox,
     model_json,
     trace_text,
 )
@@ -229,9 +232,21 @@ async def _run_job(job: EpisodeJob, load_scenario: ScenarioLoader | ScenarioCach
         error_kind=kind if status == "error" else None, turns=turns, truncated=truncated,
         metrics=card.metrics if card else None, tasks=card.tasks if card else [],
         usage=AgentUsage.of(agent), instance_hash=instance_hash, memory=job.env_config.memory,
-        hints=job.env_config.hints,
+        hints=job.env_config.hints, agent_sandbox=_agent_process_backend(agent),
     )
     return EpisodeOutcome(summary, trace, time.perf_counter() - started, memory)
+
+
+def _agent_process_backend(agent: object) -> AgentProcessBackend | None:
+    """How the episode's external agent process ran (``--agent-cmd``): ``agent-process`` (sealed) or ``none``;
+    None for an in-process agent, or when the command never started. Asked of the agent object, not of its
+    ``trace_info()``: an in-process agent could say anything about itself there."""
+    # not imported here: the serve package imports this module; no CommandAgent exists unless it is loaded
+    command = sys.modules.get("firstday.serve.command")
+    if command is None or not isinstance(agent, command.CommandAgent):
+        return None
+    backend = agent.backend
+    return backend if backend in ("agent-process", "none") else None
 
 
 def _zeroed(env: DayEnv, card: DayScore, error: str | None) -> DayScore:
@@ -533,8 +548,10 @@ class _Recorder(RunEvents):
     episode stops running when it is handed over, and is finished when it is committed."""
 
     def __init__(self, folder: RunFolder, state: RunProgress, progress: ProgressCallback | None,
-                 max_pending: int = 256, breaker: CircuitBreaker | None = None) -> None:
+                 max_pending: int = 256, breaker: CircuitBreaker | None = None,
+                 manifest: RunManifest | None = None) -> None:
         self.state, self.progress = state, progress
+        self.folder, self.manifest = folder, manifest
         self.breaker = breaker
         self.saver = EpisodeSaver(folder, self._committed, max_pending)
         self.saved: dict[str, EpisodeSummary] = {}  # key -> summary of each episode committed by this run
@@ -574,7 +591,33 @@ class _Recorder(RunEvents):
             s.usage = s.usage + record.summary.usage
         s.event, s.last, s.last_wall_seconds = "finished", record.summary, record.wall_seconds
         self.saved[record.summary.key] = record.summary
+        self._note_agent_sandbox(record.summary.agent_sandbox)
         self._report()
+
+    def _note_agent_sandbox(self, backend: str | None) -> None:
+        """Keep run.json's ``agent_sandbox`` up to date as episodes are committed (a run killed later still
+        says how its external agent ran); written only when it changes (at most twice in a run)."""
+        if self.manifest is None or backend is None:
+            return
+        merged = merge_agent_sandbox(self.manifest.agent_sandbox, backend)
+        if merged != self.manifest.agent_sandbox:
+            self.manifest = self.manifest.model_copy(update={"agent_sandbox": merged})
+            self.folder.write_manifest(self.manifest)
+
+
+def _settle_agent_sandbox(folder: RunFolder, manifest: RunManifest,
+                          episodes: Sequence[EpisodeSummary]) -> RunManifest:
+    """run.json's ``agent_sandbox`` from the episodes the folder holds at the end of the run (an episode rerun by
+    --retry-errors replaces the old one). A folder whose episodes predate the field keeps what run.json says."""
+    recorded = [e.agent_sandbox for e in episodes if e.agent_sandbox is not None]
+    if not recorded:
+        return manifest
+    merged = merge_agent_sandbox(*recorded)
+    if merged == manifest.agent_sandbox:
+        return manifest
+    manifest = manifest.model_copy(update={"agent_sandbox": merged})
+    folder.write_manifest(manifest)
+    return manifest
 
 
 #: the collector's first threshold during a run (CPython's default is 700)
@@ -692,7 +735,7 @@ async def run_suite_async(
         state = RunProgress(total=len(jobs), skipped=len(jobs) - to_run, to_run=to_run)
         if progress:
             progress(state)
-        recorder = _Recorder(folder, state, progress, max_pending=max(64, concurrency))
+        recorder = _Recorder(folder, state, progress, max_pending=max(64, concurrency), manifest=manifest)
         recorder.breaker = breaker
         try:
             # each episode counts its model calls in a scope of its own; a call made outside any episode
@@ -710,6 +753,7 @@ async def run_suite_async(
             if enclosing_usage is not None:
                 enclosing_usage.add(state.model_usage.snapshot())
         episodes = folder.read_episodes(known=recorder.saved)  # this run's own: not read back
+        manifest = _settle_agent_sandbox(folder, recorder.manifest or manifest, episodes)
     finally:
         folder.close()
     return RunSummary(out_dir=folder.path, manifest=manifest, total=len(jobs), ran=state.finished,
