@@ -110,6 +110,9 @@ def public_directory(company: Company) -> Company:
 
 AgentFactory = Callable[[Any], Agent]  # PublicContext -> Agent, or AgentContext -> Agent for a privileged one
 
+#: the agent of ``firstday run --agent-cmd``: an external command played over MCP (firstday.serve.command)
+COMMAND_AGENT = "agent-cmd"
+
 #: the agents that ship with firstday: name -> (factory as "module:attribute", description)
 BUILTIN_AGENTS: dict[str, tuple[str, str]] = {
     "oracle": ("firstday.agents.builtin:OracleAgent",
@@ -132,7 +135,7 @@ BUILTIN_AGENTS: dict[str, tuple[str, str]] = {
     "spray": ("firstday.agents.adversaries:SprayAgent",
               "test adversary: explores like the oracle, then acts on every plausible target; must "
               "score about zero"),
-    "agent-cmd": ("firstday.serve.command:CommandAgent",
+    COMMAND_AGENT: ("firstday.serve.command:CommandAgent",
                   "an external command played over MCP, one process per episode (firstday run --agent-cmd CMD)"),
     "sim-oracle": ("firstday.run.simulated:SimulatedModelAgent",
                    "the oracle's calls after a simulated model latency (option latency_s; benchmarks)"),

@@ -121,8 +121,8 @@ def run(
     if bool(agent) == bool(agent_cmd):
         raise ConfigError("give --agent NAME or --agent-cmd COMMAND (one of them)")
     if agent_cmd:
+        from firstday.agents.base import COMMAND_AGENT
         from firstday.serve import require_mcp
-        from firstday.serve.command import COMMAND_AGENT
 
         require_mcp()
         agent, option = COMMAND_AGENT, [*(option or []), f"command={json.dumps(agent_cmd)}"]

@@ -34,6 +34,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from firstday._version import __version__
+from firstday.agents.base import COMMAND_AGENT
 from firstday.errors import ConfigError
 from firstday.report.stats import Interval, bootstrap_ratio, pass_at_k, pass_hat_k
 from firstday.run.results import AgentSandbox, EpisodeSummary, RunFolder, RunManifest, merge_agent_sandbox
@@ -301,9 +302,6 @@ def aggregate_run(run: str, label: str, manifest: RunManifest, episodes: list[Ep
     )
 
 
-#: the agent of ``firstday run --agent-cmd`` (firstday.serve.command.COMMAND_AGENT; not imported: the report
-#: does not need the MCP server)
-EXTERNAL_AGENT = "agent-cmd"
 
 
 def run_agent_sandbox(manifest: RunManifest, episodes: Sequence[EpisodeSummary]) -> AgentSandbox | None:
@@ -314,7 +312,7 @@ def run_agent_sandbox(manifest: RunManifest, episodes: Sequence[EpisodeSummary])
 def agent_sandbox_text(row: RunRow) -> str | None:
     """The agent-process line's words for a run, None for an in-process agent."""
     if row.agent_sandbox is None:
-        return "agent process unrecorded" if row.agent == EXTERNAL_AGENT else None
+        return "agent process unrecorded" if row.agent == COMMAND_AGENT else None
     return {"agent-process": "agent process sealed (agent-process)", "none": "agent process NOT sealed (none)",
             "mixed": "agent process sealed in some episodes only (mixed)"}.get(row.agent_sandbox,
                                                                                 f"agent process {row.agent_sandbox}")
@@ -343,7 +341,7 @@ def sandbox_warnings(rows: Sequence[RunRow]) -> list[str]:
         out.append(f"{', '.join(unsealed)}: the external agent's process ran without the kernel seal in some or all "
                    "episodes (agent sandbox none or mixed): it could read the suite's answers and reach the network; "
                    "rerun with --require-sandbox on a Linux kernel with Landlock (docs/agent-sandbox.md)")
-    unknown = [r.label for r in rows if r.agent == EXTERNAL_AGENT and r.agent_sandbox is None]
+    unknown = [r.label for r in rows if r.agent == COMMAND_AGENT and r.agent_sandbox is None]
     if unknown:
         out.append(f"{', '.join(unknown)}: whether the external agent's process was sealed is not recorded (a run "
                    "made before it was)")

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from firstday.agents.base import PublicContext
+from firstday.agents.base import COMMAND_AGENT, PublicContext
 from firstday.env.episode import Briefing, Observation
 from firstday.errors import ConfigError
 from firstday.sandbox.agent_process import (
@@ -44,7 +44,6 @@ from firstday.sandbox.agent_process import (
 from firstday.serve.bridge import ClientClosed, EpisodeBridge
 from firstday.world.tools import ToolCall
 
-COMMAND_AGENT = "agent-cmd"
 OUTPUT_TAIL = 20_000
 #: after the end of the day, how long the command may take to exit before it is killed
 EXIT_GRACE_S = 10.0
