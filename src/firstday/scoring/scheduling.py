@@ -105,7 +105,7 @@ def _arguments(arguments: Any) -> Mapping[str, Any]:
     if isinstance(arguments, str):
         try:
             parsed = json.loads(arguments)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, an integer of thousands of digits, nested too deeply
             return {}
         return parsed if isinstance(parsed, Mapping) else {}
     return {}
