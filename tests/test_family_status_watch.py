@@ -227,3 +227,32 @@ def test_the_objective_states_the_alert_window() -> None:
         windows = {cp.check.within_minutes for cp in task.checkpoints if isinstance(cp.check, MessageOnlyCheck)}
         assert windows <= {ALERT_WITHIN} and (windows or variant == "all_clear")
         assert f"within {ALERT_WITHIN} minutes of" in task.objective
+
+
+# --- several watches on one day ----------------------------------------------------------------------------
+def _alert_services(task: TaskInstance) -> set[str]:
+    return {cp.cp_id.removeprefix("notify-") for cp in task.checkpoints if cp.cp_id.startswith("notify-")}
+
+
+def test_no_two_watches_of_a_day_alert_about_one_service() -> None:
+    """Seed 6003 s035 of ``standard`` (the oracle sweep): three watches need 16 dashboard rows of 12 services, so
+    t19 drew from all of them and watched ``auth``, which t18 alerts about too, to the same owner. The oracle's
+    t18 alert ("auth is at 88.0 %") then broke t19's rule that every message naming auth carries t19's value,
+    which the sweep reported as an alert 35 minutes after the refresh. Now a watch never alerts about a
+    service another watch of the day alerts about, and the oracle solves every watch of that day."""
+    from firstday.suites import generate_scenario, preset
+
+    scenario = generate_scenario(preset("standard", seed=6003), 35)
+    (day,) = scenario.days
+    watches = [t for t in day.tasks if t.family == FAMILY]
+    assert len(watches) >= 3
+    seen: set[str] = set()
+    for task in watches:
+        mine = _alert_services(task)
+        assert not mine & seen, (task.task_id, mine & seen)
+        seen |= mine
+    result = run_agent("oracle", scenario, day)
+    cards = {ts.task_id: ts for ts in result.score.tasks}
+    for task in watches:
+        if task.task_id not in day.skipped:
+            assert cards[task.task_id].score == 1.0, describe_episode(result, day)

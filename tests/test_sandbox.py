@@ -11,12 +11,15 @@ import warnings
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from firstday.env import DayEnv, EnvConfig
 from firstday.sandbox import (
     BACKENDS,
     RESTRICTION_FAILED_EXIT,
     Limits,
+    RunResult,
+    SandboxBackend,
     SandboxFallbackWarning,
     SandboxUnavailable,
     _check,
@@ -25,6 +28,7 @@ from firstday.sandbox import (
     _syscalls,
     check_backend,
     conformance_attempts,
+    render_check,
     resolve_backend,
     run_code,
 )
@@ -59,6 +63,60 @@ def test_audit_backend_known_gaps_are_reported(tmp_path: Path) -> None:
     assert all(not r.refused for r in report.results if r.name.endswith("/hook-off"))
     # the hook still refuses the plain attempts (it stays the friendly first line)
     assert any(r.refused and "firstday code runner" in r.evidence for r in report.results)
+
+
+
+class _SlowMachine(SandboxBackend):
+    """The audit runner as a loaded machine makes it look: the first ``slow_tries`` runs of each code are cut
+    short by the wall-clock limit before doing anything (what ``run_in_child`` returns then), later ones run."""
+
+    name = "audit"
+
+    def __init__(self, slow_tries: int) -> None:
+        self.slow_tries = slow_tries
+        self.limits_seen: dict[str, list[float]] = {}
+
+    def available(self) -> str | None:
+        return None
+
+    def run(self, code: str, workspace: dict[str, str], shared: dict[str, tuple[str, bool]],
+            limits: Limits) -> RunResult:
+        seen = self.limits_seen.setdefault(code, [])
+        seen.append(limits.timeout_s)
+        if len(seen) <= self.slow_tries:
+            return RunResult(exit_code=None, output=f"[timed out after {limits.timeout_s:g} s]", timed_out=True,
+                             sandbox=self.name)
+        return AUDIT.run(code, workspace, shared, limits)
+
+
+# an expected escape and an expected refusal of the audit runner: both must keep their outcome when slow
+_SLOW_ATTEMPTS = ["symlink-dir-fd", "read-outside-file"]
+
+
+def test_a_slow_attempt_is_run_again_not_counted_as_refused(tmp_path: Path) -> None:
+    """Under load an attempt can be killed by the wall-clock limit before its evidence appears; that used to
+    count as "refused" and turned the audit runner's expected escapes into failures (``sandbox check`` exit 1)."""
+    attempts = [a for a in conformance_attempts("audit") if a.name in _SLOW_ATTEMPTS]
+    slow = _SlowMachine(slow_tries=1)
+    report = check_backend(slow, workdir=tmp_path, attempts=attempts, limits=Limits(timeout_s=5.0, grace_s=1.0))
+    assert report.as_expected, [(r.name, r.refused, r.evidence) for r in report.results]
+    assert report.escaped == ["symlink-dir-fd"] and not report.timed_out
+    # every attempt was run a second time, with a longer limit
+    assert sorted(len(v) for v in slow.limits_seen.values()) == [2, 2]
+    assert all(v[1] > v[0] for v in slow.limits_seen.values())
+
+
+def test_an_attempt_slow_at_every_try_is_unknown_not_refused(tmp_path: Path) -> None:
+    attempts = [a for a in conformance_attempts("audit") if a.name in _SLOW_ATTEMPTS]
+    slow = _SlowMachine(slow_tries=1 + _check.SLOW_RETRIES)
+    report = check_backend(slow, workdir=tmp_path, attempts=attempts, limits=Limits(timeout_s=5.0, grace_s=1.0))
+    assert sorted(report.timed_out) == sorted(_SLOW_ATTEMPTS) and not report.as_expected
+    assert all(not r.as_expected and "timed out" in r.evidence for r in report.results)
+    assert all(len(v) == 1 + _check.SLOW_RETRIES for v in slow.limits_seen.values())
+    console = Console(record=True, width=200)
+    render_check(report, console)
+    text = console.export_text()
+    assert "TIMED OUT" in text and "0 of 2 attempts refused" in text and "outcome unknown" in text
 
 
 # --- legitimate work ----------------------------------------------------------------------------------------

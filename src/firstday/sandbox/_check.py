@@ -18,7 +18,7 @@ import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from firstday.sandbox._base import SandboxBackend
+from firstday.sandbox._base import RunResult, SandboxBackend
 from firstday.sandbox._limits import Limits
 
 Outcome = Literal["refused", "escapes"]
@@ -222,6 +222,12 @@ _ATTEMPTS: list[list[Attempt]] = [
 ]
 
 
+#: an attempt killed by the wall-clock limit without evidence is run again with this many times the limit, up to
+#: SLOW_RETRIES times: on a loaded machine a slow start must not pass for a refusal (nor hide an escape)
+SLOW_FACTOR = 4.0
+SLOW_RETRIES = 2
+
+
 @dataclass(frozen=True)
 class AttemptResult:
     name: str
@@ -229,10 +235,12 @@ class AttemptResult:
     refused: bool
     expected: Outcome
     evidence: str  # why it counts as escaped, or the end of the output when refused
+    #: killed by the wall-clock limit at every try without any evidence: neither refused nor escaped, unknown
+    timed_out: bool = False
 
     @property
     def as_expected(self) -> bool:
-        return self.refused == (self.expected == "refused")
+        return not self.timed_out and self.refused == (self.expected == "refused")
 
 
 @dataclass(frozen=True)
@@ -251,6 +259,10 @@ class CheckReport:
     @property
     def escaped(self) -> list[str]:
         return [r.name for r in self.results if not r.refused]
+
+    @property
+    def timed_out(self) -> list[str]:
+        return [r.name for r in self.results if r.timed_out]
 
 
 class _Listeners:
@@ -306,10 +318,27 @@ def _workdir(parent: Path | None) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _evidence(run: RunResult, attempt: Attempt, token: str, outside: Path, listeners: _Listeners) -> list[str]:
+    """Why ``run`` counts as an escape (empty: no evidence of one)."""
+    evidence = []
+    if token in run.output:
+        evidence.append("the secret appeared in the output")
+    base = attempt.name.removesuffix(HOOK_OFF)
+    if f"ESCAPED:{base}" in run.output:
+        evidence.append("the forbidden call succeeded")
+    if outside.exists():
+        evidence.append(f"{outside.name} was written outside the copy")
+    if (attempt.reaches or base) in listeners.reached():
+        evidence.append("the check's listener was reached")
+    return evidence
+
+
 def check_backend(backend: SandboxBackend, *, workdir: Path | None = None,
                   attempts: list[Attempt] | None = None, limits: Limits | None = None) -> CheckReport:
     """Run every attempt against ``backend``; ``workdir`` is where the secret and the listeners live (a
-    fresh folder there, removed afterwards; default: the current directory)."""
+    fresh folder there, removed afterwards; default: the current directory). An attempt the wall-clock limit
+    killed before any evidence is run again with a longer limit (:data:`SLOW_FACTOR`, :data:`SLOW_RETRIES`);
+    still cut short, it is reported as timed out (not as expected), never as refused."""
     limits = limits or Limits(timeout_s=5.0, grace_s=1.0)
     results: list[AttemptResult] = []
     with _workdir(workdir) as work:
@@ -318,28 +347,28 @@ def check_backend(backend: SandboxBackend, *, workdir: Path | None = None,
         secret.write_text(token + "\n", encoding="utf-8")
         listeners = _Listeners(work)
         try:
+            tries = [limits] + [replace(limits, timeout_s=limits.timeout_s * SLOW_FACTOR ** n,
+                                        grace_s=limits.grace_s * SLOW_FACTOR ** n) for n in range(1, SLOW_RETRIES + 1)]
             for attempt in attempts if attempts is not None else conformance_attempts(backend.name):
                 outside = work / f"written-{attempt.name.replace('/', '-')}.txt"
                 body = attempt.code.format(secret=str(secret), outside=str(outside), home=str(Path.home()),
                                            port=listeners.tcp.getsockname()[1],
                                            udp_port=listeners.udp.getsockname()[1], unix_path=listeners.unix_path)
                 code = (DISARM_AUDIT_HOOK if attempt.disarm else "") + body
-                run = backend.run(code, {"notes.txt": "hello\n"}, {"data.csv": ("a,b\n1,2\n", False)}, limits)
-                evidence = []
-                if token in run.output:
-                    evidence.append("the secret appeared in the output")
-                base = attempt.name.removesuffix(HOOK_OFF)
-                if f"ESCAPED:{base}" in run.output:
-                    evidence.append("the forbidden call succeeded")
-                if outside.exists():
-                    evidence.append(f"{outside.name} was written outside the copy")
-                if (attempt.reaches or base) in listeners.reached():
-                    evidence.append("the check's listener was reached")
+                for tried in tries:
+                    run = backend.run(code, {"notes.txt": "hello\n"}, {"data.csv": ("a,b\n1,2\n", False)}, tried)
+                    evidence = _evidence(run, attempt, token, outside, listeners)
+                    # evidence is final whatever the speed; only a run cut short without any is tried again
+                    if evidence or not run.timed_out:
+                        break
+                timed_out = run.timed_out and not evidence
                 tail = run.output.strip().splitlines()[-1:] if run.output.strip() else ["(no output)"]
                 results.append(AttemptResult(
                     name=attempt.name, description=attempt.description, refused=not evidence,
-                    expected=attempt.expected_for(backend.name),
-                    evidence="; ".join(evidence) if evidence else tail[0][:160]))
+                    expected=attempt.expected_for(backend.name), timed_out=timed_out,
+                    evidence="; ".join(evidence) if evidence else (
+                        f"timed out {len(tries)} times (last limit {tried.timeout_s:g} s): unknown" if timed_out
+                        else tail[0][:160])))
         finally:
             listeners.close()
     return CheckReport(backend=backend.name, results=results)
@@ -352,13 +381,15 @@ def render_check(report: CheckReport, console: Console) -> None:
     for col in ("attempt", "result", "expected", "evidence"):
         table.add_column(col, overflow="fold")
     for r in report.results:
-        result = "refused" if r.refused else "ESCAPED"
+        result = "TIMED OUT" if r.timed_out else "refused" if r.refused else "ESCAPED"
         style = "green" if r.as_expected else "bold red"
         table.add_row(r.name, f"[{style}]{result}[/{style}]", r.expected, escape(r.evidence))
     console.print(table)
-    refused = sum(r.refused for r in report.results)
+    refused = sum(r.refused and not r.timed_out for r in report.results)
     verdict = "as expected" if report.as_expected else "NOT as expected: " + ", ".join(
         r.name for r in report.results if not r.as_expected)
     gaps = "" if report.all_refused else f"; known gaps: {', '.join(report.escaped)}"
+    if report.timed_out:
+        gaps += f"; timed out even with a longer limit (outcome unknown): {', '.join(report.timed_out)}"
     console.print(f"{report.backend}: {refused} of {len(report.results)} attempts refused, {verdict}{gaps}",
                   highlight=False)

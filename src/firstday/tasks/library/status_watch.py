@@ -25,6 +25,7 @@ from firstday.world.tools import ToolCall
 
 VARIANTS = ("breach", "all_clear", "multi_service", "trend")
 KEY_SERVICE = "status_watch:service:"  # used_paths keys: the services a watch of the day shows
+KEY_ALERT = "status_watch:alert:"  # used_paths keys: the services a watch of the day alerts about
 KEY_URL = "status_watch:url:"
 SERVICES = ("checkout-api", "search", "billing-worker", "auth", "image-resizer", "notifications", "reporting",
             "inventory-sync", "payments-gateway", "email-relay", "recommendations", "export-jobs")
@@ -87,8 +88,18 @@ class StatusWatch:
         # services no other watch of the day shows: an alert names its service, and two watches of one service
         # alerting one owner the same day could not be told apart
         watched_today = {k[len(KEY_SERVICE):] for k in ctx.used_paths if k.startswith(KEY_SERVICE)}
+        alerted_today = {k[len(KEY_ALERT):] for k in ctx.used_paths if k.startswith(KEY_ALERT)}
         fresh = [s for s in SERVICES if s not in watched_today]
-        services = rng.sample(fresh if len(fresh) >= n_services else list(SERVICES), n_services)
+        if len(fresh) >= n_services:
+            services = rng.sample(fresh, n_services)
+        else:
+            # too few left (e.g. two hard watches and a medium one: 16 rows, 12 services): the watched service
+            # first from the fresh ones, then services others show but never alert about, those last. Drawn from
+            # all at once, a watch could alert about another's service: one owner, two values (seed 6003 s035)
+            spare = [s for s in SERVICES if s in watched_today and s not in alerted_today]
+            taken = [s for s in SERVICES if s in alerted_today]
+            services = (rng.sample(fresh, len(fresh)) + rng.sample(spare, len(spare))
+                        + rng.sample(taken, len(taken)))[:n_services]
         ctx.used_paths.update(KEY_SERVICE + s for s in services)
         thresholds = {s: float(rng.randint(tlo, thi)) for s in services}
         before = {s: round(rng.uniform(lo, hi), 1) for s in services}
@@ -124,7 +135,9 @@ class StatusWatch:
             if level:  # another (unwatched) service breaches: not this task's concern
                 rows_after[0][services[1]] = above(services[1])
         elif variant == "multi_service":
-            breached = sorted(rng.sample(services, rng.randint(1, 2 if n_services > 3 else 1)))
+            # never a service another watch of the day alerts about (all of them when the services were fresh)
+            free = [s for s in services if s not in alerted_today] or services
+            breached = sorted(rng.sample(free, min(len(free), rng.randint(1, 2 if n_services > 3 else 1))))
             for s in breached:
                 rows_after[0][s] = above(s)
         else:
@@ -235,6 +248,7 @@ class StatusWatch:
                  ToolCall(name="open_page", arguments={"url": url})]
         shown = rows_after[alert_index] if variant == "trend" else final
         alerts = list(breached)
+        ctx.used_paths.update(KEY_ALERT + s for s in alerts)
         by_owner: dict[str, list[str]] = {}
         for s in alerts:
             by_owner.setdefault(owners[s].handle, []).append(s)
