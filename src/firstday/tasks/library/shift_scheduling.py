@@ -171,7 +171,7 @@ class ShiftScheduling:
             candidates = [e for e in company.employees if e.handle not in heads and e.handle != holder.handle
                           and e.department != "Executive"]
         preferred = [e for e in candidates if e.department in ("Engineering", "IT")]
-        rest = [e for e in candidates if e not in preferred]
+        rest = [e for e in candidates if e.department not in ("Engineering", "IT")]  # (no model __eq__)
         rng.shuffle(preferred)
         rng.shuffle(rest)
         pool = sorted((preferred + rest)[:n_pool], key=lambda e: e.name)
