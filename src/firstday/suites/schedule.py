@@ -223,28 +223,32 @@ def simulate_oracle(tasks: Sequence[TaskInstance], meetings: Sequence[MeetingAss
     replies: dict[str, list[int]] = {}  # colleague -> minutes their pending replies arrive (World.send)
     now = day_start
 
-    def blocked(task_id: str) -> bool:
-        step = steps[task_id][pos[task_id]]
-        return (step.attends is not None and step.attends not in attended) or (
-            step.until is not None and now < step.until)
-
-    key = {t.task_id: oracle_priority_key(t.priority, due[t.task_id]) for t in tasks}
-    unfinished = list(tasks)  # in day order: ties in the policy go to the earlier task
+    # per unfinished task, in day order (ties in the policy go to the earlier task): (its id, arrival, policy
+    # key, prerequisites, plan steps), read once here: the pick below runs on every step of every simulation
+    unfinished = [(t.task_id, t.arrival, oracle_priority_key(t.priority, due[t.task_id]), t.depends_on,
+                   steps[t.task_id]) for t in tasks]
     for _ in range(100_000):
         if pending_meetings and pending_meetings[0][0] - now <= MEETING_JOIN_WINDOW:
             _start, end, mid = pending_meetings.pop(0)
             now = max(now, end)
             attended.add(mid)
             continue
-        pick: TaskInstance | None = None
-        for c in unfinished:
-            if c.arrival <= now and (pick is None or key[c.task_id] < key[pick.task_id]) \
-                    and not blocked(c.task_id) and all(d in finish for d in c.depends_on):
-                pick = c
-        if pick is None:
-            future = [t.arrival for t in unfinished if t.arrival > now]
-            future += [u for t in unfinished if t.arrival <= now
-                       and (u := steps[t.task_id][pos[t.task_id]].until) is not None and u > now]
+        pick = -1  # index in unfinished
+        pick_key: tuple[int, int] = (0, 0)
+        for i, (cid, arrival, k, deps, cand_steps) in enumerate(unfinished):
+            if arrival > now or (pick >= 0 and not k < pick_key):
+                continue
+            nxt = cand_steps[pos[cid]]
+            if (nxt.attends is not None and nxt.attends not in attended) or (
+                    nxt.until is not None and now < nxt.until):  # blocked
+                continue
+            if deps and not all(d in finish for d in deps):
+                continue
+            pick, pick_key = i, k
+        if pick < 0:
+            future = [arrival for _, arrival, _, _, _ in unfinished if arrival > now]
+            future += [u for cid, arrival, _, _, cand_steps in unfinished if arrival <= now
+                       and (u := cand_steps[pos[cid]].until) is not None and u > now]
             if pending_meetings:
                 future.append(pending_meetings[0][0] - MEETING_JOIN_WINDOW)
             if not future:
@@ -253,8 +257,8 @@ def simulate_oracle(tasks: Sequence[TaskInstance], meetings: Sequence[MeetingAss
                 return finish
             now = max(now + 1, min(future))
             continue
-        tid = pick.task_id
-        step = steps[tid][pos[tid]]
+        tid, _, _, _, task_steps = unfinished[pick]
+        step = task_steps[pos[tid]]
         # a step that attends a required meeting was done by the meeting policy, and a wait-until step whose
         # time has come is skipped: neither costs anything more. A wait for a reply lasts until every reply
         # pending from that colleague is in (the oracle waits while it still expects one), none if it is in.
@@ -265,9 +269,9 @@ def simulate_oracle(tasks: Sequence[TaskInstance], meetings: Sequence[MeetingAss
                 replies.setdefault(h, []).append(now + delay)
             now += step.cost
         pos[tid] += 1
-        if pos[tid] >= len(steps[tid]):
+        if pos[tid] >= len(task_steps):
             finish[tid] = now
-            unfinished.remove(pick)
+            del unfinished[pick]
     raise GenerationError("oracle simulation did not terminate")
 
 

@@ -58,22 +58,32 @@ class Place:
 
 
 def shortest(edges: list[tuple[str, str, float]], src: str) -> dict[str, float]:
+    return all_shortest(edges, [src])[src]
+
+
+def all_shortest(edges: list[tuple[str, str, float]], sources: list[str]) -> dict[str, dict[str, float]]:
+    """Shortest road distance from each of ``sources`` to every place (Dijkstra, each sum rounded to 0.1 km as a
+    reader adding the map's labels would); the adjacency is built once for all sources."""
     adj: dict[str, list[tuple[str, float]]] = {}
     for a, b, w in edges:
         adj.setdefault(a, []).append((b, w))
         adj.setdefault(b, []).append((a, w))
-    dist = {src: 0.0}
-    heap = [(0.0, src)]
-    while heap:
-        d, u = heapq.heappop(heap)
-        if d > dist.get(u, math.inf):
-            continue
-        for v, w in adj.get(u, []):
-            nd = round(d + w, 1)
-            if nd < dist.get(v, math.inf):
-                dist[v] = nd
-                heapq.heappush(heap, (nd, v))
-    return dist
+    inf = math.inf
+    out: dict[str, dict[str, float]] = {}
+    for src in sources:
+        dist = {src: 0.0}
+        heap = [(0.0, src)]
+        while heap:
+            d, u = heapq.heappop(heap)
+            if d > dist.get(u, inf):
+                continue
+            for v, w in adj.get(u, ()):
+                nd = round(d + w, 1)
+                if nd < dist.get(v, inf):
+                    dist[v] = nd
+                    heapq.heappush(heap, (nd, v))
+        out[src] = dist
+    return out
 
 
 @register_renderer("event_planning.route_map")
@@ -287,6 +297,7 @@ class EventPlanning:
         width, height = 760, 540
         places = [office, *venues, *lunches, *junctions]
         edges: list[tuple[str, str, float]] = []
+        direct: dict[str, dict[str, float]] = {}  # easy: the shortest distances of the table that was kept
         for _attempt in range(200):
             try:
                 pos = _layout(rng, [p.name for p in places], width, height)
@@ -295,7 +306,7 @@ class EventPlanning:
                         [(lu, office) for lu in lunches]
                     edges = [(a.name, b.name, round(math.dist(pos[a.name], pos[b.name]) * 0.02
                                                     * rng.uniform(1.05, 1.15), 1)) for a, b in pairs]
-                    direct = {p.name: shortest(edges, p.name) for p in (office, *venues, *lunches)}
+                    direct = all_shortest(edges, [p.name for p in (office, *venues, *lunches)])
                     if any(direct[a][b] < w for a, b, w in edges):
                         continue
                 else:
@@ -305,7 +316,8 @@ class EventPlanning:
             break
         else:
             raise GenerationError("event_planning: no map")
-        dist = {p.name: shortest(edges, p.name) for p in places}
+        # (easy: every place is a source of ``direct`` already, there are no junctions)
+        dist = direct if level == 0 else all_shortest(edges, [p.name for p in places])
 
         def trip(v: Place, lu: Place) -> float:
             return round(dist[office.name][v.name] + dist[v.name][lu.name] + dist[lu.name][office.name], 1)

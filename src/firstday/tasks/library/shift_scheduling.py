@@ -10,6 +10,7 @@ a roster of minimum cost, whose optimum value is computed exactly (min-cost flow
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -71,23 +72,29 @@ def _min_cost_assignment(
                 edge(f"{p}|{s.day}", s.sid, 1, cost[(p, s.sid)])
         edge(s.sid, "T", 1, 0.0)
     src, sink, total, flow = idx["S"], idx["T"], 0.0, 0
+    inf = math.inf
+    n_nodes = len(nodes)
     while True:
-        dist = [float("inf")] * len(nodes)
-        prev = [-1] * len(nodes)
+        dist = [inf] * n_nodes
+        prev = [-1] * n_nodes
         dist[src] = 0.0
-        for _ in range(len(nodes)):  # Bellman-Ford (residual costs may be negative)
+        for _ in range(n_nodes):  # Bellman-Ford (residual costs may be negative)
             changed = False
-            for u in range(len(nodes)):
-                if dist[u] == float("inf"):
+            for u, out in enumerate(graph):  # (the hot loop of the family: locals, one read of dist[u])
+                du = dist[u]
+                if du == inf:
                     continue
-                for e in graph[u]:
-                    if cap[e] > 0 and dist[u] + w[e] < dist[to[e]] - 1e-9:
-                        dist[to[e]] = dist[u] + w[e]
-                        prev[to[e]] = e
-                        changed = True
+                for e in out:
+                    if cap[e] > 0:
+                        nd = du + w[e]
+                        v = to[e]
+                        if nd < dist[v] - 1e-9:
+                            dist[v] = nd
+                            prev[v] = e
+                            changed = True
             if not changed:
                 break
-        if dist[sink] == float("inf"):
+        if dist[sink] == inf:
             break
         v = sink
         while v != src:
@@ -164,7 +171,7 @@ class ShiftScheduling:
             candidates = [e for e in company.employees if e.handle not in heads and e.handle != holder.handle
                           and e.department != "Executive"]
         preferred = [e for e in candidates if e.department in ("Engineering", "IT")]
-        rest = [e for e in candidates if e not in preferred]
+        rest = [e for e in candidates if e.department not in ("Engineering", "IT")]  # (no model __eq__)
         rng.shuffle(preferred)
         rng.shuffle(rest)
         pool = sorted((preferred + rest)[:n_pool], key=lambda e: e.name)
