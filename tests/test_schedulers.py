@@ -44,8 +44,8 @@ def test_fifo_submits_in_arrival_order_and_the_heuristic_preempts_for_urgent_wor
     assert sum(heur_latency) < sum(fifo_latency)
 
 
-def _figures(agent: str, scenario: Scenario, day: Day) -> SchedulingFigures:
-    result = run_agent(agent, scenario, day)
+def _timeline(result: EpisodeResult) -> list[tuple[str, object, int, int]]:
+    """(tool name, arguments, started, ended) of each call of an episode, from its trace."""
     calls: list[tuple[str, object, int, int]] = []
     pending: tuple[str, object] | None = None
     for e in result.trace:
@@ -54,6 +54,12 @@ def _figures(agent: str, scenario: Scenario, day: Day) -> SchedulingFigures:
         elif isinstance(e, ToolResultEvent) and pending is not None:
             calls.append((*pending, e.data.started, e.data.ended))
             pending = None
+    return calls
+
+
+def _figures(agent: str, scenario: Scenario, day: Day) -> SchedulingFigures:
+    result = run_agent(agent, scenario, day)
+    calls = _timeline(result)
     first = {t.task_id: t.submitted_at for t in result.score.tasks if t.submitted_at is not None}
     spans = attribute_calls(day, calls, first)
     return scheduling_figures(day, spans, first, result.score.metrics.priority_weighted_score)
@@ -159,14 +165,7 @@ def test_calls_whose_arguments_are_json_text_are_attributed_like_dicts() -> None
 
     scenario, day = _days(1)[0]
     result = run_agent("heuristic-fifo", scenario, day)
-    calls: list[tuple[str, object, int, int]] = []
-    pending: tuple[str, object] | None = None
-    for e in result.trace:
-        if isinstance(e, ToolCallEvent):
-            pending = (e.data.name, e.data.arguments)
-        elif isinstance(e, ToolResultEvent) and pending is not None:
-            calls.append((*pending, e.data.started, e.data.ended))
-            pending = None
+    calls = _timeline(result)
     as_text = [(n, json.dumps(a), s, t) for n, a, s, t in calls]
     first = {t.task_id: t.submitted_at for t in result.score.tasks if t.submitted_at is not None}
     spans, text_spans = attribute_calls(day, calls, first), attribute_calls(day, as_text, first)
