@@ -129,8 +129,8 @@ class _OneAtATimeRecorder(runner_module._Recorder):
     """The runner's recorder with room for one pending episode: each hand-off waits until the one before
     is committed, so every batch is a single episode whatever the threads' timing."""
 
-    def __init__(self, folder: RunFolder, state: Any, progress: Any, max_pending: int = 1) -> None:
-        super().__init__(folder, state, progress, max_pending=1)
+    def __init__(self, folder: RunFolder, state: Any, progress: Any, max_pending: int = 1, **kwargs: Any) -> None:
+        super().__init__(folder, state, progress, max_pending=1, **kwargs)  # the breaker, the manifest
 
 
 def test_a_failed_write_stops_the_run_keeps_what_was_saved_and_the_rerun_completes(
